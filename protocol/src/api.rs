@@ -1,0 +1,223 @@
+//! Request and response bodies of the central service's HTTP API, version 1.
+//!
+//! Everything here is serialised as JSON. Personal data leaves the backend already masked:
+//! the kiosk never receives a full name or a family member's NIK it would have to protect.
+
+use serde::{Deserialize, Serialize};
+
+use crate::lang::Text;
+use crate::nik::NikError;
+
+/// Path prefix of every versioned endpoint.
+pub const API_V1: &str = "/api/v1";
+
+/// `GET` path of a resident's status.
+pub fn status_path(nik: &str) -> String {
+    format!("{API_V1}/residents/{nik}/status")
+}
+
+/// Answer to `GET /api/v1/residents/{nik}/status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusResponse {
+    /// The subject's NIK, masked.
+    pub nik: String,
+    /// The subject's name, masked.
+    pub name: String,
+    /// District (kecamatan) and village (desa/kelurahan) names of the registered address.
+    pub district: String,
+    pub village: String,
+    /// Programs the subject receives personally.
+    pub person: Vec<Membership>,
+    /// The family (KK) the subject belongs to.
+    pub household: HouseholdStatus,
+    /// When the backend answered, RFC 3339 UTC.
+    pub checked_at: String,
+}
+
+impl StatusResponse {
+    /// Whether the person or anyone in the family currently receives something.
+    pub fn receives_any(&self) -> bool {
+        let active = |m: &Membership| m.state == MembershipState::Active;
+        self.person.iter().any(active)
+            || self.household.programs.iter().any(active)
+            || self.household.members.iter().any(|member| member.programs.iter().any(active))
+    }
+}
+
+/// The family's programs and members.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HouseholdStatus {
+    /// KK number, masked.
+    pub kk: String,
+    /// Programs given to the household as a unit (PKH, BPNT, ...).
+    pub programs: Vec<Membership>,
+    /// The other members of the KK and what they receive personally.
+    pub members: Vec<HouseholdMember>,
+}
+
+/// A member of the subject's family other than the subject.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HouseholdMember {
+    /// Name, masked.
+    pub name: String,
+    pub relation: Relation,
+    pub programs: Vec<Membership>,
+}
+
+/// One program membership.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Membership {
+    /// Program code, e.g. `PKH`, `BST`, `BLT_DD`.
+    pub program: String,
+    pub program_name: Text,
+    /// Program component, e.g. `ibu_hamil` for PKH's pregnant-mother component.
+    pub component: Option<String>,
+    pub state: MembershipState,
+    /// Date the membership took its current state, `YYYY-MM-DD`.
+    pub since: String,
+}
+
+/// Where a membership stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MembershipState {
+    Proposed,
+    Verified,
+    Active,
+    Ended,
+}
+
+impl MembershipState {
+    pub fn text(self) -> Text {
+        match self {
+            MembershipState::Proposed => Text::new("diusulkan", "proposed"),
+            MembershipState::Verified => Text::new("terverifikasi", "verified"),
+            MembershipState::Active => Text::new("aktif", "active"),
+            MembershipState::Ended => Text::new("berakhir", "ended"),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MembershipState::Proposed => "proposed",
+            MembershipState::Verified => "verified",
+            MembershipState::Active => "active",
+            MembershipState::Ended => "ended",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<MembershipState> {
+        [Self::Proposed, Self::Verified, Self::Active, Self::Ended]
+            .into_iter()
+            .find(|state| state.as_str() == text)
+    }
+}
+
+/// Relation to the head of the family, as on the KK.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Relation {
+    Head,
+    Spouse,
+    Child,
+    Parent,
+    Other,
+}
+
+impl Relation {
+    pub fn text(self) -> Text {
+        match self {
+            Relation::Head => Text::new("Kepala Keluarga", "Head of family"),
+            Relation::Spouse => Text::new("Istri/Suami", "Spouse"),
+            Relation::Child => Text::new("Anak", "Child"),
+            Relation::Parent => Text::new("Orang Tua", "Parent"),
+            Relation::Other => Text::new("Famili Lain", "Other relative"),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Relation::Head => "head",
+            Relation::Spouse => "spouse",
+            Relation::Child => "child",
+            Relation::Parent => "parent",
+            Relation::Other => "other",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Relation> {
+        [Self::Head, Self::Spouse, Self::Child, Self::Parent, Self::Other]
+            .into_iter()
+            .find(|relation| relation.as_str() == text)
+    }
+}
+
+/// Body of every non-2xx answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: Text,
+}
+
+/// Machine-readable error codes. Stable: clients switch on them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ErrorCode {
+    NikWrongLength,
+    NikNotDigits,
+    NikUnknownProvince,
+    NikUnknownRegency,
+    NikUnknownDistrict,
+    NikInvalidDate,
+    NikSerialZero,
+    ResidentNotFound,
+    BadRequest,
+    PayloadTooLarge,
+    Unauthorized,
+    RateLimited,
+    Unavailable,
+    Internal,
+}
+
+impl From<&NikError> for ErrorCode {
+    fn from(error: &NikError) -> ErrorCode {
+        match error {
+            NikError::WrongLength { .. } => ErrorCode::NikWrongLength,
+            NikError::NotDigits { .. } => ErrorCode::NikNotDigits,
+            NikError::UnknownProvince { .. } => ErrorCode::NikUnknownProvince,
+            NikError::UnknownRegency { .. } => ErrorCode::NikUnknownRegency,
+            NikError::UnknownDistrict { .. } => ErrorCode::NikUnknownDistrict,
+            NikError::InvalidDate { .. } => ErrorCode::NikInvalidDate,
+            NikError::SerialZero => ErrorCode::NikSerialZero,
+        }
+    }
+}
+
+impl From<&NikError> for ApiError {
+    fn from(error: &NikError) -> ApiError {
+        ApiError { code: error.into(), message: error.text() }
+    }
+}
+
+/// Answer to `GET /healthz`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    pub status: String,
+    pub version: String,
+    pub residents: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Nik;
+
+    #[test]
+    fn error_codes_are_snake_case_on_the_wire() {
+        let error = ApiError::from(&Nik::parse("3510013102850001").expect_err("31 Feb"));
+        let json = serde_json::to_value(&error).expect("serialize");
+        assert_eq!(json["code"], "nik_invalid_date");
+        assert!(json["message"]["id"].as_str().is_some_and(|m| m.contains("tanggal 31")));
+    }
+}
