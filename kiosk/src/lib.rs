@@ -1,1 +1,26 @@
+/*!
+The Anjungan kiosk: the touch UI citizens use in the village hall, its flows, and the glue to
+the printer and the central service.
 
+- [`session`] holds what one visitor did (the only place personal data lives) and
+  [`app`] draws it with Slint and runs slow work on tokio, so the UI never blocks.
+- [`client`] talks to the central service, [`slip`] and [`present`] turn answers into the
+  words on screen and paper, [`devices`] opens the configured printer.
+- [`screenshot`] renders every screen headless to PNG; `demo` (feature `demo`) starts an
+  embedded central service on synthetic data.
+*/
+
+pub mod app;
+pub mod client;
+#[cfg(feature = "demo")]
+pub mod demo;
+pub mod devices;
+pub mod present;
+pub mod screenshot;
+pub mod session;
+pub mod slip;
+
+/// The compiled Slint UI.
+pub mod ui {
+    slint::include_modules!();
+}

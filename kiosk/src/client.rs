@@ -1,0 +1,98 @@
+//! The kiosk's HTTP client for the central service.
+
+use std::time::Duration;
+
+use protocol::api::{ApiError, ErrorCode, StatusResponse, status_path};
+use protocol::{Nik, Text};
+
+/// Why a request to the central service gave no answer the citizen can use.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The service answered with an error it explained.
+    #[error("backend refused: {:?}", .0.code)]
+    Api(ApiError),
+    /// No connection, a timeout, or a reset: the service is out of reach.
+    #[error("backend unreachable: {0}")]
+    Unreachable(String),
+    /// The service answered something this version does not understand.
+    #[error("unexpected answer from backend: {0}")]
+    BadResponse(String),
+}
+
+impl ClientError {
+    /// What to tell the citizen, Indonesian first.
+    pub fn text(&self) -> Text {
+        match self {
+            ClientError::Api(error) => error.message.clone(),
+            ClientError::Unreachable(_) => Text::new(
+                "Layanan pusat sedang tidak dapat dihubungi. Silakan coba lagi sebentar lagi atau hubungi petugas desa.",
+                "The central service cannot be reached right now. Please try again shortly or ask the village staff.",
+            ),
+            ClientError::BadResponse(_) => Text::new(
+                "Terjadi gangguan pada layanan. Silakan hubungi petugas desa.",
+                "The service answered unexpectedly. Please ask the village staff.",
+            ),
+        }
+    }
+
+    pub fn code(&self) -> Option<ErrorCode> {
+        match self {
+            ClientError::Api(error) => Some(error.code),
+            _ => None,
+        }
+    }
+}
+
+/// A cheap-to-clone handle on the central service.
+#[derive(Clone)]
+pub struct BackendClient {
+    base_url: String,
+    kiosk_id: String,
+    http: reqwest::Client,
+}
+
+impl BackendClient {
+    pub fn new(base_url: &str, kiosk_id: &str) -> Result<BackendClient, ClientError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(3))
+            .timeout(Duration::from_secs(10))
+            .user_agent(concat!("anjungan-kiosk/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|error| ClientError::Unreachable(error.to_string()))?;
+        Ok(BackendClient {
+            base_url: base_url.trim_end_matches('/').to_string(),
+            kiosk_id: kiosk_id.to_string(),
+            http,
+        })
+    }
+
+    /// The person's and household's program memberships.
+    pub async fn status(&self, nik: &Nik) -> Result<StatusResponse, ClientError> {
+        let url = format!("{}{}", self.base_url, status_path(nik.as_str()));
+        let response = self
+            .http
+            .get(url)
+            .header("X-Kiosk-Id", &self.kiosk_id)
+            .send()
+            .await
+            .map_err(|error| ClientError::Unreachable(without_url(error)))?;
+        let status = response.status();
+        let body = response.bytes().await.map_err(|error| ClientError::Unreachable(without_url(error)))?;
+        if status.is_success() {
+            serde_json::from_slice(&body).map_err(|error| ClientError::BadResponse(error.to_string()))
+        } else {
+            match serde_json::from_slice::<ApiError>(&body) {
+                Ok(error) => Err(ClientError::Api(error)),
+                Err(_) if status.is_server_error() => {
+                    Err(ClientError::Unreachable(format!("HTTP {status}")))
+                }
+                Err(_) => Err(ClientError::BadResponse(format!("HTTP {status}"))),
+            }
+        }
+    }
+}
+
+/// reqwest errors carry the URL, which holds the NIK: drop it before the error is logged.
+fn without_url(error: reqwest::Error) -> String {
+    error.without_url().to_string()
+}

@@ -1,0 +1,44 @@
+//! `kiosk --demo`: an embedded central service on synthetic Banyuwangi data, so one command
+//! shows the whole path on a laptop with no network and no hardware.
+
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use backend::demo::{DemoOptions, Example, generate};
+
+/// A central service running inside the kiosk process.
+pub struct EmbeddedBackend {
+    pub url: String,
+    pub examples: Vec<Example>,
+}
+
+/// Generates demo data in memory and serves it on a free loopback port.
+pub async fn start(residents: usize) -> anyhow::Result<EmbeddedBackend> {
+    let store = backend::Store::open_in_memory().context("open in-memory store")?;
+    let options = DemoOptions { residents, ..DemoOptions::default() };
+    let summary = tokio::task::spawn_blocking({
+        let store = store.clone();
+        move || generate(&store, &options)
+    })
+    .await
+    .context("demo data task")?
+    .context("generate demo data")?;
+    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .context("bind loopback port")?;
+    let address = listener.local_addr().context("local address")?;
+    tokio::spawn(async move {
+        if let Err(error) = backend::serve(listener, store).await {
+            tracing::error!(%error, "embedded backend stopped");
+        }
+    });
+    tracing::info!(%address, residents = summary.residents, "embedded backend ready");
+    Ok(EmbeddedBackend { url: format!("http://{address}"), examples: summary.examples })
+}
+
+/// The hint shown on the entry screen: a few NIKs to try.
+pub fn hint(examples: &[Example]) -> String {
+    let list: Vec<String> =
+        examples.iter().take(4).map(|e| format!("{} ({})", e.nik, e.description)).collect();
+    format!("Demo: {}", list.join(" · "))
+}
