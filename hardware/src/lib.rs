@@ -1,1 +1,13 @@
+/*!
+The devices of an Anjungan kiosk, each behind a small trait with a simulator that speaks the
+same protocol, so the kiosk can be developed on a laptop and trusted on a Raspberry Pi.
 
+- [`printer`]: receipt documents, ESC/POS rendering (with the `escpos` crate), a decoder
+  that reads the bytes back, text sanitizing, simulated printers.
+- [`pty`]: pseudo-terminal pairs, for simulated serial devices and tests.
+
+ID readers and GPIO come with the hardware issue.
+*/
+
+pub mod printer;
+pub mod pty;
