@@ -1,1 +1,32 @@
+/*!
+The Anjungan central service: the registry of residents, families and program memberships,
+and the HTTP API the kiosks call.
 
+- [`store`]: SQLite storage behind domain-level methods (migrations, connection pool, audit).
+- [`http`]: the axum router; input validated at the boundary, NIKs masked in logs.
+- [`demo`]: a deterministic synthetic Banyuwangi for demos, tests and benchmarks.
+- [`programs`]: the program catalogue.
+*/
+
+pub mod demo;
+pub mod http;
+pub mod log;
+pub mod programs;
+pub mod store;
+
+pub use http::router;
+pub use store::{Store, StoreError};
+
+/// Serves the API on `listener` until the returned future is dropped or the process ends.
+pub async fn serve(listener: tokio::net::TcpListener, store: Store) -> std::io::Result<()> {
+    axum::serve(listener, router(store)).await
+}
+
+/// Serves until `shutdown` completes, then finishes the requests in flight.
+pub async fn serve_until(
+    listener: tokio::net::TcpListener,
+    store: Store,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(store)).with_graceful_shutdown(shutdown).await
+}

@@ -1,1 +1,133 @@
-fn main() {}
+//! `backend`: the Anjungan central service.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context;
+use backend::Store;
+use backend::demo::{DemoOptions, generate_with_progress};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(version, about = "Anjungan central service")]
+struct Cli {
+    /// Log as JSON lines (for log collectors) instead of text.
+    #[arg(long, global = true)]
+    log_json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the HTTP API.
+    Serve {
+        #[arg(long, env = "ANJUNGAN_DATA_DIR", default_value = "data")]
+        data_dir: PathBuf,
+        #[arg(long, env = "ANJUNGAN_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+    },
+    /// Fill an empty registry with a deterministic synthetic Banyuwangi.
+    DemoData {
+        #[arg(long, env = "ANJUNGAN_DATA_DIR", default_value = "data")]
+        data_dir: PathBuf,
+        /// Residents to generate (whole families, so a few more).
+        #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..=5_000_000))]
+        residents: u64,
+        #[arg(long, default_value_t = 2020)]
+        seed: u64,
+        /// Add to a registry that already has residents.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+fn open_store(data_dir: &std::path::Path) -> anyhow::Result<Store> {
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("create data directory {}", data_dir.display()))?;
+    let path = data_dir.join("anjungan.sqlite3");
+    Store::open(&path).with_context(|| format!("open {}", path.display()))
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    backend::log::init(cli.log_json);
+    match cli.command {
+        Command::Serve { data_dir, listen } => serve(&data_dir, listen),
+        Command::DemoData { data_dir, residents, seed, force } => {
+            demo_data(&data_dir, residents as usize, seed, force)
+        }
+    }
+}
+
+fn serve(data_dir: &std::path::Path, listen: SocketAddr) -> anyhow::Result<()> {
+    let store = open_store(data_dir)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("listen on {listen}"))?;
+        tracing::info!(%listen, data_dir = %data_dir.display(), "serving");
+        backend::serve_until(listener, store.clone(), shutdown_signal()).await?;
+        store.flush_audit();
+        tracing::info!("stopped");
+        Ok(())
+    })
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {},
+        _ = terminate => {},
+    }
+}
+
+fn demo_data(
+    data_dir: &std::path::Path,
+    residents: usize,
+    seed: u64,
+    force: bool,
+) -> anyhow::Result<()> {
+    let store = open_store(data_dir)?;
+    if !force && !store.is_empty()? {
+        anyhow::bail!(
+            "the registry in {} already has residents; use --force to add more",
+            data_dir.display()
+        );
+    }
+    let started = Instant::now();
+    let mut last_report = Instant::now();
+    let summary = generate_with_progress(&store, &DemoOptions { residents, seed }, |done| {
+        if last_report.elapsed().as_millis() >= 500 || done as usize >= residents {
+            last_report = Instant::now();
+            let percent = (done as f64 / residents as f64 * 100.0).min(100.0);
+            eprint!("\rgenerating: {done} / {residents} residents ({percent:.0}%)");
+        }
+    })?;
+    eprintln!();
+    println!(
+        "{} residents in {} families, {} memberships, in {:.1} s",
+        summary.residents,
+        summary.families,
+        summary.memberships,
+        started.elapsed().as_secs_f64()
+    );
+    println!("NIKs to try:");
+    for example in &summary.examples {
+        println!("  {}  {}", example.nik, example.description);
+    }
+    Ok(())
+}

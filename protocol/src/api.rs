@@ -172,6 +172,7 @@ pub enum ErrorCode {
     NikInvalidDate,
     NikSerialZero,
     ResidentNotFound,
+    NotFound,
     BadRequest,
     PayloadTooLarge,
     Unauthorized,

@@ -1,0 +1,208 @@
+//! The HTTP API. Handlers validate input at the boundary, call the store on the blocking
+//! pool, and answer with the types of `protocol::api`. Every status lookup is audited.
+
+use axum::extract::{DefaultBodyLimit, MatchedPath, Path, State};
+use axum::http::{HeaderMap, Request, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use protocol::api::{
+    ApiError, ErrorCode, Health, HouseholdMember, HouseholdStatus, Membership, StatusResponse,
+};
+use protocol::mask::{mask_digits_in, mask_name};
+use protocol::region::regions;
+use protocol::{Nik, Text};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use tower_http::trace::TraceLayer;
+
+use crate::store::{AuditEntry, MembershipRecord, StatusRecord, Store, StoreError};
+
+/// Largest request body accepted; no endpoint of this version needs more.
+const BODY_LIMIT: usize = 64 * 1024;
+
+pub fn router(store: Store) -> Router {
+    Router::new()
+        .route("/healthz", get(health))
+        .route("/api/v1/residents/{nik}/status", get(status))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+            // The route template, never the raw path: the raw path holds the NIK.
+            let route = request
+                .extensions()
+                .get::<MatchedPath>()
+                .map(|path| path.as_str().to_string())
+                .unwrap_or_else(|| mask_digits_in(request.uri().path()));
+            tracing::info_span!("http", method = %request.method(), route)
+        }))
+        .with_state(store)
+}
+
+/// An error answer: status code plus the bilingual body every client understands.
+pub struct Failure(StatusCode, ApiError);
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        (self.0, Json(self.1)).into_response()
+    }
+}
+
+impl From<StoreError> for Failure {
+    fn from(error: StoreError) -> Failure {
+        tracing::error!(%error, "store failure");
+        internal()
+    }
+}
+
+fn internal() -> Failure {
+    Failure(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        ApiError {
+            code: ErrorCode::Internal,
+            message: Text::new(
+                "Terjadi gangguan pada layanan pusat. Silakan coba lagi.",
+                "The central service had a problem. Please try again.",
+            ),
+        },
+    )
+}
+
+async fn not_found() -> Failure {
+    Failure(
+        StatusCode::NOT_FOUND,
+        ApiError {
+            code: ErrorCode::NotFound,
+            message: Text::new("Alamat tidak dikenal.", "Unknown path."),
+        },
+    )
+}
+
+async fn health(State(store): State<Store>) -> Result<Json<Health>, Failure> {
+    let residents = tokio::task::spawn_blocking(move || store.resident_count())
+        .await
+        .map_err(|_| internal())??;
+    Ok(Json(Health { status: "ok".into(), version: env!("CARGO_PKG_VERSION").into(), residents }))
+}
+
+/// Who is asking, for the audit log. Authentication comes with per-kiosk keys; until then
+/// the kiosk names itself and the name is only recorded.
+fn actor(headers: &HeaderMap) -> String {
+    let id = headers
+        .get("x-kiosk-id")
+        .and_then(|value| value.to_str().ok())
+        .map(|id| {
+            id.chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                .take(64)
+                .collect::<String>()
+        })
+        .filter(|id| !id.is_empty());
+    match id {
+        Some(id) => format!("kiosk:{id}"),
+        None => "anonymous".into(),
+    }
+}
+
+fn now() -> String {
+    OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default()
+}
+
+async fn status(
+    State(store): State<Store>,
+    headers: HeaderMap,
+    Path(raw): Path<String>,
+) -> Result<Json<StatusResponse>, Failure> {
+    let actor = actor(&headers);
+    let nik = match Nik::parse(&raw) {
+        Ok(nik) => nik,
+        Err(error) => {
+            tracing::info!(reason = %error, "invalid NIK refused");
+            store.audit(AuditEntry {
+                at: now(),
+                actor,
+                action: "status_lookup".into(),
+                subject: mask_digits_in(&raw.chars().take(32).collect::<String>()),
+                outcome: "invalid".into(),
+            });
+            return Err(Failure(StatusCode::BAD_REQUEST, ApiError::from(&error)));
+        }
+    };
+    let record = {
+        let store = store.clone();
+        tokio::task::spawn_blocking(move || store.status(&nik)).await.map_err(|_| internal())??
+    };
+    let outcome = if record.is_some() { "found" } else { "not_found" };
+    tracing::info!(nik = %nik.masked(), outcome, "status lookup");
+    store.audit(AuditEntry {
+        at: now(),
+        actor,
+        action: "status_lookup".into(),
+        subject: nik.masked(),
+        outcome: outcome.into(),
+    });
+    match record {
+        Some(record) => Ok(Json(status_response(&nik, record))),
+        None => Err(Failure(
+            StatusCode::NOT_FOUND,
+            ApiError {
+                code: ErrorCode::ResidentNotFound,
+                message: Text::new(
+                    "NIK ini tidak ditemukan dalam data desa. Periksa kembali angkanya atau hubungi petugas desa.",
+                    "This NIK is not in the village records. Check the digits or ask the village staff.",
+                ),
+            },
+        )),
+    }
+}
+
+fn membership(record: &MembershipRecord) -> Membership {
+    Membership {
+        program: record.program.clone(),
+        program_name: record.program_name.clone(),
+        component: record.component.clone(),
+        state: record.state,
+        since: record.since.clone(),
+    }
+}
+
+/// Builds the masked answer: the subject's own programs, the household's, and each other
+/// member's, with names reduced to initials.
+fn status_response(nik: &Nik, record: StatusRecord) -> StatusResponse {
+    let r = regions();
+    let district =
+        r.district((record.desa_code / 10_000) as u32).map(|d| d.name.clone()).unwrap_or_default();
+    let village = r.village(record.desa_code).map(|v| v.name.clone()).unwrap_or_default();
+    let personal = |member: &str| -> Vec<Membership> {
+        record
+            .memberships
+            .iter()
+            .filter(|m| m.nik.as_deref() == Some(member))
+            .map(membership)
+            .collect()
+    };
+    let household_programs = record.memberships.iter().filter(|m| m.kk.is_some()).map(membership);
+    let members = record
+        .members
+        .iter()
+        .filter(|member| member.nik != nik.as_str())
+        .map(|member| HouseholdMember {
+            name: mask_name(&member.name),
+            relation: member.relation,
+            programs: personal(&member.nik),
+        })
+        .collect();
+    let kk = protocol::NoKk::parse(&record.kk).map(|kk| kk.masked()).unwrap_or_else(|_| {
+        // Stored KKs are validated on the way in; mask whatever is there regardless.
+        mask_digits_in(&record.kk)
+    });
+    StatusResponse {
+        nik: nik.masked(),
+        name: mask_name(&record.name),
+        district,
+        village,
+        person: personal(nik.as_str()),
+        household: HouseholdStatus { kk, programs: household_programs.collect(), members },
+        checked_at: now(),
+    }
+}

@@ -1,0 +1,126 @@
+//! The audit log: who looked at or changed what, and when. Append-only (the schema refuses
+//! updates and deletes). Entries are written by one background thread in batches, so a
+//! status lookup never waits for a write transaction.
+
+use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+use super::StoreError;
+use super::pool::Pool;
+
+/// One audited event. `subject` holds masked identifiers only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub at: String,
+    /// `kiosk:<id>`, `staff:<user>`, `cli`, or `anonymous`.
+    pub actor: String,
+    /// e.g. `status_lookup`.
+    pub action: String,
+    pub subject: String,
+    /// e.g. `found`, `not_found`, `invalid`.
+    pub outcome: String,
+}
+
+enum Message {
+    Entry(AuditEntry),
+    Flush(SyncSender<()>),
+}
+
+#[derive(Clone)]
+pub(super) struct AuditWriter {
+    sender: Sender<Message>,
+}
+
+/// Most entries written in one transaction.
+const BATCH: usize = 2048;
+
+impl AuditWriter {
+    pub(super) fn start(pool: &Pool) -> Result<AuditWriter, StoreError> {
+        let (sender, receiver) = mpsc::channel();
+        // The writer owns a connection of its own for its whole life.
+        let conn = pool.open_dedicated()?;
+        std::thread::Builder::new()
+            .name("audit-writer".into())
+            .spawn(move || run(conn, receiver))
+            .map_err(|error| StoreError::Corrupt(format!("cannot start audit writer: {error}")))?;
+        Ok(AuditWriter { sender })
+    }
+
+    pub(super) fn record(&self, entry: AuditEntry) {
+        if self.sender.send(Message::Entry(entry)).is_err() {
+            tracing::error!("audit writer is gone; entry lost");
+        }
+    }
+
+    pub(super) fn flush(&self) {
+        let (done, wait) = mpsc::sync_channel(1);
+        if self.sender.send(Message::Flush(done)).is_ok() {
+            let _ = wait.recv_timeout(Duration::from_secs(30));
+        }
+    }
+}
+
+fn run(conn: Connection, receiver: Receiver<Message>) {
+    let mut batch = Vec::with_capacity(BATCH);
+    let mut waiting = Vec::new();
+    while let Ok(first) = receiver.recv() {
+        let mut next = Some(first);
+        while let Some(message) = next.take() {
+            match message {
+                Message::Entry(entry) => batch.push(entry),
+                Message::Flush(done) => waiting.push(done),
+            }
+            if batch.len() < BATCH {
+                next = receiver.try_recv().ok();
+            }
+        }
+        if let Err(error) = write(&conn, &batch) {
+            tracing::error!(%error, lost = batch.len(), "audit entries not written");
+        }
+        batch.clear();
+        for done in waiting.drain(..) {
+            let _ = done.send(());
+        }
+    }
+}
+
+fn write(conn: &Connection, batch: &[AuditEntry]) -> Result<(), StoreError> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let tx = conn.unchecked_transaction()?;
+    {
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO audit (at, actor, action, subject, outcome) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        for entry in batch {
+            insert.execute((
+                &entry.at,
+                &entry.actor,
+                &entry.action,
+                &entry.subject,
+                &entry.outcome,
+            ))?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+pub(super) fn recent(conn: &Connection, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+    let mut query = conn.prepare_cached(
+        "SELECT at, actor, action, subject, outcome FROM audit ORDER BY id DESC LIMIT ?1",
+    )?;
+    let rows = query.query_map([limit as i64], |row| {
+        Ok(AuditEntry {
+            at: row.get(0)?,
+            actor: row.get(1)?,
+            action: row.get(2)?,
+            subject: row.get(3)?,
+            outcome: row.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}

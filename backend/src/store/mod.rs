@@ -1,0 +1,131 @@
+//! The registry's storage: residents, families, programs, memberships and the audit log.
+//!
+//! Handlers and the generator call domain-level methods; SQL lives only here. SQLite is the
+//! embedded default (WAL, one writer, many readers from a small connection pool).
+
+mod audit;
+mod pool;
+mod status;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use rusqlite::Connection;
+use rusqlite_migration::{M, Migrations};
+
+pub use audit::AuditEntry;
+pub use status::{MemberRecord, MembershipRecord, StatusRecord};
+
+use crate::programs;
+use pool::Pool;
+
+/// Why the store could not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("schema migration: {0}")]
+    Migration(#[from] rusqlite_migration::Error),
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+}
+
+fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![M::up(include_str!("../../migrations/0001_registry.sql"))])
+}
+
+/// A handle on the registry database; clones share the same pool.
+#[derive(Clone)]
+pub struct Store {
+    pool: Arc<Pool>,
+    audit: audit::AuditWriter,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database file and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let path = path.to_path_buf();
+        Store::with_opener(Box::new(move || Connection::open(&path)))
+    }
+
+    /// A private in-memory database, shared by all connections of this store.
+    pub fn open_in_memory() -> Result<Store, StoreError> {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let name = format!(
+            "file:anjungan-{}-{}?mode=memory&cache=shared",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        Store::with_opener(Box::new(move || Connection::open(&name)))
+    }
+
+    fn with_opener(opener: pool::Opener) -> Result<Store, StoreError> {
+        let pool = Arc::new(Pool::new(opener));
+        {
+            let mut conn = pool.get()?;
+            migrations().to_latest(&mut conn)?;
+            seed_programs(&conn)?;
+        }
+        let audit = audit::AuditWriter::start(&pool)?;
+        Ok(Store { pool, audit })
+    }
+
+    /// Runs `work` in one write transaction, committed only if it returns `Ok`.
+    pub(crate) fn write<T>(
+        &self,
+        work: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.pool.get()?;
+        let tx = conn.transaction()?;
+        let value = work(&tx)?;
+        tx.commit()?;
+        Ok(value)
+    }
+
+    /// Number of residents in the registry.
+    pub fn resident_count(&self) -> Result<u64, StoreError> {
+        let conn = self.pool.get()?;
+        let count: i64 = conn.query_row("SELECT count(*) FROM residents", [], |row| row.get(0))?;
+        Ok(count as u64)
+    }
+
+    /// Whether the registry holds any resident.
+    pub fn is_empty(&self) -> Result<bool, StoreError> {
+        let conn = self.pool.get()?;
+        Ok(conn.query_row("SELECT NOT EXISTS (SELECT 1 FROM residents)", [], |row| row.get(0))?)
+    }
+
+    /// Queues an audit entry; it is written within milliseconds, in batches.
+    pub fn audit(&self, entry: AuditEntry) {
+        self.audit.record(entry);
+    }
+
+    /// Waits until every queued audit entry is on disk.
+    pub fn flush_audit(&self) {
+        self.audit.flush();
+    }
+
+    /// The most recent audit entries, newest first.
+    pub fn recent_audit(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+        audit::recent(&*self.pool.get()?, limit)
+    }
+}
+
+fn seed_programs(conn: &Connection) -> Result<(), StoreError> {
+    let mut insert = conn.prepare(
+        "INSERT INTO programs (code, name_id, name_en, level, unit) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (code) DO UPDATE SET name_id = excluded.name_id, name_en = excluded.name_en,
+             level = excluded.level, unit = excluded.unit",
+    )?;
+    for program in programs::catalogue() {
+        insert.execute((
+            program.code,
+            &program.name.id,
+            &program.name.en,
+            program.level,
+            program.unit.as_str(),
+        ))?;
+    }
+    Ok(())
+}
