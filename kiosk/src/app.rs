@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use hardware::printer::{Paper, Printer};
 use protocol::api::ErrorCode;
 use protocol::{Lang, Text};
-use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
+use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
 use time::{OffsetDateTime, UtcOffset};
 
 use crate::client::{BackendClient, ClientError};

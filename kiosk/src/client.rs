@@ -77,9 +77,11 @@ impl BackendClient {
             .await
             .map_err(|error| ClientError::Unreachable(without_url(error)))?;
         let status = response.status();
-        let body = response.bytes().await.map_err(|error| ClientError::Unreachable(without_url(error)))?;
+        let body =
+            response.bytes().await.map_err(|error| ClientError::Unreachable(without_url(error)))?;
         if status.is_success() {
-            serde_json::from_slice(&body).map_err(|error| ClientError::BadResponse(error.to_string()))
+            serde_json::from_slice(&body)
+                .map_err(|error| ClientError::BadResponse(error.to_string()))
         } else {
             match serde_json::from_slice::<ApiError>(&body) {
                 Ok(error) => Err(ClientError::Api(error)),

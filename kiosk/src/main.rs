@@ -73,8 +73,7 @@ struct RunArgs {
 fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -100,7 +99,9 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         PaperWidth::Mm58 => Paper::Mm58,
         PaperWidth::Mm80 => Paper::Mm80,
     };
-    let (backend_url, demo_hint) = if args.demo { start_demo(&runtime, &args)? } else {
+    let (backend_url, demo_hint) = if args.demo {
+        start_demo(&runtime, &args)?
+    } else {
         (args.backend_url.clone(), String::new())
     };
     let printer = open_printer(&args.printer, paper, args.demo)
@@ -125,9 +126,15 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
 }
 
 #[cfg(feature = "demo")]
-fn start_demo(runtime: &tokio::runtime::Runtime, args: &RunArgs) -> anyhow::Result<(String, String)> {
+fn start_demo(
+    runtime: &tokio::runtime::Runtime,
+    args: &RunArgs,
+) -> anyhow::Result<(String, String)> {
     let embedded = runtime.block_on(kiosk::demo::start(args.demo_residents))?;
-    eprintln!("Demo: central service on {} with {} residents. NIKs to try:", embedded.url, args.demo_residents);
+    eprintln!(
+        "Demo: central service on {} with {} residents. NIKs to try:",
+        embedded.url, args.demo_residents
+    );
     for example in &embedded.examples {
         eprintln!("  {}  {}", example.nik, example.description);
     }

@@ -25,12 +25,13 @@ pub const SIZES: [(u32, u32); 2] = [(1280, 800), (1024, 600)];
 /// Installs Slint's headless platform with a real (software) renderer. Call once per process,
 /// before any window exists.
 pub fn init_headless() -> anyhow::Result<()> {
-    let backend =
-        i_slint_backend_testing::TestingBackend::new(i_slint_backend_testing::TestingBackendOptions {
+    let backend = i_slint_backend_testing::TestingBackend::new(
+        i_slint_backend_testing::TestingBackendOptions {
             mock_time: true,
             threading: false,
             renderer_name: Some("software".into()),
-        });
+        },
+    );
     slint::platform::set_platform(Box::new(backend))
         .map_err(|error| anyhow::anyhow!("cannot install headless platform: {error:?}"))
 }
@@ -143,13 +144,28 @@ pub fn sample_status(receives: bool) -> StatusResponse {
         (
             vec![],
             vec![
-                active("PKH", "Program Keluarga Harapan (PKH)", "Family Hope Program (PKH)", Some("ibu_hamil")),
-                active("APBD_SEMBAKO", "Paket Sembako APBD Banyuwangi", "Banyuwangi food package (APBD)", None),
+                active(
+                    "PKH",
+                    "Program Keluarga Harapan (PKH)",
+                    "Family Hope Program (PKH)",
+                    Some("ibu_hamil"),
+                ),
+                active(
+                    "APBD_SEMBAKO",
+                    "Paket Sembako APBD Banyuwangi",
+                    "Banyuwangi food package (APBD)",
+                    None,
+                ),
             ],
             vec![HouseholdMember {
                 name: "S****** H*****".into(),
                 relation: Relation::Parent,
-                programs: vec![active("GURU_NGAJI", "Insentif Guru Ngaji", "Quran teacher incentive", None)],
+                programs: vec![active(
+                    "GURU_NGAJI",
+                    "Insentif Guru Ngaji",
+                    "Quran teacher incentive",
+                    None,
+                )],
             }],
         )
     } else {

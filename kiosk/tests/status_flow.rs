@@ -52,7 +52,10 @@ fn citizen_checks_status_and_prints_slip() {
         ui.upgrade().is_some_and(|w| !w.global::<Kiosk>().get_entry_error().is_empty())
     }));
     let not_found = value_of(&app, "entry-error").unwrap_or_default();
-    assert!(not_found.contains("tidak ditemukan") || not_found.contains("tidak terdaftar"), "{not_found}");
+    assert!(
+        not_found.contains("tidak ditemukan") || not_found.contains("tidak terdaftar"),
+        "{not_found}"
+    );
 
     // A registered person whose family receives assistance.
     let example = examples
@@ -60,7 +63,9 @@ fn citizen_checks_status_and_prints_slip() {
         .find(|e| e.description.contains("PKH"))
         .expect("demo data has a PKH family");
     let expected = runtime
-        .block_on(kiosk::client::BackendClient::new(&url, KIOSK_ID).expect("client").status(&example.nik))
+        .block_on(
+            kiosk::client::BackendClient::new(&url, KIOSK_ID).expect("client").status(&example.nik),
+        )
         .expect("status over HTTP");
     assert!(expected.receives_any());
 
@@ -86,7 +91,8 @@ fn citizen_checks_status_and_prints_slip() {
     tap(&app, "Cetak Bukti");
     let ui = app.window.as_weak();
     assert!(run_until(Duration::from_secs(10), move || {
-        ui.upgrade().is_some_and(|w| w.global::<Kiosk>().get_print_state() == kiosk::ui::PrintState::Done)
+        ui.upgrade()
+            .is_some_and(|w| w.global::<Kiosk>().get_print_state() == kiosk::ui::PrintState::Done)
     }));
     assert!(value_of(&app, "print-message").unwrap_or_default().contains("Silakan ambil"));
     let jobs = printer.jobs();
@@ -101,7 +107,11 @@ fn citizen_checks_status_and_prints_slip() {
     assert!(text.contains(KIOSK_ID), "{text}");
     assert!(text.contains("WIB"), "date and time on the slip:\n{text}");
     assert_eq!(slip.qr_codes.len(), 1, "one QR code");
-    assert!(slip.qr_codes[0].starts_with("ANJUNGAN/STATUS/1?kiosk=BWI-TEST-01"), "{:?}", slip.qr_codes);
+    assert!(
+        slip.qr_codes[0].starts_with("ANJUNGAN/STATUS/1?kiosk=BWI-TEST-01"),
+        "{:?}",
+        slip.qr_codes
+    );
     assert!(slip.qr_codes[0].contains(&example.nik.masked()));
     assert_eq!(slip.cuts, 1, "exactly one cut");
     assert!(

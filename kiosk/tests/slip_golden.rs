@@ -1,0 +1,57 @@
+//! The status slip as printed, decoded from its ESC/POS bytes and compared with a checked-in
+//! golden file a person can read. `UPDATE_GOLDEN=1 cargo test` rewrites the files after an
+//! intended change; review the diff.
+
+use hardware::printer::Paper;
+use hardware::printer::decode::decode;
+use hardware::printer::render::render;
+use kiosk::screenshot::sample_status;
+use kiosk::slip::{SlipContext, status_slip};
+use protocol::Lang;
+use time::{OffsetDateTime, UtcOffset};
+
+fn check(name: &str, lang: Lang, paper: Paper, receives: bool) {
+    let context = SlipContext {
+        kiosk_id: "BWI-3510-0001",
+        village_name: "Desa Bomo, Kecamatan Blimbingsari",
+        printed_at: OffsetDateTime::from_unix_timestamp(1_795_405_260).expect("time"),
+        offset: UtcOffset::from_hms(7, 0, 0).expect("offset"),
+        lang,
+        paper,
+    };
+    let bytes = render(&status_slip(&sample_status(receives), &context)).expect("render");
+    let decoded = decode(&bytes);
+    assert_eq!(decoded.cuts, 1);
+    assert!(decoded.unknown_commands().is_empty());
+    let mut printed = String::new();
+    for line in &decoded.lines {
+        let width = if line.double { paper.columns() / 2 } else { paper.columns() };
+        assert!(line.text.chars().count() <= width, "overflow: {:?}", line.text);
+        printed.push_str(&line.text);
+        printed.push('\n');
+    }
+    for payload in &decoded.qr_codes {
+        printed.push_str(&format!("[QR] {payload}\n"));
+    }
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, &printed).expect("write golden");
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_default();
+    assert_eq!(printed, expected, "slip differs from {}", path.display());
+}
+
+#[test]
+fn slip_in_indonesian_on_58mm() {
+    check("status-slip-id-58.txt", Lang::Id, Paper::Mm58, true);
+}
+
+#[test]
+fn slip_in_english_on_80mm() {
+    check("status-slip-en-80.txt", Lang::En, Paper::Mm80, true);
+}
+
+#[test]
+fn slip_for_someone_receiving_nothing() {
+    check("status-slip-none-id-58.txt", Lang::Id, Paper::Mm58, false);
+}
