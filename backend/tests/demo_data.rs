@@ -1,0 +1,116 @@
+//! The synthetic registry: deterministic, valid, and consistent with the brief's rules.
+
+use std::collections::{HashMap, HashSet};
+
+use backend::Store;
+use backend::demo::{DemoOptions, generate};
+use protocol::{Nik, NoKk};
+
+fn registry(seed: u64) -> (Store, backend::demo::DemoSummary) {
+    let store = Store::open_in_memory().expect("store");
+    let summary = generate(&store, &DemoOptions { residents: 3000, seed }).expect("generate");
+    (store, summary)
+}
+
+#[test]
+fn same_seed_same_registry() {
+    let (_, first) = registry(11);
+    let (_, second) = registry(11);
+    let (_, other) = registry(12);
+    assert_eq!(first, second);
+    assert_ne!(first.examples, other.examples);
+    assert!(first.residents >= 3000 && first.residents < 3010, "{}", first.residents);
+}
+
+#[test]
+fn every_number_is_valid_unique_and_in_its_family_district() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("registry.sqlite3");
+    let store = Store::open(&path).expect("store");
+    generate(&store, &DemoOptions { residents: 3000, seed: 5 }).expect("generate");
+    let conn = rusqlite::Connection::open(&path).expect("open");
+    let mut query = conn
+        .prepare(
+            "SELECT r.nik, r.kk, r.sex, f.desa_code FROM residents r JOIN families f USING (kk)",
+        )
+        .expect("query");
+    let rows: Vec<(String, String, String, i64)> = query
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)))
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("collect");
+    let mut seen = HashSet::new();
+    for (nik, kk, sex, desa) in &rows {
+        let parsed = Nik::parse(nik).unwrap_or_else(|e| panic!("{nik}: {e}"));
+        let kk = NoKk::parse(kk).unwrap_or_else(|e| panic!("{kk}: {e}"));
+        assert!(seen.insert(nik.clone()), "duplicate NIK {nik}");
+        assert_eq!(parsed.district_code(), kk.district_code());
+        assert_eq!((*desa / 10_000) as u32, kk.district_code());
+        assert_eq!(parsed.regency_code(), 3510);
+        let female = parsed.sex() == protocol::Sex::Female;
+        assert_eq!(female, sex == "female");
+    }
+    assert_eq!(rows.len(), seen.len());
+}
+
+#[test]
+fn no_family_is_covered_twice_and_no_pkh_family_gets_bst() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("registry.sqlite3");
+    let store = Store::open(&path).expect("store");
+    generate(&store, &DemoOptions { residents: 20_000, seed: 9 }).expect("generate");
+    let conn = rusqlite::Connection::open(&path).expect("open");
+    let mut query = conn
+        .prepare("SELECT kk, program FROM memberships WHERE kk IS NOT NULL AND state <> 'ended'")
+        .expect("query");
+    let mut by_family: HashMap<String, Vec<String>> = HashMap::new();
+    for row in query.query_map([], |row| Ok((row.get(0)?, row.get(1)?))).expect("rows") {
+        let (kk, program): (String, String) = row.expect("row");
+        by_family.entry(kk).or_default().push(program);
+    }
+    assert!(by_family.values().any(|p| p.contains(&"PKH".to_string())));
+    for (kk, programs) in &by_family {
+        assert_eq!(programs.len(), 1, "family {kk} has {programs:?}");
+    }
+    // Nutrition never goes to a woman holding PKH's pregnant-mother component.
+    let overlaps: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM memberships n JOIN memberships p
+               ON p.member_nik = n.nik AND p.program = 'PKH' AND p.component = 'ibu_hamil'
+             WHERE n.program = 'NUTRISI_BUMIL'",
+            [],
+            |row| row.get(0),
+        )
+        .expect("count");
+    assert_eq!(overlaps, 0);
+    let nutrition_with_sembako: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM memberships n JOIN residents r ON r.nik = n.nik
+             JOIN memberships s ON s.kk = r.kk AND s.program = 'APBD_SEMBAKO'
+             WHERE n.program = 'NUTRISI_BUMIL'",
+            [],
+            |row| row.get(0),
+        )
+        .expect("count");
+    assert!(nutrition_with_sembako > 0, "the allowed combination appears in the data");
+}
+
+#[test]
+fn audit_log_refuses_changes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("registry.sqlite3");
+    let store = Store::open(&path).expect("store");
+    store.audit(backend::store::AuditEntry {
+        at: "2026-11-23T00:00:00Z".into(),
+        actor: "cli".into(),
+        action: "test".into(),
+        subject: "3510********0001".into(),
+        outcome: "ok".into(),
+    });
+    store.flush_audit();
+    let conn = rusqlite::Connection::open(&path).expect("open");
+    assert!(conn.execute("UPDATE audit SET outcome = 'changed'", []).is_err());
+    assert!(conn.execute("DELETE FROM audit", []).is_err());
+    let count: i64 = conn.query_row("SELECT count(*) FROM audit", [], |r| r.get(0)).expect("count");
+    assert_eq!(count, 1);
+}
