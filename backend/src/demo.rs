@@ -133,7 +133,7 @@ impl Generator {
         let year = self.rng.random_range(year_min..=year_max);
         let month = self.rng.random_range(1..=12);
         let days = match month {
-            2 if year % 4 == 0 => 29,
+            2 if year.is_multiple_of(4) => 29,
             2 => 28,
             4 | 6 | 9 | 11 => 30,
             _ => 31,

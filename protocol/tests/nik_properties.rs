@@ -17,7 +17,7 @@ fn district() -> impl Strategy<Value = u32> {
 
 fn days_in(month: u32, yy: u32) -> u32 {
     match month {
-        2 if yy % 4 == 0 => 29,
+        2 if yy.is_multiple_of(4) => 29,
         2 => 28,
         4 | 6 | 9 | 11 => 30,
         _ => 31,
