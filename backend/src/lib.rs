@@ -8,6 +8,7 @@ and the HTTP API the kiosks call.
 - [`programs`]: the program catalogue.
 */
 
+pub mod bench;
 pub mod demo;
 pub mod http;
 pub mod log;

@@ -41,6 +41,25 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Measure status lookups over HTTP on loopback against a synthetic registry.
+    Bench {
+        /// Where the benchmark registry is kept (generated on first use, reused after).
+        #[arg(long, default_value = "target/bench-registry")]
+        data_dir: PathBuf,
+        #[arg(long, default_value_t = 2_000_000)]
+        residents: usize,
+        #[arg(long, default_value_t = 2020)]
+        seed: u64,
+        /// Seconds of load.
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+        /// Concurrent keep-alive clients.
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        /// Server worker threads.
+        #[arg(long, default_value_t = 2)]
+        server_threads: usize,
+    },
 }
 
 fn open_store(data_dir: &std::path::Path) -> anyhow::Result<Store> {
@@ -52,11 +71,24 @@ fn open_store(data_dir: &std::path::Path) -> anyhow::Result<Store> {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    backend::log::init(cli.log_json);
+    // Per-request lines would measure the terminal, not the service.
+    let default_filter = if matches!(cli.command, Command::Bench { .. }) { "warn" } else { "info" };
+    backend::log::init(cli.log_json, default_filter);
     match cli.command {
         Command::Serve { data_dir, listen } => serve(&data_dir, listen),
         Command::DemoData { data_dir, residents, seed, force } => {
             demo_data(&data_dir, residents as usize, seed, force)
+        }
+        Command::Bench { data_dir, residents, seed, seconds, concurrency, server_threads } => {
+            let options = backend::bench::BenchOptions {
+                residents,
+                seed,
+                duration: std::time::Duration::from_secs(seconds),
+                concurrency,
+                server_threads,
+            };
+            println!("{}", backend::bench::run(&data_dir, &options)?);
+            Ok(())
         }
     }
 }

@@ -41,6 +41,29 @@ pub struct StatusRecord {
 }
 
 impl Store {
+    /// Up to `count` NIKs spread over the registry, chosen by `seed` (for benchmarks).
+    pub fn sample_niks(&self, count: usize, seed: u64) -> Result<Vec<Nik>, StoreError> {
+        let conn = self.pool.get()?;
+        let max: i64 =
+            conn.query_row("SELECT coalesce(max(rowid), 0) FROM residents", [], |row| row.get(0))?;
+        let mut query =
+            conn.prepare_cached("SELECT nik FROM residents WHERE rowid >= ?1 LIMIT 1")?;
+        let mut state = seed | 1;
+        let mut niks = Vec::with_capacity(count);
+        for _ in 0..count {
+            // xorshift: enough to spread lookups over the whole table.
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let rowid = (state % max.max(1) as u64) as i64 + 1;
+            let nik: Option<String> = query.query_row([rowid], |row| row.get(0)).optional()?;
+            if let Some(nik) = nik.and_then(|n| Nik::parse(&n).ok()) {
+                niks.push(nik);
+            }
+        }
+        Ok(niks)
+    }
+
     /// The resident's status, or `None` when the NIK is not in the registry.
     pub fn status(&self, nik: &Nik) -> Result<Option<StatusRecord>, StoreError> {
         let conn = self.pool.get()?;

@@ -1,0 +1,202 @@
+//! `backend bench`: the figures the central service is held to, measured on this machine.
+//!
+//! Generates (or reuses) a synthetic registry, serves it on loopback, and drives status
+//! lookups from concurrent keep-alive clients in the same process for a fixed time. The
+//! clients share the machine's cores with the server, so the figures are conservative.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use protocol::Nik;
+
+use crate::Store;
+use crate::demo::{DemoOptions, generate_with_progress};
+
+pub struct BenchOptions {
+    pub residents: usize,
+    pub seed: u64,
+    pub duration: Duration,
+    pub concurrency: usize,
+    pub server_threads: usize,
+}
+
+/// What one run measured.
+#[derive(Debug)]
+pub struct BenchReport {
+    pub residents: u64,
+    pub generation: Option<Duration>,
+    pub lookups: u64,
+    pub errors: u64,
+    pub elapsed: Duration,
+    pub p50: Duration,
+    pub p99: Duration,
+    pub max: Duration,
+    pub peak_rss_mb: f64,
+}
+
+impl BenchReport {
+    pub fn lookups_per_second(&self) -> f64 {
+        self.lookups as f64 / self.elapsed.as_secs_f64()
+    }
+}
+
+impl std::fmt::Display for BenchReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "registry:        {} residents", self.residents)?;
+        if let Some(generation) = self.generation {
+            let rate = self.residents as f64 / generation.as_secs_f64();
+            writeln!(
+                f,
+                "generation:      {:.1} s ({rate:.0} residents/s)",
+                generation.as_secs_f64()
+            )?;
+        }
+        writeln!(
+            f,
+            "status lookups:  {:.0}/s over HTTP ({} in {:.1} s, {} errors)",
+            self.lookups_per_second(),
+            self.lookups,
+            self.elapsed.as_secs_f64(),
+            self.errors
+        )?;
+        writeln!(
+            f,
+            "latency:         p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+            ms(self.p50),
+            ms(self.p99),
+            ms(self.max)
+        )?;
+        write!(
+            f,
+            "peak RSS:        {:.0} MB (server and load generator together)",
+            self.peak_rss_mb
+        )
+    }
+}
+
+fn ms(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
+
+/// Peak resident set size of this process, from the kernel's high-water mark.
+pub fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status.lines().find(|l| l.starts_with("VmHWM:")).and_then(|line| {
+                line.split_whitespace().nth(1).and_then(|kb| kb.parse::<f64>().ok())
+            })
+        })
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}
+
+pub fn run(data_dir: &Path, options: &BenchOptions) -> anyhow::Result<BenchReport> {
+    std::fs::create_dir_all(data_dir)?;
+    let store = Store::open(&data_dir.join("anjungan.sqlite3"))?;
+    let mut generation = None;
+    if store.is_empty()? {
+        let started = Instant::now();
+        let target = options.residents;
+        let mut last = Instant::now();
+        generate_with_progress(
+            &store,
+            &DemoOptions { residents: target, seed: options.seed },
+            |done| {
+                if last.elapsed() >= Duration::from_millis(500) {
+                    last = Instant::now();
+                    eprint!("\rgenerating: {done} / {target} residents");
+                }
+            },
+        )?;
+        eprintln!();
+        generation = Some(started.elapsed());
+    }
+    let residents = store.resident_count()?;
+    let niks = store.sample_niks(20_000, options.seed)?;
+    anyhow::ensure!(!niks.is_empty(), "the registry is empty");
+
+    let server = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(options.server_threads)
+        .enable_all()
+        .build()?;
+    let listener =
+        server.block_on(tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))))?;
+    let address = listener.local_addr()?;
+    server.spawn(crate::serve(listener, store));
+
+    let clients =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
+    let (lookups, errors, elapsed, mut latencies) =
+        clients.block_on(load(address, niks, options.concurrency, options.duration))?;
+    latencies.sort_unstable();
+    let percentile = |p: f64| {
+        latencies
+            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or_default()
+    };
+    Ok(BenchReport {
+        residents,
+        generation,
+        lookups,
+        errors,
+        elapsed,
+        p50: percentile(0.50),
+        p99: percentile(0.99),
+        max: latencies.last().copied().unwrap_or_default(),
+        peak_rss_mb: peak_rss_mb(),
+    })
+}
+
+async fn load(
+    address: SocketAddr,
+    niks: Vec<Nik>,
+    concurrency: usize,
+    duration: Duration,
+) -> anyhow::Result<(u64, u64, Duration, Vec<Duration>)> {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .build()
+        .context("HTTP client")?;
+    let niks = std::sync::Arc::new(niks);
+    let started = Instant::now();
+    let deadline = started + duration;
+    let mut tasks = Vec::new();
+    for worker in 0..concurrency {
+        let (client, niks) = (client.clone(), niks.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut errors = 0u64;
+            let mut index = worker * 7919;
+            while Instant::now() < deadline {
+                let nik = &niks[index % niks.len()];
+                index += 1;
+                let url = format!("http://{address}{}", protocol::api::status_path(nik.as_str()));
+                let sent = Instant::now();
+                let ok = match client.get(&url).header("X-Kiosk-Id", "BENCH").send().await {
+                    Ok(response) => {
+                        response.status().is_success() && response.bytes().await.is_ok()
+                    }
+                    Err(_) => false,
+                };
+                latencies.push(sent.elapsed());
+                if !ok {
+                    errors += 1;
+                }
+            }
+            (latencies, errors)
+        }));
+    }
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for task in tasks {
+        let (latencies, task_errors) = task.await?;
+        all.extend(latencies);
+        errors += task_errors;
+    }
+    let elapsed = started.elapsed();
+    Ok((all.len() as u64, errors, elapsed, all))
+}
