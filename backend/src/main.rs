@@ -54,7 +54,7 @@ enum Command {
         #[arg(long, default_value_t = 20)]
         seconds: u64,
         /// Concurrent keep-alive clients.
-        #[arg(long, default_value_t = 32)]
+        #[arg(long, default_value_t = 16)]
         concurrency: usize,
         /// Server worker threads.
         #[arg(long, default_value_t = 2)]
