@@ -41,6 +41,30 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Register a kiosk (or renew its key) and write its key file for the installer.
+    KioskAdd {
+        #[arg(long, env = "ANJUNGAN_DATA_DIR", default_value = "data")]
+        data_dir: PathBuf,
+        /// Kiosk identifier, e.g. BWI-3510-0001.
+        #[arg(long)]
+        id: String,
+        /// Ten-digit code of the desa the kiosk stands in.
+        #[arg(long)]
+        desa: Option<u64>,
+        /// Status lookups the kiosk may make per minute.
+        #[arg(long, default_value_t = 60)]
+        lookups_per_minute: u32,
+        /// Where to write the key file (mode 0600); install it on the kiosk.
+        #[arg(long)]
+        key_out: PathBuf,
+    },
+    /// Stop accepting a kiosk's requests (lost, stolen, retired).
+    KioskDisable {
+        #[arg(long, env = "ANJUNGAN_DATA_DIR", default_value = "data")]
+        data_dir: PathBuf,
+        #[arg(long)]
+        id: String,
+    },
     /// Measure status lookups over HTTP on loopback against a synthetic registry.
     Bench {
         /// Where the benchmark registry is kept (generated on first use, reused after).
@@ -69,6 +93,21 @@ fn open_store(data_dir: &std::path::Path) -> anyhow::Result<Store> {
     Store::open(&path).with_context(|| format!("open {}", path.display()))
 }
 
+/// Writes a file only its owner can read.
+fn write_secret_file(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    #[cfg(unix)]
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    let mut file = options.open(path).with_context(|| format!("write {}", path.display()))?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()?;
+    Ok(())
+}
+
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     // Per-request lines would measure the terminal, not the service.
@@ -78,6 +117,19 @@ fn main() -> anyhow::Result<()> {
         Command::Serve { data_dir, listen } => serve(&data_dir, listen),
         Command::DemoData { data_dir, residents, seed, force } => {
             demo_data(&data_dir, residents as usize, seed, force)
+        }
+        Command::KioskAdd { data_dir, id, desa, lookups_per_minute, key_out } => {
+            let store = open_store(&data_dir)?;
+            let key = store.register_kiosk(&id, desa, lookups_per_minute)?;
+            write_secret_file(&key_out, &key.to_file_text())?;
+            println!("kiosk {id} registered; key written to {}", key_out.display());
+            Ok(())
+        }
+        Command::KioskDisable { data_dir, id } => {
+            let store = open_store(&data_dir)?;
+            anyhow::ensure!(store.disable_kiosk(&id)?, "no kiosk {id}");
+            println!("kiosk {id} disabled");
+            Ok(())
         }
         Command::Bench { data_dir, residents, seed, seconds, concurrency, server_threads } => {
             let options = backend::bench::BenchOptions {

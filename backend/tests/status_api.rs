@@ -5,11 +5,13 @@ use std::net::SocketAddr;
 use backend::Store;
 use backend::demo::{DemoOptions, DemoSummary, generate};
 use protocol::api::{ApiError, ErrorCode, Health, MembershipState, StatusResponse};
+use protocol::auth::KioskKey;
 
 struct Server {
     url: String,
     store: Store,
     summary: DemoSummary,
+    key: KioskKey,
 }
 
 async fn server() -> Server {
@@ -18,8 +20,39 @@ async fn server() -> Server {
     let listener =
         tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("address"));
+    let key = store.register_kiosk("BWI-TEST-07", None, 600).expect("register kiosk");
     tokio::spawn(backend::serve(listener, store.clone()));
-    Server { url, store, summary }
+    Server { url, store, summary, key }
+}
+
+fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+fn fresh_nonce() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    format!("nonce{:016}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// A GET signed as `key` would sign it, with the given clock and nonce.
+async fn signed_get(
+    server: &Server,
+    path: &str,
+    key: &KioskKey,
+    at: i64,
+    nonce: &str,
+) -> reqwest::Response {
+    let mut request = reqwest::Client::new().get(format!("{}{path}", server.url));
+    for (name, value) in key.sign("GET", path, at, nonce, b"").pairs() {
+        request = request.header(name, value);
+    }
+    request.send().await.expect("request")
+}
+
+/// A correctly signed GET from the test kiosk.
+async fn get(server: &Server, path: &str) -> reqwest::Response {
+    signed_get(server, path, &server.key, now(), &fresh_nonce()).await
 }
 
 fn example<'a>(summary: &'a DemoSummary, description: &str) -> &'a backend::demo::Example {
@@ -30,20 +63,11 @@ fn example<'a>(summary: &'a DemoSummary, description: &str) -> &'a backend::demo
         .unwrap_or_else(|| panic!("no example {description:?} in {:?}", summary.examples))
 }
 
-async fn get(url: &str) -> reqwest::Response {
-    reqwest::Client::new()
-        .get(url)
-        .header("X-Kiosk-Id", "BWI-TEST-07")
-        .send()
-        .await
-        .expect("request")
-}
-
 #[tokio::test]
 async fn status_shows_household_programs_masked() {
     let server = server().await;
     let pkh = example(&server.summary, "PKH");
-    let response = get(&format!("{}/api/v1/residents/{}/status", server.url, pkh.nik)).await;
+    let response = get(&server, &format!("/api/v1/residents/{}/status", pkh.nik)).await;
     assert_eq!(response.status(), 200);
     let body = response.text().await.expect("body");
     assert!(!body.contains(pkh.nik.as_str()), "the full NIK is never sent back");
@@ -62,12 +86,11 @@ async fn status_shows_household_programs_masked() {
 async fn a_son_sees_his_fathers_bst_as_the_familys() {
     let server = server().await;
     let son = example(&server.summary, "BST");
-    let status: StatusResponse =
-        get(&format!("{}/api/v1/residents/{}/status", server.url, son.nik))
-            .await
-            .json()
-            .await
-            .expect("status");
+    let status: StatusResponse = get(&server, &format!("/api/v1/residents/{}/status", son.nik))
+        .await
+        .json()
+        .await
+        .expect("status");
     assert!(status.household.programs.iter().any(|m| m.program == "BST"));
     assert!(status.receives_any());
 }
@@ -86,7 +109,7 @@ async fn invalid_niks_get_400_with_their_own_code() {
         ("3510017203850001", ErrorCode::NikInvalidDate),
         ("3510011203850000", ErrorCode::NikSerialZero),
     ] {
-        let response = get(&format!("{}/api/v1/residents/{nik}/status", server.url)).await;
+        let response = get(&server, &format!("/api/v1/residents/{nik}/status")).await;
         assert_eq!(response.status(), 400, "{nik}");
         let error: ApiError = response.json().await.expect("error JSON");
         assert_eq!(error.code, code, "{nik}");
@@ -97,12 +120,12 @@ async fn invalid_niks_get_400_with_their_own_code() {
 #[tokio::test]
 async fn unknown_resident_is_404_and_unknown_path_too() {
     let server = server().await;
-    let response = get(&format!("{}/api/v1/residents/3510011203859999/status", server.url)).await;
+    let response = get(&server, "/api/v1/residents/3510011203859999/status").await;
     assert_eq!(response.status(), 404);
     let error: ApiError = response.json().await.expect("error JSON");
     assert_eq!(error.code, ErrorCode::ResidentNotFound);
     assert!(error.message.id.contains("tidak ditemukan"));
-    let response = get(&format!("{}/api/v1/nothing-here", server.url)).await;
+    let response = get(&server, "/api/v1/nothing-here").await;
     assert_eq!(response.status(), 404);
     assert_eq!(response.json::<ApiError>().await.expect("JSON").code, ErrorCode::NotFound);
 }
@@ -110,7 +133,7 @@ async fn unknown_resident_is_404_and_unknown_path_too() {
 #[tokio::test]
 async fn health_reports_the_registry_size() {
     let server = server().await;
-    let health: Health = get(&format!("{}/healthz", server.url)).await.json().await.expect("JSON");
+    let health: Health = get(&server, "/healthz").await.json().await.expect("JSON");
     assert_eq!(health.status, "ok");
     assert_eq!(health.residents, server.summary.residents);
 }
@@ -119,8 +142,8 @@ async fn health_reports_the_registry_size() {
 async fn every_lookup_is_audited_with_the_nik_masked() {
     let server = server().await;
     let none = example(&server.summary, "tidak menerima");
-    get(&format!("{}/api/v1/residents/{}/status", server.url, none.nik)).await;
-    get(&format!("{}/api/v1/residents/3510013102850001/status", server.url)).await;
+    get(&server, &format!("/api/v1/residents/{}/status", none.nik)).await;
+    get(&server, "/api/v1/residents/3510013102850001/status").await;
     let store = server.store.clone();
     let entries = tokio::task::spawn_blocking(move || {
         store.flush_audit();
@@ -137,4 +160,70 @@ async fn every_lookup_is_audited_with_the_nik_masked() {
     assert_eq!(found.outcome, "found");
     assert_eq!(invalid.outcome, "invalid");
     assert!(!invalid.subject.contains("3510013102850001"), "{}", invalid.subject);
+}
+
+#[tokio::test]
+async fn requests_without_a_valid_signature_are_refused() {
+    let server = server().await;
+    let path = format!("/api/v1/residents/{}/status", example(&server.summary, "PKH").nik);
+    let unsigned = reqwest::get(format!("{}{path}", server.url)).await.expect("request");
+    assert_eq!(unsigned.status(), 401);
+    assert_eq!(unsigned.json::<ApiError>().await.expect("JSON").code, ErrorCode::Unauthorized);
+
+    let stranger = KioskKey::new("BWI-TEST-07", [9; 32]).expect("key");
+    assert_eq!(signed_get(&server, &path, &stranger, now(), &fresh_nonce()).await.status(), 401);
+    let unknown = KioskKey::new("NOT-REGISTERED", [9; 32]).expect("key");
+    assert_eq!(signed_get(&server, &path, &unknown, now(), &fresh_nonce()).await.status(), 401);
+    let stale = signed_get(&server, &path, &server.key, now() - 600, &fresh_nonce()).await;
+    assert_eq!(stale.status(), 401, "a request from ten minutes ago");
+    // A signature for another path does not open this one.
+    let mut request = reqwest::Client::new().get(format!("{}{path}", server.url));
+    for (name, value) in server
+        .key
+        .sign("GET", "/api/v1/residents/3510011203850001/status", now(), &fresh_nonce(), b"")
+        .pairs()
+    {
+        request = request.header(name, value);
+    }
+    assert_eq!(request.send().await.expect("request").status(), 401);
+}
+
+#[tokio::test]
+async fn a_replayed_request_is_refused() {
+    let server = server().await;
+    let path = format!("/api/v1/residents/{}/status", example(&server.summary, "PKH").nik);
+    let nonce = fresh_nonce();
+    let at = now();
+    assert_eq!(signed_get(&server, &path, &server.key, at, &nonce).await.status(), 200);
+    assert_eq!(signed_get(&server, &path, &server.key, at, &nonce).await.status(), 401);
+}
+
+#[tokio::test]
+async fn a_disabled_kiosk_is_shut_out() {
+    let server = server().await;
+    let key = server.store.register_kiosk("BWI-LOST-01", None, 60).expect("register");
+    assert!(server.store.disable_kiosk("BWI-LOST-01").expect("disable"));
+    let path = "/api/v1/residents/3510011203850001/status";
+    assert_eq!(signed_get(&server, path, &key, now(), &fresh_nonce()).await.status(), 401);
+}
+
+#[tokio::test]
+async fn lookups_beyond_the_kiosk_rate_are_refused_with_retry_after() {
+    let server = server().await;
+    let key = server.store.register_kiosk("BWI-SLOW-01", None, 6).expect("register");
+    let path = format!("/api/v1/residents/{}/status", example(&server.summary, "PKH").nik);
+    let mut statuses = Vec::new();
+    for _ in 0..12 {
+        statuses.push(signed_get(&server, &path, &key, now(), &fresh_nonce()).await);
+    }
+    let ok = statuses.iter().filter(|r| r.status() == 200).count();
+    assert_eq!(ok, 10, "a burst of ten, then the limit");
+    let refused = statuses.pop().expect("last");
+    assert_eq!(refused.status(), 429);
+    let retry: u64 =
+        refused.headers()["retry-after"].to_str().expect("ascii").parse().expect("seconds");
+    assert!((1..=10).contains(&retry), "{retry}");
+    assert_eq!(refused.json::<ApiError>().await.expect("JSON").code, ErrorCode::RateLimited);
+    // Other kiosks are not affected.
+    assert_eq!(get(&server, &path).await.status(), 200);
 }

@@ -3,7 +3,9 @@
 use std::time::Duration;
 
 use protocol::api::{ApiError, ErrorCode, StatusResponse, status_path};
+use protocol::auth::KioskKey;
 use protocol::{Nik, Text};
+use rand::RngCore;
 
 /// Why a request to the central service gave no answer the citizen can use.
 #[derive(Debug, thiserror::Error)]
@@ -47,35 +49,31 @@ impl ClientError {
 #[derive(Clone)]
 pub struct BackendClient {
     base_url: String,
-    kiosk_id: String,
+    key: KioskKey,
     http: reqwest::Client,
 }
 
 impl BackendClient {
-    pub fn new(base_url: &str, kiosk_id: &str) -> Result<BackendClient, ClientError> {
+    /// A client that signs every request with this kiosk's key.
+    pub fn new(base_url: &str, key: KioskKey) -> Result<BackendClient, ClientError> {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(3))
             .timeout(Duration::from_secs(10))
             .user_agent(concat!("anjungan-kiosk/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|error| ClientError::Unreachable(error.to_string()))?;
-        Ok(BackendClient {
-            base_url: base_url.trim_end_matches('/').to_string(),
-            kiosk_id: kiosk_id.to_string(),
-            http,
-        })
+        Ok(BackendClient { base_url: base_url.trim_end_matches('/').to_string(), key, http })
     }
 
     /// The person's and household's program memberships.
     pub async fn status(&self, nik: &Nik) -> Result<StatusResponse, ClientError> {
-        let url = format!("{}{}", self.base_url, status_path(nik.as_str()));
-        let response = self
-            .http
-            .get(url)
-            .header("X-Kiosk-Id", &self.kiosk_id)
-            .send()
-            .await
-            .map_err(|error| ClientError::Unreachable(without_url(error)))?;
+        let path = status_path(nik.as_str());
+        let mut request = self.http.get(format!("{}{path}", self.base_url));
+        for (name, value) in self.sign("GET", &path, b"").pairs() {
+            request = request.header(name, value);
+        }
+        let response =
+            request.send().await.map_err(|error| ClientError::Unreachable(without_url(error)))?;
         let status = response.status();
         let body =
             response.bytes().await.map_err(|error| ClientError::Unreachable(without_url(error)))?;
@@ -91,6 +89,16 @@ impl BackendClient {
                 Err(_) => Err(ClientError::BadResponse(format!("HTTP {status}"))),
             }
         }
+    }
+}
+
+impl BackendClient {
+    fn sign(&self, method: &str, path: &str, body: &[u8]) -> protocol::auth::SignedHeaders {
+        let mut nonce = [0u8; 16];
+        rand::rng().fill_bytes(&mut nonce);
+        let nonce: String = nonce.iter().map(|b| format!("{b:02x}")).collect();
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        self.key.sign(method, path, now, &nonce, body)
     }
 }
 

@@ -10,10 +10,12 @@ use backend::demo::{DemoOptions, Example, generate};
 pub struct EmbeddedBackend {
     pub url: String,
     pub examples: Vec<Example>,
+    /// The demo kiosk's key, registered in the embedded service.
+    pub key: protocol::auth::KioskKey,
 }
 
 /// Generates demo data in memory and serves it on a free loopback port.
-pub async fn start(residents: usize) -> anyhow::Result<EmbeddedBackend> {
+pub async fn start(residents: usize, kiosk_id: &str) -> anyhow::Result<EmbeddedBackend> {
     let store = backend::Store::open_in_memory().context("open in-memory store")?;
     let options = DemoOptions { residents, ..DemoOptions::default() };
     let summary = tokio::task::spawn_blocking({
@@ -23,6 +25,7 @@ pub async fn start(residents: usize) -> anyhow::Result<EmbeddedBackend> {
     .await
     .context("demo data task")?
     .context("generate demo data")?;
+    let key = store.register_kiosk(kiosk_id, None, 60).context("register demo kiosk")?;
     let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
         .await
         .context("bind loopback port")?;
@@ -33,7 +36,7 @@ pub async fn start(residents: usize) -> anyhow::Result<EmbeddedBackend> {
         }
     });
     tracing::info!(%address, residents = summary.residents, "embedded backend ready");
-    Ok(EmbeddedBackend { url: format!("http://{address}"), examples: summary.examples })
+    Ok(EmbeddedBackend { url: format!("http://{address}"), examples: summary.examples, key })
 }
 
 /// The hint shown on the entry screen: a few NIKs to try.

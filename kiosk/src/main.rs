@@ -9,6 +9,7 @@ use hardware::printer::Paper;
 use kiosk::app::{Services, Settings, build};
 use kiosk::client::BackendClient;
 use kiosk::devices::{PrinterTarget, open_printer};
+use protocol::auth::KioskKey;
 use slint::ComponentHandle;
 use time::UtcOffset;
 
@@ -50,9 +51,10 @@ struct RunArgs {
     /// Base URL of the central service.
     #[arg(long, env = "ANJUNGAN_BACKEND_URL", default_value = "http://127.0.0.1:8080")]
     backend_url: String,
-    /// This kiosk's identifier, printed on every slip.
-    #[arg(long, env = "ANJUNGAN_KIOSK_ID", default_value = "BWI-DEMO-01")]
-    kiosk_id: String,
+    /// The key file from `backend kiosk-add` (`<kiosk-id>:<secret>`); the id is printed on
+    /// every slip. Not needed with --demo.
+    #[arg(long, env = "ANJUNGAN_KEY_FILE")]
+    key_file: Option<PathBuf>,
     /// Name of the village hall shown on screen and slips.
     #[arg(long, env = "ANJUNGAN_VILLAGE", default_value = "")]
     village: String,
@@ -99,20 +101,26 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         PaperWidth::Mm58 => Paper::Mm58,
         PaperWidth::Mm80 => Paper::Mm80,
     };
-    let (backend_url, demo_hint) = if args.demo {
+    let (backend_url, key, demo_hint) = if args.demo {
         start_demo(&runtime, &args)?
     } else {
-        (args.backend_url.clone(), String::new())
+        let path = args.key_file.as_ref().context(
+            "no kiosk key: pass --key-file (made by `backend kiosk-add`) or run with --demo",
+        )?;
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("read key file {}", path.display()))?;
+        let key = KioskKey::parse(&text).with_context(|| format!("key file {}", path.display()))?;
+        (args.backend_url.clone(), key, String::new())
     };
     let printer = open_printer(&args.printer, paper, args.demo)
         .with_context(|| format!("open printer {:?}", args.printer))?;
     let services = Services {
-        client: BackendClient::new(&backend_url, &args.kiosk_id)?,
+        client: BackendClient::new(&backend_url, key.clone())?,
         printer: Arc::new(Mutex::new(printer)),
         runtime: runtime.handle().clone(),
     };
     let settings = Settings {
-        kiosk_id: args.kiosk_id.clone(),
+        kiosk_id: key.id().to_string(),
         village_name: args.village.clone(),
         paper,
         utc_offset: UtcOffset::from_hms(args.utc_offset, 0, 0).context("UTC offset")?,
@@ -129,8 +137,8 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
 fn start_demo(
     runtime: &tokio::runtime::Runtime,
     args: &RunArgs,
-) -> anyhow::Result<(String, String)> {
-    let embedded = runtime.block_on(kiosk::demo::start(args.demo_residents))?;
+) -> anyhow::Result<(String, KioskKey, String)> {
+    let embedded = runtime.block_on(kiosk::demo::start(args.demo_residents, "BWI-DEMO-01"))?;
     eprintln!(
         "Demo: central service on {} with {} residents. NIKs to try:",
         embedded.url, args.demo_residents
@@ -138,10 +146,13 @@ fn start_demo(
     for example in &embedded.examples {
         eprintln!("  {}  {}", example.nik, example.description);
     }
-    Ok((embedded.url.clone(), kiosk::demo::hint(&embedded.examples)))
+    Ok((embedded.url.clone(), embedded.key.clone(), kiosk::demo::hint(&embedded.examples)))
 }
 
 #[cfg(not(feature = "demo"))]
-fn start_demo(_: &tokio::runtime::Runtime, _: &RunArgs) -> anyhow::Result<(String, String)> {
+fn start_demo(
+    _: &tokio::runtime::Runtime,
+    _: &RunArgs,
+) -> anyhow::Result<(String, KioskKey, String)> {
     anyhow::bail!("this kiosk was built without the `demo` feature")
 }

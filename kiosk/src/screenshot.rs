@@ -11,6 +11,7 @@ use hardware::printer::sim::MemoryPrinter;
 use protocol::api::{
     HouseholdMember, HouseholdStatus, Membership, MembershipState, Relation, StatusResponse,
 };
+use protocol::auth::KioskKey;
 use protocol::{Lang, Nik, Text};
 use slint::ComponentHandle;
 use time::UtcOffset;
@@ -41,7 +42,8 @@ pub fn write_all(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
     let runtime = tokio::runtime::Builder::new_current_thread().build()?;
     let services = Services {
-        client: BackendClient::new("http://127.0.0.1:9", "BWI-DEMO-01")?,
+        // Screenshots never reach a backend; the key only has to be well-formed.
+        client: BackendClient::new("http://127.0.0.1:9", KioskKey::new("BWI-3510-0001", [0; 32])?)?,
         printer: Arc::new(Mutex::new(Box::new(MemoryPrinter::new(Paper::Mm58)))),
         runtime: runtime.handle().clone(),
     };

@@ -17,7 +17,8 @@ fn unreachable_backend_shows_a_failure_page() {
     let url = format!("http://{}", closed.local_addr().expect("address"));
     drop(closed);
     i_slint_backend_testing::init_integration_test_with_system_time();
-    let (app, printer) = kiosk(&runtime, &url);
+    let key = protocol::auth::KioskKey::new(KIOSK_ID, [1; 32]).expect("key");
+    let (app, printer) = kiosk(&runtime, &url, key);
 
     tap(&app, "Cek Status Bansos");
     type_digits(&app, "3510011203850001");

@@ -14,13 +14,16 @@ use hardware::printer::sim::MemoryPrinter;
 use i_slint_backend_testing::{AccessibleRole, ElementHandle};
 use kiosk::app::{KioskApp, Services, Settings, build};
 use kiosk::client::BackendClient;
+use protocol::auth::KioskKey;
 use slint::ComponentHandle;
 use time::UtcOffset;
 
 pub const KIOSK_ID: &str = "BWI-TEST-01";
 
-/// A central service with demo data on a free loopback port.
-pub fn start_backend(runtime: &tokio::runtime::Runtime) -> (String, Vec<backend::demo::Example>) {
+/// A central service with demo data on a free loopback port, and the test kiosk's key.
+pub fn start_backend(
+    runtime: &tokio::runtime::Runtime,
+) -> (String, Vec<backend::demo::Example>, KioskKey) {
     runtime.block_on(async {
         let store = backend::Store::open_in_memory().expect("in-memory store");
         let options = backend::demo::DemoOptions { residents: 400, ..Default::default() };
@@ -29,8 +32,9 @@ pub fn start_backend(runtime: &tokio::runtime::Runtime) -> (String, Vec<backend:
             .await
             .expect("bind");
         let address = listener.local_addr().expect("address");
+        let key = store.register_kiosk(KIOSK_ID, None, 60).expect("register kiosk");
         tokio::spawn(backend::serve(listener, store));
-        (format!("http://{address}"), summary.examples)
+        (format!("http://{address}"), summary.examples, key)
     })
 }
 
@@ -43,10 +47,14 @@ pub fn runtime() -> tokio::runtime::Runtime {
 }
 
 /// A kiosk window on the testing platform (which must already be initialised).
-pub fn kiosk(runtime: &tokio::runtime::Runtime, backend_url: &str) -> (KioskApp, MemoryPrinter) {
+pub fn kiosk(
+    runtime: &tokio::runtime::Runtime,
+    backend_url: &str,
+    key: KioskKey,
+) -> (KioskApp, MemoryPrinter) {
     let printer = MemoryPrinter::new(Paper::Mm58);
     let services = Services {
-        client: BackendClient::new(backend_url, KIOSK_ID).expect("client"),
+        client: BackendClient::new(backend_url, key).expect("client"),
         printer: Arc::new(Mutex::new(Box::new(printer.clone()))),
         runtime: runtime.handle().clone(),
     };

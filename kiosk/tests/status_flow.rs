@@ -15,9 +15,9 @@ use slint::ComponentHandle;
 #[test]
 fn citizen_checks_status_and_prints_slip() {
     let runtime = runtime();
-    let (url, examples) = start_backend(&runtime);
+    let (url, examples, key) = start_backend(&runtime);
     i_slint_backend_testing::init_integration_test_with_system_time();
-    let (app, printer) = kiosk(&runtime, &url);
+    let (app, printer) = kiosk(&runtime, &url, key.clone());
     let page = {
         let weak = app.window.as_weak();
         move || weak.upgrade().map(|w| w.global::<Kiosk>().get_page())
@@ -64,7 +64,9 @@ fn citizen_checks_status_and_prints_slip() {
         .expect("demo data has a PKH family");
     let expected = runtime
         .block_on(
-            kiosk::client::BackendClient::new(&url, KIOSK_ID).expect("client").status(&example.nik),
+            kiosk::client::BackendClient::new(&url, key.clone())
+                .expect("client")
+                .status(&example.nik),
         )
         .expect("status over HTTP");
     assert!(expected.receives_any());

@@ -4,6 +4,7 @@
 //! embedded default (WAL, one writer, many readers from a small connection pool).
 
 mod audit;
+mod kiosks;
 mod pool;
 mod status;
 
@@ -14,6 +15,7 @@ use rusqlite::Connection;
 use rusqlite_migration::{M, Migrations};
 
 pub use audit::AuditEntry;
+pub use kiosks::KioskRecord;
 pub use status::{MemberRecord, MembershipRecord, StatusRecord};
 
 use crate::programs;
@@ -28,10 +30,15 @@ pub enum StoreError {
     Migration(#[from] rusqlite_migration::Error),
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
+    #[error("invalid input: {0}")]
+    Invalid(String),
 }
 
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(include_str!("../../migrations/0001_registry.sql"))])
+    Migrations::new(vec![
+        M::up(include_str!("../../migrations/0001_registry.sql")),
+        M::up(include_str!("../../migrations/0002_kiosks.sql")),
+    ])
 }
 
 /// A handle on the registry database; clones share the same pool.

@@ -1,8 +1,12 @@
 //! The HTTP API. Handlers validate input at the boundary, call the store on the blocking
 //! pool, and answer with the types of `protocol::api`. Every status lookup is audited.
 
-use axum::extract::{DefaultBodyLimit, MatchedPath, Path, State};
-use axum::http::{HeaderMap, Request, StatusCode};
+mod guard;
+
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, Extension, MatchedPath, Path, State};
+use axum::http::{Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -16,15 +20,28 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use tower_http::trace::TraceLayer;
 
-use crate::store::{AuditEntry, MembershipRecord, StatusRecord, Store, StoreError};
+use crate::store::{AuditEntry, KioskRecord, MembershipRecord, StatusRecord, Store, StoreError};
+pub use guard::Kiosk;
+use guard::{Guard, authenticate, rate_limited};
 
 /// Largest request body accepted; no endpoint of this version needs more.
 const BODY_LIMIT: usize = 64 * 1024;
 
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    store: Store,
+    guard: Arc<Guard>,
+}
+
 pub fn router(store: Store) -> Router {
+    let state = AppState { store, guard: Arc::new(Guard::default()) };
+    let kiosk_api = Router::new()
+        .route("/api/v1/residents/{nik}/status", get(status))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), authenticate));
     Router::new()
         .route("/healthz", get(health))
-        .route("/api/v1/residents/{nik}/status", get(status))
+        .merge(kiosk_api)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
@@ -36,7 +53,7 @@ pub fn router(store: Store) -> Router {
                 .unwrap_or_else(|| mask_digits_in(request.uri().path()));
             tracing::info_span!("http", method = %request.method(), route)
         }))
-        .with_state(store)
+        .with_state(state)
 }
 
 /// An error answer: status code plus the bilingual body every client understands.
@@ -53,6 +70,16 @@ impl From<StoreError> for Failure {
         tracing::error!(%error, "store failure");
         internal()
     }
+}
+
+fn too_large() -> Failure {
+    Failure(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        ApiError {
+            code: ErrorCode::PayloadTooLarge,
+            message: Text::new("Permintaan terlalu besar.", "Request too large."),
+        },
+    )
 }
 
 fn internal() -> Failure {
@@ -78,30 +105,12 @@ async fn not_found() -> Failure {
     )
 }
 
-async fn health(State(store): State<Store>) -> Result<Json<Health>, Failure> {
+async fn health(State(state): State<AppState>) -> Result<Json<Health>, Failure> {
+    let store = state.store;
     let residents = tokio::task::spawn_blocking(move || store.resident_count())
         .await
         .map_err(|_| internal())??;
     Ok(Json(Health { status: "ok".into(), version: env!("CARGO_PKG_VERSION").into(), residents }))
-}
-
-/// Who is asking, for the audit log. Authentication comes with per-kiosk keys; until then
-/// the kiosk names itself and the name is only recorded.
-fn actor(headers: &HeaderMap) -> String {
-    let id = headers
-        .get("x-kiosk-id")
-        .and_then(|value| value.to_str().ok())
-        .map(|id| {
-            id.chars()
-                .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-                .take(64)
-                .collect::<String>()
-        })
-        .filter(|id| !id.is_empty());
-    match id {
-        Some(id) => format!("kiosk:{id}"),
-        None => "anonymous".into(),
-    }
 }
 
 fn now() -> String {
@@ -109,11 +118,18 @@ fn now() -> String {
 }
 
 async fn status(
-    State(store): State<Store>,
-    headers: HeaderMap,
+    State(state): State<AppState>,
+    Extension(Kiosk(kiosk)): Extension<Kiosk>,
+    Extension(record): Extension<KioskRecord>,
     Path(raw): Path<String>,
-) -> Result<Json<StatusResponse>, Failure> {
-    let actor = actor(&headers);
+) -> Result<Response, Failure> {
+    // Every attempt counts, valid or not: the limit is against trying many numbers.
+    if let Err(retry_after) = state.guard.allow_lookup(&kiosk, record.lookups_per_minute) {
+        tracing::warn!(%kiosk, "lookup rate limit reached");
+        return Ok(rate_limited(retry_after));
+    }
+    let store = state.store;
+    let actor = format!("kiosk:{kiosk}");
     let nik = match Nik::parse(&raw) {
         Ok(nik) => nik,
         Err(error) => {
@@ -142,7 +158,7 @@ async fn status(
         outcome: outcome.into(),
     });
     match record {
-        Some(record) => Ok(Json(status_response(&nik, record))),
+        Some(record) => Ok(Json(status_response(&nik, record)).into_response()),
         None => Err(Failure(
             StatusCode::NOT_FOUND,
             ApiError {

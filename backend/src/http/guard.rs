@@ -1,0 +1,198 @@
+//! Kiosk authentication and lookup rate limits.
+//!
+//! Every `/api/v1` request must carry a valid signature from a registered, enabled kiosk
+//! (see `protocol::auth`), a fresh timestamp and a nonce not seen before. Status lookups are
+//! then limited per kiosk, so even a stolen key cannot enumerate the registry quickly.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use protocol::Text;
+use protocol::api::{ApiError, ErrorCode};
+use protocol::auth::{
+    AuthError, HEADER_KIOSK, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIMESTAMP, MAX_SKEW_SECONDS,
+    SignedHeaders, verify,
+};
+
+use super::{AppState, BODY_LIMIT, Failure};
+use crate::store::KioskRecord;
+
+/// The kiosk a request was authenticated as.
+#[derive(Debug, Clone)]
+pub struct Kiosk(pub String);
+
+/// How long a kiosk's record is trusted before it is read again (a disabled kiosk is shut
+/// out within this time).
+const KIOSK_CACHE: Duration = Duration::from_secs(30);
+
+/// Lookups a kiosk may make in a burst before the per-minute rate applies.
+const BURST: f64 = 10.0;
+
+#[derive(Default)]
+pub struct Guard {
+    kiosks: Mutex<HashMap<String, (KioskRecord, Instant)>>,
+    nonces: Mutex<HashMap<(String, String), i64>>,
+    buckets: Mutex<HashMap<String, Bucket>>,
+}
+
+struct Bucket {
+    tokens: f64,
+    updated: Instant,
+}
+
+impl Guard {
+    /// Remembers a nonce; false if it was already used inside the replay window.
+    fn first_use(&self, kiosk: &str, nonce: &str, now: i64) -> bool {
+        let mut nonces = self.nonces.lock().unwrap_or_else(|p| p.into_inner());
+        if nonces.len() > 100_000 {
+            nonces.retain(|_, seen| now - *seen <= MAX_SKEW_SECONDS * 2);
+        }
+        nonces.insert((kiosk.to_string(), nonce.to_string()), now).is_none()
+    }
+
+    /// Takes one lookup token from the kiosk's bucket.
+    pub fn allow_lookup(&self, kiosk: &str, per_minute: u32) -> Result<(), Duration> {
+        let rate = f64::from(per_minute) / 60.0;
+        let capacity = BURST.max(rate);
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        let bucket =
+            buckets.entry(kiosk.to_string()).or_insert(Bucket { tokens: capacity, updated: now });
+        let refill = now.duration_since(bucket.updated).as_secs_f64() * rate;
+        bucket.tokens = (bucket.tokens + refill).min(capacity);
+        bucket.updated = now;
+        if bucket.tokens >= 1.0 {
+            bucket.tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(Duration::from_secs_f64((1.0 - bucket.tokens) / rate))
+        }
+    }
+
+    fn cached(&self, kiosk: &str) -> Option<KioskRecord> {
+        let kiosks = self.kiosks.lock().unwrap_or_else(|p| p.into_inner());
+        kiosks
+            .get(kiosk)
+            .filter(|(_, read)| read.elapsed() < KIOSK_CACHE)
+            .map(|(record, _)| record.clone())
+    }
+
+    fn remember(&self, kiosk: &str, record: KioskRecord) {
+        let mut kiosks = self.kiosks.lock().unwrap_or_else(|p| p.into_inner());
+        kiosks.insert(kiosk.to_string(), (record, Instant::now()));
+    }
+}
+
+pub fn unauthorized() -> Failure {
+    Failure(
+        StatusCode::UNAUTHORIZED,
+        ApiError {
+            code: ErrorCode::Unauthorized,
+            message: Text::new(
+                "Kios tidak dikenali. Hubungi petugas kabupaten.",
+                "This kiosk is not recognised. Contact the regency operators.",
+            ),
+        },
+    )
+}
+
+pub fn rate_limited(retry_after: Duration) -> Response {
+    let seconds = retry_after.as_secs().max(1);
+    let mut response = Failure(
+        StatusCode::TOO_MANY_REQUESTS,
+        ApiError {
+            code: ErrorCode::RateLimited,
+            message: Text::new(
+                format!("Terlalu banyak pemeriksaan. Coba lagi dalam {seconds} detik."),
+                format!("Too many lookups. Try again in {seconds} seconds."),
+            ),
+        },
+    )
+    .into_response();
+    if let Ok(value) = seconds.to_string().parse() {
+        response.headers_mut().insert("retry-after", value);
+    }
+    response
+}
+
+fn header(headers: &HeaderMap, name: &'static str) -> Result<String, AuthError> {
+    headers
+        .get(name)
+        .ok_or(AuthError::Missing(name))?
+        .to_str()
+        .map(str::to_string)
+        .map_err(|_| AuthError::Malformed(name))
+}
+
+fn signed_headers(headers: &HeaderMap) -> Result<SignedHeaders, AuthError> {
+    Ok(SignedHeaders {
+        kiosk: header(headers, HEADER_KIOSK)?,
+        timestamp: header(headers, HEADER_TIMESTAMP)?,
+        nonce: header(headers, HEADER_NONCE)?,
+        signature: header(headers, HEADER_SIGNATURE)?,
+    })
+}
+
+/// Middleware: authenticates the request or answers 401.
+pub async fn authenticate(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let (parts, body) = request.into_parts();
+    let body = match to_bytes(body, BODY_LIMIT).await {
+        Ok(body) => body,
+        Err(_) => return super::too_large().into_response(),
+    };
+    let signed = match signed_headers(&parts.headers) {
+        Ok(signed) => signed,
+        Err(error) => {
+            tracing::warn!(%error, "request refused");
+            return unauthorized().into_response();
+        }
+    };
+    let record = match state.guard.cached(&signed.kiosk) {
+        Some(record) => Some(record),
+        None => {
+            let store = state.store.clone();
+            let id = signed.kiosk.clone();
+            match tokio::task::spawn_blocking(move || store.kiosk(&id)).await {
+                Ok(Ok(Some(record))) => {
+                    state.guard.remember(&signed.kiosk, record.clone());
+                    Some(record)
+                }
+                Ok(Ok(None)) => None,
+                Ok(Err(error)) => return Failure::from(error).into_response(),
+                Err(_) => return super::internal().into_response(),
+            }
+        }
+    };
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let path = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    let outcome = match &record {
+        Some(record) if record.enabled => {
+            verify(&record.secret_hex, parts.method.as_str(), path, &signed, &body, now).and_then(
+                |()| {
+                    if state.guard.first_use(&signed.kiosk, &signed.nonce, now) {
+                        Ok(())
+                    } else {
+                        Err(AuthError::Replayed)
+                    }
+                },
+            )
+        }
+        _ => Err(AuthError::UnknownKiosk),
+    };
+    if let Err(error) = outcome {
+        tracing::warn!(%error, kiosk = %protocol::mask::mask_digits_in(&signed.kiosk), "request refused");
+        return unauthorized().into_response();
+    }
+    let mut request = Request::from_parts(parts, Body::from(body));
+    request.extensions_mut().insert(Kiosk(signed.kiosk));
+    if let Some(record) = record {
+        request.extensions_mut().insert(record);
+    }
+    next.run(request).await
+}
