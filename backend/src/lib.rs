@@ -10,6 +10,7 @@ and the HTTP API the kiosks call.
 
 pub mod bench;
 pub mod demo;
+pub mod eligibility;
 pub mod http;
 pub mod log;
 pub mod programs;

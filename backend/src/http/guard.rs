@@ -4,7 +4,8 @@
 //! (see `protocol::auth`), a fresh timestamp and a nonce not seen before. Status lookups are
 //! then limited per kiosk, so even a stolen key cannot enumerate the registry quickly.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::hash::{BuildHasher, RandomState};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -37,8 +38,44 @@ const BURST: f64 = 10.0;
 #[derive(Default)]
 pub struct Guard {
     kiosks: Mutex<HashMap<String, (KioskRecord, Instant)>>,
-    nonces: Mutex<HashMap<(String, String), i64>>,
+    nonces: Mutex<Nonces>,
     buckets: Mutex<HashMap<String, Bucket>>,
+}
+
+/// Nonces seen inside the replay window, as 64-bit keyed hashes of (kiosk, nonce), with
+/// their arrival second so the oldest can be dropped in order: O(1) per request and about
+/// 32 bytes per remembered request.
+#[derive(Default)]
+struct Nonces {
+    hasher: RandomState,
+    seen: HashSet<u64>,
+    by_second: VecDeque<(i64, Vec<u64>)>,
+}
+
+impl Nonces {
+    fn first_use(&mut self, kiosk: &str, nonce: &str, now: i64) -> bool {
+        // A request older than the window is refused before it gets here, so anything that
+        // arrived more than two windows ago can be forgotten.
+        while let Some((second, _)) = self.by_second.front() {
+            if now - second <= MAX_SKEW_SECONDS * 2 {
+                break;
+            }
+            if let Some((_, hashes)) = self.by_second.pop_front() {
+                for hash in hashes {
+                    self.seen.remove(&hash);
+                }
+            }
+        }
+        let hash = self.hasher.hash_one((kiosk, nonce));
+        if !self.seen.insert(hash) {
+            return false;
+        }
+        match self.by_second.back_mut() {
+            Some((second, hashes)) if *second == now => hashes.push(hash),
+            _ => self.by_second.push_back((now, vec![hash])),
+        }
+        true
+    }
 }
 
 struct Bucket {
@@ -49,11 +86,7 @@ struct Bucket {
 impl Guard {
     /// Remembers a nonce; false if it was already used inside the replay window.
     fn first_use(&self, kiosk: &str, nonce: &str, now: i64) -> bool {
-        let mut nonces = self.nonces.lock().unwrap_or_else(|p| p.into_inner());
-        if nonces.len() > 100_000 {
-            nonces.retain(|_, seen| now - *seen <= MAX_SKEW_SECONDS * 2);
-        }
-        nonces.insert((kiosk.to_string(), nonce.to_string()), now).is_none()
+        self.nonces.lock().unwrap_or_else(|p| p.into_inner()).first_use(kiosk, nonce, now)
     }
 
     /// Takes one lookup token from the kiosk's bucket.
