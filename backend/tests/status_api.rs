@@ -1,67 +1,10 @@
 //! The status API over real HTTP on loopback, against a registry of demo data.
 
-use std::net::SocketAddr;
+mod common;
 
-use backend::Store;
-use backend::demo::{DemoOptions, DemoSummary, generate};
+use common::*;
 use protocol::api::{ApiError, ErrorCode, Health, MembershipState, StatusResponse};
 use protocol::auth::KioskKey;
-
-struct Server {
-    url: String,
-    store: Store,
-    summary: DemoSummary,
-    key: KioskKey,
-}
-
-async fn server() -> Server {
-    let store = Store::open_in_memory().expect("store");
-    let summary = generate(&store, &DemoOptions { residents: 4000, seed: 7 }).expect("demo data");
-    let listener =
-        tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("address"));
-    let key = store.register_kiosk("BWI-TEST-07", None, 600).expect("register kiosk");
-    tokio::spawn(backend::serve(listener, store.clone()));
-    Server { url, store, summary, key }
-}
-
-fn now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
-}
-
-fn fresh_nonce() -> String {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static NEXT: AtomicU64 = AtomicU64::new(1);
-    format!("nonce{:016}", NEXT.fetch_add(1, Ordering::Relaxed))
-}
-
-/// A GET signed as `key` would sign it, with the given clock and nonce.
-async fn signed_get(
-    server: &Server,
-    path: &str,
-    key: &KioskKey,
-    at: i64,
-    nonce: &str,
-) -> reqwest::Response {
-    let mut request = reqwest::Client::new().get(format!("{}{path}", server.url));
-    for (name, value) in key.sign("GET", path, at, nonce, b"").pairs() {
-        request = request.header(name, value);
-    }
-    request.send().await.expect("request")
-}
-
-/// A correctly signed GET from the test kiosk.
-async fn get(server: &Server, path: &str) -> reqwest::Response {
-    signed_get(server, path, &server.key, now(), &fresh_nonce()).await
-}
-
-fn example<'a>(summary: &'a DemoSummary, description: &str) -> &'a backend::demo::Example {
-    summary
-        .examples
-        .iter()
-        .find(|e| e.description.contains(description))
-        .unwrap_or_else(|| panic!("no example {description:?} in {:?}", summary.examples))
-}
 
 #[tokio::test]
 async fn status_shows_household_programs_masked() {

@@ -173,6 +173,9 @@ pub enum ErrorCode {
     NikSerialZero,
     ResidentNotFound,
     NotFound,
+    InvalidPhone,
+    InvalidText,
+    InvalidTicket,
     BadRequest,
     PayloadTooLarge,
     Unauthorized,
@@ -199,6 +202,116 @@ impl From<&NikError> for ApiError {
     fn from(error: &NikError) -> ApiError {
         ApiError { code: error.into(), message: error.text() }
     }
+}
+
+/// Path of citizen reports.
+pub const REPORTS_PATH: &str = "/api/v1/reports";
+
+/// `GET` path of a ticket's status.
+pub fn ticket_path(ticket: &crate::ticket::Ticket) -> String {
+    format!("{API_V1}/tickets/{ticket}")
+}
+
+/// Why a citizen says they (or someone else) need assistance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportReason {
+    /// Lost their job.
+    LostJob,
+    /// Informal worker whose income stopped.
+    IncomeStopped,
+    /// Sick or disabled and unable to work.
+    Illness,
+    /// Elderly with no one to support them.
+    ElderlyAlone,
+    Other,
+}
+
+/// Body of `POST /api/v1/reports`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportRequest {
+    pub reporter_nik: String,
+    /// The person reported: the reporter themselves or someone else.
+    pub subject_nik: String,
+    pub reason: ReportReason,
+    /// Indonesian mobile number the reporter can be reached on.
+    pub phone: String,
+    /// Free text, at most [`REPORT_TEXT_MAX`] characters.
+    #[serde(default)]
+    pub text: String,
+    /// Chosen by the kiosk once per submission; a retry with the same key returns the first
+    /// answer instead of filing twice.
+    pub idempotency_key: String,
+}
+
+pub const REPORT_TEXT_MAX: usize = 500;
+
+/// Where a report stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportState {
+    /// Refused at once by the cross-check.
+    Rejected,
+    /// Passed the cross-check; desa staff verify it.
+    Verification,
+    Verified,
+    /// In a distribution batch.
+    Scheduled,
+    Delivered,
+    RejectedAfterVerification,
+}
+
+impl ReportState {
+    pub fn text(self) -> Text {
+        match self {
+            ReportState::Rejected => Text::new("ditolak", "rejected"),
+            ReportState::Verification => Text::new("dalam verifikasi", "being verified"),
+            ReportState::Verified => Text::new("terverifikasi", "verified"),
+            ReportState::Scheduled => Text::new("dijadwalkan", "scheduled"),
+            ReportState::Delivered => Text::new("sudah diterima", "delivered"),
+            ReportState::RejectedAfterVerification => {
+                Text::new("ditolak setelah verifikasi", "rejected after verification")
+            }
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportState::Rejected => "rejected",
+            ReportState::Verification => "verification",
+            ReportState::Verified => "verified",
+            ReportState::Scheduled => "scheduled",
+            ReportState::Delivered => "delivered",
+            ReportState::RejectedAfterVerification => "rejected_after_verification",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ReportState> {
+        [
+            Self::Rejected,
+            Self::Verification,
+            Self::Verified,
+            Self::Scheduled,
+            Self::Delivered,
+            Self::RejectedAfterVerification,
+        ]
+        .into_iter()
+        .find(|state| state.as_str() == text)
+    }
+}
+
+/// Answer to a report and to `GET /api/v1/tickets/{ticket}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketStatus {
+    pub ticket: crate::ticket::Ticket,
+    pub state: ReportState,
+    /// Why it was rejected. For a report about someone else this never names what that
+    /// person receives.
+    pub reason: Option<Text>,
+    /// The reported person, masked.
+    pub subject: String,
+    pub updated_at: String,
 }
 
 /// Answer to `GET /healthz`.

@@ -19,6 +19,7 @@ pub mod lang;
 pub mod mask;
 pub mod nik;
 pub mod region;
+pub mod ticket;
 
 pub use lang::{Lang, Text};
 pub use nik::{Nik, NikDate, NikError, NoKk, Sex};

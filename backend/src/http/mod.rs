@@ -2,6 +2,7 @@
 //! pool, and answer with the types of `protocol::api`. Every status lookup is audited.
 
 mod guard;
+mod reports;
 
 use std::sync::Arc;
 
@@ -20,6 +21,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use tower_http::trace::TraceLayer;
 
+use crate::eligibility::Catalogue;
 use crate::store::{AuditEntry, KioskRecord, MembershipRecord, StatusRecord, Store, StoreError};
 pub use guard::Kiosk;
 use guard::{Guard, authenticate, rate_limited};
@@ -32,12 +34,19 @@ const BODY_LIMIT: usize = 64 * 1024;
 pub struct AppState {
     store: Store,
     guard: Arc<Guard>,
+    catalogue: Arc<Catalogue>,
 }
 
 pub fn router(store: Store) -> Router {
-    let state = AppState { store, guard: Arc::new(Guard::default()) };
+    let state = AppState {
+        store,
+        guard: Arc::new(Guard::default()),
+        catalogue: Arc::new(Catalogue::default_catalogue()),
+    };
     let kiosk_api = Router::new()
         .route("/api/v1/residents/{nik}/status", get(status))
+        .route("/api/v1/reports", axum::routing::post(reports::file))
+        .route("/api/v1/tickets/{ticket}", get(reports::ticket))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), authenticate));
     Router::new()
         .route("/healthz", get(health))

@@ -6,6 +6,7 @@
 mod audit;
 mod kiosks;
 mod pool;
+mod reports;
 mod status;
 
 use std::path::Path;
@@ -16,6 +17,7 @@ use rusqlite_migration::{M, Migrations};
 
 pub use audit::AuditEntry;
 pub use kiosks::KioskRecord;
+pub use reports::{Facts, NewReport};
 pub use status::{MemberRecord, MembershipRecord, StatusRecord};
 
 use crate::programs;
@@ -38,6 +40,7 @@ fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(include_str!("../../migrations/0001_registry.sql")),
         M::up(include_str!("../../migrations/0002_kiosks.sql")),
+        M::up(include_str!("../../migrations/0003_reports.sql")),
     ])
 }
 

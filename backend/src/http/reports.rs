@@ -1,0 +1,277 @@
+//! Citizen reports: `POST /api/v1/reports` and `GET /api/v1/tickets/{ticket}`.
+//!
+//! A report is cross-checked at once by the same eligibility engine as every other entry
+//! path, against the community programs meant for families not covered by any scheme. It is
+//! rejected with its reason, or passed to desa staff for verification. A report about
+//! someone else never learns what that person receives.
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Extension, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use protocol::api::{ApiError, ErrorCode, REPORT_TEXT_MAX, ReportRequest, ReportState};
+use protocol::mask::mask_digits_in;
+use protocol::ticket::Ticket;
+use protocol::{Nik, Text};
+
+use super::{AppState, Failure, Kiosk, internal, now};
+use crate::eligibility::{Decision, Held, Holder, Member, Quota, Request, Subject, decide};
+use crate::store::{AuditEntry, Facts, NewReport};
+
+/// The program a citizen report asks for: Banyuwangi Gotong Royong, for families that no
+/// scheme covers yet.
+pub const REPORT_PROGRAM: &str = "GOTONG_ROYONG";
+
+fn bad(code: ErrorCode, id: impl Into<String>, en: impl Into<String>) -> Failure {
+    Failure(StatusCode::BAD_REQUEST, ApiError { code, message: Text::new(id, en) })
+}
+
+fn nik_field(value: &str, who_id: &str, who_en: &str) -> Result<Nik, Failure> {
+    Nik::parse(value).map_err(|error| {
+        let text = error.text();
+        Failure(
+            StatusCode::BAD_REQUEST,
+            ApiError {
+                code: (&error).into(),
+                message: Text::new(
+                    format!("{who_id}: {}", text.id),
+                    format!("{who_en}: {}", text.en),
+                ),
+            },
+        )
+    })
+}
+
+/// An Indonesian mobile number, normalised to `08…`: 10 to 13 digits after the prefix.
+pub fn normalise_phone(raw: &str) -> Option<String> {
+    let digits: String =
+        raw.chars().filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')')).collect();
+    let national = if let Some(rest) = digits.strip_prefix("+62") {
+        format!("0{rest}")
+    } else if let Some(rest) = digits.strip_prefix("62") {
+        format!("0{rest}")
+    } else {
+        digits
+    };
+    let valid = national.starts_with("08")
+        && (10..=13).contains(&national.len())
+        && national.bytes().all(|b| b.is_ascii_digit());
+    valid.then_some(national)
+}
+
+/// Free text without control characters, or `None` when too long.
+fn clean_text(raw: &str) -> Option<String> {
+    let cleaned: String = raw
+        .chars()
+        .map(|c| if c == '\n' || c == '\t' { ' ' } else { c })
+        .filter(|c| !c.is_control())
+        .collect();
+    let cleaned = cleaned.trim().to_string();
+    (cleaned.chars().count() <= REPORT_TEXT_MAX).then_some(cleaned)
+}
+
+fn decide_report(state: &AppState, subject: &Nik, facts: &Facts) -> Decision {
+    let family = &facts.family;
+    let members: Vec<Member<'_>> = family
+        .members
+        .iter()
+        .map(|m| Member { nik: &m.nik, name: &m.name, relation: m.relation })
+        .collect();
+    let held: Vec<Held<'_>> = family
+        .memberships
+        .iter()
+        .map(|m| Held {
+            program: &m.program,
+            component: m.component.as_deref(),
+            holder: match &m.nik {
+                Some(nik) => Holder::Person(nik),
+                None => Holder::Household { member: m.member_nik.as_deref() },
+            },
+            state: m.state,
+        })
+        .collect();
+    let person = Subject {
+        nik: subject.as_str(),
+        sex: facts.sex,
+        pregnant: facts.pregnant,
+        nursing: facts.nursing,
+    };
+    decide(
+        &state.catalogue,
+        Request { program: REPORT_PROGRAM, component: None },
+        &person,
+        &members,
+        &held,
+        Quota::default(),
+        family.desa_code,
+    )
+}
+
+pub async fn file(
+    State(state): State<AppState>,
+    Extension(Kiosk(kiosk)): Extension<Kiosk>,
+    body: Result<Json<ReportRequest>, JsonRejection>,
+) -> Result<Response, Failure> {
+    let Json(request) = body.map_err(|rejection| {
+        bad(
+            ErrorCode::BadRequest,
+            format!("Isian laporan tidak dapat dibaca: {}", rejection.body_text()),
+            format!("The report could not be read: {}", rejection.body_text()),
+        )
+    })?;
+    let reporter = nik_field(&request.reporter_nik, "NIK pelapor", "Reporter's NIK")?;
+    let subject = nik_field(&request.subject_nik, "NIK yang dilaporkan", "Reported person's NIK")?;
+    let phone = normalise_phone(&request.phone).ok_or_else(|| {
+        bad(
+            ErrorCode::InvalidPhone,
+            "Nomor HP tidak valid. Contoh: 0812 3456 7890.",
+            "Invalid mobile number. Example: 0812 3456 7890.",
+        )
+    })?;
+    let text = clean_text(&request.text).ok_or_else(|| {
+        bad(
+            ErrorCode::InvalidText,
+            format!("Keterangan paling banyak {REPORT_TEXT_MAX} huruf."),
+            format!("The description may have at most {REPORT_TEXT_MAX} characters."),
+        )
+    })?;
+    let key = &request.idempotency_key;
+    if !(8..=64).contains(&key.len())
+        || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    {
+        return Err(bad(
+            ErrorCode::BadRequest,
+            "Kunci idempotensi tidak valid.",
+            "Invalid idempotency key.",
+        ));
+    }
+
+    let facts = {
+        let store = state.store.clone();
+        tokio::task::spawn_blocking(move || store.facts(&subject))
+            .await
+            .map_err(|_| internal())??
+    };
+    let Some(facts) = facts else {
+        return Err(Failure(
+            StatusCode::NOT_FOUND,
+            ApiError {
+                code: ErrorCode::ResidentNotFound,
+                message: Text::new(
+                    "NIK yang dilaporkan tidak ditemukan dalam data desa. Silakan lapor langsung ke petugas desa.",
+                    "The reported NIK is not in the village records. Please report to the village staff in person.",
+                ),
+            },
+        ));
+    };
+    let about_self = reporter == subject;
+    let decision = decide_report(&state, &subject, &facts);
+    let (report_state, reason) = match &decision {
+        Decision::Accepted => (ReportState::Verification, None),
+        Decision::Rejected(reasons) => {
+            let first = &reasons[0];
+            (
+                ReportState::Rejected,
+                Some(if about_self { first.text.clone() } else { first.public_text() }),
+            )
+        }
+    };
+    let report = NewReport {
+        kiosk: kiosk.clone(),
+        idempotency_key: key.clone(),
+        reporter,
+        subject,
+        reason: serde_json::to_value(request.reason)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default(),
+        phone,
+        text,
+        state: report_state,
+        decision: reason,
+        now: now(),
+    };
+    let (status, created) = {
+        let store = state.store.clone();
+        tokio::task::spawn_blocking(move || store.file_report(&report))
+            .await
+            .map_err(|_| internal())??
+    };
+    tracing::info!(ticket = %status.ticket, subject = %status.subject, state = report_state.as_str(), created, "report");
+    state.store.audit(AuditEntry {
+        at: now(),
+        actor: format!("kiosk:{kiosk}"),
+        action: "report".into(),
+        subject: format!("{} {}", status.ticket, status.subject),
+        outcome: report_state.as_str().into(),
+    });
+    let code = if created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((code, Json(status)).into_response())
+}
+
+pub async fn ticket(
+    State(state): State<AppState>,
+    Extension(Kiosk(kiosk)): Extension<Kiosk>,
+    Path(raw): Path<String>,
+) -> Result<Response, Failure> {
+    let ticket = Ticket::parse(&raw).map_err(|error| {
+        let (id, en) = match error {
+            protocol::ticket::TicketError::CheckDigit => (
+                "Nomor tiket salah ketik (angka pemeriksa tidak cocok).",
+                "The ticket number has a typo (check digit mismatch).",
+            ),
+            _ => (
+                "Nomor tiket berbentuk LP-0000-000123-4.",
+                "A ticket number looks like LP-0000-000123-4.",
+            ),
+        };
+        bad(ErrorCode::InvalidTicket, id, en)
+    })?;
+    let found = {
+        let store = state.store.clone();
+        tokio::task::spawn_blocking(move || store.ticket(&ticket))
+            .await
+            .map_err(|_| internal())??
+    };
+    state.store.audit(AuditEntry {
+        at: now(),
+        actor: format!("kiosk:{kiosk}"),
+        action: "ticket_lookup".into(),
+        subject: mask_digits_in(&ticket.to_string()),
+        outcome: if found.is_some() { "found" } else { "not_found" }.into(),
+    });
+    match found {
+        Some(status) => Ok(Json(status).into_response()),
+        None => Err(Failure(
+            StatusCode::NOT_FOUND,
+            ApiError {
+                code: ErrorCode::NotFound,
+                message: Text::new("Tiket tidak ditemukan.", "Ticket not found."),
+            },
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phones_are_normalised_or_refused() {
+        assert_eq!(normalise_phone("0812-3456-7890").as_deref(), Some("081234567890"));
+        assert_eq!(normalise_phone("+62 812 3456 789").as_deref(), Some("08123456789"));
+        assert_eq!(normalise_phone("0331 123456"), None, "a landline");
+        assert_eq!(normalise_phone("08123"), None);
+        assert_eq!(normalise_phone("08x2345678901"), None);
+    }
+
+    #[test]
+    fn text_loses_control_characters_and_is_bounded() {
+        assert_eq!(
+            clean_text("kehilangan\x1b[31m pekerjaan\n").as_deref(),
+            Some("kehilangan[31m pekerjaan")
+        );
+        assert!(clean_text(&"a".repeat(REPORT_TEXT_MAX + 1)).is_none());
+    }
+}

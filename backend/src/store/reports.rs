@@ -1,0 +1,140 @@
+//! Citizen reports and their tickets.
+
+use protocol::api::{ReportState, TicketStatus};
+use protocol::ticket::Ticket;
+use protocol::{Nik, Sex, Text};
+use rusqlite::OptionalExtension;
+
+use super::{StatusRecord, Store, StoreError};
+
+/// What the eligibility engine needs to know about a person and their family.
+#[derive(Debug, Clone)]
+pub struct Facts {
+    pub sex: Sex,
+    pub pregnant: bool,
+    pub nursing: bool,
+    pub family: StatusRecord,
+}
+
+/// A report as it is filed, after validation and decision.
+#[derive(Debug, Clone)]
+pub struct NewReport {
+    pub kiosk: String,
+    pub idempotency_key: String,
+    pub reporter: Nik,
+    pub subject: Nik,
+    pub reason: String,
+    pub phone: String,
+    pub text: String,
+    pub state: ReportState,
+    pub decision: Option<Text>,
+    pub now: String,
+}
+
+/// Tickets issued by the central service itself.
+const CENTRAL_ISSUER: u16 = 0;
+
+impl Store {
+    pub fn facts(&self, nik: &Nik) -> Result<Option<Facts>, StoreError> {
+        let Some(family) = self.status(nik)? else { return Ok(None) };
+        let conn = self.pool.get()?;
+        let (sex, pregnant, nursing): (String, bool, bool) = conn
+            .prepare_cached("SELECT sex, pregnant, nursing FROM residents WHERE nik = ?1")?
+            .query_row([nik.as_str()], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
+        let sex = if sex == "female" { Sex::Female } else { Sex::Male };
+        Ok(Some(Facts { sex, pregnant, nursing, family }))
+    }
+
+    /// Files a report in one transaction. A second call with the same kiosk and idempotency
+    /// key returns the first ticket and `false`, and writes nothing.
+    pub fn file_report(&self, report: &NewReport) -> Result<(TicketStatus, bool), StoreError> {
+        self.write(|tx| {
+            let existing: Option<String> = tx
+                .prepare_cached(
+                    "SELECT ticket FROM reports WHERE kiosk = ?1 AND idempotency_key = ?2",
+                )?
+                .query_row((&report.kiosk, &report.idempotency_key), |row| row.get(0))
+                .optional()?;
+            if let Some(ticket) = existing {
+                let ticket =
+                    Ticket::parse(&ticket).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let status = ticket_status(tx, &ticket)?
+                    .ok_or_else(|| StoreError::Corrupt("report vanished".into()))?;
+                return Ok((status, false));
+            }
+            let serial: i64 = tx.query_row(
+                "SELECT coalesce(max(serial), 0) + 1 FROM reports WHERE issuer = ?1",
+                [CENTRAL_ISSUER],
+                |row| row.get(0),
+            )?;
+            let ticket = Ticket::new(CENTRAL_ISSUER, serial as u32)
+                .map_err(|_| StoreError::Invalid("ticket serials exhausted".into()))?;
+            tx.execute(
+                "INSERT INTO reports (issuer, serial, ticket, kiosk, idempotency_key, reporter_nik,
+                     subject_nik, about_self, reason, phone, text, state, decision_id, decision_en,
+                     created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)",
+                rusqlite::params![
+                    CENTRAL_ISSUER,
+                    serial,
+                    ticket.to_string(),
+                    report.kiosk,
+                    report.idempotency_key,
+                    report.reporter.as_str(),
+                    report.subject.as_str(),
+                    report.reporter == report.subject,
+                    report.reason,
+                    report.phone,
+                    report.text,
+                    report.state.as_str(),
+                    report.decision.as_ref().map(|t| t.id.clone()),
+                    report.decision.as_ref().map(|t| t.en.clone()),
+                    report.now,
+                ],
+            )?;
+            let status = ticket_status(tx, &ticket)?
+                .ok_or_else(|| StoreError::Corrupt("report not written".into()))?;
+            Ok((status, true))
+        })
+    }
+
+    /// Number of reports filed (all states).
+    pub fn report_count(&self) -> Result<u64, StoreError> {
+        let conn = self.pool.get()?;
+        Ok(conn.query_row("SELECT count(*) FROM reports", [], |row| row.get::<_, i64>(0))? as u64)
+    }
+
+    pub fn ticket(&self, ticket: &Ticket) -> Result<Option<TicketStatus>, StoreError> {
+        ticket_status(&*self.pool.get()?, ticket)
+    }
+}
+
+fn ticket_status(
+    conn: &rusqlite::Connection,
+    ticket: &Ticket,
+) -> Result<Option<TicketStatus>, StoreError> {
+    let row = conn
+        .prepare_cached(
+            "SELECT state, decision_id, decision_en, subject_nik, updated_at FROM reports
+             WHERE issuer = ?1 AND serial = ?2",
+        )?
+        .query_row((ticket.issuer(), ticket.serial()), |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, Option<String>>(1)?,
+                row.get::<_, Option<String>>(2)?,
+                row.get::<_, String>(3)?,
+                row.get::<_, String>(4)?,
+            ))
+        })
+        .optional()?;
+    let Some((state, decision_id, decision_en, subject, updated_at)) = row else { return Ok(None) };
+    let state = ReportState::parse(&state)
+        .ok_or_else(|| StoreError::Corrupt(format!("state {state:?}")))?;
+    let reason = match (decision_id, decision_en) {
+        (Some(id), Some(en)) => Some(Text::new(id, en)),
+        _ => None,
+    };
+    let subject = Nik::parse(&subject).map(|n| n.masked()).unwrap_or_default();
+    Ok(Some(TicketStatus { ticket: *ticket, state, reason, subject, updated_at }))
+}

@@ -1,0 +1,82 @@
+//! A central service with demo data on loopback, and requests signed as a registered kiosk.
+
+#![allow(dead_code)] // Each test binary uses a different subset.
+
+use std::net::SocketAddr;
+
+use backend::Store;
+use backend::demo::{DemoOptions, DemoSummary, generate};
+use protocol::auth::KioskKey;
+
+pub struct Server {
+    pub url: String,
+    pub store: Store,
+    pub summary: DemoSummary,
+    pub key: KioskKey,
+}
+
+pub async fn server() -> Server {
+    let store = Store::open_in_memory().expect("store");
+    let summary = generate(&store, &DemoOptions { residents: 4000, seed: 7 }).expect("demo data");
+    let listener =
+        tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    let key = store.register_kiosk("BWI-TEST-07", None, 600).expect("register kiosk");
+    tokio::spawn(backend::serve(listener, store.clone()));
+    Server { url, store, summary, key }
+}
+
+pub fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+pub fn fresh_nonce() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    format!("nonce{:016}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// A GET signed as `key` would sign it, with the given clock and nonce.
+pub async fn signed_get(
+    server: &Server,
+    path: &str,
+    key: &KioskKey,
+    at: i64,
+    nonce: &str,
+) -> reqwest::Response {
+    let mut request = reqwest::Client::new().get(format!("{}{path}", server.url));
+    for (name, value) in key.sign("GET", path, at, nonce, b"").pairs() {
+        request = request.header(name, value);
+    }
+    request.send().await.expect("request")
+}
+
+/// A correctly signed GET from the test kiosk.
+pub async fn get(server: &Server, path: &str) -> reqwest::Response {
+    signed_get(server, path, &server.key, now(), &fresh_nonce()).await
+}
+
+pub fn example<'a>(summary: &'a DemoSummary, description: &str) -> &'a backend::demo::Example {
+    summary
+        .examples
+        .iter()
+        .find(|e| e.description.contains(description))
+        .unwrap_or_else(|| panic!("no example {description:?} in {:?}", summary.examples))
+}
+
+/// A POST of `body` as JSON, signed by the test kiosk.
+pub async fn post(server: &Server, path: &str, body: &serde_json::Value) -> reqwest::Response {
+    let bytes = serde_json::to_vec(body).expect("JSON");
+    post_raw(server, path, bytes).await
+}
+
+/// A POST of raw bytes, signed by the test kiosk (for malformed and oversized bodies).
+pub async fn post_raw(server: &Server, path: &str, bytes: Vec<u8>) -> reqwest::Response {
+    let mut request = reqwest::Client::new()
+        .post(format!("{}{path}", server.url))
+        .header("content-type", "application/json");
+    for (name, value) in server.key.sign("POST", path, now(), &fresh_nonce(), &bytes).pairs() {
+        request = request.header(name, value);
+    }
+    request.body(bytes).send().await.expect("request")
+}
