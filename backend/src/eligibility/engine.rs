@@ -225,6 +225,21 @@ pub fn decide(
         }
     };
 
+    // A conflict with a held membership, worded by `text(whom, held program's name)`.
+    let conflict_reason = |membership: &Held<'_>, text: &dyn Fn(&Text, &Text) -> Text| {
+        let held_name = catalogue
+            .program(membership.program)
+            .map(|p| p.name.clone())
+            .unwrap_or_else(|| Text::new(membership.program, membership.program));
+        let (holder, whom) = holder_text(membership.holder);
+        Reason {
+            code: ReasonCode::Conflict,
+            program: Some(membership.program.to_string()),
+            holder: Some(holder),
+            text: text(&whom, &held_name),
+        }
+    };
+
     // Already in this program: the person, or the household for a household program.
     for membership in held.iter().filter(|h| h.program == program.code && counts(h.state)) {
         let same = match (program.unit, membership.holder) {
@@ -267,51 +282,35 @@ pub fn decide(
             if conflict.scope == Scope::Person && !concerns_subject {
                 continue;
             }
-            let other = catalogue.program(membership.program);
-            let other_name = other.map(|p| p.name.clone()).unwrap_or_else(|| {
-                Text::new(membership.program.to_string(), membership.program.to_string())
-            });
-            let (holder, whom) = holder_text(membership.holder);
-            reasons.push(Reason {
-                code: ReasonCode::Conflict,
-                program: Some(membership.program.to_string()),
-                holder: Some(holder),
-                text: Text::new(
+            reasons.push(conflict_reason(membership, &|whom, held| {
+                Text::new(
                     format!(
                         "Ditolak untuk {}: {} sudah menerima {}.",
-                        program.name.id, whom.id, other_name.id
+                        program.name.id, whom.id, held.id
                     ),
                     format!(
                         "Rejected for {}: {} already receives {}.",
-                        program.name.en, whom.en, other_name.en
+                        program.name.en, whom.en, held.en
                     ),
-                ),
-            });
+                )
+            }));
         }
     }
 
     if program.only_if_uncovered {
         for membership in held.iter().filter(|h| counts(h.state) && h.program != program.code) {
-            let (holder, whom) = holder_text(membership.holder);
-            let name = catalogue
-                .program(membership.program)
-                .map(|p| p.name.clone())
-                .unwrap_or_else(|| Text::new(membership.program, membership.program));
-            reasons.push(Reason {
-                code: ReasonCode::Conflict,
-                program: Some(membership.program.to_string()),
-                holder: Some(holder),
-                text: Text::new(
+            reasons.push(conflict_reason(membership, &|whom, held| {
+                Text::new(
                     format!(
                         "Ditolak: {} hanya untuk keluarga yang belum menerima bantuan; {} menerima {}.",
-                        program.name.id, whom.id, name.id
+                        program.name.id, whom.id, held.id
                     ),
                     format!(
                         "Rejected: {} is only for families receiving nothing; {} receives {}.",
-                        program.name.en, whom.en, name.en
+                        program.name.en, whom.en, held.en
                     ),
-                ),
-            });
+                )
+            }));
         }
     }
 
