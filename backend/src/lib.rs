@@ -9,9 +9,11 @@ and the HTTP API the kiosks call.
 */
 
 pub mod bench;
+pub mod checks;
 pub mod demo;
 pub mod eligibility;
 pub mod http;
+pub mod import;
 pub mod log;
 pub mod programs;
 pub mod store;

@@ -41,6 +41,26 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Import a recipient list (CSV with a `nik` column, optional `component` and `name`):
+    /// every row is checked by the eligibility engine and the desa quota; accepted rows are
+    /// written together, and only when no row is malformed or duplicated.
+    Import {
+        #[arg(long, env = "ANJUNGAN_DATA_DIR", default_value = "data")]
+        data_dir: PathBuf,
+        /// Program code from the catalogue, e.g. BLT_DD.
+        #[arg(long)]
+        program: String,
+        /// Ten-digit desa code the list is for.
+        #[arg(long)]
+        desa: u64,
+        /// State the accepted memberships start in.
+        #[arg(long, default_value = "proposed", value_parser = ["proposed", "verified", "active"])]
+        state: String,
+        /// Per-row report (CSV). Defaults to FILE with `.report.csv` appended.
+        #[arg(long)]
+        report: Option<PathBuf>,
+        file: PathBuf,
+    },
     /// Register a kiosk (or renew its key) and write its key file for the installer.
     KioskAdd {
         #[arg(long, env = "ANJUNGAN_DATA_DIR", default_value = "data")]
@@ -118,6 +138,9 @@ fn main() -> anyhow::Result<()> {
         Command::DemoData { data_dir, residents, seed, force } => {
             demo_data(&data_dir, residents as usize, seed, force)
         }
+        Command::Import { data_dir, program, desa, state, report, file } => {
+            import(&data_dir, &program, desa, &state, report, &file)
+        }
         Command::KioskAdd { data_dir, id, desa, lookups_per_minute, key_out } => {
             let store = open_store(&data_dir)?;
             let key = store.register_kiosk(&id, desa, lookups_per_minute)?;
@@ -177,6 +200,83 @@ async fn shutdown_signal() {
         _ = interrupt => {},
         _ = terminate => {},
     }
+}
+
+fn import(
+    data_dir: &std::path::Path,
+    program: &str,
+    desa: u64,
+    state: &str,
+    report: Option<PathBuf>,
+    file: &std::path::Path,
+) -> anyhow::Result<()> {
+    use backend::import::{ImportOptions, import, report_writer, write_row};
+    let store = open_store(data_dir)?;
+    let catalogue = backend::eligibility::Catalogue::default_catalogue();
+    let input = std::fs::File::open(file).with_context(|| format!("open {}", file.display()))?;
+    let size = input.metadata().map(|m| m.len()).unwrap_or(0);
+    let report_path = report.unwrap_or_else(|| {
+        let mut name = file.as_os_str().to_owned();
+        name.push(".report.csv");
+        PathBuf::from(name)
+    });
+    let mut writer = report_writer(
+        std::fs::File::create(&report_path)
+            .with_context(|| format!("create {}", report_path.display()))?,
+    )?;
+    // Rows are about 40 bytes; the bar only needs to be roughly right.
+    let bar = indicatif::ProgressBar::new((size / 40).max(1));
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/~{len} rows {per_sec} {eta}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let options = ImportOptions {
+        program: program.to_string(),
+        desa,
+        state: protocol::api::MembershipState::parse(state).context("state")?,
+        since: time::OffsetDateTime::now_utc().date().to_string(),
+    };
+    let started = Instant::now();
+    let mut write_error = None;
+    let summary = import(
+        &store,
+        &catalogue,
+        &options,
+        std::io::BufReader::new(input),
+        |row| {
+            if let Err(error) = write_row(&mut writer, row) {
+                write_error.get_or_insert(error);
+            }
+        },
+        |done| bar.set_position(done),
+    )?;
+    bar.finish_and_clear();
+    writer.flush()?;
+    if let Some(error) = write_error {
+        return Err(error).context("write report");
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "{} rows in {seconds:.1} s ({:.0} rows/s): {} accepted, {} rejected, {} over quota, {} not found, {} other desa, {} duplicate, {} malformed",
+        summary.rows,
+        summary.rows as f64 / seconds.max(1e-9),
+        summary.accepted,
+        summary.rejected,
+        summary.over_quota,
+        summary.not_found,
+        summary.other_desa,
+        summary.duplicate,
+        summary.malformed
+    );
+    println!("report: {}", report_path.display());
+    if summary.written {
+        println!("{} memberships written", summary.accepted);
+    } else if summary.malformed + summary.duplicate > 0 {
+        anyhow::bail!("nothing written: fix the malformed or duplicated rows listed in the report");
+    } else {
+        println!("nothing to write");
+    }
+    Ok(())
 }
 
 fn demo_data(

@@ -16,8 +16,9 @@ use protocol::ticket::Ticket;
 use protocol::{Nik, Text};
 
 use super::{AppState, Failure, Kiosk, internal, now};
-use crate::eligibility::{Decision, Held, Holder, Member, Quota, Request, Subject, decide};
-use crate::store::{AuditEntry, Facts, NewReport};
+use crate::checks::decide_for;
+use crate::eligibility::{Decision, Quota, Request};
+use crate::store::{AuditEntry, NewReport};
 
 /// The program a citizen report asks for: Banyuwangi Gotong Royong, for families that no
 /// scheme covers yet.
@@ -69,43 +70,6 @@ fn clean_text(raw: &str) -> Option<String> {
         .collect();
     let cleaned = cleaned.trim().to_string();
     (cleaned.chars().count() <= REPORT_TEXT_MAX).then_some(cleaned)
-}
-
-fn decide_report(state: &AppState, subject: &Nik, facts: &Facts) -> Decision {
-    let family = &facts.family;
-    let members: Vec<Member<'_>> = family
-        .members
-        .iter()
-        .map(|m| Member { nik: &m.nik, name: &m.name, relation: m.relation })
-        .collect();
-    let held: Vec<Held<'_>> = family
-        .memberships
-        .iter()
-        .map(|m| Held {
-            program: &m.program,
-            component: m.component.as_deref(),
-            holder: match &m.nik {
-                Some(nik) => Holder::Person(nik),
-                None => Holder::Household { member: m.member_nik.as_deref() },
-            },
-            state: m.state,
-        })
-        .collect();
-    let person = Subject {
-        nik: subject.as_str(),
-        sex: facts.sex,
-        pregnant: facts.pregnant,
-        nursing: facts.nursing,
-    };
-    decide(
-        &state.catalogue,
-        Request { program: REPORT_PROGRAM, component: None },
-        &person,
-        &members,
-        &held,
-        Quota::default(),
-        family.desa_code,
-    )
 }
 
 pub async fn file(
@@ -166,7 +130,8 @@ pub async fn file(
         ));
     };
     let about_self = reporter == subject;
-    let decision = decide_report(&state, &subject, &facts);
+    let asked = Request { program: REPORT_PROGRAM, component: None };
+    let decision = decide_for(&state.catalogue, asked, &subject, &facts, Quota::default());
     let (report_state, reason) = match &decision {
         Decision::Accepted => (ReportState::Verification, None),
         Decision::Rejected(reasons) => {

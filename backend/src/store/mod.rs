@@ -6,6 +6,7 @@
 mod audit;
 mod kiosks;
 mod pool;
+mod registry;
 mod reports;
 mod status;
 
@@ -17,6 +18,7 @@ use rusqlite_migration::{M, Migrations};
 
 pub use audit::AuditEntry;
 pub use kiosks::KioskRecord;
+pub use registry::{NewMembership, NewResident};
 pub use reports::{Facts, NewReport};
 pub use status::{MemberRecord, MembershipRecord, StatusRecord};
 

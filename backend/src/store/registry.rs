@@ -1,0 +1,103 @@
+//! Writing the registry: families, residents and memberships.
+
+use protocol::api::{MembershipState, Relation};
+use protocol::{Nik, NoKk, Sex};
+
+use super::{Store, StoreError};
+
+/// A resident as the registry records them.
+#[derive(Debug, Clone)]
+pub struct NewResident {
+    pub nik: Nik,
+    pub name: String,
+    pub birth_date: String,
+    pub relation: Relation,
+    pub pregnant: bool,
+    pub nursing: bool,
+}
+
+/// A membership to write. Exactly one of `nik` (person programs) and `kk` (household
+/// programs) is set.
+#[derive(Debug, Clone)]
+pub struct NewMembership {
+    pub program: String,
+    pub nik: Option<Nik>,
+    pub kk: Option<NoKk>,
+    pub component: Option<String>,
+    pub member_nik: Option<Nik>,
+    pub state: MembershipState,
+    pub since: String,
+    pub desa_code: u64,
+}
+
+impl Store {
+    /// Adds a family and its members in one transaction.
+    pub fn add_family(
+        &self,
+        kk: &NoKk,
+        desa_code: u64,
+        address: &str,
+        dtks: bool,
+        members: &[NewResident],
+    ) -> Result<(), StoreError> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO families (kk, desa_code, address) VALUES (?1, ?2, ?3)",
+                (kk.as_str(), desa_code as i64, address),
+            )?;
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO residents (nik, kk, name, sex, birth_date, relation, pregnant, nursing, dtks)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?;
+            for member in members {
+                let sex = if member.nik.sex() == Sex::Female { "female" } else { "male" };
+                insert.execute((
+                    member.nik.as_str(),
+                    kk.as_str(),
+                    &member.name,
+                    sex,
+                    &member.birth_date,
+                    member.relation.as_str(),
+                    member.pregnant,
+                    member.nursing,
+                    dtks,
+                ))?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Writes memberships in one transaction: all of them, or none.
+    pub fn add_memberships(&self, memberships: &[NewMembership]) -> Result<(), StoreError> {
+        self.write(|tx| {
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO memberships (program, nik, kk, component, member_nik, state, since, desa_code)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?;
+            for m in memberships {
+                insert.execute((
+                    &m.program,
+                    m.nik.as_ref().map(Nik::as_str),
+                    m.kk.as_ref().map(NoKk::as_str),
+                    m.component.as_deref(),
+                    m.member_nik.as_ref().map(Nik::as_str),
+                    m.state.as_str(),
+                    &m.since,
+                    m.desa_code as i64,
+                ))?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Memberships of a program in a desa that count against its quota.
+    pub fn quota_used(&self, program: &str, desa_code: u64) -> Result<u32, StoreError> {
+        let conn = self.pool.get()?;
+        let used: i64 = conn.query_row(
+            "SELECT count(*) FROM memberships WHERE program = ?1 AND desa_code = ?2 AND state <> 'ended'",
+            (program, desa_code as i64),
+            |row| row.get(0),
+        )?;
+        Ok(used as u32)
+    }
+}
