@@ -170,3 +170,31 @@ async fn lookups_beyond_the_kiosk_rate_are_refused_with_retry_after() {
     // Other kiosks are not affected.
     assert_eq!(get(&server, &path).await.status(), 200);
 }
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_endpoint() {
+    let server = server().await;
+    let document: serde_json::Value = reqwest::get(format!("{}/api/openapi.json", server.url))
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("JSON");
+    assert!(document["openapi"].as_str().is_some_and(|v| v.starts_with("3.")));
+    let paths = document["paths"].as_object().expect("paths");
+    for path in [
+        "/healthz",
+        "/api/v1/residents/{nik}/status",
+        "/api/v1/reports",
+        "/api/v1/tickets/{ticket}",
+    ] {
+        assert!(paths.contains_key(path), "{path} missing from {:?}", paths.keys());
+    }
+    let schemas = document["components"]["schemas"].as_object().expect("schemas");
+    for schema in ["StatusResponse", "ReportRequest", "TicketStatus", "ApiError", "ErrorCode"] {
+        assert!(schemas.contains_key(schema), "{schema}");
+    }
+    let codes = document["components"]["schemas"]["ErrorCode"].to_string();
+    assert!(codes.contains("nik_invalid_date") && codes.contains("rate_limited"), "{codes}");
+    assert!(document["components"]["securitySchemes"]["kiosk_signature"].is_object());
+}

@@ -18,6 +18,7 @@ pub fn status_path(nik: &str) -> String {
 
 /// Answer to `GET /api/v1/residents/{nik}/status`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StatusResponse {
     /// The subject's NIK, masked.
     pub nik: String,
@@ -46,6 +47,7 @@ impl StatusResponse {
 
 /// The family's programs and members.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HouseholdStatus {
     /// KK number, masked.
     pub kk: String,
@@ -57,6 +59,7 @@ pub struct HouseholdStatus {
 
 /// A member of the subject's family other than the subject.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HouseholdMember {
     /// Name, masked.
     pub name: String,
@@ -66,6 +69,7 @@ pub struct HouseholdMember {
 
 /// One program membership.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Membership {
     /// Program code, e.g. `PKH`, `BST`, `BLT_DD`.
     pub program: String,
@@ -80,6 +84,7 @@ pub struct Membership {
 /// Where a membership stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum MembershipState {
     Proposed,
     Verified,
@@ -116,6 +121,7 @@ impl MembershipState {
 /// Relation to the head of the family, as on the KK.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Relation {
     Head,
     Spouse,
@@ -154,6 +160,7 @@ impl Relation {
 
 /// Body of every non-2xx answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiError {
     pub code: ErrorCode,
     pub message: Text,
@@ -163,6 +170,7 @@ pub struct ApiError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ErrorCode {
     NikWrongLength,
     NikNotDigits,
@@ -215,6 +223,7 @@ pub fn ticket_path(ticket: &crate::ticket::Ticket) -> String {
 /// Why a citizen says they (or someone else) need assistance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ReportReason {
     /// Lost their job.
     LostJob,
@@ -230,6 +239,7 @@ pub enum ReportReason {
 /// Body of `POST /api/v1/reports`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReportRequest {
     pub reporter_nik: String,
     /// The person reported: the reporter themselves or someone else.
@@ -250,6 +260,7 @@ pub const REPORT_TEXT_MAX: usize = 500;
 /// Where a report stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ReportState {
     /// Refused at once by the cross-check.
     Rejected,
@@ -303,7 +314,9 @@ impl ReportState {
 
 /// Answer to a report and to `GET /api/v1/tickets/{ticket}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TicketStatus {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "LP-0000-000123-8"))]
     pub ticket: crate::ticket::Ticket,
     pub state: ReportState,
     /// Why it was rejected. For a report about someone else this never names what that
@@ -316,6 +329,7 @@ pub struct TicketStatus {
 
 /// Answer to `GET /healthz`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Health {
     pub status: String,
     pub version: String,

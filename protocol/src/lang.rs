@@ -13,6 +13,7 @@ pub enum Lang {
 
 /// A message in both languages.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Text {
     pub id: String,
     pub en: String,

@@ -2,6 +2,7 @@
 //! pool, and answer with the types of `protocol::api`. Every status lookup is audited.
 
 mod guard;
+mod openapi;
 mod reports;
 
 use std::sync::Arc;
@@ -50,6 +51,7 @@ pub fn router(store: Store) -> Router {
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), authenticate));
     Router::new()
         .route("/healthz", get(health))
+        .route("/api/openapi.json", get(openapi::document))
         .merge(kiosk_api)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -114,6 +116,8 @@ async fn not_found() -> Failure {
     )
 }
 
+/// Liveness and registry size. Not authenticated.
+#[utoipa::path(get, path = "/healthz", responses((status = 200, body = Health)))]
 async fn health(State(state): State<AppState>) -> Result<Json<Health>, Failure> {
     let store = state.store;
     let residents = tokio::task::spawn_blocking(move || store.resident_count())
@@ -126,6 +130,20 @@ fn now() -> String {
     OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default()
 }
 
+/// A resident's and their family's program memberships, masked.
+#[utoipa::path(
+    get,
+    path = "/api/v1/residents/{nik}/status",
+    params(("nik" = String, Path, description = "16-digit NIK")),
+    security(("kiosk_signature" = [])),
+    responses(
+        (status = 200, body = StatusResponse),
+        (status = 400, body = ApiError, description = "invalid NIK; `code` says why"),
+        (status = 401, body = ApiError),
+        (status = 404, body = ApiError, description = "resident_not_found"),
+        (status = 429, body = ApiError, description = "lookup rate limit; see Retry-After"),
+    )
+)]
 async fn status(
     State(state): State<AppState>,
     Extension(Kiosk(kiosk)): Extension<Kiosk>,

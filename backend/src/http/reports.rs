@@ -10,7 +10,9 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Extension, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use protocol::api::{ApiError, ErrorCode, REPORT_TEXT_MAX, ReportRequest, ReportState};
+use protocol::api::{
+    ApiError, ErrorCode, REPORT_TEXT_MAX, ReportRequest, ReportState, TicketStatus,
+};
 use protocol::mask::mask_digits_in;
 use protocol::ticket::Ticket;
 use protocol::{Nik, Text};
@@ -72,6 +74,21 @@ fn clean_text(raw: &str) -> Option<String> {
     (cleaned.chars().count() <= REPORT_TEXT_MAX).then_some(cleaned)
 }
 
+/// Files a citizen's report and decides it at once.
+#[utoipa::path(
+    post,
+    path = "/api/v1/reports",
+    request_body = ReportRequest,
+    security(("kiosk_signature" = [])),
+    responses(
+        (status = 201, body = TicketStatus, description = "filed: verification or rejected"),
+        (status = 200, body = TicketStatus, description = "same idempotency key: the first answer"),
+        (status = 400, body = ApiError),
+        (status = 401, body = ApiError),
+        (status = 404, body = ApiError, description = "reported NIK not in the registry"),
+        (status = 413, body = ApiError),
+    )
+)]
 pub async fn file(
     State(state): State<AppState>,
     Extension(Kiosk(kiosk)): Extension<Kiosk>,
@@ -175,6 +192,19 @@ pub async fn file(
     Ok((code, Json(status)).into_response())
 }
 
+/// The state of a ticket printed on a receipt.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tickets/{ticket}",
+    params(("ticket" = String, Path, description = "LP-IIII-SSSSSS-C")),
+    security(("kiosk_signature" = [])),
+    responses(
+        (status = 200, body = TicketStatus),
+        (status = 400, body = ApiError, description = "invalid_ticket"),
+        (status = 401, body = ApiError),
+        (status = 404, body = ApiError),
+    )
+)]
 pub async fn ticket(
     State(state): State<AppState>,
     Extension(Kiosk(kiosk)): Extension<Kiosk>,

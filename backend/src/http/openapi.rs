@@ -1,0 +1,40 @@
+//! The OpenAPI document, generated from the handlers' annotations and the protocol types,
+//! served at `/api/openapi.json`.
+
+use axum::Json;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Anjungan central service",
+        description = "The API the village-hall kiosks call. Every /api/v1 request is signed: \
+            x-kiosk-id, x-anjungan-timestamp (Unix seconds, within 120 s), x-anjungan-nonce \
+            (16-64 letters or digits, single use) and x-anjungan-signature = hex HMAC-SHA256 \
+            with the kiosk's key over \"ANJUNGAN-HMAC-SHA256\\n{method}\\n{path}\\n{timestamp}\
+            \\n{nonce}\\n{hex sha256 of body}\". Messages come in Indonesian (id) and English (en)."
+    ),
+    paths(super::health, super::status, super::reports::file, super::reports::ticket),
+    modifiers(&KioskSignature)
+)]
+pub struct ApiDoc;
+
+struct KioskSignature;
+
+impl Modify for KioskSignature {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "kiosk_signature",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "x-anjungan-signature",
+                "HMAC-SHA256 request signature; see the description above",
+            ))),
+        );
+    }
+}
+
+pub async fn document() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
