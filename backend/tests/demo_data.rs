@@ -100,17 +100,23 @@ fn audit_log_refuses_changes() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("registry.sqlite3");
     let store = Store::open(&path).expect("store");
-    store.audit(backend::store::AuditEntry {
-        at: "2026-11-23T00:00:00Z".into(),
-        actor: "cli".into(),
-        action: "test".into(),
-        subject: "3510********0001".into(),
-        outcome: "ok".into(),
-    });
+    // More than one multi-row statement's worth, and not a multiple of it.
+    for i in 0..130 {
+        store.audit(backend::store::AuditEntry {
+            at: "2026-11-23T00:00:00Z".into(),
+            actor: "cli".into(),
+            action: "test".into(),
+            subject: format!("entry {i}"),
+            outcome: "ok".into(),
+        });
+    }
     store.flush_audit();
+    let recent = store.recent_audit(200).expect("recent");
+    assert_eq!(recent.len(), 130);
+    assert_eq!(recent[0].subject, "entry 129", "newest first, in order");
     let conn = rusqlite::Connection::open(&path).expect("open");
     assert!(conn.execute("UPDATE audit SET outcome = 'changed'", []).is_err());
     assert!(conn.execute("DELETE FROM audit", []).is_err());
     let count: i64 = conn.query_row("SELECT count(*) FROM audit", [], |r| r.get(0)).expect("count");
-    assert_eq!(count, 1);
+    assert_eq!(count, 130);
 }

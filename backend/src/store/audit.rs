@@ -86,24 +86,29 @@ fn run(conn: Connection, receiver: Receiver<Message>) {
     }
 }
 
+/// Rows per INSERT statement: one statement per row would cost more than the lookups
+/// being audited.
+const ROWS_PER_STATEMENT: usize = 64;
+
+fn insert_sql(rows: usize) -> String {
+    let values = vec!["(?, ?, ?, ?, ?)"; rows].join(", ");
+    format!("INSERT INTO audit (at, actor, action, subject, outcome) VALUES {values}")
+}
+
 fn write(conn: &Connection, batch: &[AuditEntry]) -> Result<(), StoreError> {
     if batch.is_empty() {
         return Ok(());
     }
     let tx = conn.unchecked_transaction()?;
-    {
-        let mut insert = tx.prepare_cached(
-            "INSERT INTO audit (at, actor, action, subject, outcome) VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?;
-        for entry in batch {
-            insert.execute((
-                &entry.at,
-                &entry.actor,
-                &entry.action,
-                &entry.subject,
-                &entry.outcome,
-            ))?;
-        }
+    for chunk in batch.chunks(ROWS_PER_STATEMENT) {
+        let mut insert = tx.prepare_cached(&insert_sql(chunk.len()))?;
+        let params: Vec<&dyn rusqlite::ToSql> = chunk
+            .iter()
+            .flat_map(|e| {
+                [&e.at as &dyn rusqlite::ToSql, &e.actor, &e.action, &e.subject, &e.outcome]
+            })
+            .collect();
+        insert.execute(params.as_slice())?;
     }
     tx.commit()?;
     Ok(())
