@@ -1,4 +1,4 @@
-//! The glue every entry path uses: stored facts about a person and their family, turned into
+//! The glue every entry path uses: the stored record of a person and their family, turned into
 //! the engine's inputs, decided by [`eligibility::decide`](crate::eligibility::decide).
 //! Reports and imports both come through here, so they cannot judge differently.
 
@@ -7,16 +7,15 @@ use protocol::Nik;
 use crate::eligibility::{
     Catalogue, Decision, Held, Holder, Member, Quota, Request, Subject, decide,
 };
-use crate::store::Facts;
+use crate::store::StatusRecord;
 
 pub fn decide_for(
     catalogue: &Catalogue,
     request: Request<'_>,
     subject: &Nik,
-    facts: &Facts,
+    family: &StatusRecord,
     quota: Quota,
 ) -> Decision {
-    let family = &facts.family;
     let members: Vec<Member<'_>> = family
         .members
         .iter()
@@ -37,9 +36,9 @@ pub fn decide_for(
         .collect();
     let person = Subject {
         nik: subject.as_str(),
-        sex: facts.sex,
-        pregnant: facts.pregnant,
-        nursing: facts.nursing,
+        sex: family.sex,
+        pregnant: family.pregnant,
+        nursing: family.nursing,
     };
     decide(catalogue, request, &person, &members, &held, quota, family.desa_code)
 }

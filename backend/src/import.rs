@@ -125,7 +125,7 @@ pub fn import(
                 Err(error) => return ("malformed", Some(error.text())),
             };
             report.nik = nik.masked();
-            let facts = match store.facts(&nik) {
+            let facts = match store.status(&nik) {
                 Ok(Some(facts)) => facts,
                 Ok(None) => {
                     return (
@@ -138,17 +138,17 @@ pub fn import(
                     return ("malformed", text("gangguan basis data", "database error"));
                 }
             };
-            if facts.family.desa_code != options.desa {
+            if facts.desa_code != options.desa {
                 return (
                     "other_desa",
                     text(
-                        format!("terdaftar di desa {}", facts.family.desa_code),
-                        format!("registered in desa {}", facts.family.desa_code),
+                        format!("terdaftar di desa {}", facts.desa_code),
+                        format!("registered in desa {}", facts.desa_code),
                     ),
                 );
             }
             let key = match program.unit {
-                Unit::Household => facts.family.kk.clone(),
+                Unit::Household => facts.kk.clone(),
                 Unit::Person => nik.as_str().to_string(),
             };
             if let Some(first) = seen.get(&key) {
@@ -167,11 +167,9 @@ pub fn import(
                     used += 1;
                     let (person, kk, member) = match program.unit {
                         Unit::Person => (Some(nik), None, None),
-                        Unit::Household => (
-                            None,
-                            protocol::NoKk::parse(&facts.family.kk).ok(),
-                            component.map(|_| nik),
-                        ),
+                        Unit::Household => {
+                            (None, protocol::NoKk::parse(&facts.kk).ok(), component.map(|_| nik))
+                        }
                     };
                     accepted.push(NewMembership {
                         program: program.code.clone(),

@@ -35,7 +35,7 @@ fn desa_with_families(store: &Store, village_index: usize, families: u32) -> (u6
 }
 
 fn give_pkh(store: &Store, desa: u64, nik: &Nik) {
-    let kk = store.facts(nik).expect("facts").expect("resident").family.kk;
+    let kk = store.status(nik).expect("status").expect("resident").kk;
     store
         .add_memberships(&[NewMembership {
             program: "PKH".into(),

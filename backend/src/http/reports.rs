@@ -130,7 +130,7 @@ pub async fn file(
 
     let facts = {
         let store = state.store.clone();
-        tokio::task::spawn_blocking(move || store.facts(&subject))
+        tokio::task::spawn_blocking(move || store.status(&subject))
             .await
             .map_err(|_| internal())??
     };

@@ -19,7 +19,7 @@ use rusqlite_migration::{M, Migrations};
 pub use audit::AuditEntry;
 pub use kiosks::KioskRecord;
 pub use registry::{NewMembership, NewResident};
-pub use reports::{Facts, NewReport};
+pub use reports::NewReport;
 pub use status::{MemberRecord, MembershipRecord, StatusRecord};
 
 use crate::programs;

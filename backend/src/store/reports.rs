@@ -2,19 +2,10 @@
 
 use protocol::api::{ReportState, TicketStatus};
 use protocol::ticket::Ticket;
-use protocol::{Nik, Sex, Text};
+use protocol::{Nik, Text};
 use rusqlite::OptionalExtension;
 
-use super::{StatusRecord, Store, StoreError};
-
-/// What the eligibility engine needs to know about a person and their family.
-#[derive(Debug, Clone)]
-pub struct Facts {
-    pub sex: Sex,
-    pub pregnant: bool,
-    pub nursing: bool,
-    pub family: StatusRecord,
-}
+use super::{Store, StoreError};
 
 /// A report as it is filed, after validation and decision.
 #[derive(Debug, Clone)]
@@ -35,16 +26,6 @@ pub struct NewReport {
 const CENTRAL_ISSUER: u16 = 0;
 
 impl Store {
-    pub fn facts(&self, nik: &Nik) -> Result<Option<Facts>, StoreError> {
-        let Some(family) = self.status(nik)? else { return Ok(None) };
-        let conn = self.pool.get()?;
-        let (sex, pregnant, nursing): (String, bool, bool) = conn
-            .prepare_cached("SELECT sex, pregnant, nursing FROM residents WHERE nik = ?1")?
-            .query_row([nik.as_str()], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
-        let sex = if sex == "female" { Sex::Female } else { Sex::Male };
-        Ok(Some(Facts { sex, pregnant, nursing, family }))
-    }
-
     /// Files a report in one transaction. A second call with the same kiosk and idempotency
     /// key returns the first ticket and `false`, and writes nothing.
     pub fn file_report(&self, report: &NewReport) -> Result<(TicketStatus, bool), StoreError> {

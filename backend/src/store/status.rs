@@ -32,6 +32,9 @@ pub struct MemberRecord {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusRecord {
     pub name: String,
+    pub sex: protocol::Sex,
+    pub pregnant: bool,
+    pub nursing: bool,
     pub kk: String,
     pub desa_code: u64,
     /// Every member of the KK, the subject included.
@@ -69,14 +72,22 @@ impl Store {
         let conn = self.pool.get()?;
         let person = conn
             .prepare_cached(
-                "SELECT r.name, r.kk, f.desa_code FROM residents r
+                "SELECT r.name, r.kk, f.desa_code, r.sex, r.pregnant, r.nursing FROM residents r
                  JOIN families f ON f.kk = r.kk WHERE r.nik = ?1",
             )?
             .query_row([nik.as_str()], |row| {
-                Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, i64>(2)?))
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, i64>(2)?,
+                    row.get::<_, String>(3)?,
+                    row.get::<_, bool>(4)?,
+                    row.get::<_, bool>(5)?,
+                ))
             })
             .optional()?;
-        let Some((name, kk, desa_code)) = person else { return Ok(None) };
+        let Some((name, kk, desa_code, sex, pregnant, nursing)) = person else { return Ok(None) };
+        let sex = if sex == "female" { protocol::Sex::Female } else { protocol::Sex::Male };
 
         let mut members = Vec::new();
         let mut query = conn.prepare_cached(
@@ -122,6 +133,15 @@ impl Store {
                 since: row.get(8)?,
             });
         }
-        Ok(Some(StatusRecord { name, kk, desa_code: desa_code as u64, members, memberships }))
+        Ok(Some(StatusRecord {
+            name,
+            sex,
+            pregnant,
+            nursing,
+            kk,
+            desa_code: desa_code as u64,
+            members,
+            memberships,
+        }))
     }
 }
