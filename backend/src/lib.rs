@@ -30,7 +30,10 @@ pub async fn serve(listener: tokio::net::TcpListener, store: Store) -> std::io::
 pub async fn serve_until(
     listener: tokio::net::TcpListener,
     store: Store,
+    catalogue: eligibility::Catalogue,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(store)).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, http::router_with(store, catalogue))
+        .with_graceful_shutdown(shutdown)
+        .await
 }

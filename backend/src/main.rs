@@ -7,6 +7,7 @@ use std::time::Instant;
 use anyhow::Context;
 use backend::Store;
 use backend::demo::{DemoOptions, generate_with_progress};
+use backend::eligibility::Catalogue;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -27,6 +28,9 @@ enum Command {
         data_dir: PathBuf,
         #[arg(long, env = "ANJUNGAN_LISTEN", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
+        /// Program catalogue replacing the shipped backend/programs.toml.
+        #[arg(long, env = "ANJUNGAN_PROGRAMS")]
+        programs: Option<PathBuf>,
     },
     /// Fill an empty registry with a deterministic synthetic Banyuwangi.
     DemoData {
@@ -59,6 +63,9 @@ enum Command {
         /// Per-row report (CSV). Defaults to FILE with `.report.csv` appended.
         #[arg(long)]
         report: Option<PathBuf>,
+        /// Program catalogue replacing the shipped backend/programs.toml.
+        #[arg(long, env = "ANJUNGAN_PROGRAMS")]
+        programs: Option<PathBuf>,
         file: PathBuf,
     },
     /// Register a kiosk (or renew its key) and write its key file for the installer.
@@ -134,12 +141,15 @@ fn main() -> anyhow::Result<()> {
     let default_filter = if matches!(cli.command, Command::Bench { .. }) { "warn" } else { "info" };
     backend::log::init(cli.log_json, default_filter);
     match cli.command {
-        Command::Serve { data_dir, listen } => serve(&data_dir, listen),
+        Command::Serve { data_dir, listen, programs } => {
+            serve(&data_dir, listen, load_catalogue(programs.as_deref())?)
+        }
         Command::DemoData { data_dir, residents, seed, force } => {
             demo_data(&data_dir, residents as usize, seed, force)
         }
-        Command::Import { data_dir, program, desa, state, report, file } => {
-            import(&data_dir, &program, desa, &state, report, &file)
+        Command::Import { data_dir, program, desa, state, report, programs, file } => {
+            let catalogue = load_catalogue(programs.as_deref())?;
+            import(&data_dir, &catalogue, &program, desa, &state, report, &file)
         }
         Command::KioskAdd { data_dir, id, desa, lookups_per_minute, key_out } => {
             let store = open_store(&data_dir)?;
@@ -168,7 +178,22 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
-fn serve(data_dir: &std::path::Path, listen: SocketAddr) -> anyhow::Result<()> {
+fn load_catalogue(path: Option<&std::path::Path>) -> anyhow::Result<Catalogue> {
+    match path {
+        Some(path) => {
+            let catalogue = Catalogue::load(path)?;
+            tracing::info!(path = %path.display(), version = catalogue.version, "program catalogue loaded");
+            Ok(catalogue)
+        }
+        None => Ok(Catalogue::default_catalogue()),
+    }
+}
+
+fn serve(
+    data_dir: &std::path::Path,
+    listen: SocketAddr,
+    catalogue: Catalogue,
+) -> anyhow::Result<()> {
     let store = open_store(data_dir)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
@@ -176,7 +201,7 @@ fn serve(data_dir: &std::path::Path, listen: SocketAddr) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("listen on {listen}"))?;
         tracing::info!(%listen, data_dir = %data_dir.display(), "serving");
-        backend::serve_until(listener, store.clone(), shutdown_signal()).await?;
+        backend::serve_until(listener, store.clone(), catalogue, shutdown_signal()).await?;
         store.flush_audit();
         tracing::info!("stopped");
         Ok(())
@@ -204,6 +229,7 @@ async fn shutdown_signal() {
 
 fn import(
     data_dir: &std::path::Path,
+    catalogue: &Catalogue,
     program: &str,
     desa: u64,
     state: &str,
@@ -212,7 +238,6 @@ fn import(
 ) -> anyhow::Result<()> {
     use backend::import::{ImportOptions, import, report_writer, write_row};
     let store = open_store(data_dir)?;
-    let catalogue = backend::eligibility::Catalogue::default_catalogue();
     let input = std::fs::File::open(file).with_context(|| format!("open {}", file.display()))?;
     let size = input.metadata().map(|m| m.len()).unwrap_or(0);
     let report_path = report.unwrap_or_else(|| {
@@ -240,7 +265,7 @@ fn import(
     let mut write_error = None;
     let summary = import(
         &store,
-        &catalogue,
+        catalogue,
         &options,
         std::io::BufReader::new(input),
         |row| {
@@ -269,6 +294,19 @@ fn import(
         summary.malformed
     );
     println!("report: {}", report_path.display());
+    store.audit(backend::store::AuditEntry {
+        at: time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
+        actor: format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into())),
+        action: format!("import {program} {desa}"),
+        subject: file.display().to_string(),
+        outcome: format!(
+            "rows={} accepted={} written={}",
+            summary.rows, summary.accepted, summary.written
+        ),
+    });
+    store.flush_audit();
     if summary.written {
         println!("{} memberships written", summary.accepted);
     } else if summary.malformed + summary.duplicate > 0 {

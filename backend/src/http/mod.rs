@@ -38,12 +38,15 @@ pub struct AppState {
     catalogue: Arc<Catalogue>,
 }
 
+/// The API with the shipped program catalogue.
 pub fn router(store: Store) -> Router {
-    let state = AppState {
-        store,
-        guard: Arc::new(Guard::default()),
-        catalogue: Arc::new(Catalogue::default_catalogue()),
-    };
+    router_with(store, Catalogue::default_catalogue())
+}
+
+/// The API with a catalogue loaded by operations.
+pub fn router_with(store: Store, catalogue: Catalogue) -> Router {
+    let state =
+        AppState { store, guard: Arc::new(Guard::default()), catalogue: Arc::new(catalogue) };
     let kiosk_api = Router::new()
         .route("/api/v1/residents/{nik}/status", get(status))
         .route("/api/v1/reports", axum::routing::post(reports::file))
