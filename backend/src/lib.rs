@@ -17,6 +17,7 @@ pub mod import;
 pub mod log;
 pub mod programs;
 pub mod store;
+pub mod workflow;
 
 pub use http::router;
 pub use store::{Store, StoreError};

@@ -68,6 +68,17 @@ enum Command {
         programs: Option<PathBuf>,
         file: PathBuf,
     },
+    /// Move a citizen's report on: verify (checked again by the engine), reject, schedule
+    /// into a distribution batch 5-7 days after verification, or record the delivery.
+    Report {
+        #[arg(long, env = "ANJUNGAN_DATA_DIR", default_value = "data")]
+        data_dir: PathBuf,
+        /// Ticket number, e.g. LP-0000-000123-8.
+        #[arg(long)]
+        ticket: String,
+        #[command(subcommand)]
+        step: ReportStep,
+    },
     /// Register a kiosk (or renew its key) and write its key file for the installer.
     KioskAdd {
         #[arg(long, env = "ANJUNGAN_DATA_DIR", default_value = "data")]
@@ -113,6 +124,25 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum ReportStep {
+    Verify,
+    Reject {
+        /// Reason in Indonesian, shown on the ticket.
+        #[arg(long)]
+        reason_id: String,
+        /// Reason in English.
+        #[arg(long)]
+        reason_en: String,
+    },
+    Schedule {
+        /// Batch date, YYYY-MM-DD.
+        #[arg(long)]
+        date: String,
+    },
+    Deliver,
+}
+
 fn open_store(data_dir: &std::path::Path) -> anyhow::Result<Store> {
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("create data directory {}", data_dir.display()))?;
@@ -150,6 +180,31 @@ fn main() -> anyhow::Result<()> {
         Command::Import { data_dir, program, desa, state, report, programs, file } => {
             let catalogue = load_catalogue(programs.as_deref())?;
             import(&data_dir, &catalogue, &program, desa, &state, report, &file)
+        }
+        Command::Report { data_dir, ticket, step } => {
+            use backend::workflow::{Step, advance};
+            let store = open_store(&data_dir)?;
+            let ticket = protocol::ticket::Ticket::parse(&ticket).context("ticket")?;
+            let step = match step {
+                ReportStep::Verify => Step::Verify,
+                ReportStep::Reject { reason_id, reason_en } => {
+                    Step::Reject(protocol::Text::new(reason_id, reason_en))
+                }
+                ReportStep::Schedule { date } => {
+                    let format = time::macros::format_description!("[year]-[month]-[day]");
+                    Step::Schedule(time::Date::parse(&date, &format).context("date")?)
+                }
+                ReportStep::Deliver => Step::Deliver,
+            };
+            let actor =
+                format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into()));
+            let status = advance(&store, &Catalogue::default_catalogue(), &ticket, &step, &actor)?;
+            store.flush_audit();
+            println!("{} is now {}", status.ticket, status.state.text().id);
+            if let Some(reason) = status.reason {
+                println!("reason: {}", reason.id);
+            }
+            Ok(())
         }
         Command::KioskAdd { data_dir, id, desa, lookups_per_minute, key_out } => {
             let store = open_store(&data_dir)?;

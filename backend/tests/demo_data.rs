@@ -7,7 +7,7 @@ use backend::demo::{DemoOptions, generate};
 use protocol::{Nik, NoKk};
 
 fn registry(seed: u64) -> (Store, backend::demo::DemoSummary) {
-    let store = Store::open_in_memory().expect("store");
+    let store = Store::open_temporary().expect("store");
     let summary = generate(&store, &DemoOptions { residents: 3000, seed }).expect("generate");
     (store, summary)
 }

@@ -83,7 +83,7 @@ fn csv_of(niks: &[Nik]) -> String {
 
 #[test]
 fn a_list_of_176_with_two_pkh_families() {
-    let store = Store::open_in_memory().expect("store");
+    let store = Store::open_temporary().expect("store");
     let (desa, heads) = desa_with_families(&store, 0, 176);
     give_pkh(&store, desa, &heads[40]);
     give_pkh(&store, desa, &heads[120]);
@@ -102,7 +102,7 @@ fn a_list_of_176_with_two_pkh_families() {
 
 #[test]
 fn the_177th_family_is_over_quota() {
-    let store = Store::open_in_memory().expect("store");
+    let store = Store::open_temporary().expect("store");
     let (desa, heads) = desa_with_families(&store, 1, 177);
     let (summary, rows) = run(&store, desa, &csv_of(&heads)).expect("import");
     assert_eq!((summary.accepted, summary.over_quota), (176, 1));
@@ -116,7 +116,7 @@ fn the_177th_family_is_over_quota() {
 
 #[test]
 fn a_broken_file_writes_nothing_and_says_where() {
-    let store = Store::open_in_memory().expect("store");
+    let store = Store::open_temporary().expect("store");
     let (desa, heads) = desa_with_families(&store, 2, 5);
     let csv = format!(
         "nik,name\n{},A\n35102501016X0001,B\n{},C\n{},D\n{}\n",
@@ -143,7 +143,7 @@ fn a_broken_file_writes_nothing_and_says_where() {
 
 #[test]
 fn rows_of_another_desa_or_unknown_people_are_reported() {
-    let store = Store::open_in_memory().expect("store");
+    let store = Store::open_temporary().expect("store");
     let (desa, _) = desa_with_families(&store, 3, 2);
     let (_, elsewhere) = desa_with_families(&store, 4, 1);
     let csv = format!("nik\n{}\n3510250101700999\n", elsewhere[0]);
@@ -153,7 +153,7 @@ fn rows_of_another_desa_or_unknown_people_are_reported() {
 
 #[test]
 fn files_without_a_nik_column_or_with_unknown_columns_are_refused() {
-    let store = Store::open_in_memory().expect("store");
+    let store = Store::open_temporary().expect("store");
     assert!(matches!(run(&store, 3510252001, "nama\nBUDI\n"), Err(ImportError::NoNikColumn)));
     assert!(
         matches!(run(&store, 3510252001, "nik,bank\n"), Err(ImportError::UnknownColumn(c)) if c == "bank")

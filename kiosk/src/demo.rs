@@ -16,7 +16,7 @@ pub struct EmbeddedBackend {
 
 /// Generates demo data in memory and serves it on a free loopback port.
 pub async fn start(residents: usize, kiosk_id: &str) -> anyhow::Result<EmbeddedBackend> {
-    let store = backend::Store::open_in_memory().context("open in-memory store")?;
+    let store = backend::Store::open_temporary().context("open in-memory store")?;
     let options = DemoOptions { residents, ..DemoOptions::default() };
     let summary = tokio::task::spawn_blocking({
         let store = store.clone();

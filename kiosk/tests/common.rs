@@ -25,7 +25,7 @@ pub fn start_backend(
     runtime: &tokio::runtime::Runtime,
 ) -> (String, Vec<backend::demo::Example>, KioskKey) {
     runtime.block_on(async {
-        let store = backend::Store::open_in_memory().expect("in-memory store");
+        let store = backend::Store::open_temporary().expect("in-memory store");
         let options = backend::demo::DemoOptions { residents: 400, ..Default::default() };
         let summary = backend::demo::generate(&store, &options).expect("demo data");
         let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))

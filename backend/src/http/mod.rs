@@ -5,6 +5,8 @@ mod guard;
 mod openapi;
 mod reports;
 
+pub use reports::REPORT_PROGRAM;
+
 use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, Extension, MatchedPath, Path, State};

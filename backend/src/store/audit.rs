@@ -76,8 +76,16 @@ fn run(conn: Connection, receiver: Receiver<Message>) {
                 next = receiver.try_recv().ok();
             }
         }
-        if let Err(error) = write(&conn, &batch) {
-            tracing::error!(%error, lost = batch.len(), "audit entries not written");
+        // A write can find the database busy beyond the busy timeout (a long import);
+        // try again before giving up, since an audit entry should not be lost lightly.
+        let mut attempt = 0;
+        while let Err(error) = write(&conn, &batch) {
+            attempt += 1;
+            if attempt == 5 {
+                tracing::error!(%error, lost = batch.len(), "audit entries not written");
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50 * attempt));
         }
         batch.clear();
         for done in waiting.drain(..) {

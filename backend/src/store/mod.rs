@@ -19,7 +19,7 @@ use rusqlite_migration::{M, Migrations};
 pub use audit::AuditEntry;
 pub use kiosks::KioskRecord;
 pub use registry::{NewMembership, NewResident};
-pub use reports::NewReport;
+pub use reports::{NewReport, ReportChange};
 pub use status::{MemberRecord, MembershipRecord, StatusRecord};
 
 use crate::programs;
@@ -43,6 +43,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!("../../migrations/0001_registry.sql")),
         M::up(include_str!("../../migrations/0002_kiosks.sql")),
         M::up(include_str!("../../migrations/0003_reports.sql")),
+        M::up(include_str!("../../migrations/0004_report_workflow.sql")),
     ])
 }
 
@@ -51,6 +52,20 @@ fn migrations() -> Migrations<'static> {
 pub struct Store {
     pool: Arc<Pool>,
     audit: audit::AuditWriter,
+    temporary: Option<Arc<TemporaryFile>>,
+}
+
+/// Deletes a temporary database and its WAL files when the last store using it is gone.
+struct TemporaryFile(std::path::PathBuf);
+
+impl Drop for TemporaryFile {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut path = self.0.clone().into_os_string();
+            path.push(suffix);
+            let _ = std::fs::remove_file(path);
+        }
+    }
 }
 
 impl Store {
@@ -60,16 +75,20 @@ impl Store {
         Store::with_opener(Box::new(move || Connection::open(&path)))
     }
 
-    /// A private in-memory database, shared by all connections of this store.
-    pub fn open_in_memory() -> Result<Store, StoreError> {
+    /// A private database in a temporary file, removed when the last clone of the store is
+    /// dropped: for demos and tests. A file rather than SQLite's shared-cache memory mode, so
+    /// it locks exactly like the production database (WAL, busy timeout).
+    pub fn open_temporary() -> Result<Store, StoreError> {
         use std::sync::atomic::{AtomicU64, Ordering};
         static NEXT: AtomicU64 = AtomicU64::new(0);
-        let name = format!(
-            "file:anjungan-{}-{}?mode=memory&cache=shared",
+        let path = std::env::temp_dir().join(format!(
+            "anjungan-{}-{}.sqlite3",
             std::process::id(),
             NEXT.fetch_add(1, Ordering::Relaxed)
-        );
-        Store::with_opener(Box::new(move || Connection::open(&name)))
+        ));
+        let mut store = Store::open(&path)?;
+        store.temporary = Some(Arc::new(TemporaryFile(path)));
+        Ok(store)
     }
 
     fn with_opener(opener: pool::Opener) -> Result<Store, StoreError> {
@@ -80,7 +99,7 @@ impl Store {
             seed_programs(&conn)?;
         }
         let audit = audit::AuditWriter::start(&pool)?;
-        Ok(Store { pool, audit })
+        Ok(Store { pool, audit, temporary: None })
     }
 
     /// Runs `work` in one write transaction, committed only if it returns `Ok`.

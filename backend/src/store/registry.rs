@@ -69,25 +69,7 @@ impl Store {
 
     /// Writes memberships in one transaction: all of them, or none.
     pub fn add_memberships(&self, memberships: &[NewMembership]) -> Result<(), StoreError> {
-        self.write(|tx| {
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO memberships (program, nik, kk, component, member_nik, state, since, desa_code)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?;
-            for m in memberships {
-                insert.execute((
-                    &m.program,
-                    m.nik.as_ref().map(Nik::as_str),
-                    m.kk.as_ref().map(NoKk::as_str),
-                    m.component.as_deref(),
-                    m.member_nik.as_ref().map(Nik::as_str),
-                    m.state.as_str(),
-                    &m.since,
-                    m.desa_code as i64,
-                ))?;
-            }
-            Ok(())
-        })
+        self.write(|tx| insert_memberships(tx, memberships))
     }
 
     /// Memberships of a program in a desa that count against its quota.
@@ -100,4 +82,27 @@ impl Store {
         )?;
         Ok(used as u32)
     }
+}
+
+pub(super) fn insert_memberships(
+    tx: &rusqlite::Transaction<'_>,
+    memberships: &[NewMembership],
+) -> Result<(), StoreError> {
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO memberships (program, nik, kk, component, member_nik, state, since, desa_code)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    for m in memberships {
+        insert.execute((
+            &m.program,
+            m.nik.as_ref().map(Nik::as_str),
+            m.kk.as_ref().map(NoKk::as_str),
+            m.component.as_deref(),
+            m.member_nik.as_ref().map(Nik::as_str),
+            m.state.as_str(),
+            &m.since,
+            m.desa_code as i64,
+        ))?;
+    }
+    Ok(())
 }

@@ -22,6 +22,16 @@ pub struct NewReport {
     pub now: String,
 }
 
+/// A change of a report's state, with what comes with it.
+#[derive(Debug, Clone)]
+pub struct ReportChange {
+    pub to: ReportState,
+    pub now: String,
+    pub reason: Option<Text>,
+    pub verified_at: Option<String>,
+    pub scheduled_for: Option<String>,
+}
+
 /// Tickets issued by the central service itself.
 const CENTRAL_ISSUER: u16 = 0;
 
@@ -76,6 +86,64 @@ impl Store {
             let status = ticket_status(tx, &ticket)?
                 .ok_or_else(|| StoreError::Corrupt("report not written".into()))?;
             Ok((status, true))
+        })
+    }
+
+    /// The reported person's NIK, the state and the verification time of a report.
+    pub fn report_progress(
+        &self,
+        ticket: &Ticket,
+    ) -> Result<Option<(Nik, ReportState, Option<String>)>, StoreError> {
+        let conn = self.pool.get()?;
+        let row = conn
+            .prepare_cached("SELECT subject_nik, state, verified_at FROM reports WHERE issuer = ?1 AND serial = ?2")?
+            .query_row((ticket.issuer(), ticket.serial()), |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, Option<String>>(2)?))
+            })
+            .optional()?;
+        row.map(|(nik, state, verified_at)| {
+            let nik = Nik::parse(&nik).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let state = ReportState::parse(&state)
+                .ok_or_else(|| StoreError::Corrupt(format!("state {state:?}")))?;
+            Ok((nik, state, verified_at))
+        })
+        .transpose()
+    }
+
+    /// Moves a report from `from` to `change.to` (refused with `Ok(None)` when another
+    /// change got there first), writing `membership` in the same transaction.
+    pub fn advance_report(
+        &self,
+        ticket: &Ticket,
+        from: ReportState,
+        change: &ReportChange,
+        membership: Option<&super::NewMembership>,
+    ) -> Result<Option<TicketStatus>, StoreError> {
+        self.write(|tx| {
+            let changed = tx.execute(
+                "UPDATE reports SET state = ?1, updated_at = ?2,
+                     decision_id = coalesce(?3, decision_id), decision_en = coalesce(?4, decision_en),
+                     verified_at = coalesce(?5, verified_at), scheduled_for = coalesce(?6, scheduled_for)
+                 WHERE issuer = ?7 AND serial = ?8 AND state = ?9",
+                rusqlite::params![
+                    change.to.as_str(),
+                    change.now,
+                    change.reason.as_ref().map(|t| t.id.clone()),
+                    change.reason.as_ref().map(|t| t.en.clone()),
+                    change.verified_at,
+                    change.scheduled_for,
+                    ticket.issuer(),
+                    ticket.serial(),
+                    from.as_str(),
+                ],
+            )?;
+            if changed == 0 {
+                return Ok(None);
+            }
+            if let Some(membership) = membership {
+                super::registry::insert_memberships(tx, std::slice::from_ref(membership))?;
+            }
+            ticket_status(tx, ticket)
         })
     }
 

@@ -16,7 +16,7 @@ pub struct Server {
 }
 
 pub async fn server() -> Server {
-    let store = Store::open_in_memory().expect("store");
+    let store = Store::open_temporary().expect("store");
     let summary = generate(&store, &DemoOptions { residents: 4000, seed: 7 }).expect("demo data");
     let listener =
         tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.expect("bind");

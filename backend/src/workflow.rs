@@ -1,0 +1,139 @@
+//! What desa staff do with a report after the kiosk filed it: verify it (the eligibility
+//! engine checks the family again, since it may have been added to a program meanwhile),
+//! schedule its package into a distribution batch 5 to 7 days after verification, record the
+//! delivery, or reject it with a reason. Every step is audited.
+
+use protocol::api::{MembershipState, ReportState, TicketStatus};
+use protocol::ticket::Ticket;
+use protocol::{NoKk, Text};
+use time::format_description::well_known::Rfc3339;
+use time::{Date, OffsetDateTime};
+
+use crate::checks::decide_for;
+use crate::eligibility::{Catalogue, Decision, Quota, Request};
+use crate::http::REPORT_PROGRAM;
+use crate::store::{AuditEntry, NewMembership, ReportChange, Store, StoreError};
+
+/// Packages go out in batches between these many days after verification.
+pub const BATCH_DAYS: std::ops::RangeInclusive<i64> = 5..=7;
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorkflowError {
+    #[error("no report with ticket {0}")]
+    UnknownTicket(Ticket),
+    #[error("a report in state {from} cannot become {to}")]
+    NotAllowed { from: &'static str, to: &'static str },
+    #[error("the batch date must be 5 to 7 days after verification ({verified})")]
+    BatchDate { verified: String },
+    #[error("the report changed meanwhile; look at it again")]
+    Conflict,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A staff decision on a report.
+#[derive(Debug, Clone)]
+pub enum Step {
+    Verify,
+    Reject(Text),
+    Schedule(Date),
+    Deliver,
+}
+
+fn allowed(from: ReportState, step: &Step) -> Option<ReportState> {
+    use ReportState::*;
+    match (from, step) {
+        (Verification, Step::Verify) => Some(Verified),
+        (Verification | Verified, Step::Reject(_)) => Some(RejectedAfterVerification),
+        (Verified, Step::Schedule(_)) => Some(Scheduled),
+        (Scheduled, Step::Deliver) => Some(Delivered),
+        _ => None,
+    }
+}
+
+fn now() -> OffsetDateTime {
+    OffsetDateTime::now_utc()
+}
+
+/// Applies `step` to the report, as `actor` (e.g. `staff:sukojati-01`, `cli:root`).
+pub fn advance(
+    store: &Store,
+    catalogue: &Catalogue,
+    ticket: &Ticket,
+    step: &Step,
+    actor: &str,
+) -> Result<TicketStatus, WorkflowError> {
+    let (subject, from, verified_at) =
+        store.report_progress(ticket)?.ok_or(WorkflowError::UnknownTicket(*ticket))?;
+    let mut to = allowed(from, step)
+        .ok_or(WorkflowError::NotAllowed { from: from.as_str(), to: step_name(step) })?;
+    let stamp = now().format(&Rfc3339).unwrap_or_default();
+    let mut change = ReportChange {
+        to,
+        now: stamp.clone(),
+        reason: None,
+        verified_at: None,
+        scheduled_for: None,
+    };
+    let mut membership = None;
+    match step {
+        Step::Verify => {
+            // The same engine as at filing: the family may have been covered since.
+            let family = store.status(&subject)?.ok_or(WorkflowError::Conflict)?;
+            let asked = Request { program: REPORT_PROGRAM, component: None };
+            match decide_for(catalogue, asked, &subject, &family, Quota::default()) {
+                Decision::Accepted => {
+                    change.verified_at = Some(stamp.clone());
+                    membership = Some(NewMembership {
+                        program: REPORT_PROGRAM.into(),
+                        nik: None,
+                        kk: NoKk::parse(&family.kk).ok(),
+                        component: None,
+                        member_nik: None,
+                        state: MembershipState::Verified,
+                        since: now().date().to_string(),
+                        desa_code: family.desa_code,
+                    });
+                }
+                Decision::Rejected(reasons) => {
+                    to = ReportState::RejectedAfterVerification;
+                    change.to = to;
+                    change.reason = reasons.first().map(|r| r.text.clone());
+                }
+            }
+        }
+        Step::Reject(reason) => change.reason = Some(reason.clone()),
+        Step::Schedule(date) => {
+            let verified = verified_at.clone().unwrap_or_default();
+            let verified_day = OffsetDateTime::parse(&verified, &Rfc3339)
+                .map(|t| t.date())
+                .map_err(|_| WorkflowError::BatchDate { verified: verified.clone() })?;
+            let days = (*date - verified_day).whole_days();
+            if !BATCH_DAYS.contains(&days) {
+                return Err(WorkflowError::BatchDate { verified });
+            }
+            change.scheduled_for = Some(date.to_string());
+        }
+        Step::Deliver => {}
+    }
+    let status = store
+        .advance_report(ticket, from, &change, membership.as_ref())?
+        .ok_or(WorkflowError::Conflict)?;
+    store.audit(AuditEntry {
+        at: stamp,
+        actor: actor.to_string(),
+        action: format!("report_{}", step_name(step)),
+        subject: format!("{ticket} {}", status.subject),
+        outcome: to.as_str().into(),
+    });
+    Ok(status)
+}
+
+fn step_name(step: &Step) -> &'static str {
+    match step {
+        Step::Verify => "verify",
+        Step::Reject(_) => "reject",
+        Step::Schedule(_) => "schedule",
+        Step::Deliver => "deliver",
+    }
+}
