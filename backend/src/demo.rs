@@ -1,10 +1,18 @@
 //! A deterministic synthetic Banyuwangi: families with valid NIKs and KK numbers across the
 //! real desa of Kabupaten Banyuwangi (35.10), and program memberships that respect the
-//! brief's rules (no household in two of the cash/food programs, no PKH household in BST,
-//! nutrition only where PKH's pregnant-mother component does not already cover the woman).
+//! brief's rules: one household program per family (so no PKH household is in BST and no
+//! family is covered twice), BLT Dana Desa within its desa quota, nutrition only where PKH's
+//! pregnant-mother component does not already cover the woman, ASN Peduli and Gotong Royong
+//! only for families that receive nothing else.
 //!
-//! The same seed and size always give the same registry, so demos, tests and benchmarks
-//! can name NIKs.
+//! The registry describes [`REFERENCE_YEAR`]: children are born while their mother is 18 to
+//! 42, a parent living in the KK is 18 to 45 years older than the head, only women of 19 to
+//! 40 are pregnant or nursing, and a nursing mother has a baby.
+//!
+//! The first families are planted to tell the stories worth showing at a demo (the summary's
+//! `examples`), so every example exists from about 50 residents on; the rest are drawn at
+//! random. The same seed and size always give the same registry, so demos, tests and
+//! benchmarks can name NIKs.
 
 use std::collections::HashMap;
 
@@ -14,10 +22,15 @@ use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use crate::eligibility::Catalogue;
 use crate::store::{Store, StoreError};
 
 /// Banyuwangi.
 pub const REGENCY: u32 = 3510;
+
+/// The year the registry describes (the seeds' 2020 lists and 2021 proposals): ages, births,
+/// pregnancies and PKH components are as of then.
+pub const REFERENCE_YEAR: u32 = 2021;
 
 #[derive(Debug, Clone)]
 pub struct DemoOptions {
@@ -43,6 +56,7 @@ pub struct DemoSummary {
     pub residents: u64,
     pub families: u64,
     pub memberships: u64,
+    /// One per planted story, in a fixed order (the most telling first).
     pub examples: Vec<Example>,
 }
 
@@ -107,10 +121,18 @@ struct Person {
     nik: Nik,
     name: String,
     female: bool,
+    /// Day, month, year.
     birth: (u32, u32, u32),
     relation: &'static str,
     pregnant: bool,
     nursing: bool,
+}
+
+impl Person {
+    /// Age in [`REFERENCE_YEAR`], by year of birth.
+    fn age(&self) -> u32 {
+        REFERENCE_YEAR.saturating_sub(self.birth.2)
+    }
 }
 
 struct Family {
@@ -118,17 +140,39 @@ struct Family {
     desa: u64,
     address: String,
     dtks: bool,
+    /// The head first, then the wife if any, the children (eldest first), a parent if any.
     people: Vec<Person>,
 }
 
 struct Generator {
     rng: ChaCha8Rng,
-    districts: Vec<u32>,
+    /// Every desa of the regency with its district; families are spread evenly over them.
+    villages: Vec<(u32, u64)>,
     nik_serials: Serials,
     kk_serials: Serials,
 }
 
+fn out_of_serials() -> StoreError {
+    StoreError::Corrupt("ran out of NIK serial numbers".into())
+}
+
 impl Generator {
+    fn new(seed: u64) -> Generator {
+        let villages = regions()
+            .districts_of(REGENCY)
+            .into_iter()
+            .flat_map(|(district, _)| {
+                regions().villages_of(district).iter().map(move |v| (district, v.code))
+            })
+            .collect();
+        Generator {
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            villages,
+            nik_serials: Serials::default(),
+            kk_serials: Serials::default(),
+        }
+    }
+
     fn date(&mut self, year_min: u32, year_max: u32) -> (u32, u32, u32) {
         let year = self.rng.random_range(year_min..=year_max);
         let month = self.rng.random_range(1..=12);
@@ -182,10 +226,8 @@ impl Generator {
     }
 
     fn family(&mut self) -> Option<Family> {
-        let district = *self.districts.choose(&mut self.rng)?;
-        let villages = regions().villages_of(district);
-        let desa = villages.choose(&mut self.rng)?.code;
-        let issued = self.date(2005, 2021);
+        let (district, desa) = *self.villages.choose(&mut self.rng)?;
+        let issued = self.date(2005, REFERENCE_YEAR);
         let kk_date = issued.0 * 10_000 + issued.1 * 100 + issued.2 % 100;
         let kk_serial = self.kk_serials.next(district, kk_date)?;
         let kk = NoKk::parse(&format!(
@@ -199,27 +241,50 @@ impl Generator {
         let head = self.person(district, false, (head_year, head_year), "head", None)?;
         let family_name = head.name.split(' ').nth(1).map(str::to_string);
         let mut people = vec![head];
-        if self.rng.random_bool(0.85) {
-            let mut wife =
-                self.person(district, true, (head_year, head_year + 6), "spouse", None)?;
-            if wife.birth.2 >= 1984 {
-                wife.pregnant = self.rng.random_bool(0.12);
-                wife.nursing = !wife.pregnant && self.rng.random_bool(0.10);
-            }
+
+        // The children's mother: the wife, or for a widower a woman of about his age.
+        let mut mother_year = head_year + 3;
+        let has_wife = self.rng.random_bool(0.85);
+        if has_wife {
+            let youngest = (head_year + 8).min(REFERENCE_YEAR - 19);
+            let wife = self.person(district, true, (head_year - 2, youngest), "spouse", None)?;
+            mother_year = wife.birth.2;
             people.push(wife);
         }
-        let children = self.rng.random_range(0..=4);
-        for _ in 0..children {
-            let from = (head_year + 20).min(2024);
-            let female = self.rng.random_bool(0.5);
-            let child =
-                self.person(district, female, (from, 2024), "child", family_name.as_deref())?;
-            people.push(child);
+        let mut children = Vec::new();
+        let (first, last) = (mother_year + 18, (mother_year + 42).min(REFERENCE_YEAR));
+        if first <= last {
+            for _ in 0..self.rng.random_range(0..=4) {
+                let female = self.rng.random_bool(0.5);
+                let child =
+                    self.person(district, female, (first, last), "child", family_name.as_deref())?;
+                children.push(child);
+            }
         }
+        if has_wife && (19..=40).contains(&(REFERENCE_YEAR - mother_year)) {
+            if self.rng.random_bool(0.12) {
+                people[1].pregnant = true;
+            } else if self.rng.random_bool(0.10) {
+                people[1].nursing = true;
+                if !children.iter().any(|c| c.birth.2 + 1 >= REFERENCE_YEAR) {
+                    let female = self.rng.random_bool(0.5);
+                    let years = (REFERENCE_YEAR - 1, REFERENCE_YEAR);
+                    let baby =
+                        self.person(district, female, years, "child", family_name.as_deref())?;
+                    children.push(baby);
+                }
+            }
+        }
+        children.sort_by_key(|c| (c.birth.2, c.birth.1, c.birth.0));
+        people.extend(children);
+
+        // Sometimes a widowed parent of the head lives in the household.
         if self.rng.random_bool(0.1) {
-            let female = self.rng.random_bool(0.6);
-            let parent = self.person(district, female, (1935, 1955), "parent", None)?;
-            people.push(parent);
+            let (oldest, youngest) = ((head_year - 45).max(REFERENCE_YEAR - 95), head_year - 18);
+            if oldest <= youngest {
+                let female = self.rng.random_bool(0.6);
+                people.push(self.person(district, female, (oldest, youngest), "parent", None)?);
+            }
         }
         let address = format!(
             "{} RT {:03}/RW {:03}",
@@ -231,81 +296,250 @@ impl Generator {
     }
 }
 
-/// A membership the generator writes.
+/// A membership the generator writes: of the household, or of one member (`person`).
 struct Grant {
     program: &'static str,
     person: Option<usize>,
+    /// A household program's component and the member it concerns.
     component: Option<(&'static str, usize)>,
     state: &'static str,
 }
 
-/// The memberships of one family. At most one household program, so no family is covered
-/// twice; nutrition only for a pregnant or nursing woman not covered by PKH's pregnant-mother
-/// component.
-fn grants(rng: &mut ChaCha8Rng, family: &Family) -> Vec<Grant> {
-    let mut out = Vec::new();
-    let pregnant_wife = family.people.iter().position(|p| p.pregnant);
-    let state = |rng: &mut ChaCha8Rng| match rng.random_range(0..100) {
+impl Grant {
+    fn household(
+        program: &'static str,
+        component: Option<(&'static str, usize)>,
+        state: &'static str,
+    ) -> Grant {
+        Grant { program, person: None, component, state }
+    }
+
+    fn person(program: &'static str, index: usize, state: &'static str) -> Grant {
+        Grant { program, person: Some(index), component: None, state }
+    }
+}
+
+/// BLT Dana Desa places taken per desa, against the shipped catalogue's quota. Every
+/// generated membership takes a place, ended ones too, so the data stays within the quota
+/// whatever the eligibility engine counts.
+struct BltQuota {
+    catalogue: Catalogue,
+    used: HashMap<u64, u32>,
+}
+
+impl BltQuota {
+    fn new() -> BltQuota {
+        BltQuota { catalogue: Catalogue::default_catalogue(), used: HashMap::new() }
+    }
+
+    /// Takes a place in the desa's quota; false when it is full.
+    fn take(&mut self, desa: u64) -> bool {
+        let used = self.used.entry(desa).or_insert(0);
+        match self.catalogue.quota("BLT_DD", desa) {
+            Some(limit) if *used >= limit => false,
+            _ => {
+                *used += 1;
+                true
+            }
+        }
+    }
+}
+
+/// The PKH component a family qualifies through, most pressing first. PKH needs one.
+fn pkh_component(family: &Family) -> Option<(&'static str, usize)> {
+    let find = |test: &dyn Fn(&Person) -> bool| family.people.iter().position(test);
+    let child = |p: &Person, ages: std::ops::RangeInclusive<u32>| {
+        p.relation == "child" && ages.contains(&p.age())
+    };
+    find(&|p| p.pregnant)
+        .map(|i| ("ibu_hamil", i))
+        .or_else(|| find(&|p| child(p, 0..=6)).map(|i| ("anak_usia_dini", i)))
+        .or_else(|| find(&|p| child(p, 7..=18)).map(|i| ("anak_sekolah", i)))
+        .or_else(|| find(&|p| p.age() >= 60).map(|i| ("lansia", i)))
+}
+
+fn random_state(rng: &mut ChaCha8Rng) -> &'static str {
+    match rng.random_range(0..100) {
         0..=84 => "active",
         85..=89 => "verified",
         90..=94 => "proposed",
         _ => "ended",
-    };
+    }
+}
+
+/// The memberships of a family drawn at random. At most one household program, so no
+/// family is covered twice; nutrition only for a pregnant or nursing woman not covered by
+/// PKH's pregnant-mother component; nothing besides ASN Peduli or Gotong Royong.
+fn random_grants(rng: &mut ChaCha8Rng, family: &Family, blt: &mut BltQuota) -> Vec<Grant> {
+    let roll = rng.random_range(0..100);
     let household = if family.dtks {
-        let roll = rng.random_range(0..100);
+        // The DTKS households are shared out between the programs ("dibagi habis").
         Some(match roll {
-            0..=29 => "PKH",
-            30..=49 => "BPNT",
+            0..=29 if pkh_component(family).is_some() => "PKH",
+            65..=74 if blt.take(family.desa) => "BLT_DD",
+            0..=49 | 65..=74 => "BPNT",
             50..=64 => "BST",
-            65..=74 => "BLT_DD",
             75..=82 => "PEMPROV_JATIM",
             _ => "APBD_SEMBAKO",
         })
-    } else if rng.random_bool(0.04) {
-        Some(if rng.random_bool(0.5) { "ASN_PEDULI" } else { "GOTONG_ROYONG" })
     } else {
-        None
-    };
-    let mut pkh_covers_pregnancy = false;
-    if let Some(program) = household {
-        let component = match (program, pregnant_wife) {
-            ("PKH", Some(index)) => {
-                pkh_covers_pregnancy = true;
-                Some(("ibu_hamil", index))
-            }
-            ("PKH", None) => {
-                let child = family.people.iter().position(|p| p.relation == "child");
-                child.map(|index| ("anak_sekolah", index))
-            }
+        // Outside DTKS, the village fund and the community schemes catch some families.
+        match roll {
+            0..=4 if blt.take(family.desa) => Some("BLT_DD"),
+            5..=6 => Some("ASN_PEDULI"),
+            7..=8 => Some("GOTONG_ROYONG"),
             _ => None,
-        };
-        out.push(Grant { program, person: None, component, state: state(rng) });
-    }
-    let community = matches!(household, Some("ASN_PEDULI" | "GOTONG_ROYONG"));
-    for (index, person) in family.people.iter().enumerate() {
-        if (person.pregnant || person.nursing)
-            && !pkh_covers_pregnancy
-            && !community
-            && rng.random_bool(0.8)
-        {
-            out.push(Grant {
-                program: "NUTRISI_BUMIL",
-                person: Some(index),
-                component: None,
-                state: state(rng),
-            });
         }
-        let adult = person.birth.2 <= 1995;
-        if adult && !community && rng.random_bool(0.015) {
-            out.push(Grant {
-                program: "GURU_NGAJI",
-                person: Some(index),
-                component: None,
-                state: "active",
-            });
+    };
+    let mut out = Vec::new();
+    let pkh = household == Some("PKH");
+    if let Some(program) = household {
+        let component = if pkh { pkh_component(family) } else { None };
+        out.push(Grant::household(program, component, random_state(rng)));
+    }
+    if matches!(household, Some("ASN_PEDULI" | "GOTONG_ROYONG")) {
+        return out;
+    }
+    for (index, person) in family.people.iter().enumerate() {
+        // In a PKH family a pregnant woman holds the pregnant-mother component (it is
+        // chosen first), which excludes the nutrition package.
+        let covered = pkh && person.pregnant;
+        if (person.pregnant || person.nursing) && !covered && rng.random_bool(0.8) {
+            out.push(Grant::person("NUTRISI_BUMIL", index, random_state(rng)));
+        }
+        if (25..=75).contains(&person.age()) && rng.random_bool(0.011) {
+            out.push(Grant::person("GURU_NGAJI", index, "active"));
         }
     }
     out
+}
+
+/// A family planted at the start of the registry so that its example NIK always exists.
+#[derive(Debug, Clone, Copy)]
+enum Story {
+    PkhPregnant,
+    Uncovered,
+    SonOfBst,
+    NutritionWithSembako,
+    BltDesa,
+    NursingMother,
+    GuruNgaji,
+    ElderWithBpnt,
+    AsnPeduli,
+}
+
+/// In the order the examples are listed; the kiosk's demo hint shows the first few.
+const STORIES: [Story; 9] = [
+    Story::PkhPregnant,
+    Story::Uncovered,
+    Story::SonOfBst,
+    Story::NutritionWithSembako,
+    Story::BltDesa,
+    Story::NursingMother,
+    Story::GuruNgaji,
+    Story::ElderWithBpnt,
+    Story::AsnPeduli,
+];
+
+/// Families drawn at most while looking for one that can tell a story.
+const STORY_ATTEMPTS: usize = 10_000;
+
+impl Story {
+    /// Tests and the kiosk find examples by these words; keep "PKH" in the first only.
+    fn description(self) -> &'static str {
+        match self {
+            Story::PkhPregnant => "PKH, komponen ibu hamil",
+            Story::Uncovered => "tidak menerima bantuan",
+            Story::SonOfBst => "anak laki-laki; ayahnya menerima BST",
+            Story::NutritionWithSembako => "ibu hamil: paket nutrisi + sembako APBD",
+            Story::BltDesa => "BLT Dana Desa",
+            Story::NursingMother => "ibu menyusui: paket nutrisi",
+            Story::GuruNgaji => "guru ngaji",
+            Story::ElderWithBpnt => "lansia; keluarganya menerima BPNT",
+            Story::AsnPeduli => "ASN Peduli (di luar DTKS)",
+        }
+    }
+
+    /// The member the story is about, when this family can tell it.
+    fn subject(self, family: &Family) -> Option<usize> {
+        let find = |test: &dyn Fn(&Person) -> bool| family.people.iter().position(test);
+        match self {
+            Story::PkhPregnant | Story::NutritionWithSembako => find(&|p| p.pregnant),
+            Story::NursingMother => find(&|p| p.nursing),
+            // The brief's young man whose father's household receives BST.
+            Story::SonOfBst => {
+                find(&|p| p.relation == "child" && !p.female && (17..=30).contains(&p.age()))
+            }
+            Story::GuruNgaji => find(&|p| p.relation == "head" && (25..=75).contains(&p.age())),
+            Story::ElderWithBpnt => find(&|p| p.relation == "parent" && p.age() >= 60),
+            Story::Uncovered | Story::BltDesa | Story::AsnPeduli => Some(0),
+        }
+    }
+
+    /// Sets the family's DTKS flag and returns its memberships.
+    fn plant(self, family: &mut Family, subject: usize, blt: &mut BltQuota) -> Vec<Grant> {
+        let household = |program| Grant::household(program, None, "active");
+        let (dtks, grants) = match self {
+            Story::PkhPregnant => {
+                (true, vec![Grant::household("PKH", Some(("ibu_hamil", subject)), "active")])
+            }
+            Story::Uncovered => (false, vec![]),
+            Story::SonOfBst => (true, vec![household("BST")]),
+            Story::NutritionWithSembako => (
+                true,
+                vec![household("APBD_SEMBAKO"), Grant::person("NUTRISI_BUMIL", subject, "active")],
+            ),
+            Story::BltDesa => {
+                // The first family of its desa to take a place, so there is one.
+                blt.take(family.desa);
+                (false, vec![household("BLT_DD")])
+            }
+            Story::NursingMother => {
+                (false, vec![Grant::person("NUTRISI_BUMIL", subject, "active")])
+            }
+            Story::GuruNgaji => (false, vec![Grant::person("GURU_NGAJI", subject, "active")]),
+            Story::ElderWithBpnt => (true, vec![household("BPNT")]),
+            Story::AsnPeduli => (false, vec![household("ASN_PEDULI")]),
+        };
+        family.dtks = dtks;
+        grants
+    }
+
+    /// Draws families until one can tell the story, and plants it.
+    fn family(
+        self,
+        generator: &mut Generator,
+        blt: &mut BltQuota,
+    ) -> Result<(Family, Vec<Grant>, Example), StoreError> {
+        for _ in 0..STORY_ATTEMPTS {
+            let mut family = generator.family().ok_or_else(out_of_serials)?;
+            if let Some(subject) = self.subject(&family) {
+                let grants = self.plant(&mut family, subject, blt);
+                let example = Example {
+                    nik: family.people[subject].nik,
+                    description: self.description().to_string(),
+                };
+                return Ok((family, grants, example));
+            }
+        }
+        Err(StoreError::Corrupt(format!("no family for the example {:?}", self.description())))
+    }
+}
+
+/// When each program's memberships started: PKH before the pandemic, the 2020 lists, the
+/// nutrition package and the guru ngaji incentive in 2021.
+fn since(program: &str) -> &'static str {
+    match program {
+        "PKH" => "2019-01-21",
+        "BPNT" => "2020-02-03",
+        "APBD_SEMBAKO" => "2020-04-20",
+        "BST" => "2020-04-27",
+        "BLT_DD" => "2020-05-06",
+        "PEMPROV_JATIM" => "2020-05-13",
+        "NUTRISI_BUMIL" => "2021-02-01",
+        "GURU_NGAJI" => "2021-03-15",
+        _ => "2020-04-14",
+    }
 }
 
 /// Rows written per transaction.
@@ -318,27 +552,30 @@ pub fn generate_with_progress(
     options: &DemoOptions,
     mut progress: impl FnMut(u64),
 ) -> Result<DemoSummary, StoreError> {
-    let mut generator = Generator {
-        rng: ChaCha8Rng::seed_from_u64(options.seed),
-        districts: regions().districts_of(REGENCY).into_iter().map(|(code, _)| code).collect(),
-        nik_serials: Serials::default(),
-        kk_serials: Serials::default(),
-    };
+    let mut generator = Generator::new(options.seed);
     let mut grant_rng = ChaCha8Rng::seed_from_u64(options.seed ^ 0x5eed);
+    let mut blt = BltQuota::new();
+    let mut stories = STORIES.iter();
     let mut summary =
         DemoSummary { residents: 0, families: 0, memberships: 0, examples: Vec::new() };
-    let mut finder = ExampleFinder::default();
     while (summary.residents as usize) < options.residents {
         let mut batch = Vec::with_capacity(BATCH_FAMILIES);
         let mut planned = summary.residents as usize;
         while batch.len() < BATCH_FAMILIES && planned < options.residents {
-            let Some(family) = generator.family() else {
-                return Err(StoreError::Corrupt("ran out of NIK serial numbers".into()));
+            let (family, grants) = match stories.next() {
+                Some(story) => {
+                    let (family, grants, example) = story.family(&mut generator, &mut blt)?;
+                    summary.examples.push(example);
+                    (family, grants)
+                }
+                None => {
+                    let family = generator.family().ok_or_else(out_of_serials)?;
+                    let grants = random_grants(&mut grant_rng, &family, &mut blt);
+                    (family, grants)
+                }
             };
             planned += family.people.len();
-            let family_grants = grants(&mut grant_rng, &family);
-            finder.consider(&family, &family_grants);
-            batch.push((family, family_grants));
+            batch.push((family, grants));
         }
         let (residents, memberships) = store.write(|tx| write_batch(tx, &batch))?;
         summary.families += batch.len() as u64;
@@ -346,7 +583,6 @@ pub fn generate_with_progress(
         summary.memberships += memberships;
         progress(summary.residents);
     }
-    summary.examples = finder.examples;
     Ok(summary)
 }
 
@@ -398,7 +634,7 @@ fn write_batch(
                 grant.component.map(|(code, _)| code),
                 member,
                 grant.state,
-                "2020-05-06",
+                since(grant.program),
                 family.desa as i64,
             ))?;
             memberships += 1;
@@ -407,55 +643,35 @@ fn write_batch(
     Ok((residents, memberships))
 }
 
-/// Picks, while generating, one NIK for each story worth showing.
-#[derive(Default)]
-struct ExampleFinder {
-    examples: Vec<Example>,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl ExampleFinder {
-    fn want(&mut self, nik: Nik, description: &str) {
-        if !self.examples.iter().any(|e| e.description == description) {
-            self.examples.push(Example { nik, description: description.to_string() });
-        }
+    #[test]
+    fn blt_quota_refuses_places_beyond_the_desa_limit() {
+        let mut quota = BltQuota::new();
+        let desa = 3510252005;
+        let limit = quota.catalogue.quota("BLT_DD", desa).expect("BLT_DD has a quota");
+        assert!((0..limit).all(|_| quota.take(desa)));
+        assert!(!quota.take(desa));
+        assert!(quota.take(3510252006), "another desa has its own quota");
     }
 
-    fn consider(&mut self, family: &Family, grants: &[Grant]) {
-        let active =
-            |program: &str| grants.iter().any(|g| g.program == program && g.state == "active");
-        let head = &family.people[0];
-        let child = family.people.iter().find(|p| p.relation == "child");
-        if let Some(grant) = grants.iter().find(|g| g.program == "PKH" && g.state == "active")
-            && let Some(("ibu_hamil", index)) = grant.component
-        {
-            self.want(family.people[index].nik, "PKH, komponen ibu hamil");
-        }
-        if active("BST")
-            && let Some(child) = child
-        {
-            self.want(child.nik, "anak; ayahnya menerima BST");
-        }
-        if active("APBD_SEMBAKO")
-            && let Some(mother) = family.people.iter().enumerate().find(|(i, p)| {
-                p.pregnant
-                    && grants.iter().any(|g| g.program == "NUTRISI_BUMIL" && g.person == Some(*i))
+    #[test]
+    fn pkh_component_prefers_the_pregnant_mother_then_the_youngest_children() {
+        let mut generator = Generator::new(1);
+        let mut family = (0..1000)
+            .filter_map(|_| generator.family())
+            .find(|f| {
+                f.people.len() >= 3
+                    && f.people[1].relation == "spouse"
+                    && f.people[2].relation == "child"
             })
-        {
-            self.want(mother.1.nik, "ibu hamil: paket nutrisi + sembako APBD");
-        }
-        if active("BLT_DD") {
-            self.want(head.nik, "BLT Dana Desa");
-        }
-        if grants.is_empty() {
-            self.want(head.nik, "tidak menerima bantuan");
-        }
-        if grants.iter().any(|g| g.program == "GURU_NGAJI") {
-            let index = grants
-                .iter()
-                .find(|g| g.program == "GURU_NGAJI")
-                .and_then(|g| g.person)
-                .unwrap_or(0);
-            self.want(family.people[index].nik, "guru ngaji");
-        }
+            .expect("a family with a wife and a child");
+        family.people[1].pregnant = true;
+        assert_eq!(pkh_component(&family), Some(("ibu_hamil", 1)));
+        family.people[1].pregnant = false;
+        family.people[2].birth.2 = REFERENCE_YEAR - 3;
+        assert_eq!(pkh_component(&family), Some(("anak_usia_dini", 2)));
     }
 }

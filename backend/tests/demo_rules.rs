@@ -1,0 +1,248 @@
+//! The synthetic registry tells the stories the demo needs at any size, passes the
+//! eligibility engine the later issues run over it, and has families a person would believe.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use backend::Store;
+use backend::checks::decide_for;
+use backend::demo::{DemoOptions, DemoSummary, REFERENCE_YEAR, generate};
+use backend::eligibility::{Catalogue, Quota, Request};
+use backend::store::StatusRecord;
+use protocol::api::Relation;
+use protocol::{Nik, Sex};
+
+fn registry(dir: &Path, residents: usize, seed: u64) -> (Store, DemoSummary) {
+    let store = Store::open(&dir.join("registry.sqlite3")).expect("store");
+    let summary = generate(&store, &DemoOptions { residents, seed }).expect("generate");
+    (store, summary)
+}
+
+fn has(record: &StatusRecord, program: &str, holder: Option<&Nik>) -> bool {
+    record.memberships.iter().any(|m| {
+        m.program == program
+            && match holder {
+                Some(nik) => m.nik.as_deref() == Some(nik.as_str()),
+                None => m.kk.is_some(),
+            }
+    })
+}
+
+fn relation_of(record: &StatusRecord, nik: &Nik) -> Relation {
+    record.members.iter().find(|m| m.nik == nik.as_str()).expect("member of own KK").relation
+}
+
+#[test]
+fn every_example_exists_in_a_small_registry_and_tells_its_story() {
+    type Check = fn(&Nik, &StatusRecord) -> bool;
+    let stories: [(&str, Check); 9] = [
+        ("PKH, komponen ibu hamil", |nik, r| {
+            r.pregnant
+                && r.memberships.iter().any(|m| {
+                    m.program == "PKH"
+                        && m.component.as_deref() == Some("ibu_hamil")
+                        && m.member_nik.as_deref() == Some(nik.as_str())
+                })
+        }),
+        ("tidak menerima bantuan", |_, r| r.memberships.is_empty()),
+        ("ayahnya menerima BST", |nik, r| {
+            nik.sex() == Sex::Male && relation_of(r, nik) == Relation::Child && has(r, "BST", None)
+        }),
+        ("ibu hamil: paket nutrisi + sembako APBD", |nik, r| {
+            r.pregnant && has(r, "APBD_SEMBAKO", None) && has(r, "NUTRISI_BUMIL", Some(nik))
+        }),
+        ("BLT Dana Desa", |_, r| has(r, "BLT_DD", None)),
+        ("ibu menyusui", |nik, r| r.nursing && has(r, "NUTRISI_BUMIL", Some(nik))),
+        ("guru ngaji", |nik, r| has(r, "GURU_NGAJI", Some(nik))),
+        ("lansia", |nik, r| relation_of(r, nik) == Relation::Parent && has(r, "BPNT", None)),
+        ("ASN Peduli", |_, r| r.memberships.len() == 1 && has(r, "ASN_PEDULI", None)),
+    ];
+    for seed in [1, 2, 2020] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (store, summary) = registry(dir.path(), 60, seed);
+        let found: Vec<&str> = summary.examples.iter().map(|e| e.description.as_str()).collect();
+        assert_eq!(found.len(), stories.len(), "seed {seed}: {found:?}");
+        for ((words, check), example) in stories.iter().zip(&summary.examples) {
+            assert!(example.description.contains(words), "seed {seed}: {found:?}");
+            let record = store.status(&example.nik).expect("status").expect("example exists");
+            assert!(check(&example.nik, &record), "seed {seed}, {words}: {record:#?}");
+        }
+        let pkh = found.iter().filter(|d| d.contains("PKH")).count();
+        assert_eq!(pkh, 1, "the kiosk finds the PKH example by that word: {found:?}");
+    }
+}
+
+#[test]
+fn every_generated_membership_passes_the_eligibility_engine() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (store, _) = registry(dir.path(), 20_000, 2020);
+    let catalogue = Catalogue::default_catalogue();
+    let conn = rusqlite::Connection::open(dir.path().join("registry.sqlite3")).expect("open");
+    let mut query = conn
+        .prepare(
+            "SELECT m.program, m.component, m.nik, m.kk, m.member_nik, m.state <> 'ended',
+                    m.desa_code, coalesce(m.nik, m.member_nik,
+                        (SELECT nik FROM residents WHERE kk = m.kk AND relation = 'head'))
+             FROM memberships m",
+        )
+        .expect("query");
+    type Row =
+        (String, Option<String>, Option<String>, Option<String>, Option<String>, bool, i64, String);
+    let rows: Vec<Row> = query
+        .query_map([], |row| {
+            Ok((
+                row.get(0)?,
+                row.get(1)?,
+                row.get(2)?,
+                row.get(3)?,
+                row.get(4)?,
+                row.get(5)?,
+                row.get(6)?,
+                row.get(7)?,
+            ))
+        })
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("collect");
+    let mut counted: HashMap<(String, i64), u32> = HashMap::new();
+    for (program, .., counts, desa, _) in &rows {
+        if *counts {
+            *counted.entry((program.clone(), *desa)).or_default() += 1;
+        }
+    }
+    let mut refused = Vec::new();
+    for (program, component, nik, kk, member_nik, counts, desa, subject) in &rows {
+        let subject = Nik::parse(subject).expect("subject NIK");
+        let mut family = store.status(&subject).expect("status").expect("subject exists");
+        // Judge the membership as it was added: against everything else the family holds.
+        let own = family
+            .memberships
+            .iter()
+            .position(|m| {
+                &m.program == program
+                    && &m.component == component
+                    && &m.nik == nik
+                    && &m.kk == kk
+                    && &m.member_nik == member_nik
+            })
+            .expect("the membership is in the family's status");
+        family.memberships.remove(own);
+        let others = counted.get(&(program.clone(), *desa)).copied().unwrap_or(0);
+        let quota = Quota { used: others - u32::from(*counts) };
+        let request = Request { program: program.as_str(), component: component.as_deref() };
+        let decision = decide_for(&catalogue, request, &subject, &family, quota);
+        if !decision.is_accepted() {
+            refused.push((program.clone(), subject.masked(), decision.reasons().to_vec()));
+        }
+    }
+    assert!(rows.len() > 1000, "{} memberships", rows.len());
+    assert!(
+        refused.is_empty(),
+        "{} refused, e.g. {:#?}",
+        refused.len(),
+        &refused[..3.min(refused.len())]
+    );
+}
+
+type Resident = (String, String, String, String, String, bool, bool);
+
+fn born(row: &Resident) -> i64 {
+    row.4[..4].parse().expect("year")
+}
+
+fn with_relation<'a>(
+    people: &'a [&'a Resident],
+    relation: &'a str,
+) -> impl Iterator<Item = &'a Resident> + 'a {
+    people.iter().copied().filter(move |p| p.2 == relation)
+}
+
+#[test]
+fn ages_and_family_shapes_are_plausible() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    registry(dir.path(), 20_000, 9);
+    let conn = rusqlite::Connection::open(dir.path().join("registry.sqlite3")).expect("open");
+    let mut query = conn
+        .prepare("SELECT kk, nik, relation, sex, birth_date, pregnant, nursing FROM residents")
+        .expect("query");
+    let rows: Vec<Resident> = query
+        .query_map([], |row| {
+            Ok((
+                row.get(0)?,
+                row.get(1)?,
+                row.get(2)?,
+                row.get(3)?,
+                row.get(4)?,
+                row.get(5)?,
+                row.get(6)?,
+            ))
+        })
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("collect");
+    let mut families: HashMap<&str, Vec<&Resident>> = HashMap::new();
+    for row in &rows {
+        families.entry(&row.0).or_default().push(row);
+    }
+    let reference = i64::from(REFERENCE_YEAR);
+    for (kk, people) in &families {
+        let heads: Vec<&Resident> = with_relation(people, "head").collect();
+        assert_eq!(heads.len(), 1, "{kk}");
+        let head_born = born(heads[0]);
+        let wives: Vec<&Resident> = with_relation(people, "spouse").collect();
+        assert!(wives.len() <= 1 && wives.iter().all(|w| w.3 == "female"), "{kk}");
+        let mother_born = match wives.first() {
+            Some(wife) => born(wife),
+            None => head_born + 3,
+        };
+        for child in with_relation(people, "child") {
+            let mothers_age = born(child) - mother_born;
+            assert!((18..=42).contains(&mothers_age), "{kk}: mother {mothers_age} at birth");
+        }
+        for parent in with_relation(people, "parent") {
+            let gap = head_born - born(parent);
+            assert!((18..=45).contains(&gap), "{kk}: parent {gap} years older than the head");
+        }
+        for person in people {
+            let nik = Nik::parse(&person.1).expect("NIK");
+            let birth = &person.4;
+            assert!(born(person) <= reference, "{kk}: born {birth}");
+            let coded = nik.birth_date();
+            let expected = format!("{:02}-{:02}-{:02}", coded.year_2digit, coded.month, coded.day);
+            assert_eq!(birth[2..], expected, "{kk}: NIK date");
+            assert_eq!(nik.sex() == Sex::Female, person.3 == "female");
+            if person.5 || person.6 {
+                let age = reference - born(person);
+                assert!(person.2 == "spouse" && (19..=40).contains(&age), "{kk}: {person:?}");
+            }
+            if person.6 {
+                let baby = with_relation(people, "child").any(|c| born(c) + 1 >= reference);
+                assert!(baby, "{kk}: a nursing mother has a baby");
+            }
+        }
+    }
+    // PKH's components point at the member they concern.
+    let mut query = conn
+        .prepare(
+            "SELECT m.component, r.relation, r.birth_date, r.pregnant FROM memberships m
+             JOIN residents r ON r.nik = m.member_nik WHERE m.program = 'PKH'",
+        )
+        .expect("query");
+    let components: Vec<(String, String, String, bool)> = query
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)))
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("collect");
+    assert!(components.len() > 100, "{} PKH families with a component", components.len());
+    for (component, relation, birth, pregnant) in &components {
+        let age = reference - birth[..4].parse::<i64>().expect("year");
+        let fits = match component.as_str() {
+            "ibu_hamil" => *pregnant,
+            "anak_usia_dini" => relation == "child" && age <= 6,
+            "anak_sekolah" => relation == "child" && (7..=18).contains(&age),
+            "lansia" => age >= 60,
+            _ => false,
+        };
+        assert!(fits, "{component} for a {relation} born {birth}");
+    }
+}
