@@ -165,7 +165,19 @@ fn write_secret_file(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn main() -> anyhow::Result<()> {
+/// Errors are printed once, as a chain of causes, without a backtrace: the person reading
+/// them is an operator, not a developer.
+fn main() -> std::process::ExitCode {
+    match run_command() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_command() -> anyhow::Result<()> {
     let cli = Cli::parse();
     // Per-request lines would measure the terminal, not the service.
     let default_filter = if matches!(cli.command, Command::Bench { .. }) { "warn" } else { "info" };

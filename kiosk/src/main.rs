@@ -72,7 +72,19 @@ struct RunArgs {
     fullscreen: bool,
 }
 
-fn main() -> anyhow::Result<()> {
+/// Errors are printed once, as a chain of causes, without a backtrace: the person reading
+/// them is an operator, not a developer.
+fn main() -> std::process::ExitCode {
+    match run_cli() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_cli() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
