@@ -5,7 +5,7 @@ and the HTTP API the kiosks call.
 - [`store`]: SQLite storage behind domain-level methods (migrations, connection pool, audit).
 - [`http`]: the axum router; input validated at the boundary, NIKs masked in logs.
 - [`demo`]: a deterministic synthetic Banyuwangi for demos, tests and benchmarks.
-- [`programs`]: the program catalogue.
+- [`eligibility`]: the program catalogue (`programs.toml`) and the pure eligibility engine.
 */
 
 pub mod bench;
@@ -15,7 +15,6 @@ pub mod eligibility;
 pub mod http;
 pub mod import;
 pub mod log;
-pub mod programs;
 pub mod store;
 pub mod workflow;
 

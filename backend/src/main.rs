@@ -262,6 +262,7 @@ fn serve(
     catalogue: Catalogue,
 ) -> anyhow::Result<()> {
     let store = open_store(data_dir)?;
+    store.sync_programs(&catalogue)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen)
@@ -305,6 +306,7 @@ fn import(
 ) -> anyhow::Result<()> {
     use backend::import::{ImportOptions, import, report_writer, write_row};
     let store = open_store(data_dir)?;
+    store.sync_programs(catalogue)?;
     let input = std::fs::File::open(file).with_context(|| format!("open {}", file.display()))?;
     let size = input.metadata().map(|m| m.len()).unwrap_or(0);
     let report_path = report.unwrap_or_else(|| {

@@ -198,3 +198,20 @@ async fn the_openapi_document_describes_every_endpoint() {
     assert!(codes.contains("nik_invalid_date") && codes.contains("rate_limited"), "{codes}");
     assert!(document["components"]["securitySchemes"]["kiosk_signature"].is_object());
 }
+
+#[tokio::test]
+async fn a_replaced_catalogue_renames_programs_in_answers() {
+    let server = server().await;
+    let renamed = backend::eligibility::catalogue::DEFAULT_TOML
+        .replace("Program Keluarga Harapan (PKH)", "PKH (nama baru)");
+    let catalogue = backend::eligibility::Catalogue::from_toml_str(&renamed).expect("catalogue");
+    server.store.sync_programs(&catalogue).expect("sync");
+    let pkh = example(&server.summary, "PKH");
+    let status: StatusResponse = get(&server, &format!("/api/v1/residents/{}/status", pkh.nik))
+        .await
+        .json()
+        .await
+        .expect("status");
+    let program = status.household.programs.iter().find(|m| m.program == "PKH").expect("PKH");
+    assert_eq!(program.program_name.id, "PKH (nama baru)");
+}

@@ -26,6 +26,27 @@ pub enum Unit {
     Household,
 }
 
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Central => "central",
+            Level::Province => "province",
+            Level::Regency => "regency",
+            Level::Village => "village",
+            Level::Community => "community",
+        }
+    }
+}
+
+impl Unit {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Unit::Person => "person",
+            Unit::Household => "household",
+        }
+    }
+}
+
 /// Whose memberships a rule looks at: the subject only, or the whole KK.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -22,7 +22,7 @@ pub use registry::{NewMembership, NewResident};
 pub use reports::{NewReport, ReportChange};
 pub use status::{MemberRecord, MembershipRecord, StatusRecord};
 
-use crate::programs;
+use crate::eligibility::Catalogue;
 use pool::Pool;
 
 /// Why the store could not do what was asked.
@@ -96,7 +96,7 @@ impl Store {
         {
             let mut conn = pool.get()?;
             migrations().to_latest(&mut conn)?;
-            seed_programs(&conn)?;
+            sync_programs(&conn, &Catalogue::default_catalogue())?;
         }
         let audit = audit::AuditWriter::start(&pool)?;
         Ok(Store { pool, audit, temporary: None })
@@ -112,6 +112,11 @@ impl Store {
         let value = work(&tx)?;
         tx.commit()?;
         Ok(value)
+    }
+
+    /// Brings the program names up to date with a catalogue loaded by operations.
+    pub fn sync_programs(&self, catalogue: &Catalogue) -> Result<(), StoreError> {
+        sync_programs(&*self.pool.get()?, catalogue)
     }
 
     /// Number of residents in the registry.
@@ -143,18 +148,19 @@ impl Store {
     }
 }
 
-fn seed_programs(conn: &Connection) -> Result<(), StoreError> {
+/// Writes the catalogue's program names into the `programs` table, which status answers read.
+fn sync_programs(conn: &Connection, catalogue: &Catalogue) -> Result<(), StoreError> {
     let mut insert = conn.prepare(
         "INSERT INTO programs (code, name_id, name_en, level, unit) VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (code) DO UPDATE SET name_id = excluded.name_id, name_en = excluded.name_en,
              level = excluded.level, unit = excluded.unit",
     )?;
-    for program in programs::catalogue() {
+    for program in catalogue.programs() {
         insert.execute((
-            program.code,
+            &program.code,
             &program.name.id,
             &program.name.en,
-            program.level,
+            program.level.as_str(),
             program.unit.as_str(),
         ))?;
     }
