@@ -19,6 +19,8 @@ async fn status_shows_household_programs_masked() {
     assert!(status.name.contains('*'), "name masked: {}", status.name);
     let program = status.household.programs.iter().find(|m| m.program == "PKH").expect("PKH");
     assert_eq!(program.component.as_deref(), Some("ibu_hamil"));
+    let component = program.component_name.as_ref().expect("component name from the catalogue");
+    assert_eq!((component.id.as_str(), component.en.as_str()), ("ibu hamil", "pregnant mother"));
     assert_eq!(program.state, MembershipState::Active);
     assert_eq!(program.program_name.id, "Program Keluarga Harapan (PKH)");
     assert!(!status.district.is_empty() && !status.village.is_empty());

@@ -48,24 +48,13 @@ fn detail(membership: &Membership, lang: Lang) -> String {
         Lang::Id => format!("{} sejak {since}", state.get(lang)),
         Lang::En => format!("{} since {since}", state.get(lang)),
     };
-    match &membership.component {
-        Some(component) => {
-            let component = component_name(component).get(lang).to_string();
-            format!("{component} · {state_and_since}")
-        }
+    let component = membership.component_name.as_ref().map(|name| match lang {
+        Lang::Id => format!("komponen {}", name.id),
+        Lang::En => format!("{} component", name.en),
+    });
+    match component {
+        Some(component) => format!("{component} · {state_and_since}"),
         None => state_and_since,
-    }
-}
-
-/// Names of program components a citizen may see.
-fn component_name(code: &str) -> Text {
-    match code {
-        "ibu_hamil" => Text::new("komponen ibu hamil", "pregnant-mother component"),
-        "anak_usia_dini" => Text::new("komponen anak usia dini", "early-childhood component"),
-        "anak_sekolah" => Text::new("komponen anak sekolah", "schoolchild component"),
-        "lansia" => Text::new("komponen lansia", "elderly component"),
-        "disabilitas" => Text::new("komponen disabilitas", "disability component"),
-        other => Text::new(format!("komponen {other}"), format!("{other} component")),
     }
 }
 
@@ -150,6 +139,7 @@ mod tests {
             program: program.into(),
             program_name: Text::new(name, name),
             component: component.map(Into::into),
+            component_name: component.map(|_| Text::new("ibu hamil", "pregnant mother")),
             state: MembershipState::Active,
             since: "2020-05-06".into(),
         }
@@ -180,7 +170,7 @@ mod tests {
         assert_eq!(lines[1].detail, "komponen ibu hamil · aktif sejak 6 Mei 2020");
         assert_eq!(lines[2].who, "B*** S****** (Kepala Keluarga)");
         let english = program_lines(&status, Lang::En);
-        assert_eq!(english[1].detail, "pregnant-mother component · active since 6 May 2020");
+        assert_eq!(english[1].detail, "pregnant mother component · active since 6 May 2020");
     }
 
     #[test]

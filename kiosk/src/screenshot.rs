@@ -133,6 +133,7 @@ fn active(program: &str, id: &str, en: &str, component: Option<&str>) -> Members
         program: program.into(),
         program_name: Text::new(id, en),
         component: component.map(Into::into),
+        component_name: component.map(|_| Text::new("ibu hamil", "pregnant mother")),
         state: MembershipState::Active,
         since: "2020-05-06".into(),
     }

@@ -76,6 +76,8 @@ pub struct Membership {
     pub program_name: Text,
     /// Program component, e.g. `ibu_hamil` for PKH's pregnant-mother component.
     pub component: Option<String>,
+    /// The component's name, from the program catalogue.
+    pub component_name: Option<Text>,
     pub state: MembershipState,
     /// Date the membership took its current state, `YYYY-MM-DD`.
     pub since: String,

@@ -190,7 +190,7 @@ async fn status(
         outcome: outcome.into(),
     });
     match record {
-        Some(record) => Ok(Json(status_response(&nik, record)).into_response()),
+        Some(record) => Ok(Json(status_response(&state.catalogue, &nik, record)).into_response()),
         None => Err(Failure(
             StatusCode::NOT_FOUND,
             ApiError {
@@ -204,11 +204,16 @@ async fn status(
     }
 }
 
-fn membership(record: &MembershipRecord) -> Membership {
+fn membership(catalogue: &Catalogue, record: &MembershipRecord) -> Membership {
+    let component_name = record.component.as_deref().and_then(|code| {
+        let program = catalogue.program(&record.program)?;
+        program.components.iter().find(|c| c.code == code).map(|c| c.name.clone())
+    });
     Membership {
         program: record.program.clone(),
         program_name: record.program_name.clone(),
         component: record.component.clone(),
+        component_name,
         state: record.state,
         since: record.since.clone(),
     }
@@ -216,7 +221,8 @@ fn membership(record: &MembershipRecord) -> Membership {
 
 /// Builds the masked answer: the subject's own programs, the household's, and each other
 /// member's, with names reduced to initials.
-fn status_response(nik: &Nik, record: StatusRecord) -> StatusResponse {
+fn status_response(catalogue: &Catalogue, nik: &Nik, record: StatusRecord) -> StatusResponse {
+    let membership = |m: &MembershipRecord| membership(catalogue, m);
     let r = regions();
     let district =
         r.district((record.desa_code / 10_000) as u32).map(|d| d.name.clone()).unwrap_or_default();
