@@ -1,5 +1,6 @@
 -- The registry: families (KK), residents, programs, memberships, and the audit log.
--- Written in the SQL that SQLite and PostgreSQL share, so one schema serves both.
+-- PostgreSQL's version (postgres/0001_registry.sql) differs only in identity columns and
+-- the append-only trigger; later steps are shared by both databases.
 
 CREATE TABLE programs (
     code     TEXT PRIMARY KEY,

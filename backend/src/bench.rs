@@ -5,15 +5,15 @@
 //! clients share the machine's cores with the server, so the figures are conservative.
 
 use std::net::SocketAddr;
-use std::path::Path;
+
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use protocol::Nik;
 use protocol::auth::KioskKey;
 
-use crate::Store;
 use crate::demo::{DemoOptions, generate_with_progress};
+use crate::store::{Location, Store};
 
 pub struct BenchOptions {
     pub residents: usize,
@@ -94,9 +94,9 @@ pub fn peak_rss_mb() -> f64 {
         .unwrap_or(0.0)
 }
 
-pub fn run(data_dir: &Path, options: &BenchOptions) -> anyhow::Result<BenchReport> {
-    std::fs::create_dir_all(data_dir)?;
-    let store = Store::open(&data_dir.join("anjungan.sqlite3"))?;
+/// Runs the benchmark on the registry at `location`, generating it first when empty.
+pub fn run(location: &Location, options: &BenchOptions) -> anyhow::Result<BenchReport> {
+    let store = Store::open_location(location)?;
     let mut generation = None;
     if store.is_empty()? {
         let started = Instant::now();

@@ -23,6 +23,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::eligibility::Catalogue;
+use crate::store::sql::{Db, params};
 use crate::store::{Store, StoreError};
 
 /// Banyuwangi.
@@ -577,7 +578,7 @@ pub fn generate_with_progress(
             planned += family.people.len();
             batch.push((family, grants));
         }
-        let (residents, memberships) = store.write(|tx| write_batch(tx, &batch))?;
+        let (residents, memberships) = store.write(|db| write_batch(db, &batch))?;
         summary.families += batch.len() as u64;
         summary.residents += residents;
         summary.memberships += memberships;
@@ -591,52 +592,50 @@ pub fn generate(store: &Store, options: &DemoOptions) -> Result<DemoSummary, Sto
     generate_with_progress(store, options, |_| {})
 }
 
-fn write_batch(
-    tx: &rusqlite::Transaction<'_>,
-    batch: &[(Family, Vec<Grant>)],
-) -> Result<(u64, u64), StoreError> {
-    let mut family_insert =
-        tx.prepare_cached("INSERT INTO families (kk, desa_code, address) VALUES (?1, ?2, ?3)")?;
-    let mut person_insert = tx.prepare_cached(
-        "INSERT INTO residents (nik, kk, name, sex, birth_date, relation, pregnant, nursing, dtks)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )?;
-    let mut grant_insert = tx.prepare_cached(
-        "INSERT INTO memberships (program, nik, kk, component, member_nik, state, since, desa_code)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?;
+fn write_batch(db: &mut impl Db, batch: &[(Family, Vec<Grant>)]) -> Result<(u64, u64), StoreError> {
     let (mut residents, mut memberships) = (0, 0);
     for (family, grants) in batch {
-        family_insert.execute((family.kk.as_str(), family.desa as i64, &family.address))?;
+        db.execute(
+            "INSERT INTO families (kk, desa_code, address) VALUES (?1, ?2, ?3)",
+            params![family.kk.as_str(), family.desa, family.address],
+        )?;
         for person in &family.people {
             let (d, m, y) = person.birth;
-            person_insert.execute((
-                person.nik.as_str(),
-                family.kk.as_str(),
-                &person.name,
-                if person.female { "female" } else { "male" },
-                format!("{y:04}-{m:02}-{d:02}"),
-                person.relation,
-                person.pregnant,
-                person.nursing,
-                family.dtks,
-            ))?;
+            db.execute(
+                "INSERT INTO residents (nik, kk, name, sex, birth_date, relation, pregnant, nursing, dtks)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    person.nik.as_str(),
+                    family.kk.as_str(),
+                    person.name,
+                    if person.female { "female" } else { "male" },
+                    format!("{y:04}-{m:02}-{d:02}"),
+                    person.relation,
+                    person.pregnant,
+                    person.nursing,
+                    family.dtks
+                ],
+            )?;
             residents += 1;
         }
         for grant in grants {
             let nik = grant.person.map(|i| family.people[i].nik.as_str());
             let kk = if grant.person.is_none() { Some(family.kk.as_str()) } else { None };
             let member = grant.component.map(|(_, i)| family.people[i].nik.as_str());
-            grant_insert.execute((
-                grant.program,
-                nik,
-                kk,
-                grant.component.map(|(code, _)| code),
-                member,
-                grant.state,
-                since(grant.program),
-                family.desa as i64,
-            ))?;
+            db.execute(
+                "INSERT INTO memberships (program, nik, kk, component, member_nik, state, since, desa_code)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    grant.program,
+                    nik,
+                    kk,
+                    grant.component.map(|(code, _)| code),
+                    member,
+                    grant.state,
+                    since(grant.program),
+                    family.desa
+                ],
+            )?;
             memberships += 1;
         }
     }

@@ -8,6 +8,7 @@ use anyhow::Context;
 use backend::Store;
 use backend::demo::{DemoOptions, generate_with_progress};
 use backend::eligibility::Catalogue;
+use backend::store::Location;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -16,6 +17,10 @@ struct Cli {
     /// Log as JSON lines (for log collectors) instead of text.
     #[arg(long, global = true)]
     log_json: bool,
+    /// The registry database: a `postgres://user@host/db` URL, or a SQLite file. Without
+    /// it, `anjungan.sqlite3` in the data directory.
+    #[arg(long, global = true, env = "ANJUNGAN_DATABASE")]
+    database: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -143,11 +148,26 @@ enum ReportStep {
     Deliver,
 }
 
-fn open_store(data_dir: &std::path::Path) -> anyhow::Result<Store> {
+/// The `--database` option, set once at start.
+static DATABASE: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+
+/// Where the registry lives: `--database`, or the SQLite file in the data directory.
+fn location(data_dir: &std::path::Path) -> anyhow::Result<Location> {
+    if let Some(database) = DATABASE.get().and_then(Option::as_deref) {
+        return Ok(Location::parse(database));
+    }
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("create data directory {}", data_dir.display()))?;
-    let path = data_dir.join("anjungan.sqlite3");
-    Store::open(&path).with_context(|| format!("open {}", path.display()))
+    Ok(Location::Sqlite(data_dir.join("anjungan.sqlite3")))
+}
+
+fn open_store(data_dir: &std::path::Path) -> anyhow::Result<Store> {
+    let location = location(data_dir)?;
+    Store::open_location(&location).with_context(|| match &location {
+        Location::Sqlite(path) => format!("open {}", path.display()),
+        // The URL may carry a password: name the database kind only.
+        Location::Postgres(_) => "open the PostgreSQL database".to_owned(),
+    })
 }
 
 /// Writes a file only its owner can read.
@@ -182,6 +202,7 @@ fn run_command() -> anyhow::Result<()> {
     // Per-request lines would measure the terminal, not the service.
     let default_filter = if matches!(cli.command, Command::Bench { .. }) { "warn" } else { "info" };
     backend::log::init(cli.log_json, default_filter);
+    let _ = DATABASE.set(cli.database.clone());
     match cli.command {
         Command::Serve { data_dir, listen, programs } => {
             serve(&data_dir, listen, load_catalogue(programs.as_deref())?)
@@ -239,7 +260,7 @@ fn run_command() -> anyhow::Result<()> {
                 concurrency,
                 server_threads,
             };
-            println!("{}", backend::bench::run(&data_dir, &options)?);
+            println!("{}", backend::bench::run(&location(&data_dir)?, &options)?);
             Ok(())
         }
     }

@@ -5,10 +5,10 @@
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 use std::time::Duration;
 
-use rusqlite::Connection;
-
 use super::StoreError;
+use super::conn::{Conn, Exclusivity};
 use super::pool::Pool;
+use super::sql::{Db, Param, params};
 
 /// One audited event. `subject` holds masked identifiers only.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,7 +62,7 @@ impl AuditWriter {
     }
 }
 
-fn run(conn: Connection, receiver: Receiver<Message>) {
+fn run(mut conn: Conn, receiver: Receiver<Message>) {
     let mut batch = Vec::with_capacity(BATCH);
     let mut waiting = Vec::new();
     while let Ok(first) = receiver.recv() {
@@ -79,7 +79,7 @@ fn run(conn: Connection, receiver: Receiver<Message>) {
         // A write can find the database busy beyond the busy timeout (a long import);
         // try again before giving up, since an audit entry should not be lost lightly.
         let mut attempt = 0;
-        while let Err(error) = write(&conn, &batch) {
+        while let Err(error) = write(&mut conn, &batch) {
             attempt += 1;
             if attempt == 5 {
                 tracing::error!(%error, lost = batch.len(), "audit entries not written");
@@ -99,34 +99,40 @@ fn run(conn: Connection, receiver: Receiver<Message>) {
 const ROWS_PER_STATEMENT: usize = 64;
 
 fn insert_sql(rows: usize) -> String {
-    let values = vec!["(?, ?, ?, ?, ?)"; rows].join(", ");
-    format!("INSERT INTO audit (at, actor, action, subject, outcome) VALUES {values}")
+    let values: Vec<String> = (0..rows)
+        .map(|row| {
+            let first = row * 5 + 1;
+            format!("(?{}, ?{}, ?{}, ?{}, ?{})", first, first + 1, first + 2, first + 3, first + 4)
+        })
+        .collect();
+    format!("INSERT INTO audit (at, actor, action, subject, outcome) VALUES {}", values.join(", "))
 }
 
-fn write(conn: &Connection, batch: &[AuditEntry]) -> Result<(), StoreError> {
+fn write(conn: &mut Conn, batch: &[AuditEntry]) -> Result<(), StoreError> {
     if batch.is_empty() {
         return Ok(());
     }
-    let tx = conn.unchecked_transaction()?;
-    for chunk in batch.chunks(ROWS_PER_STATEMENT) {
-        let mut insert = tx.prepare_cached(&insert_sql(chunk.len()))?;
-        let params: Vec<&dyn rusqlite::ToSql> = chunk
-            .iter()
-            .flat_map(|e| {
-                [&e.at as &dyn rusqlite::ToSql, &e.actor, &e.action, &e.subject, &e.outcome]
-            })
-            .collect();
-        insert.execute(params.as_slice())?;
-    }
-    tx.commit()?;
-    Ok(())
+    conn.transaction(Exclusivity::Shared, |db| {
+        for chunk in batch.chunks(ROWS_PER_STATEMENT) {
+            let params: Vec<Param<'_>> = chunk
+                .iter()
+                .flat_map(|e| {
+                    [&e.at, &e.actor, &e.action, &e.subject, &e.outcome].map(|s| Param::Text(s))
+                })
+                .collect();
+            db.execute(&insert_sql(chunk.len()), &params)?;
+        }
+        Ok(())
+    })
 }
 
-pub(super) fn recent(conn: &Connection, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
-    let mut query = conn.prepare_cached(
+pub(super) fn recent(db: &mut impl Db, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+    db.query(
         "SELECT at, actor, action, subject, outcome FROM audit ORDER BY id DESC LIMIT ?1",
-    )?;
-    let rows = query.query_map([limit as i64], |row| {
+        params![limit as i64],
+    )?
+    .into_iter()
+    .map(|mut row| {
         Ok(AuditEntry {
             at: row.get(0)?,
             actor: row.get(1)?,
@@ -134,6 +140,6 @@ pub(super) fn recent(conn: &Connection, limit: usize) -> Result<Vec<AuditEntry>,
             subject: row.get(3)?,
             outcome: row.get(4)?,
         })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    })
+    .collect()
 }

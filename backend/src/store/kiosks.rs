@@ -1,10 +1,9 @@
 //! Kiosk registrations: identity, secret, rate limit.
 
+use super::sql::{Db, params};
+use super::{Store, StoreError};
 use protocol::auth::{KioskKey, valid_kiosk_id};
 use rand::RngCore;
-use rusqlite::OptionalExtension;
-
-use super::{Store, StoreError};
 
 /// What the API needs to know about a calling kiosk.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,14 +33,14 @@ impl Store {
         let now = time::OffsetDateTime::now_utc()
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default();
-        self.write(|tx| {
-            tx.execute(
+        self.write(|db| {
+            db.execute(
                 "INSERT INTO kiosks (id, secret, desa_code, lookups_per_minute, enabled, created_at)
                  VALUES (?1, ?2, ?3, ?4, TRUE, ?5)
                  ON CONFLICT (id) DO UPDATE SET secret = excluded.secret,
                      desa_code = excluded.desa_code,
                      lookups_per_minute = excluded.lookups_per_minute, enabled = TRUE",
-                (id, key.secret_hex(), desa_code.map(|d| d as i64), lookups_per_minute, now),
+                params![id, key.secret_hex(), desa_code, lookups_per_minute, now],
             )?;
             Ok(())
         })?;
@@ -50,22 +49,23 @@ impl Store {
 
     /// Stops a kiosk's requests from being accepted.
     pub fn disable_kiosk(&self, id: &str) -> Result<bool, StoreError> {
-        self.write(|tx| {
-            Ok(tx.execute("UPDATE kiosks SET enabled = FALSE WHERE id = ?1", [id])? == 1)
+        self.write(|db| {
+            Ok(db.execute("UPDATE kiosks SET enabled = FALSE WHERE id = ?1", params![id])? == 1)
         })
     }
 
     pub fn kiosk(&self, id: &str) -> Result<Option<KioskRecord>, StoreError> {
-        let conn = self.pool.get()?;
-        Ok(conn
-            .prepare_cached("SELECT secret, lookups_per_minute, enabled FROM kiosks WHERE id = ?1")?
-            .query_row([id], |row| {
-                Ok(KioskRecord {
-                    secret_hex: row.get(0)?,
-                    lookups_per_minute: row.get(1)?,
-                    enabled: row.get(2)?,
-                })
+        let row = self.pool.get()?.query_opt(
+            "SELECT secret, lookups_per_minute, enabled FROM kiosks WHERE id = ?1",
+            params![id],
+        )?;
+        row.map(|mut row| {
+            Ok(KioskRecord {
+                secret_hex: row.get(0)?,
+                lookups_per_minute: row.get(1)?,
+                enabled: row.get(2)?,
             })
-            .optional()?)
+        })
+        .transpose()
     }
 }

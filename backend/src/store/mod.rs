@@ -1,20 +1,21 @@
 //! The registry's storage: residents, families, programs, memberships and the audit log.
 //!
-//! Handlers and the generator call domain-level methods; SQL lives only here. SQLite is the
-//! embedded default (WAL, one writer, many readers from a small connection pool).
+//! Handlers and the generator call domain-level methods; SQL lives only here, written once
+//! against [`sql::Db`] and run on either database: SQLite (the embedded default: WAL, one
+//! writer, many readers from a small connection pool) or PostgreSQL (a `postgres://` URL).
 
 mod audit;
+mod conn;
 mod kiosks;
 mod pool;
+mod postgres_conn;
 mod registry;
 mod reports;
+pub(crate) mod sql;
 mod status;
 
 use std::path::Path;
 use std::sync::Arc;
-
-use rusqlite::Connection;
-use rusqlite_migration::{M, Migrations};
 
 pub use audit::AuditEntry;
 pub use kiosks::KioskRecord;
@@ -23,13 +24,17 @@ pub use reports::{NewReport, ReportChange};
 pub use status::{MemberRecord, MembershipRecord, StatusRecord};
 
 use crate::eligibility::Catalogue;
+use conn::{Conn, Exclusivity};
 use pool::Pool;
+use sql::{Db, params};
 
 /// Why the store could not do what was asked.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("database: {0}")]
+    Postgres(#[from] postgres::Error),
     #[error("schema migration: {0}")]
     Migration(#[from] rusqlite_migration::Error),
     #[error("stored data is inconsistent: {0}")]
@@ -38,98 +43,160 @@ pub enum StoreError {
     Invalid(String),
 }
 
-fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![
-        M::up(include_str!("../../migrations/0001_registry.sql")),
-        M::up(include_str!("../../migrations/0002_kiosks.sql")),
-        M::up(include_str!("../../migrations/0003_reports.sql")),
-        M::up(include_str!("../../migrations/0004_report_workflow.sql")),
-    ])
+/// Where the registry lives: a SQLite file or a PostgreSQL server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    Sqlite(std::path::PathBuf),
+    /// A `postgres://` or `postgresql://` URL.
+    Postgres(String),
 }
+
+impl Location {
+    /// A `postgres://`/`postgresql://` URL, or else a SQLite file path.
+    pub fn parse(text: &str) -> Location {
+        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+            Location::Postgres(text.to_owned())
+        } else {
+            Location::Sqlite(text.into())
+        }
+    }
+}
+
+/// Environment variable naming a PostgreSQL server for [`Store::open_temporary`]: set, every
+/// temporary store is a fresh schema there, so the whole test suite runs on PostgreSQL.
+pub const TEST_DATABASE_ENV: &str = "ANJUNGAN_TEST_DATABASE";
 
 /// A handle on the registry database; clones share the same pool.
 #[derive(Clone)]
 pub struct Store {
     pool: Arc<Pool>,
     audit: audit::AuditWriter,
-    temporary: Option<Arc<TemporaryFile>>,
+    temporary: Option<Arc<Temporary>>,
 }
 
-/// Deletes a temporary database and its WAL files when the last store using it is gone.
-struct TemporaryFile(std::path::PathBuf);
+/// A temporary database, removed when the last store using it is gone.
+enum Temporary {
+    /// A SQLite file and its WAL files.
+    File(std::path::PathBuf),
+    /// A PostgreSQL schema, dropped over a connection of its own.
+    Schema { url: String, schema: String, pool: Arc<Pool> },
+}
 
-impl Drop for TemporaryFile {
+impl Drop for Temporary {
     fn drop(&mut self) {
-        for suffix in ["", "-wal", "-shm"] {
-            let mut path = self.0.clone().into_os_string();
-            path.push(suffix);
-            let _ = std::fs::remove_file(path);
+        match self {
+            Temporary::File(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let mut path = path.clone().into_os_string();
+                    path.push(suffix);
+                    let _ = std::fs::remove_file(path);
+                }
+            }
+            Temporary::Schema { url, schema, pool } => {
+                pool.close_idle();
+                let dropped = Conn::open_postgres(url, None)
+                    .and_then(|mut conn| conn.batch(&format!("DROP SCHEMA {schema} CASCADE")));
+                if let Err(error) = dropped {
+                    tracing::warn!(%error, schema, "temporary schema not dropped");
+                }
+            }
         }
     }
 }
 
 impl Store {
-    /// Opens (creating if needed) the database file and brings its schema up to date.
+    /// Opens (creating if needed) a SQLite database file and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        let path = path.to_path_buf();
-        Store::with_opener(Box::new(move || Connection::open(&path)))
+        Store::open_location(&Location::Sqlite(path.to_path_buf()))
     }
 
-    /// A private database in a temporary file, removed when the last clone of the store is
-    /// dropped: for demos and tests. A file rather than SQLite's shared-cache memory mode, so
-    /// it locks exactly like the production database (WAL, busy timeout).
+    /// Opens the registry wherever it lives and brings its schema up to date.
+    pub fn open_location(location: &Location) -> Result<Store, StoreError> {
+        match location.clone() {
+            Location::Sqlite(path) => {
+                Store::with_opener(Box::new(move || Conn::open_sqlite(&path)))
+            }
+            Location::Postgres(url) => {
+                Store::with_opener(Box::new(move || Conn::open_postgres(&url, None)))
+            }
+        }
+    }
+
+    /// A private, empty database removed when the last clone of the store is dropped: for
+    /// demos and tests. On SQLite a temporary file rather than the shared-cache memory mode,
+    /// so it locks exactly like the production database; on PostgreSQL (when
+    /// [`TEST_DATABASE_ENV`] names a server) a schema of its own.
     pub fn open_temporary() -> Result<Store, StoreError> {
         use std::sync::atomic::{AtomicU64, Ordering};
         static NEXT: AtomicU64 = AtomicU64::new(0);
-        let path = std::env::temp_dir().join(format!(
-            "anjungan-{}-{}.sqlite3",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
-        let mut store = Store::open(&path)?;
-        store.temporary = Some(Arc::new(TemporaryFile(path)));
-        Ok(store)
+        let unique = format!("{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
+        match std::env::var(TEST_DATABASE_ENV) {
+            Ok(url) if !url.is_empty() => {
+                let schema = format!("anjungan_tmp_{unique}");
+                let mut admin = Conn::open_postgres(&url, None)?;
+                drop_abandoned_schemas(&mut admin)?;
+                admin.batch(&format!(
+                    "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+                ))?;
+                let opener = {
+                    let (url, schema) = (url.clone(), schema.clone());
+                    Box::new(move || Conn::open_postgres(&url, Some(&schema)))
+                };
+                let mut store = Store::with_opener(opener)?;
+                store.temporary =
+                    Some(Arc::new(Temporary::Schema { url, schema, pool: store.pool.clone() }));
+                Ok(store)
+            }
+            _ => {
+                let path = std::env::temp_dir().join(format!("anjungan-{unique}.sqlite3"));
+                let mut store = Store::open(&path)?;
+                store.temporary = Some(Arc::new(Temporary::File(path)));
+                Ok(store)
+            }
+        }
     }
 
     fn with_opener(opener: pool::Opener) -> Result<Store, StoreError> {
         let pool = Arc::new(Pool::new(opener));
         {
             let mut conn = pool.get()?;
-            migrations().to_latest(&mut conn)?;
-            sync_programs(&conn, &Catalogue::default_catalogue())?;
+            conn.migrate()?;
+            sync_programs(&mut *conn, &Catalogue::default_catalogue())?;
         }
         let audit = audit::AuditWriter::start(&pool)?;
         Ok(Store { pool, audit, temporary: None })
     }
 
-    /// Runs `work` in one write transaction, committed only if it returns `Ok`.
+    /// Which database the store runs on (for logs and the health answer).
+    pub fn database_kind(&self) -> &'static str {
+        match self.pool.get().map(|conn| conn.dialect()) {
+            Ok(sql::Dialect::Postgres) => "postgresql",
+            _ => "sqlite",
+        }
+    }
+
+    /// Runs `work` in one write transaction, committed only if it returns `Ok`. Writers
+    /// take turns on both databases.
     pub(crate) fn write<T>(
         &self,
-        work: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError>,
+        work: impl FnOnce(&mut Conn) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let mut conn = self.pool.get()?;
-        let tx = conn.transaction()?;
-        let value = work(&tx)?;
-        tx.commit()?;
-        Ok(value)
+        self.pool.get()?.transaction(Exclusivity::Exclusive, work)
     }
 
     /// Brings the program names up to date with a catalogue loaded by operations.
     pub fn sync_programs(&self, catalogue: &Catalogue) -> Result<(), StoreError> {
-        sync_programs(&*self.pool.get()?, catalogue)
+        self.write(|db| sync_programs(db, catalogue))
     }
 
     /// Number of residents in the registry.
     pub fn resident_count(&self) -> Result<u64, StoreError> {
-        let conn = self.pool.get()?;
-        let count: i64 = conn.query_row("SELECT count(*) FROM residents", [], |row| row.get(0))?;
-        Ok(count as u64)
+        self.pool.get()?.query_value("SELECT count(*) FROM residents", &[])
     }
 
     /// Whether the registry holds any resident.
     pub fn is_empty(&self) -> Result<bool, StoreError> {
-        let conn = self.pool.get()?;
-        Ok(conn.query_row("SELECT NOT EXISTS (SELECT 1 FROM residents)", [], |row| row.get(0))?)
+        self.pool.get()?.query_value("SELECT NOT EXISTS (SELECT 1 FROM residents)", &[])
     }
 
     /// Queues an audit entry; it is written within milliseconds, in batches.
@@ -144,25 +211,41 @@ impl Store {
 
     /// The most recent audit entries, newest first.
     pub fn recent_audit(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
-        audit::recent(&*self.pool.get()?, limit)
+        audit::recent(&mut *self.pool.get()?, limit)
     }
 }
 
+/// Drops the temporary schemas of test processes that have exited (a server task holding a
+/// store clone until the process ends never runs its destructor).
+fn drop_abandoned_schemas(admin: &mut Conn) -> Result<(), StoreError> {
+    let rows = admin
+        .query("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'anjungan\\_tmp\\_%'", &[])?;
+    for mut row in rows {
+        let schema: String = row.get(0)?;
+        let pid = schema.trim_start_matches("anjungan_tmp_").split('_').next().unwrap_or("");
+        let alive = pid.parse::<u32>().is_ok_and(|pid| Path::new(&format!("/proc/{pid}")).exists());
+        if !alive {
+            admin.batch(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))?;
+        }
+    }
+    Ok(())
+}
+
 /// Writes the catalogue's program names into the `programs` table, which status answers read.
-fn sync_programs(conn: &Connection, catalogue: &Catalogue) -> Result<(), StoreError> {
-    let mut insert = conn.prepare(
-        "INSERT INTO programs (code, name_id, name_en, level, unit) VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT (code) DO UPDATE SET name_id = excluded.name_id, name_en = excluded.name_en,
-             level = excluded.level, unit = excluded.unit",
-    )?;
+fn sync_programs(db: &mut impl Db, catalogue: &Catalogue) -> Result<(), StoreError> {
     for program in catalogue.programs() {
-        insert.execute((
-            &program.code,
-            &program.name.id,
-            &program.name.en,
-            program.level.as_str(),
-            program.unit.as_str(),
-        ))?;
+        db.execute(
+            "INSERT INTO programs (code, name_id, name_en, level, unit) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (code) DO UPDATE SET name_id = excluded.name_id, name_en = excluded.name_en,
+                 level = excluded.level, unit = excluded.unit",
+            params![
+                program.code,
+                program.name.id,
+                program.name.en,
+                program.level.as_str(),
+                program.unit.as_str()
+            ],
+        )?;
     }
     Ok(())
 }

@@ -3,6 +3,8 @@
 use protocol::api::{MembershipState, Relation};
 use protocol::{Nik, NoKk, Sex};
 
+use super::conn::Conn;
+use super::sql::{Db, params};
 use super::{Store, StoreError};
 
 /// A resident as the registry records them.
@@ -40,28 +42,28 @@ impl Store {
         dtks: bool,
         members: &[NewResident],
     ) -> Result<(), StoreError> {
-        self.write(|tx| {
-            tx.execute(
+        self.write(|db| {
+            db.execute(
                 "INSERT INTO families (kk, desa_code, address) VALUES (?1, ?2, ?3)",
-                (kk.as_str(), desa_code as i64, address),
-            )?;
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO residents (nik, kk, name, sex, birth_date, relation, pregnant, nursing, dtks)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![kk.as_str(), desa_code, address],
             )?;
             for member in members {
                 let sex = if member.nik.sex() == Sex::Female { "female" } else { "male" };
-                insert.execute((
-                    member.nik.as_str(),
-                    kk.as_str(),
-                    &member.name,
-                    sex,
-                    &member.birth_date,
-                    member.relation.as_str(),
-                    member.pregnant,
-                    member.nursing,
-                    dtks,
-                ))?;
+                db.execute(
+                    "INSERT INTO residents (nik, kk, name, sex, birth_date, relation, pregnant, nursing, dtks)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                    params![
+                        member.nik.as_str(),
+                        kk.as_str(),
+                        member.name,
+                        sex,
+                        member.birth_date,
+                        member.relation.as_str(),
+                        member.pregnant,
+                        member.nursing,
+                        dtks
+                    ],
+                )?;
             }
             Ok(())
         })
@@ -69,40 +71,46 @@ impl Store {
 
     /// Writes memberships in one transaction: all of them, or none.
     pub fn add_memberships(&self, memberships: &[NewMembership]) -> Result<(), StoreError> {
-        self.write(|tx| insert_memberships(tx, memberships))
+        self.write(|db| insert_memberships(db, memberships))
     }
 
     /// Memberships of a program in a desa that count against its quota.
     pub fn quota_used(&self, program: &str, desa_code: u64) -> Result<u32, StoreError> {
-        let conn = self.pool.get()?;
-        let used: i64 = conn.query_row(
-            "SELECT count(*) FROM memberships WHERE program = ?1 AND desa_code = ?2 AND state <> 'ended'",
-            (program, desa_code as i64),
-            |row| row.get(0),
-        )?;
-        Ok(used as u32)
+        quota_used(&mut *self.pool.get()?, program, desa_code)
     }
 }
 
-pub(super) fn insert_memberships(
-    tx: &rusqlite::Transaction<'_>,
+/// Memberships of a program in a desa that count against its quota.
+pub(crate) fn quota_used(
+    db: &mut impl Db,
+    program: &str,
+    desa_code: u64,
+) -> Result<u32, StoreError> {
+    db.query_value(
+        "SELECT count(*) FROM memberships WHERE program = ?1 AND desa_code = ?2 AND state <> 'ended'",
+        params![program, desa_code],
+    )
+}
+
+pub(crate) fn insert_memberships(
+    db: &mut Conn,
     memberships: &[NewMembership],
 ) -> Result<(), StoreError> {
-    let mut insert = tx.prepare_cached(
-        "INSERT INTO memberships (program, nik, kk, component, member_nik, state, since, desa_code)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?;
     for m in memberships {
-        insert.execute((
-            &m.program,
-            m.nik.as_ref().map(Nik::as_str),
-            m.kk.as_ref().map(NoKk::as_str),
-            m.component.as_deref(),
-            m.member_nik.as_ref().map(Nik::as_str),
-            m.state.as_str(),
-            &m.since,
-            m.desa_code as i64,
-        ))?;
+        db.execute(
+            "INSERT INTO memberships (program, nik, kk, component, member_nik, state, since, desa_code)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                m.program,
+                m.nik.as_ref().map(Nik::as_str),
+                m.kk.as_ref().map(NoKk::as_str),
+                m.component.as_deref(),
+                m.member_nik.as_ref().map(Nik::as_str),
+                m.state.as_str(),
+                m.since,
+                m.desa_code
+            ],
+        )?;
     }
     Ok(())
 }

@@ -1,11 +1,10 @@
 //! Citizen reports and their tickets.
 
+use super::sql::{Db, params};
+use super::{Store, StoreError};
 use protocol::api::{ReportState, TicketStatus};
 use protocol::ticket::Ticket;
 use protocol::{Nik, Text};
-use rusqlite::OptionalExtension;
-
-use super::{Store, StoreError};
 
 /// A report as it is filed, after validation and decision.
 #[derive(Debug, Clone)]
@@ -39,33 +38,31 @@ impl Store {
     /// Files a report in one transaction. A second call with the same kiosk and idempotency
     /// key returns the first ticket and `false`, and writes nothing.
     pub fn file_report(&self, report: &NewReport) -> Result<(TicketStatus, bool), StoreError> {
-        self.write(|tx| {
-            let existing: Option<String> = tx
-                .prepare_cached(
-                    "SELECT ticket FROM reports WHERE kiosk = ?1 AND idempotency_key = ?2",
-                )?
-                .query_row((&report.kiosk, &report.idempotency_key), |row| row.get(0))
-                .optional()?;
-            if let Some(ticket) = existing {
+        self.write(|db| {
+            let existing = db.query_opt(
+                "SELECT ticket FROM reports WHERE kiosk = ?1 AND idempotency_key = ?2",
+                params![report.kiosk, report.idempotency_key],
+            )?;
+            if let Some(mut existing) = existing {
+                let ticket: String = existing.get(0)?;
                 let ticket =
                     Ticket::parse(&ticket).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                let status = ticket_status(tx, &ticket)?
+                let status = ticket_status(db, &ticket)?
                     .ok_or_else(|| StoreError::Corrupt("report vanished".into()))?;
                 return Ok((status, false));
             }
-            let serial: i64 = tx.query_row(
+            let serial: i64 = db.query_value(
                 "SELECT coalesce(max(serial), 0) + 1 FROM reports WHERE issuer = ?1",
-                [CENTRAL_ISSUER],
-                |row| row.get(0),
+                params![CENTRAL_ISSUER],
             )?;
             let ticket = Ticket::new(CENTRAL_ISSUER, serial as u32)
                 .map_err(|_| StoreError::Invalid("ticket serials exhausted".into()))?;
-            tx.execute(
+            db.execute(
                 "INSERT INTO reports (issuer, serial, ticket, kiosk, idempotency_key, reporter_nik,
                      subject_nik, about_self, reason, phone, text, state, decision_id, decision_en,
                      created_at, updated_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)",
-                rusqlite::params![
+                params![
                     CENTRAL_ISSUER,
                     serial,
                     ticket.to_string(),
@@ -78,12 +75,12 @@ impl Store {
                     report.phone,
                     report.text,
                     report.state.as_str(),
-                    report.decision.as_ref().map(|t| t.id.clone()),
-                    report.decision.as_ref().map(|t| t.en.clone()),
+                    report.decision.as_ref().map(|t| t.id.as_str()),
+                    report.decision.as_ref().map(|t| t.en.as_str()),
                     report.now,
                 ],
             )?;
-            let status = ticket_status(tx, &ticket)?
+            let status = ticket_status(db, &ticket)?
                 .ok_or_else(|| StoreError::Corrupt("report not written".into()))?;
             Ok((status, true))
         })
@@ -94,14 +91,13 @@ impl Store {
         &self,
         ticket: &Ticket,
     ) -> Result<Option<(Nik, ReportState, Option<String>)>, StoreError> {
-        let conn = self.pool.get()?;
-        let row = conn
-            .prepare_cached("SELECT subject_nik, state, verified_at FROM reports WHERE issuer = ?1 AND serial = ?2")?
-            .query_row((ticket.issuer(), ticket.serial()), |row| {
-                Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, Option<String>>(2)?))
-            })
-            .optional()?;
-        row.map(|(nik, state, verified_at)| {
+        let row = self.pool.get()?.query_opt(
+            "SELECT subject_nik, state, verified_at FROM reports WHERE issuer = ?1 AND serial = ?2",
+            params![ticket.issuer(), ticket.serial()],
+        )?;
+        row.map(|mut row| {
+            let (nik, state, verified_at): (String, String, Option<String>) =
+                (row.get(0)?, row.get(1)?, row.get(2)?);
             let nik = Nik::parse(&nik).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             let state = ReportState::parse(&state)
                 .ok_or_else(|| StoreError::Corrupt(format!("state {state:?}")))?;
@@ -119,17 +115,17 @@ impl Store {
         change: &ReportChange,
         membership: Option<&super::NewMembership>,
     ) -> Result<Option<TicketStatus>, StoreError> {
-        self.write(|tx| {
-            let changed = tx.execute(
+        self.write(|db| {
+            let changed = db.execute(
                 "UPDATE reports SET state = ?1, updated_at = ?2,
                      decision_id = coalesce(?3, decision_id), decision_en = coalesce(?4, decision_en),
                      verified_at = coalesce(?5, verified_at), scheduled_for = coalesce(?6, scheduled_for)
                  WHERE issuer = ?7 AND serial = ?8 AND state = ?9",
-                rusqlite::params![
+                params![
                     change.to.as_str(),
                     change.now,
-                    change.reason.as_ref().map(|t| t.id.clone()),
-                    change.reason.as_ref().map(|t| t.en.clone()),
+                    change.reason.as_ref().map(|t| t.id.as_str()),
+                    change.reason.as_ref().map(|t| t.en.as_str()),
                     change.verified_at,
                     change.scheduled_for,
                     ticket.issuer(),
@@ -141,43 +137,34 @@ impl Store {
                 return Ok(None);
             }
             if let Some(membership) = membership {
-                super::registry::insert_memberships(tx, std::slice::from_ref(membership))?;
+                super::registry::insert_memberships(db, std::slice::from_ref(membership))?;
             }
-            ticket_status(tx, ticket)
+            ticket_status(db, ticket)
         })
     }
 
     /// Number of reports filed (all states).
     pub fn report_count(&self) -> Result<u64, StoreError> {
-        let conn = self.pool.get()?;
-        Ok(conn.query_row("SELECT count(*) FROM reports", [], |row| row.get::<_, i64>(0))? as u64)
+        self.pool.get()?.query_value("SELECT count(*) FROM reports", &[])
     }
 
     pub fn ticket(&self, ticket: &Ticket) -> Result<Option<TicketStatus>, StoreError> {
-        ticket_status(&*self.pool.get()?, ticket)
+        ticket_status(&mut *self.pool.get()?, ticket)
     }
 }
 
-fn ticket_status(
-    conn: &rusqlite::Connection,
-    ticket: &Ticket,
-) -> Result<Option<TicketStatus>, StoreError> {
-    let row = conn
-        .prepare_cached(
-            "SELECT state, decision_id, decision_en, subject_nik, updated_at FROM reports
-             WHERE issuer = ?1 AND serial = ?2",
-        )?
-        .query_row((ticket.issuer(), ticket.serial()), |row| {
-            Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, Option<String>>(1)?,
-                row.get::<_, Option<String>>(2)?,
-                row.get::<_, String>(3)?,
-                row.get::<_, String>(4)?,
-            ))
-        })
-        .optional()?;
-    let Some((state, decision_id, decision_en, subject, updated_at)) = row else { return Ok(None) };
+fn ticket_status(db: &mut impl Db, ticket: &Ticket) -> Result<Option<TicketStatus>, StoreError> {
+    let row = db.query_opt(
+        "SELECT state, decision_id, decision_en, subject_nik, updated_at FROM reports
+         WHERE issuer = ?1 AND serial = ?2",
+        params![ticket.issuer(), ticket.serial()],
+    )?;
+    let Some(mut row) = row else { return Ok(None) };
+    let state: String = row.get(0)?;
+    let decision_id: Option<String> = row.get(1)?;
+    let decision_en: Option<String> = row.get(2)?;
+    let subject: String = row.get(3)?;
+    let updated_at: String = row.get(4)?;
     let state = ReportState::parse(&state)
         .ok_or_else(|| StoreError::Corrupt(format!("state {state:?}")))?;
     let reason = match (decision_id, decision_en) {

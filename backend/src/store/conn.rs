@@ -1,0 +1,233 @@
+//! Connections to either database, behind the [`Db`] interface the domain methods use.
+
+use std::time::Duration;
+
+use super::StoreError;
+use super::postgres_conn::PgConn;
+use super::sql::{Db, Dialect, Param, Row, Value};
+
+/// An open connection and whether a transaction is under way on it (a connection left
+/// inside a transaction by a panic is closed rather than reused).
+pub(crate) struct Conn {
+    kind: Kind,
+    in_transaction: bool,
+}
+
+enum Kind {
+    Sqlite(rusqlite::Connection),
+    Postgres(PgConn),
+}
+
+/// How a transaction treats other writers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Exclusivity {
+    /// One writer at a time across the whole service, as SQLite does anyway: a report's
+    /// serial number and an import's quota count are read and written without a race.
+    Exclusive,
+    /// Appends that cannot conflict (the audit log).
+    Shared,
+}
+
+/// Key of the PostgreSQL advisory lock that serialises exclusive transactions.
+const WRITER_LOCK: i64 = 0x414e_4a55_4e47; // "ANJUNG"
+/// Key of the advisory lock held while migrating the schema.
+const MIGRATION_LOCK: i64 = 0x414e_4a55_4d47;
+
+impl Conn {
+    /// Opens a SQLite database file with the settings the service relies on.
+    pub(crate) fn open_sqlite(path: &std::path::Path) -> Result<Conn, StoreError> {
+        let conn = rusqlite::Connection::open(path)?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        // WAL: readers never wait for the writer. synchronous=FULL: a report the service
+        // answered 201 for has its ticket printed at the kiosk, so it must survive a power
+        // cut too. Lookups only read; writes are few or batched, so the fsync is cheap.
+        let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
+        conn.execute_batch(
+            "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -32000;",
+        )?;
+        conn.set_prepared_statement_cache_capacity(64);
+        Ok(Conn { kind: Kind::Sqlite(conn), in_transaction: false })
+    }
+
+    /// Connects to PostgreSQL. `schema`, when given, becomes the search path (tests use a
+    /// schema each, in one database).
+    pub(crate) fn open_postgres(url: &str, schema: Option<&str>) -> Result<Conn, StoreError> {
+        Ok(Conn { kind: Kind::Postgres(PgConn::connect(url, schema)?), in_transaction: false })
+    }
+
+    pub(crate) fn in_transaction(&self) -> bool {
+        self.in_transaction
+    }
+
+    /// Runs statements that take no parameters (DDL, transaction control).
+    pub(crate) fn batch(&mut self, sql: &str) -> Result<(), StoreError> {
+        match &mut self.kind {
+            Kind::Sqlite(conn) => conn.execute_batch(sql)?,
+            Kind::Postgres(pg) => pg.batch(sql)?,
+        }
+        Ok(())
+    }
+
+    /// Runs `work` in one transaction, committed only if it returns `Ok`.
+    pub(crate) fn transaction<T>(
+        &mut self,
+        exclusivity: Exclusivity,
+        work: impl FnOnce(&mut Conn) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let begin = match (self.dialect(), exclusivity) {
+            // IMMEDIATE takes the write lock at once, so two writers never both read and
+            // then fail to upgrade.
+            (Dialect::Sqlite, _) => "BEGIN IMMEDIATE".to_owned(),
+            (Dialect::Postgres, Exclusivity::Exclusive) => {
+                format!("BEGIN; SELECT pg_advisory_xact_lock({WRITER_LOCK})")
+            }
+            (Dialect::Postgres, Exclusivity::Shared) => "BEGIN".to_owned(),
+        };
+        self.batch(&begin)?;
+        self.in_transaction = true;
+        match work(self) {
+            Ok(value) => {
+                self.batch("COMMIT")?;
+                self.in_transaction = false;
+                Ok(value)
+            }
+            Err(error) => {
+                if let Err(rollback) = self.batch("ROLLBACK") {
+                    tracing::warn!(%rollback, "rollback failed; connection dropped");
+                    return Err(error);
+                }
+                self.in_transaction = false;
+                Err(error)
+            }
+        }
+    }
+
+    /// Applies the schema migrations this connection's database has not seen yet.
+    pub(crate) fn migrate(&mut self) -> Result<(), StoreError> {
+        match &mut self.kind {
+            Kind::Sqlite(conn) => {
+                sqlite_migrations().to_latest(conn)?;
+                Ok(())
+            }
+            Kind::Postgres(_) => self.migrate_postgres(),
+        }
+    }
+
+    /// A minimal versioned runner: PostgreSQL's transactional DDL makes each step all or
+    /// nothing, and an advisory lock keeps two starting services from migrating at once.
+    fn migrate_postgres(&mut self) -> Result<(), StoreError> {
+        self.batch(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))?;
+        let result = (|| {
+            self.batch(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (
+                     version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+            )?;
+            let applied: i64 =
+                self.query_value("SELECT coalesce(max(version), 0) FROM schema_migrations", &[])?;
+            for (index, sql) in POSTGRES_MIGRATIONS.iter().enumerate() {
+                let version = index as i64 + 1;
+                if version <= applied {
+                    continue;
+                }
+                self.transaction(Exclusivity::Shared, |db| {
+                    db.batch(sql)?;
+                    db.execute(
+                        "INSERT INTO schema_migrations (version) VALUES (?1)",
+                        &[Param::Int(version)],
+                    )?;
+                    Ok(())
+                })?;
+            }
+            Ok(())
+        })();
+        self.batch(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))?;
+        result
+    }
+}
+
+/// The schema, step by step. Steps after the first are written in SQL both databases share.
+fn sqlite_migrations() -> rusqlite_migration::Migrations<'static> {
+    use rusqlite_migration::M;
+    rusqlite_migration::Migrations::new(vec![
+        M::up(include_str!("../../migrations/0001_registry.sql")),
+        M::up(include_str!("../../migrations/0002_kiosks.sql")),
+        M::up(include_str!("../../migrations/0003_reports.sql")),
+        M::up(include_str!("../../migrations/0004_report_workflow.sql")),
+    ])
+}
+
+/// PostgreSQL's first step differs only where the dialects do (identity columns, the
+/// append-only trigger); the rest are the shared files.
+const POSTGRES_MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/postgres/0001_registry.sql"),
+    include_str!("../../migrations/0002_kiosks.sql"),
+    include_str!("../../migrations/0003_reports.sql"),
+    include_str!("../../migrations/0004_report_workflow.sql"),
+];
+
+impl Db for Conn {
+    fn dialect(&self) -> Dialect {
+        match self.kind {
+            Kind::Sqlite(_) => Dialect::Sqlite,
+            Kind::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    fn execute(&mut self, sql: &str, params: &[Param<'_>]) -> Result<u64, StoreError> {
+        match &mut self.kind {
+            Kind::Sqlite(conn) => {
+                let mut statement = conn.prepare_cached(sql)?;
+                Ok(statement.execute(rusqlite::params_from_iter(params.iter()))? as u64)
+            }
+            Kind::Postgres(pg) => pg.execute(sql, params),
+        }
+    }
+
+    fn query(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Vec<Row>, StoreError> {
+        match &mut self.kind {
+            Kind::Sqlite(conn) => {
+                let mut statement = conn.prepare_cached(sql)?;
+                let columns = statement.column_count();
+                let mut rows = statement.query(rusqlite::params_from_iter(params.iter()))?;
+                let mut out = Vec::new();
+                while let Some(row) = rows.next()? {
+                    let mut values = Vec::with_capacity(columns);
+                    for index in 0..columns {
+                        values.push(sqlite_value(row.get_ref(index)?)?);
+                    }
+                    out.push(Row(values));
+                }
+                Ok(out)
+            }
+            Kind::Postgres(pg) => pg.query(sql, params),
+        }
+    }
+}
+
+fn sqlite_value(value: rusqlite::types::ValueRef<'_>) -> Result<Value, StoreError> {
+    use rusqlite::types::ValueRef;
+    Ok(match value {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(n) => Value::Int(n),
+        ValueRef::Text(bytes) => Value::Text(
+            std::str::from_utf8(bytes)
+                .map_err(|_| StoreError::Corrupt("text column is not UTF-8".into()))?
+                .to_owned(),
+        ),
+        ValueRef::Real(_) | ValueRef::Blob(_) => {
+            return Err(StoreError::Corrupt("unexpected real or blob column".into()));
+        }
+    })
+}
+
+impl rusqlite::ToSql for Param<'_> {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, Value as Owned, ValueRef};
+        Ok(match *self {
+            Param::Null => ToSqlOutput::Owned(Owned::Null),
+            Param::Int(n) => ToSqlOutput::Owned(Owned::Integer(n)),
+            Param::Bool(b) => ToSqlOutput::Owned(Owned::Integer(b as i64)),
+            Param::Text(text) => ToSqlOutput::Borrowed(ValueRef::Text(text.as_bytes())),
+        })
+    }
+}

@@ -1,0 +1,190 @@
+//! PostgreSQL connections. The `postgres` client is synchronous but drives a Tokio runtime of
+//! its own, which panics when called from a thread already inside a runtime (an async
+//! handler, a test, the kiosk's demo). So each connection lives on a thread of its own and
+//! the store hands it work over a channel; callers block exactly as they do on SQLite.
+
+use std::collections::HashMap;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use super::StoreError;
+use super::sql::{Param, Row, Value, to_postgres_placeholders};
+
+type Job = Box<dyn FnOnce(&mut Worker) + Send>;
+
+/// A connection, served by its own thread; dropping it closes the connection.
+pub(super) struct PgConn {
+    jobs: mpsc::Sender<Job>,
+}
+
+/// The thread's side: the client and its prepared statements, keyed by the SQLite-style text.
+struct Worker {
+    client: postgres::Client,
+    statements: HashMap<String, postgres::Statement>,
+}
+
+fn gone() -> StoreError {
+    StoreError::Corrupt("PostgreSQL connection thread stopped".into())
+}
+
+impl PgConn {
+    /// Connects to `url`; `schema`, when given, becomes the search path (tests use a schema
+    /// each, in one database).
+    pub(super) fn connect(url: &str, schema: Option<&str>) -> Result<PgConn, StoreError> {
+        let mut config: postgres::Config =
+            url.parse().map_err(|e| StoreError::Invalid(format!("database URL: {e}")))?;
+        config.connect_timeout(Duration::from_secs(10));
+        config.application_name("anjungan-backend");
+        if let Some(schema) = schema {
+            config.options(&format!("-c search_path={schema}"));
+        }
+        let (jobs, receiver) = mpsc::channel::<Job>();
+        let (ready, connected) = mpsc::sync_channel(1);
+        std::thread::Builder::new()
+            .name("postgres-conn".into())
+            .spawn(move || {
+                // Plain TCP: the service and PostgreSQL are expected on one host or a private
+                // network; TLS to a remote server is a deployment item in the README.
+                let client = match config.connect(postgres::NoTls) {
+                    Ok(client) => client,
+                    Err(error) => {
+                        let _ = ready.send(Err(error));
+                        return;
+                    }
+                };
+                let _ = ready.send(Ok(()));
+                let mut worker = Worker { client, statements: HashMap::new() };
+                while let Ok(job) = receiver.recv() {
+                    job(&mut worker);
+                }
+            })
+            .map_err(|e| StoreError::Corrupt(format!("cannot start connection thread: {e}")))?;
+        connected.recv().map_err(|_| gone())??;
+        Ok(PgConn { jobs })
+    }
+
+    /// Runs `work` on the connection's thread and waits for its result.
+    fn call<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Worker) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let (reply, result) = mpsc::sync_channel(1);
+        self.jobs
+            .send(Box::new(move |worker| {
+                let _ = reply.send(work(worker));
+            }))
+            .map_err(|_| gone())?;
+        result.recv().map_err(|_| gone())?
+    }
+
+    pub(super) fn batch(&self, sql: &str) -> Result<(), StoreError> {
+        let sql = sql.to_owned();
+        self.call(move |worker| Ok(worker.client.batch_execute(&sql)?))
+    }
+
+    pub(super) fn execute(&self, sql: &str, params: &[Param<'_>]) -> Result<u64, StoreError> {
+        let (sql, params) = (sql.to_owned(), owned(params));
+        self.call(move |worker| {
+            let statement = worker.statement(&sql)?;
+            Ok(worker.client.execute(&statement, &borrowed(&params))?)
+        })
+    }
+
+    pub(super) fn query(&self, sql: &str, params: &[Param<'_>]) -> Result<Vec<Row>, StoreError> {
+        let (sql, params) = (sql.to_owned(), owned(params));
+        self.call(move |worker| {
+            let statement = worker.statement(&sql)?;
+            let rows = worker.client.query(&statement, &borrowed(&params))?;
+            rows.iter()
+                .map(|row| {
+                    (0..row.len())
+                        .map(|index| Ok(row.try_get::<_, Value>(index)?))
+                        .collect::<Result<Vec<_>, StoreError>>()
+                        .map(Row)
+                })
+                .collect()
+        })
+    }
+}
+
+impl Worker {
+    fn statement(&mut self, sql: &str) -> Result<postgres::Statement, StoreError> {
+        if let Some(statement) = self.statements.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.client.prepare(&to_postgres_placeholders(sql))?;
+        self.statements.insert(sql.to_owned(), statement.clone());
+        Ok(statement)
+    }
+}
+
+/// Parameters cross to the connection's thread as owned values.
+fn owned(params: &[Param<'_>]) -> Vec<Value> {
+    params
+        .iter()
+        .map(|param| match *param {
+            Param::Null => Value::Null,
+            Param::Int(n) => Value::Int(n),
+            Param::Text(text) => Value::Text(text.to_owned()),
+            Param::Bool(b) => Value::Bool(b),
+        })
+        .collect()
+}
+
+fn borrowed(params: &[Value]) -> Vec<&(dyn postgres::types::ToSql + Sync)> {
+    params.iter().map(|p| p as &(dyn postgres::types::ToSql + Sync)).collect()
+}
+
+type BoxError = Box<dyn std::error::Error + Sync + Send>;
+
+impl postgres::types::ToSql for Value {
+    /// Integers are narrowed to the column's width, refusing values that do not fit.
+    fn to_sql(
+        &self,
+        ty: &postgres::types::Type,
+        out: &mut bytes::BytesMut,
+    ) -> Result<postgres::types::IsNull, BoxError> {
+        use postgres::types::{IsNull, Type};
+        match self {
+            Value::Null => Ok(IsNull::Yes),
+            Value::Int(n) => match *ty {
+                Type::INT2 => i16::try_from(*n)?.to_sql(ty, out),
+                Type::INT4 => i32::try_from(*n)?.to_sql(ty, out),
+                Type::INT8 => n.to_sql(ty, out),
+                Type::BOOL => (*n != 0).to_sql(ty, out),
+                _ => Err(format!("integer parameter for a {ty} column").into()),
+            },
+            Value::Text(text) => text.to_sql(ty, out),
+            Value::Bool(b) => b.to_sql(ty, out),
+        }
+    }
+
+    fn accepts(_ty: &postgres::types::Type) -> bool {
+        true
+    }
+
+    postgres::types::to_sql_checked!();
+}
+
+impl<'a> postgres::types::FromSql<'a> for Value {
+    fn from_sql(ty: &postgres::types::Type, raw: &'a [u8]) -> Result<Self, BoxError> {
+        use postgres::types::Type;
+        Ok(match *ty {
+            Type::INT2 => Value::Int(i16::from_sql(ty, raw)?.into()),
+            Type::INT4 => Value::Int(i32::from_sql(ty, raw)?.into()),
+            Type::INT8 => Value::Int(i64::from_sql(ty, raw)?),
+            Type::BOOL => Value::Bool(bool::from_sql(ty, raw)?),
+            _ => Value::Text(String::from_sql(ty, raw)?),
+        })
+    }
+
+    fn from_sql_null(_ty: &postgres::types::Type) -> Result<Self, BoxError> {
+        Ok(Value::Null)
+    }
+
+    fn accepts(ty: &postgres::types::Type) -> bool {
+        use postgres::types::Type;
+        matches!(*ty, Type::INT2 | Type::INT4 | Type::INT8 | Type::BOOL)
+            || <String as postgres::types::FromSql>::accepts(ty)
+    }
+}
