@@ -5,9 +5,12 @@ same protocol, so the kiosk can be developed on a laptop and trusted on a Raspbe
 - [`printer`]: receipt documents, ESC/POS rendering (with the `escpos` crate), a decoder
   that reads the bytes back, text sanitizing, simulated printers.
 - [`pty`]: pseudo-terminal pairs, for simulated serial devices and tests.
+- [`reader`]: ID input over serial: the e-KTP reader bridge framing and a serial QR/barcode
+  scanner, with reconnecting readers and simulators.
 
 ID readers and GPIO come with the hardware issue.
 */
 
 pub mod printer;
 pub mod pty;
+pub mod reader;
