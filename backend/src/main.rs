@@ -108,6 +108,26 @@ enum Command {
         #[arg(long)]
         id: String,
     },
+    /// Create a desa staff account (or set a new password), reading the password from
+    /// standard input; existing sessions of the account end.
+    StaffAdd {
+        #[arg(long, env = "ANJUNGAN_DATA_DIR", default_value = "data")]
+        data_dir: PathBuf,
+        /// Username: 2-32 of a-z 0-9 . _ -
+        #[arg(long)]
+        username: String,
+        /// Ten-digit code of the desa the account acts for; without it, every desa
+        /// (kabupaten operators).
+        #[arg(long)]
+        desa: Option<u64>,
+    },
+    /// Disable a staff account and end its sessions.
+    StaffDisable {
+        #[arg(long, env = "ANJUNGAN_DATA_DIR", default_value = "data")]
+        data_dir: PathBuf,
+        #[arg(long)]
+        username: String,
+    },
     /// Measure status lookups over HTTP on loopback against a synthetic registry.
     Bench {
         /// Where the benchmark registry is kept (generated on first use, reused after).
@@ -250,6 +270,27 @@ fn run_command() -> anyhow::Result<()> {
             let store = open_store(&data_dir)?;
             anyhow::ensure!(store.disable_kiosk(&id)?, "no kiosk {id}");
             println!("kiosk {id} disabled");
+            Ok(())
+        }
+        Command::StaffAdd { data_dir, username, desa } => {
+            if let Some(desa) = desa {
+                anyhow::ensure!(
+                    protocol::region::regions().village(desa).is_some(),
+                    "unknown desa code {desa}"
+                );
+            }
+            let mut password = String::new();
+            std::io::stdin().read_line(&mut password).context("read the password")?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            let store = open_store(&data_dir)?;
+            store.set_staff(&username, password, desa)?;
+            println!("staff account {username} ready");
+            Ok(())
+        }
+        Command::StaffDisable { data_dir, username } => {
+            let store = open_store(&data_dir)?;
+            anyhow::ensure!(store.disable_staff(&username)?, "no staff account {username}");
+            println!("staff account {username} disabled");
             Ok(())
         }
         Command::Bench { data_dir, residents, seed, seconds, concurrency, server_threads } => {

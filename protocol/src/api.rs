@@ -186,6 +186,12 @@ pub enum ErrorCode {
     InvalidPhone,
     InvalidText,
     InvalidTicket,
+    /// A program code the catalogue does not have.
+    UnknownProgram,
+    /// A recipient list that cannot be read as CSV with the expected columns.
+    InvalidCsv,
+    /// Signed in, but not allowed this (another desa's data).
+    Forbidden,
     BadRequest,
     PayloadTooLarge,
     Unauthorized,

@@ -19,6 +19,7 @@ pub mod lang;
 pub mod mask;
 pub mod nik;
 pub mod region;
+pub mod staff;
 pub mod ticket;
 
 pub use lang::{Lang, Text};

@@ -4,6 +4,7 @@
 mod guard;
 mod openapi;
 mod reports;
+mod staff;
 
 pub use reports::REPORT_PROGRAM;
 
@@ -54,10 +55,20 @@ pub fn router_with(store: Store, catalogue: Catalogue) -> Router {
         .route("/api/v1/reports", axum::routing::post(reports::file))
         .route("/api/v1/tickets/{ticket}", get(reports::ticket))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), authenticate));
+    let staff_api = Router::new()
+        .route(protocol::staff::MEMBERSHIPS_PATH, axum::routing::post(staff::add_membership))
+        .route(
+            protocol::staff::IMPORTS_PATH,
+            axum::routing::post(staff::import_list)
+                .layer(DefaultBodyLimit::max(staff::IMPORT_BODY_LIMIT)),
+        )
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), staff::authenticate));
     Router::new()
         .route("/healthz", get(health))
         .route("/api/openapi.json", get(openapi::document))
+        .route(protocol::staff::LOGIN_PATH, axum::routing::post(staff::login))
         .merge(kiosk_api)
+        .merge(staff_api)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {

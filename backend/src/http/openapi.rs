@@ -13,9 +13,19 @@ use utoipa::{Modify, OpenApi};
             x-kiosk-id, x-anjungan-timestamp (Unix seconds, within 120 s), x-anjungan-nonce \
             (16-64 letters or digits, single use) and x-anjungan-signature = hex HMAC-SHA256 \
             with the kiosk's key over \"ANJUNGAN-HMAC-SHA256\\n{method}\\n{path}\\n{timestamp}\
-            \\n{nonce}\\n{hex sha256 of body}\". Messages come in Indonesian (id) and English (en)."
+            \\n{nonce}\\n{hex sha256 of body}\". Staff endpoints (/api/v1/staff/...) take \
+            `Authorization: Bearer <token>` from /api/v1/staff/login instead. Messages come in \
+            Indonesian (id) and English (en)."
     ),
-    paths(super::health, super::status, super::reports::file, super::reports::ticket),
+    paths(
+        super::health,
+        super::status,
+        super::reports::file,
+        super::reports::ticket,
+        super::staff::login,
+        super::staff::add_membership,
+        super::staff::import_list
+    ),
     modifiers(&KioskSignature)
 )]
 pub struct ApiDoc;
@@ -31,6 +41,15 @@ impl Modify for KioskSignature {
                 "x-anjungan-signature",
                 "HMAC-SHA256 request signature; see the description above",
             ))),
+        );
+        components.add_security_scheme(
+            "staff_session",
+            SecurityScheme::Http(
+                utoipa::openapi::security::HttpBuilder::new()
+                    .scheme(utoipa::openapi::security::HttpAuthScheme::Bearer)
+                    .description(Some("Token from POST /api/v1/staff/login"))
+                    .build(),
+            ),
         );
     }
 }

@@ -69,11 +69,11 @@ impl Conn {
     }
 
     /// Runs `work` in one transaction, committed only if it returns `Ok`.
-    pub(crate) fn transaction<T>(
+    pub(crate) fn transaction<T, E: From<StoreError>>(
         &mut self,
         exclusivity: Exclusivity,
-        work: impl FnOnce(&mut Conn) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
+        work: impl FnOnce(&mut Conn) -> Result<T, E>,
+    ) -> Result<T, E> {
         let begin = match (self.dialect(), exclusivity) {
             // IMMEDIATE takes the write lock at once, so two writers never both read and
             // then fail to upgrade.
@@ -129,7 +129,7 @@ impl Conn {
                 if version <= applied {
                     continue;
                 }
-                self.transaction(Exclusivity::Shared, |db| {
+                self.transaction(Exclusivity::Shared, |db| -> Result<(), StoreError> {
                     db.batch(sql)?;
                     db.execute(
                         "INSERT INTO schema_migrations (version) VALUES (?1)",
@@ -153,6 +153,7 @@ fn sqlite_migrations() -> rusqlite_migration::Migrations<'static> {
         M::up(include_str!("../../migrations/0002_kiosks.sql")),
         M::up(include_str!("../../migrations/0003_reports.sql")),
         M::up(include_str!("../../migrations/0004_report_workflow.sql")),
+        M::up(include_str!("../../migrations/0005_staff.sql")),
     ])
 }
 
@@ -163,6 +164,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0002_kiosks.sql"),
     include_str!("../../migrations/0003_reports.sql"),
     include_str!("../../migrations/0004_report_workflow.sql"),
+    include_str!("../../migrations/0005_staff.sql"),
 ];
 
 impl Db for Conn {

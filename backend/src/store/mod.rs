@@ -12,6 +12,7 @@ mod postgres_conn;
 mod registry;
 mod reports;
 pub(crate) mod sql;
+mod staff;
 mod status;
 
 use std::path::Path;
@@ -21,6 +22,7 @@ pub use audit::AuditEntry;
 pub use kiosks::KioskRecord;
 pub use registry::{NewMembership, NewResident};
 pub use reports::{NewReport, ReportChange};
+pub use staff::{StaffRecord, StaffSession, valid_username};
 pub use status::{MemberRecord, MembershipRecord, StatusRecord};
 
 use crate::eligibility::Catalogue;
@@ -184,6 +186,16 @@ impl Store {
         self.pool.get()?.transaction(Exclusivity::Exclusive, work)
     }
 
+    /// Runs `work` in one write transaction, with the reads a decision needs, so that a
+    /// decision and the write it allows see the same registry: no report, add or import can
+    /// slip in between (writers take turns). Committed only if `work` returns `Ok`.
+    pub fn transaction<T, E: From<StoreError>>(
+        &self,
+        work: impl FnOnce(&mut WriteTx<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        self.pool.get()?.transaction(Exclusivity::Exclusive, |db| work(&mut WriteTx { db }))
+    }
+
     /// Brings the program names up to date with a catalogue loaded by operations.
     pub fn sync_programs(&self, catalogue: &Catalogue) -> Result<(), StoreError> {
         self.write(|db| sync_programs(db, catalogue))
@@ -212,6 +224,28 @@ impl Store {
     /// The most recent audit entries, newest first.
     pub fn recent_audit(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
         audit::recent(&mut *self.pool.get()?, limit)
+    }
+}
+
+/// A write transaction in progress; see [`Store::transaction`].
+pub struct WriteTx<'a> {
+    db: &'a mut Conn,
+}
+
+impl WriteTx<'_> {
+    /// The resident's status as this transaction sees it.
+    pub fn status(&mut self, nik: &protocol::Nik) -> Result<Option<StatusRecord>, StoreError> {
+        status::read_status(self.db, nik)
+    }
+
+    /// Memberships of a program in a desa that count against its quota.
+    pub fn quota_used(&mut self, program: &str, desa_code: u64) -> Result<u32, StoreError> {
+        registry::quota_used(self.db, program, desa_code)
+    }
+
+    /// Writes memberships (all of them, or none when the transaction is not committed).
+    pub fn add_memberships(&mut self, memberships: &[NewMembership]) -> Result<(), StoreError> {
+        registry::insert_memberships(self.db, memberships)
     }
 }
 

@@ -79,41 +79,43 @@ impl Store {
 
     /// The resident's status, or `None` when the NIK is not in the registry.
     pub fn status(&self, nik: &Nik) -> Result<Option<StatusRecord>, StoreError> {
-        let mut db = self.pool.get()?;
-        let person = db.query_opt(
-            "SELECT r.name, r.kk, f.desa_code, r.sex, r.pregnant, r.nursing FROM residents r
+        read_status(&mut *self.pool.get()?, nik)
+    }
+}
+
+/// Reads a resident's status on `db`, which may be inside a write transaction.
+pub(super) fn read_status(db: &mut impl Db, nik: &Nik) -> Result<Option<StatusRecord>, StoreError> {
+    let person = db.query_opt(
+        "SELECT r.name, r.kk, f.desa_code, r.sex, r.pregnant, r.nursing FROM residents r
              JOIN families f ON f.kk = r.kk WHERE r.nik = ?1",
-            params![nik.as_str()],
-        )?;
-        let Some(mut person) = person else { return Ok(None) };
-        let name: String = person.get(0)?;
-        let kk: String = person.get(1)?;
-        let desa_code: u64 = person.get(2)?;
-        let sex: String = person.get(3)?;
-        let pregnant: bool = person.get(4)?;
-        let nursing: bool = person.get(5)?;
-        let sex = if sex == "female" { protocol::Sex::Female } else { protocol::Sex::Male };
+        params![nik.as_str()],
+    )?;
+    let Some(mut person) = person else { return Ok(None) };
+    let name: String = person.get(0)?;
+    let kk: String = person.get(1)?;
+    let desa_code: u64 = person.get(2)?;
+    let sex: String = person.get(3)?;
+    let pregnant: bool = person.get(4)?;
+    let nursing: bool = person.get(5)?;
+    let sex = if sex == "female" { protocol::Sex::Female } else { protocol::Sex::Male };
 
-        let members = db
-            .query(
-                "SELECT nik, name, relation FROM residents WHERE kk = ?1 ORDER BY nik",
-                params![kk],
-            )?
-            .into_iter()
-            .map(|mut row| {
-                let relation: String = row.get(2)?;
-                Ok(MemberRecord {
-                    nik: row.get(0)?,
-                    name: row.get(1)?,
-                    relation: Relation::parse(&relation)
-                        .ok_or_else(|| StoreError::Corrupt(format!("relation {relation:?}")))?,
-                })
+    let members = db
+        .query("SELECT nik, name, relation FROM residents WHERE kk = ?1 ORDER BY nik", params![kk])?
+        .into_iter()
+        .map(|mut row| {
+            let relation: String = row.get(2)?;
+            Ok(MemberRecord {
+                nik: row.get(0)?,
+                name: row.get(1)?,
+                relation: Relation::parse(&relation)
+                    .ok_or_else(|| StoreError::Corrupt(format!("relation {relation:?}")))?,
             })
-            .collect::<Result<Vec<_>, StoreError>>()?;
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
 
-        let memberships = db
-            .query(
-                "SELECT m.program, p.name_id, p.name_en, m.nik, m.kk, m.component, m.member_nik,
+    let memberships = db
+        .query(
+            "SELECT m.program, p.name_id, p.name_en, m.nik, m.kk, m.component, m.member_nik,
                         m.state, m.since
                  FROM memberships m JOIN programs p ON p.code = m.program
                  WHERE m.kk = ?1
@@ -124,24 +126,23 @@ impl Store {
                  JOIN memberships m ON m.nik = r.nik
                  JOIN programs p ON p.code = m.program
                  WHERE r.kk = ?1",
-                params![kk],
-            )?
-            .into_iter()
-            .map(|mut row| {
-                let state: String = row.get(7)?;
-                Ok(MembershipRecord {
-                    program: row.get(0)?,
-                    program_name: Text::new(row.get::<String>(1)?, row.get::<String>(2)?),
-                    nik: row.get(3)?,
-                    kk: row.get(4)?,
-                    component: row.get(5)?,
-                    member_nik: row.get(6)?,
-                    state: MembershipState::parse(&state)
-                        .ok_or_else(|| StoreError::Corrupt(format!("state {state:?}")))?,
-                    since: row.get(8)?,
-                })
+            params![kk],
+        )?
+        .into_iter()
+        .map(|mut row| {
+            let state: String = row.get(7)?;
+            Ok(MembershipRecord {
+                program: row.get(0)?,
+                program_name: Text::new(row.get::<String>(1)?, row.get::<String>(2)?),
+                nik: row.get(3)?,
+                kk: row.get(4)?,
+                component: row.get(5)?,
+                member_nik: row.get(6)?,
+                state: MembershipState::parse(&state)
+                    .ok_or_else(|| StoreError::Corrupt(format!("state {state:?}")))?,
+                since: row.get(8)?,
             })
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        Ok(Some(StatusRecord { name, sex, pregnant, nursing, kk, desa_code, members, memberships }))
-    }
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(Some(StatusRecord { name, sex, pregnant, nursing, kk, desa_code, members, memberships }))
 }

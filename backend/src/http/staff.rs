@@ -1,0 +1,458 @@
+//! The staff API: sign-in, adding one person or household to a program, and importing a
+//! recipient list. Both write paths are decided by the same engine as citizen reports, inside
+//! the write transaction, and are limited to the desa the account acts for.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Query, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use protocol::api::{ApiError, ErrorCode, MembershipState};
+use protocol::region::regions;
+use protocol::staff::{
+    AddMembershipRequest, DecisionReason, DecisionResponse, ImportResponse, ImportRow,
+    ImportSummary, LoginRequest, LoginResponse,
+};
+use protocol::{Nik, NoKk, Text};
+use serde::Deserialize;
+
+use super::{AppState, Failure, internal, now};
+use crate::checks::decide_for;
+use crate::eligibility::{Decision, Quota, Request as Asked, Unit};
+use crate::import::{ImportError, ImportOptions, RowReport, import};
+use crate::store::{AuditEntry, NewMembership, StaffRecord, StoreError, valid_username};
+
+/// How long a sign-in lasts: one working day.
+pub const SESSION_SECONDS: i64 = 10 * 3600;
+
+/// Largest recipient list accepted in one request (about 400,000 rows).
+pub const IMPORT_BODY_LIMIT: usize = 16 * 1024 * 1024;
+
+/// Sign-in attempts per username per minute, against password guessing.
+const LOGINS_PER_MINUTE: u32 = 6;
+
+/// The staff member a request was authenticated as.
+#[derive(Debug, Clone)]
+pub struct Staff(pub StaffRecord);
+
+fn failure(
+    status: StatusCode,
+    code: ErrorCode,
+    id: impl Into<String>,
+    en: impl Into<String>,
+) -> Failure {
+    Failure(status, ApiError { code, message: Text::new(id, en) })
+}
+
+fn unreadable(rejection: JsonRejection) -> Failure {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return super::too_large();
+    }
+    failure(
+        StatusCode::BAD_REQUEST,
+        ErrorCode::BadRequest,
+        format!("Isian tidak dapat dibaca: {}", rejection.body_text()),
+        format!("The request could not be read: {}", rejection.body_text()),
+    )
+}
+
+fn refused_login() -> Failure {
+    failure(
+        StatusCode::UNAUTHORIZED,
+        ErrorCode::Unauthorized,
+        "Nama pengguna atau kata sandi salah.",
+        "Wrong username or password.",
+    )
+}
+
+fn other_desa() -> Failure {
+    failure(
+        StatusCode::FORBIDDEN,
+        ErrorCode::Forbidden,
+        "Akun ini tidak berwenang untuk desa tersebut.",
+        "This account may not act for that desa.",
+    )
+}
+
+fn unknown_program(code: &str) -> Failure {
+    let shown: String = code.chars().filter(|c| c.is_ascii_graphic()).take(32).collect();
+    failure(
+        StatusCode::BAD_REQUEST,
+        ErrorCode::UnknownProgram,
+        format!("Program {shown:?} tidak ada dalam katalog."),
+        format!("Program {shown:?} is not in the catalogue."),
+    )
+}
+
+fn unix_now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+fn audit(state: &AppState, staff: &str, action: &str, subject: String, outcome: &str) {
+    state.store.audit(AuditEntry {
+        at: now(),
+        actor: format!("staff:{staff}"),
+        action: action.into(),
+        subject,
+        outcome: outcome.into(),
+    });
+}
+
+/// Signs a staff member in: a bearer token for the working day.
+#[utoipa::path(
+    post,
+    path = "/api/v1/staff/login",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, body = LoginResponse),
+        (status = 401, body = ApiError),
+        (status = 429, body = ApiError, description = "too many attempts; see Retry-After"),
+    )
+)]
+pub async fn login(
+    State(state): State<AppState>,
+    body: Result<Json<LoginRequest>, JsonRejection>,
+) -> Result<Response, Failure> {
+    let Json(request) = body.map_err(unreadable)?;
+    // Nothing that could not be a username reaches the database or the logs.
+    if !valid_username(&request.username) || request.password.len() > 1024 {
+        return Err(refused_login());
+    }
+    let limiter_key = format!("login:{}", request.username);
+    if let Err(retry_after) = state.guard.allow_lookup(&limiter_key, LOGINS_PER_MINUTE) {
+        audit(&state, &request.username, "staff_login", String::new(), "rate_limited");
+        return Ok(super::guard::rate_limited(retry_after));
+    }
+    let session = {
+        let store = state.store.clone();
+        let (username, password) = (request.username.clone(), request.password);
+        tokio::task::spawn_blocking(move || {
+            store.staff_login(&username, &password, unix_now(), SESSION_SECONDS)
+        })
+        .await
+        .map_err(|_| internal())??
+    };
+    let Some(session) = session else {
+        tracing::warn!(username = %request.username, "staff sign-in refused");
+        audit(&state, &request.username, "staff_login", String::new(), "refused");
+        return Err(refused_login());
+    };
+    audit(&state, &request.username, "staff_login", String::new(), "ok");
+    let expires_at = time::OffsetDateTime::from_unix_timestamp(session.expires_at)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_default();
+    Ok(Json(LoginResponse { token: session.token, expires_at, desa_code: session.staff.desa_code })
+        .into_response())
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let token = value.strip_prefix(protocol::staff::AUTHORIZATION_SCHEME)?.trim_start();
+    (token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())).then_some(token)
+}
+
+/// Middleware: a live staff session or `401`.
+pub async fn authenticate(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let Some(token) = bearer(request.headers()).map(str::to_owned) else {
+        return super::guard::unauthorized().into_response();
+    };
+    let store = state.store.clone();
+    match tokio::task::spawn_blocking(move || store.staff_session(&token, unix_now())).await {
+        Ok(Ok(Some(staff))) => {
+            request.extensions_mut().insert(Staff(staff));
+            next.run(request).await
+        }
+        Ok(Ok(None)) => super::guard::unauthorized().into_response(),
+        Ok(Err(error)) => Failure::from(error).into_response(),
+        Err(_) => internal().into_response(),
+    }
+}
+
+fn reasons(decision: &Decision) -> Vec<DecisionReason> {
+    match decision {
+        Decision::Accepted => Vec::new(),
+        Decision::Rejected(reasons) => reasons
+            .iter()
+            .map(|r| DecisionReason {
+                code: r.code.as_str().into(),
+                program: r.program.clone(),
+                holder: r.holder.clone(),
+                message: r.text.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// What a single add ended in, decided inside the write transaction.
+enum Added {
+    NotFound,
+    OtherDesa,
+    Decided(Decision),
+}
+
+/// Adds one person (person programs) or their household (household programs) to a program,
+/// if the engine accepts it. The membership starts as `proposed`, for verification.
+#[utoipa::path(
+    post,
+    path = "/api/v1/staff/memberships",
+    request_body = AddMembershipRequest,
+    security(("staff_session" = [])),
+    responses(
+        (status = 201, body = DecisionResponse, description = "accepted and written"),
+        (status = 422, body = DecisionResponse, description = "rejected, with reasons"),
+        (status = 400, body = ApiError, description = "invalid NIK or unknown program"),
+        (status = 403, body = ApiError, description = "another desa"),
+        (status = 404, body = ApiError, description = "resident_not_found"),
+    )
+)]
+pub async fn add_membership(
+    State(state): State<AppState>,
+    axum::Extension(Staff(staff)): axum::Extension<Staff>,
+    body: Result<Json<AddMembershipRequest>, JsonRejection>,
+) -> Result<Response, Failure> {
+    let Json(request) = body.map_err(unreadable)?;
+    let nik = Nik::parse(&request.nik)
+        .map_err(|error| Failure(StatusCode::BAD_REQUEST, ApiError::from(&error)))?;
+    let Some(program) = state.catalogue.program(&request.program).cloned() else {
+        return Err(unknown_program(&request.program));
+    };
+    let component = request.component.filter(|c| !c.is_empty());
+    let outcome = {
+        let (store, catalogue, staff) =
+            (state.store.clone(), state.catalogue.clone(), staff.clone());
+        let component = component.clone();
+        tokio::task::spawn_blocking(move || {
+            store.transaction(|tx| -> Result<Added, StoreError> {
+                let Some(facts) = tx.status(&nik)? else { return Ok(Added::NotFound) };
+                if !staff.covers(facts.desa_code) {
+                    return Ok(Added::OtherDesa);
+                }
+                let used = tx.quota_used(&program.code, facts.desa_code)?;
+                let asked = Asked { program: &program.code, component: component.as_deref() };
+                let decision = decide_for(&catalogue, asked, &nik, &facts, Quota { used });
+                if decision.is_accepted() {
+                    let (person, kk, member) = match program.unit {
+                        Unit::Person => (Some(nik), None, None),
+                        Unit::Household => (
+                            None,
+                            Some(
+                                NoKk::parse(&facts.kk)
+                                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                            ),
+                            component.as_ref().map(|_| nik),
+                        ),
+                    };
+                    tx.add_memberships(&[NewMembership {
+                        program: program.code.clone(),
+                        nik: person,
+                        kk,
+                        component: component.clone(),
+                        member_nik: member,
+                        state: MembershipState::Proposed,
+                        since: time::OffsetDateTime::now_utc().date().to_string(),
+                        desa_code: facts.desa_code,
+                    }])?;
+                }
+                Ok(Added::Decided(decision))
+            })
+        })
+        .await
+        .map_err(|_| internal())??
+    };
+    let subject = format!("{} {}", request.program, nik.masked());
+    match outcome {
+        Added::NotFound => {
+            audit(&state, &staff.username, "add_membership", subject, "not_found");
+            Err(failure(
+                StatusCode::NOT_FOUND,
+                ErrorCode::ResidentNotFound,
+                "NIK ini tidak ada di data kependudukan.",
+                "This NIK is not in the registry.",
+            ))
+        }
+        Added::OtherDesa => {
+            audit(&state, &staff.username, "add_membership", subject, "forbidden");
+            Err(other_desa())
+        }
+        Added::Decided(decision) => {
+            let accepted = decision.is_accepted();
+            let outcome = if accepted { "accepted" } else { "rejected" };
+            tracing::info!(program = %request.program, nik = %nik.masked(), outcome, "add membership");
+            audit(&state, &staff.username, "add_membership", subject, outcome);
+            let status =
+                if accepted { StatusCode::CREATED } else { StatusCode::UNPROCESSABLE_ENTITY };
+            let body = DecisionResponse { accepted, reasons: reasons(&decision) };
+            Ok((status, Json(body)).into_response())
+        }
+    }
+}
+
+/// Query of an import: the list's program and desa, and the state its rows start in.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ImportQuery {
+    /// Program code, e.g. `BLT_DD`.
+    program: String,
+    /// Ten-digit desa code.
+    desa: u64,
+    /// `proposed` (default), `verified` or `active`.
+    #[serde(default)]
+    state: Option<String>,
+}
+
+fn row(report: &RowReport) -> ImportRow {
+    ImportRow {
+        line: report.line,
+        nik: report.nik.clone(),
+        outcome: report.outcome.into(),
+        reason: report.reason.clone(),
+    }
+}
+
+/// Imports a recipient list (CSV: `nik`, optional `component` and `name` columns). Every
+/// row is checked by the engine and the desa quota; accepted rows are written together, and
+/// only when no row is malformed or duplicated (`422` then, with every row's outcome).
+/// `Accept: text/csv` answers with the per-row report as CSV.
+#[utoipa::path(
+    post,
+    path = "/api/v1/staff/imports",
+    params(ImportQuery),
+    request_body(content = String, content_type = "text/csv"),
+    security(("staff_session" = [])),
+    responses(
+        (status = 200, body = ImportResponse, description = "checked; accepted rows written"),
+        (status = 422, body = ImportResponse, description = "malformed or duplicated rows; nothing written"),
+        (status = 400, body = ApiError, description = "unknown program, unreadable CSV"),
+        (status = 403, body = ApiError, description = "another desa"),
+        (status = 413, body = ApiError),
+    )
+)]
+pub async fn import_list(
+    State(state): State<AppState>,
+    axum::Extension(Staff(staff)): axum::Extension<Staff>,
+    query: Result<Query<ImportQuery>, axum::extract::rejection::QueryRejection>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Failure> {
+    let Query(query) = query.map_err(|rejection| {
+        failure(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadRequest,
+            format!("Parameter impor tidak valid: {}", rejection.body_text()),
+            format!("Invalid import parameters: {}", rejection.body_text()),
+        )
+    })?;
+    if state.catalogue.program(&query.program).is_none() {
+        return Err(unknown_program(&query.program));
+    }
+    if regions().village(query.desa).is_none() {
+        return Err(failure(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadRequest,
+            format!("Kode desa {} tidak dikenal.", query.desa),
+            format!("Unknown desa code {}.", query.desa),
+        ));
+    }
+    if !staff.covers(query.desa) {
+        audit(
+            &state,
+            &staff.username,
+            "import",
+            format!("{} {}", query.program, query.desa),
+            "forbidden",
+        );
+        return Err(other_desa());
+    }
+    let membership_state = match query.state.as_deref() {
+        None => MembershipState::Proposed,
+        Some(text) => MembershipState::parse(text)
+            .filter(|s| *s != MembershipState::Ended)
+            .ok_or_else(|| {
+                failure(
+                    StatusCode::BAD_REQUEST,
+                    ErrorCode::BadRequest,
+                    "Status awal harus proposed, verified atau active.",
+                    "The starting state must be proposed, verified or active.",
+                )
+            })?,
+    };
+    let options = ImportOptions {
+        program: query.program.clone(),
+        desa: query.desa,
+        state: membership_state,
+        since: time::OffsetDateTime::now_utc().date().to_string(),
+    };
+    let result = {
+        let (store, catalogue) = (state.store.clone(), state.catalogue.clone());
+        tokio::task::spawn_blocking(move || {
+            let mut rows = Vec::new();
+            import(&store, &catalogue, &options, body.as_ref(), |r| rows.push(r.clone()), |_| {})
+                .map(|summary| (summary, rows))
+        })
+        .await
+        .map_err(|_| internal())?
+    };
+    let subject = format!("{} {}", query.program, query.desa);
+    let (summary, rows) = match result {
+        Ok(done) => done,
+        Err(ImportError::Store(error)) => return Err(error.into()),
+        Err(error @ ImportError::UnknownProgram(_)) => {
+            return Err(unknown_program(&error.to_string()));
+        }
+        Err(error) => {
+            audit(&state, &staff.username, "import", subject, "invalid_csv");
+            let detail = error.to_string();
+            return Err(failure(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::InvalidCsv,
+                format!("Berkas CSV tidak dapat dibaca: {detail}"),
+                format!("The CSV file cannot be read: {detail}"),
+            ));
+        }
+    };
+    let summary = ImportSummary {
+        rows: summary.rows,
+        accepted: summary.accepted,
+        rejected: summary.rejected,
+        over_quota: summary.over_quota,
+        not_found: summary.not_found,
+        other_desa: summary.other_desa,
+        duplicate: summary.duplicate,
+        malformed: summary.malformed,
+        written: summary.written,
+    };
+    let refused = summary.malformed > 0 || summary.duplicate > 0;
+    audit(
+        &state,
+        &staff.username,
+        "import",
+        subject,
+        &format!(
+            "rows={} accepted={} rejected={} over_quota={} written={}",
+            summary.rows, summary.accepted, summary.rejected, summary.over_quota, summary.written
+        ),
+    );
+    let status = if refused { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let wants_csv = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/csv"));
+    if wants_csv {
+        let mut writer = crate::import::report_writer(Vec::new()).map_err(|_| internal())?;
+        for report in &rows {
+            crate::import::write_row(&mut writer, report).map_err(|_| internal())?;
+        }
+        let bytes = writer.into_inner().map_err(|_| internal())?;
+        return Ok(
+            (status, [(header::CONTENT_TYPE, "text/csv; charset=utf-8")], bytes).into_response()
+        );
+    }
+    let rows = rows.iter().map(row).collect();
+    Ok((status, Json(ImportResponse { summary, rows })).into_response())
+}

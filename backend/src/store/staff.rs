@@ -1,0 +1,185 @@
+//! Desa staff accounts and sessions. Passwords are hashed with Argon2id; a session is a
+//! random bearer token of which only the SHA-256 is stored.
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use super::sql::{Db, params};
+use super::{Store, StoreError};
+
+/// Who is signed in, and for which desa.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffRecord {
+    pub username: String,
+    /// `None`: a kabupaten operator, who may act for every desa.
+    pub desa_code: Option<u64>,
+}
+
+impl StaffRecord {
+    /// Whether the account may act for `desa`.
+    pub fn covers(&self, desa: u64) -> bool {
+        self.desa_code.is_none_or(|own| own == desa)
+    }
+}
+
+/// A session granted at sign-in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffSession {
+    pub token: String,
+    pub staff: StaffRecord,
+    /// Unix seconds.
+    pub expires_at: i64,
+}
+
+/// Shortest password accepted for a staff account.
+pub const MIN_PASSWORD: usize = 10;
+
+/// Usernames: 2 to 32 of a-z 0-9 . _ -, so they are safe in logs and audit lines.
+pub fn valid_username(name: &str) -> bool {
+    (2..=32).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+}
+
+fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+impl Store {
+    /// Creates a staff account, or sets a new password (and desa) for an existing one.
+    pub fn set_staff(
+        &self,
+        username: &str,
+        password: &str,
+        desa_code: Option<u64>,
+    ) -> Result<(), StoreError> {
+        if !valid_username(username) {
+            return Err(StoreError::Invalid(format!(
+                "username {username:?}: use 2-32 of a-z 0-9 . _ -"
+            )));
+        }
+        if password.chars().count() < MIN_PASSWORD {
+            return Err(StoreError::Invalid(format!(
+                "password too short: at least {MIN_PASSWORD} characters"
+            )));
+        }
+        let mut salt = [0u8; 16];
+        rand::rng().fill_bytes(&mut salt);
+        let salt = SaltString::encode_b64(&salt)
+            .map_err(|e| StoreError::Invalid(format!("cannot make salt: {e}")))?;
+        let hash = Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map_err(|e| StoreError::Invalid(format!("cannot hash password: {e}")))?
+            .to_string();
+        let now = time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+        self.write(|db| {
+            db.execute(
+                "INSERT INTO staff (username, password_hash, desa_code, enabled, created_at)
+                 VALUES (?1, ?2, ?3, TRUE, ?4)
+                 ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash,
+                     desa_code = excluded.desa_code, enabled = TRUE",
+                params![username, hash, desa_code, now],
+            )?;
+            // A new password ends every session of the old one.
+            db.execute("DELETE FROM staff_sessions WHERE username = ?1", params![username])?;
+            Ok(())
+        })
+    }
+
+    /// Disables an account and ends its sessions.
+    pub fn disable_staff(&self, username: &str) -> Result<bool, StoreError> {
+        self.write(|db| {
+            db.execute("DELETE FROM staff_sessions WHERE username = ?1", params![username])?;
+            Ok(db.execute(
+                "UPDATE staff SET enabled = FALSE WHERE username = ?1",
+                params![username],
+            )? == 1)
+        })
+    }
+
+    /// Checks a password and opens a session of `ttl_seconds`; `None` when the username
+    /// or password is wrong or the account is disabled (the same answer for each, and the
+    /// same work, so usernames cannot be probed).
+    pub fn staff_login(
+        &self,
+        username: &str,
+        password: &str,
+        now: i64,
+        ttl_seconds: i64,
+    ) -> Result<Option<StaffSession>, StoreError> {
+        let row = self.pool.get()?.query_opt(
+            "SELECT password_hash, desa_code, enabled FROM staff WHERE username = ?1",
+            params![username],
+        )?;
+        let (hash, desa_code, enabled) = match row {
+            Some(mut row) => {
+                (row.get::<String>(0)?, row.get::<Option<u64>>(1)?, row.get::<bool>(2)?)
+            }
+            None => (UNKNOWN_USER_HASH.to_owned(), None, false),
+        };
+        let parsed =
+            PasswordHash::new(&hash).map_err(|e| StoreError::Corrupt(format!("hash: {e}")))?;
+        let matches = Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok();
+        if !(matches && enabled) {
+            return Ok(None);
+        }
+        let mut secret = [0u8; 32];
+        rand::rng().fill_bytes(&mut secret);
+        let token = hex::encode(secret);
+        let expires_at = now + ttl_seconds;
+        self.write(|db| {
+            // Expired sessions of anyone are swept at each sign-in.
+            db.execute("DELETE FROM staff_sessions WHERE expires_at <= ?1", params![now])?;
+            db.execute(
+                "INSERT INTO staff_sessions (token_hash, username, expires_at) VALUES (?1, ?2, ?3)",
+                params![token_hash(&token), username, expires_at],
+            )?;
+            Ok(())
+        })?;
+        Ok(Some(StaffSession {
+            token,
+            staff: StaffRecord { username: username.to_owned(), desa_code },
+            expires_at,
+        }))
+    }
+
+    /// The staff member a bearer token belongs to, if the session is live.
+    pub fn staff_session(&self, token: &str, now: i64) -> Result<Option<StaffRecord>, StoreError> {
+        let row = self.pool.get()?.query_opt(
+            "SELECT s.username, s.desa_code FROM staff_sessions t
+             JOIN staff s ON s.username = t.username
+             WHERE t.token_hash = ?1 AND t.expires_at > ?2 AND s.enabled",
+            params![token_hash(token), now],
+        )?;
+        row.map(|mut row| Ok(StaffRecord { username: row.get(0)?, desa_code: row.get(1)? }))
+            .transpose()
+    }
+}
+
+/// A valid Argon2id hash of a random password nobody knows, verified when the username does
+/// not exist so that the answer takes as long as for a real account.
+const UNKNOWN_USER_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$MX1tC1DaNc5mODRIwCPm4Qf4g1TG8mdVDfhqUFs0cXQ";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stand_in_hash_parses_and_matches_no_password() {
+        let parsed = PasswordHash::new(UNKNOWN_USER_HASH).expect("valid PHC string");
+        assert!(Argon2::default().verify_password(b"", &parsed).is_err());
+        assert!(Argon2::default().verify_password(b"password123", &parsed).is_err());
+    }
+
+    #[test]
+    fn usernames_are_plain() {
+        assert!(valid_username("ani.sekdes"));
+        assert!(!valid_username("Ani"));
+        assert!(!valid_username("a"));
+        assert!(!valid_username("ani sekdes"));
+        assert!(!valid_username("ani\u{1b}[2J"));
+    }
+}
