@@ -35,6 +35,18 @@ pub struct BenchReport {
     pub p99: Duration,
     pub max: Duration,
     pub peak_rss_mb: f64,
+    pub import: Option<ImportFigures>,
+}
+
+/// The import part of a run: recipient lists of the largest desas, every row checked by the
+/// engine and written, then rolled back (a dry run) so the registry stays as it was.
+#[derive(Debug)]
+pub struct ImportFigures {
+    pub program: String,
+    pub desas: usize,
+    pub rows: u64,
+    pub accepted: u64,
+    pub elapsed: Duration,
 }
 
 impl BenchReport {
@@ -69,6 +81,19 @@ impl std::fmt::Display for BenchReport {
             ms(self.p99),
             ms(self.max)
         )?;
+        if let Some(import) = &self.import {
+            writeln!(
+                f,
+                "import:          {:.0} rows/s with full checks ({} rows of {} desas for {}, \
+                 {} accepted, {:.2} s, rolled back)",
+                import.rows as f64 / import.elapsed.as_secs_f64(),
+                import.rows,
+                import.desas,
+                import.program,
+                import.accepted,
+                import.elapsed.as_secs_f64()
+            )?;
+        }
         write!(
             f,
             "peak RSS:        {:.0} MB (server and load generator together)",
@@ -116,6 +141,7 @@ pub fn run(location: &Location, options: &BenchOptions) -> anyhow::Result<BenchR
         generation = Some(started.elapsed());
     }
     let residents = store.resident_count()?;
+    let import = measure_import(&store)?;
     let niks = store.sample_niks(20_000, options.seed)?;
     // The load comes from one kiosk whose limit the benchmark lifts.
     let key = store.register_kiosk("BENCH", None, u32::MAX / 2)?;
@@ -147,6 +173,7 @@ pub fn run(location: &Location, options: &BenchOptions) -> anyhow::Result<BenchR
         lookups,
         errors,
         elapsed,
+        import,
         p50: percentile(0.50),
         p99: percentile(0.99),
         max: latencies.last().copied().unwrap_or_default(),
@@ -228,4 +255,54 @@ async fn client_loop(
         }
     }
     Ok((latencies, errors))
+}
+
+/// Rows the import measurement aims for.
+const IMPORT_ROWS: u64 = 50_000;
+
+/// Imports the residents of the largest desas as candidates for a person program, one list
+/// per desa as staff would, each as a dry run.
+fn measure_import(store: &Store) -> anyhow::Result<Option<ImportFigures>> {
+    use crate::import::{ImportOptions, import};
+    let catalogue = crate::eligibility::Catalogue::default_catalogue();
+    let program = "GURU_NGAJI";
+    let mut lists = Vec::new();
+    let mut rows = 0;
+    for (desa, _) in store.largest_desas(64)? {
+        if rows >= IMPORT_ROWS {
+            break;
+        }
+        let niks = store.residents_of_desa(desa)?;
+        rows += niks.len() as u64;
+        let mut csv = String::from("nik\n");
+        for nik in niks {
+            csv.push_str(nik.as_str());
+            csv.push('\n');
+        }
+        lists.push((desa, csv));
+    }
+    if lists.is_empty() {
+        return Ok(None);
+    }
+    let (mut total, mut accepted) = (0, 0);
+    let started = Instant::now();
+    for (desa, csv) in &lists {
+        let options = ImportOptions {
+            program: program.into(),
+            desa: *desa,
+            state: protocol::api::MembershipState::Proposed,
+            since: "2026-01-01".into(),
+            dry_run: true,
+        };
+        let summary = import(store, &catalogue, &options, csv.as_bytes(), |_| {}, |_| {})?;
+        total += summary.rows;
+        accepted += summary.accepted;
+    }
+    Ok(Some(ImportFigures {
+        program: program.into(),
+        desas: lists.len(),
+        rows: total,
+        accepted,
+        elapsed: started.elapsed(),
+    }))
 }

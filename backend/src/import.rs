@@ -21,6 +21,9 @@ pub struct ImportOptions {
     pub desa: u64,
     pub state: MembershipState,
     pub since: String,
+    /// Check every row and try the write, then roll it back: what would happen, with
+    /// nothing changed.
+    pub dry_run: bool,
 }
 
 /// What happened to one row.
@@ -45,7 +48,7 @@ pub struct ImportSummary {
     pub other_desa: u64,
     pub duplicate: u64,
     pub malformed: u64,
-    /// Whether the accepted rows were written.
+    /// Whether the accepted rows were written (never on a dry run).
     pub written: bool,
 }
 
@@ -98,7 +101,7 @@ pub fn import(
 
     // Checks and the write share one transaction, so the quota counted and the families
     // checked are still true when the accepted rows land.
-    store.transaction(|tx| {
+    let result = store.transaction(|tx| -> Result<ImportSummary, Abort> {
         let mut summary = ImportSummary::default();
         let mut used = tx.quota_used(&program.code, options.desa)?;
         let mut seen: HashMap<String, u64> = HashMap::new();
@@ -212,10 +215,30 @@ pub fn import(
         progress(summary.rows);
         if summary.malformed == 0 && summary.duplicate == 0 && !accepted.is_empty() {
             tx.add_memberships(&accepted)?;
-            summary.written = true;
+            summary.written = !options.dry_run;
+        }
+        if options.dry_run {
+            return Err(Abort::DryRun(summary));
         }
         Ok(summary)
-    })
+    });
+    match result {
+        Ok(summary) | Err(Abort::DryRun(summary)) => Ok(summary),
+        Err(Abort::Failed(error)) => Err(error),
+    }
+}
+
+/// Why the import transaction is not committed.
+enum Abort {
+    Failed(ImportError),
+    /// A dry run rolls its write back on purpose.
+    DryRun(ImportSummary),
+}
+
+impl<E: Into<ImportError>> From<E> for Abort {
+    fn from(error: E) -> Abort {
+        Abort::Failed(error.into())
+    }
 }
 
 /// The per-row report as CSV: `line,nik,outcome,reason_id,reason_en`.

@@ -71,6 +71,9 @@ enum Command {
         /// Program catalogue replacing the shipped backend/programs.toml.
         #[arg(long, env = "ANJUNGAN_PROGRAMS")]
         programs: Option<PathBuf>,
+        /// Check every row and write the report, but change nothing.
+        #[arg(long)]
+        dry_run: bool,
         file: PathBuf,
     },
     /// Move a citizen's report on: verify (checked again by the engine), reject, schedule
@@ -230,9 +233,16 @@ fn run_command() -> anyhow::Result<()> {
         Command::DemoData { data_dir, residents, seed, force } => {
             demo_data(&data_dir, residents as usize, seed, force)
         }
-        Command::Import { data_dir, program, desa, state, report, programs, file } => {
+        Command::Import { data_dir, program, desa, state, report, programs, dry_run, file } => {
             let catalogue = load_catalogue(programs.as_deref())?;
-            import(&data_dir, &catalogue, &program, desa, &state, report, &file)
+            let options = backend::import::ImportOptions {
+                program,
+                desa,
+                state: protocol::api::MembershipState::parse(&state).context("state")?,
+                since: time::OffsetDateTime::now_utc().date().to_string(),
+                dry_run,
+            };
+            import(&data_dir, &catalogue, &options, report, &file)
         }
         Command::Report { data_dir, ticket, step } => {
             use backend::workflow::{Step, advance};
@@ -360,13 +370,11 @@ async fn shutdown_signal() {
 fn import(
     data_dir: &std::path::Path,
     catalogue: &Catalogue,
-    program: &str,
-    desa: u64,
-    state: &str,
+    options: &backend::import::ImportOptions,
     report: Option<PathBuf>,
     file: &std::path::Path,
 ) -> anyhow::Result<()> {
-    use backend::import::{ImportOptions, import, report_writer, write_row};
+    use backend::import::{import, report_writer, write_row};
     let store = open_store(data_dir)?;
     store.sync_programs(catalogue)?;
     let input = std::fs::File::open(file).with_context(|| format!("open {}", file.display()))?;
@@ -386,18 +394,12 @@ fn import(
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/~{len} rows {per_sec} {eta}")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    let options = ImportOptions {
-        program: program.to_string(),
-        desa,
-        state: protocol::api::MembershipState::parse(state).context("state")?,
-        since: time::OffsetDateTime::now_utc().date().to_string(),
-    };
     let started = Instant::now();
     let mut write_error = None;
     let summary = import(
         &store,
         catalogue,
-        &options,
+        options,
         std::io::BufReader::new(input),
         |row| {
             if let Err(error) = write_row(&mut writer, row) {
@@ -430,7 +432,7 @@ fn import(
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default(),
         actor: format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into())),
-        action: format!("import {program} {desa}"),
+        action: format!("import {} {}", options.program, options.desa),
         subject: file.display().to_string(),
         outcome: format!(
             "rows={} accepted={} written={}",
@@ -440,6 +442,8 @@ fn import(
     store.flush_audit();
     if summary.written {
         println!("{} memberships written", summary.accepted);
+    } else if options.dry_run && summary.malformed + summary.duplicate == 0 {
+        println!("dry run: {} memberships would be written; nothing changed", summary.accepted);
     } else if summary.malformed + summary.duplicate > 0 {
         anyhow::bail!("nothing written: fix the malformed or duplicated rows listed in the report");
     } else {

@@ -55,11 +55,21 @@ fn run(
     desa: u64,
     csv: &str,
 ) -> Result<(ImportSummary, Vec<RowReport>), ImportError> {
+    run_with(store, desa, csv, false)
+}
+
+fn run_with(
+    store: &Store,
+    desa: u64,
+    csv: &str,
+    dry_run: bool,
+) -> Result<(ImportSummary, Vec<RowReport>), ImportError> {
     let options = ImportOptions {
         program: "BLT_DD".into(),
         desa,
         state: MembershipState::Proposed,
         since: "2020-05-06".into(),
+        dry_run,
     };
     let mut rows = Vec::new();
     let summary = import(
@@ -158,4 +168,19 @@ fn files_without_a_nik_column_or_with_unknown_columns_are_refused() {
     assert!(
         matches!(run(&store, 3510252001, "nik,bank\n"), Err(ImportError::UnknownColumn(c)) if c == "bank")
     );
+}
+
+#[test]
+fn a_dry_run_reports_every_row_and_changes_nothing() {
+    let store = Store::open_temporary().expect("store");
+    let (desa, heads) = desa_with_families(&store, 0, 176);
+    give_pkh(&store, desa, &heads[7]);
+    let (dry, dry_rows) = run_with(&store, desa, &csv_of(&heads), true).expect("dry run");
+    assert_eq!((dry.accepted, dry.rejected, dry.written), (175, 1, false));
+    assert_eq!(store.quota_used("BLT_DD", desa).expect("count"), 0, "nothing written");
+    // The real run then decides exactly as the dry run said.
+    let (real, real_rows) = run(&store, desa, &csv_of(&heads)).expect("import");
+    assert_eq!((real.accepted, real.rejected, real.written), (175, 1, true));
+    assert_eq!(dry_rows, real_rows);
+    assert_eq!(store.quota_used("BLT_DD", desa).expect("count"), 175);
 }

@@ -304,6 +304,9 @@ pub struct ImportQuery {
     /// `proposed` (default), `verified` or `active`.
     #[serde(default)]
     state: Option<String>,
+    /// `true`: check every row and report, write nothing.
+    #[serde(default)]
+    dry_run: bool,
 }
 
 fn row(report: &RowReport) -> ImportRow {
@@ -387,6 +390,7 @@ pub async fn import_list(
         desa: query.desa,
         state: membership_state,
         since: time::OffsetDateTime::now_utc().date().to_string(),
+        dry_run: query.dry_run,
     };
     let result = {
         let (store, catalogue) = (state.store.clone(), state.catalogue.clone());

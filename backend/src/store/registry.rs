@@ -114,3 +114,36 @@ pub(crate) fn insert_memberships(
     }
     Ok(())
 }
+
+impl Store {
+    /// Desas with the most residents, largest first, with their resident counts.
+    pub fn largest_desas(&self, limit: usize) -> Result<Vec<(u64, u64)>, StoreError> {
+        self.pool
+            .get()?
+            .query(
+                "SELECT f.desa_code, count(*) FROM residents r JOIN families f ON f.kk = r.kk
+                 GROUP BY f.desa_code ORDER BY count(*) DESC, f.desa_code LIMIT ?1",
+                params![limit as i64],
+            )?
+            .into_iter()
+            .map(|mut row| Ok((row.get(0)?, row.get(1)?)))
+            .collect()
+    }
+
+    /// The NIKs of a desa's residents, in NIK order.
+    pub fn residents_of_desa(&self, desa_code: u64) -> Result<Vec<Nik>, StoreError> {
+        self.pool
+            .get()?
+            .query(
+                "SELECT r.nik FROM residents r JOIN families f ON f.kk = r.kk
+                 WHERE f.desa_code = ?1 ORDER BY r.nik",
+                params![desa_code],
+            )?
+            .into_iter()
+            .map(|mut row| {
+                let nik: String = row.get(0)?;
+                Nik::parse(&nik).map_err(|e| StoreError::Corrupt(e.to_string()))
+            })
+            .collect()
+    }
+}
