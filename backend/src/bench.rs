@@ -36,6 +36,9 @@ pub struct BenchReport {
     pub max: Duration,
     pub peak_rss_mb: f64,
     pub import: Option<ImportFigures>,
+    /// CPU time the whole process (server and load generator) spent during the load: a
+    /// figure that, unlike lookups/s, does not depend on what else the machine is doing.
+    pub cpu_seconds: f64,
 }
 
 /// The import part of a run: recipient lists of the largest desas, every row checked by the
@@ -74,6 +77,15 @@ impl std::fmt::Display for BenchReport {
             self.elapsed.as_secs_f64(),
             self.errors
         )?;
+        if self.lookups > 0 {
+            let per_lookup = self.cpu_seconds / self.lookups as f64;
+            writeln!(
+                f,
+                "CPU per lookup:  {:.0} µs (server and load generator; {:.0} lookups/s per core)",
+                per_lookup * 1e6,
+                1.0 / per_lookup
+            )?;
+        }
         writeln!(
             f,
             "latency:         p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
@@ -104,6 +116,17 @@ impl std::fmt::Display for BenchReport {
 
 fn ms(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1000.0
+}
+
+/// User plus system CPU time of this process so far, from /proc/self/stat.
+fn process_cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else { return 0.0 };
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    let Some(rest) = stat.rsplit_once(')').map(|(_, rest)| rest) else { return 0.0 };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after ')'.
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
 }
 
 /// Peak resident set size of this process, from the kernel's high-water mark.
@@ -158,8 +181,10 @@ pub fn run(location: &Location, options: &BenchOptions) -> anyhow::Result<BenchR
 
     let clients =
         tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
+    let cpu_before = process_cpu_seconds();
     let (lookups, errors, elapsed, mut latencies) =
         clients.block_on(load(address, niks, key, options.concurrency, options.duration))?;
+    let cpu_seconds = process_cpu_seconds() - cpu_before;
     latencies.sort_unstable();
     let percentile = |p: f64| {
         latencies
@@ -174,6 +199,7 @@ pub fn run(location: &Location, options: &BenchOptions) -> anyhow::Result<BenchR
         errors,
         elapsed,
         import,
+        cpu_seconds,
         p50: percentile(0.50),
         p99: percentile(0.99),
         max: latencies.last().copied().unwrap_or_default(),
