@@ -206,12 +206,11 @@ pub fn run(location: &Location, options: &BenchOptions) -> anyhow::Result<BenchR
     let address = listener.local_addr()?;
     server.spawn(crate::serve(listener, store));
 
-    let clients =
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name(CLIENT_THREAD)
-            .enable_all()
-            .build()?;
+    let clients = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name(CLIENT_THREAD)
+        .enable_all()
+        .build()?;
     let cpu_before = process_cpu_seconds();
     let client_before = threads_cpu_seconds(CLIENT_THREAD);
     let (lookups, errors, elapsed, mut latencies) =

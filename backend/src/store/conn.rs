@@ -154,6 +154,7 @@ fn sqlite_migrations() -> rusqlite_migration::Migrations<'static> {
         M::up(include_str!("../../migrations/0003_reports.sql")),
         M::up(include_str!("../../migrations/0004_report_workflow.sql")),
         M::up(include_str!("../../migrations/0005_staff.sql")),
+        M::up(include_str!("../../migrations/0006_lookup_indexes.sql")),
     ])
 }
 
@@ -165,6 +166,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0003_reports.sql"),
     include_str!("../../migrations/0004_report_workflow.sql"),
     include_str!("../../migrations/0005_staff.sql"),
+    include_str!("../../migrations/0006_lookup_indexes.sql"),
 ];
 
 impl Db for Conn {

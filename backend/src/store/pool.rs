@@ -3,33 +3,68 @@
 //! connection on its own).
 
 use std::ops::{Deref, DerefMut};
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex};
 
 use super::StoreError;
 use super::conn::Conn;
 
 pub(super) type Opener = Box<dyn Fn() -> Result<Conn, StoreError> + Send + Sync>;
 
-/// Connections kept open between uses; more are opened under load and the surplus closed.
-const IDLE_KEPT: usize = 16;
+/// Most connections on loan at once. Lookups are CPU work on a small machine: a few
+/// connections, each with a large page cache that many requests warm, beat one connection
+/// per waiting request with a cold cache each. It also keeps PostgreSQL's connection count
+/// bounded.
+pub(super) const MAX_OPEN: usize = 16;
 
 pub(super) struct Pool {
     opener: Opener,
-    idle: Mutex<Vec<Conn>>,
+    state: Mutex<State>,
+    returned: Condvar,
+}
+
+struct State {
+    idle: Vec<Conn>,
+    /// Connections open, idle or on loan.
+    open: usize,
 }
 
 impl Pool {
     pub(super) fn new(opener: Opener) -> Pool {
-        Pool { opener, idle: Mutex::new(Vec::new()) }
+        Pool {
+            opener,
+            state: Mutex::new(State { idle: Vec::new(), open: 0 }),
+            returned: Condvar::new(),
+        }
     }
 
+    /// A connection: an idle one, a new one while fewer than [`MAX_OPEN`] are open, or else
+    /// the next one returned.
     pub(super) fn get(&self) -> Result<Pooled<'_>, StoreError> {
-        let idle = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
-        let conn = match idle {
-            Some(conn) => conn,
-            None => (self.opener)()?,
-        };
-        Ok(Pooled { pool: self, conn: Some(conn) })
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if let Some(conn) = state.idle.pop() {
+                return Ok(Pooled { pool: self, conn: Some(conn) });
+            }
+            if state.open < MAX_OPEN {
+                state.open += 1;
+                drop(state);
+                return match (self.opener)() {
+                    Ok(conn) => Ok(Pooled { pool: self, conn: Some(conn) }),
+                    Err(error) => {
+                        self.forget_one();
+                        Err(error)
+                    }
+                };
+            }
+            state = self.returned.wait(state).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    /// A connection closed (or never opened) makes room for another.
+    fn forget_one(&self) {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        state.open = state.open.saturating_sub(1);
+        self.returned.notify_one();
     }
 
     /// A connection outside the pool, for a thread that keeps it for life.
@@ -39,7 +74,9 @@ impl Pool {
 
     /// Closes the idle connections (before a temporary database is dropped).
     pub(super) fn close_idle(&self) {
-        self.idle.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        state.open -= state.idle.len();
+        state.idle.clear();
     }
 }
 
@@ -66,11 +103,13 @@ impl Drop for Pooled<'_> {
     fn drop(&mut self) {
         // A connection still inside a transaction (a panic mid-work) is closed, which rolls
         // the transaction back, rather than handed to the next caller.
-        if let Some(conn) = self.conn.take().filter(|conn| !conn.in_transaction()) {
-            let mut idle = self.pool.idle.lock().unwrap_or_else(|p| p.into_inner());
-            if idle.len() < IDLE_KEPT {
-                idle.push(conn);
+        match self.conn.take().filter(|conn| !conn.in_transaction()) {
+            Some(conn) => {
+                let mut state = self.pool.state.lock().unwrap_or_else(|p| p.into_inner());
+                state.idle.push(conn);
+                self.pool.returned.notify_one();
             }
+            None => self.pool.forget_one(),
         }
     }
 }

@@ -85,33 +85,39 @@ impl Store {
 
 /// Reads a resident's status on `db`, which may be inside a write transaction.
 pub(super) fn read_status(db: &mut impl Db, nik: &Nik) -> Result<Option<StatusRecord>, StoreError> {
-    let person = db.query_opt(
-        "SELECT r.name, r.kk, f.desa_code, r.sex, r.pregnant, r.nursing FROM residents r
-             JOIN families f ON f.kk = r.kk WHERE r.nik = ?1",
+    // The whole family in one query, from the covering index on (kk, ...).
+    let rows = db.query(
+        "SELECT r.nik, r.name, r.relation, r.sex, r.pregnant, r.nursing, r.kk, f.desa_code
+         FROM residents r JOIN families f ON f.kk = r.kk
+         WHERE r.kk = (SELECT kk FROM residents WHERE nik = ?1)
+         ORDER BY r.nik",
         params![nik.as_str()],
     )?;
-    let Some(mut person) = person else { return Ok(None) };
-    let name: String = person.get(0)?;
-    let kk: String = person.get(1)?;
-    let desa_code: u64 = person.get(2)?;
-    let sex: String = person.get(3)?;
-    let pregnant: bool = person.get(4)?;
-    let nursing: bool = person.get(5)?;
-    let sex = if sex == "female" { protocol::Sex::Female } else { protocol::Sex::Male };
-
-    let members = db
-        .query("SELECT nik, name, relation FROM residents WHERE kk = ?1 ORDER BY nik", params![kk])?
-        .into_iter()
-        .map(|mut row| {
-            let relation: String = row.get(2)?;
-            Ok(MemberRecord {
-                nik: row.get(0)?,
-                name: row.get(1)?,
-                relation: Relation::parse(&relation)
-                    .ok_or_else(|| StoreError::Corrupt(format!("relation {relation:?}")))?,
-            })
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
+    let mut members = Vec::with_capacity(rows.len());
+    let mut subject = None;
+    let mut family = None;
+    for mut row in rows {
+        let member_nik: String = row.get(0)?;
+        let name: String = row.get(1)?;
+        let relation: String = row.get(2)?;
+        if member_nik == nik.as_str() {
+            let sex: String = row.get(3)?;
+            let sex = if sex == "female" { protocol::Sex::Female } else { protocol::Sex::Male };
+            subject = Some((name.clone(), sex, row.get::<bool>(4)?, row.get::<bool>(5)?));
+        }
+        if family.is_none() {
+            family = Some((row.get::<String>(6)?, row.get::<u64>(7)?));
+        }
+        members.push(MemberRecord {
+            nik: member_nik,
+            name,
+            relation: Relation::parse(&relation)
+                .ok_or_else(|| StoreError::Corrupt(format!("relation {relation:?}")))?,
+        });
+    }
+    let (Some((name, sex, pregnant, nursing)), Some((kk, desa_code))) = (subject, family) else {
+        return Ok(None);
+    };
 
     let memberships = db
         .query(
