@@ -2,6 +2,8 @@
 The devices of an Anjungan kiosk, each behind a small trait with a simulator that speaks the
 same protocol, so the kiosk can be developed on a laptop and trusted on a Raspberry Pi.
 
+- [`gpio`]: status LED, buzzer, door/presence/call-staff inputs as debounced events;
+  Raspberry Pi pins (feature `rpi`) or a simulator.
 - [`printer`]: receipt documents, ESC/POS rendering (with the `escpos` crate), a decoder
   that reads the bytes back, text sanitizing, simulated printers.
 - [`pty`]: pseudo-terminal pairs, for simulated serial devices and tests.
@@ -11,6 +13,7 @@ same protocol, so the kiosk can be developed on a laptop and trusted on a Raspbe
 ID readers and GPIO come with the hardware issue.
 */
 
+pub mod gpio;
 pub mod printer;
 pub mod pty;
 pub mod reader;
