@@ -15,6 +15,7 @@ assert_eq!(nik.masked(), "3510********0002");
 
 pub mod api;
 pub mod auth;
+pub mod fleet;
 pub mod lang;
 pub mod mask;
 pub mod nik;
