@@ -270,3 +270,21 @@ fn the_documented_toml_section_parses() {
     let typo = toml::from_str::<GpioConfig>("door = { pin = 22, debounce = 5 }");
     assert!(typo.is_err(), "a misspelt key is an error, not a silent default");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_late_wake_up_delays_a_beep_but_never_drops_one() {
+    let (gpio, _events, sim) = start(&GpioConfig::reference(Driver::Sim));
+    gpio.beep(Beep::Error);
+    tokio::task::yield_now().await;
+    // The clock jumps 350 ms at once, as if the CPU were busy: the player wakes 250 ms
+    // after the end of the first beep, in the middle of where the second one was due.
+    tokio::time::advance(Duration::from_millis(350)).await;
+    sleep(Duration::from_secs(2)).await;
+    let levels = sim.buzzer_levels();
+    let beeps = levels.iter().filter(|(_, on)| *on).count();
+    assert_eq!(beeps, 3, "{levels:?}");
+    // Every beep and gap keeps its length after the delay.
+    let ms: Vec<u128> =
+        levels.windows(2).map(|w| w[1].0.duration_since(w[0].0).as_millis()).collect();
+    assert_eq!(&ms[ms.len() - 4..], [100, 100, 100, 100], "{levels:?}");
+}

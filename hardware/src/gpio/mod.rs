@@ -291,7 +291,8 @@ pub enum GpioError {
     NoRuntime,
     /// The Raspberry Pi refused: not a Pi, no access to /dev/gpiomem, pin busy.
     #[cfg(feature = "rpi")]
-    #[error("GPIO {what}: {source}")]
+    // The cause is the source, not repeated here: error chains print it once.
+    #[error("Raspberry Pi GPIO {what}")]
     Device {
         what: String,
         #[source]

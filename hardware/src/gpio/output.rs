@@ -1,6 +1,11 @@
 //! Plays [`Pattern`]s on one output: a tokio task that writes the level at each phase
 //! boundary and sleeps in between, so a blinking LED costs nothing while nothing changes.
 //! The write itself is a closure: a Raspberry Pi pin or the simulator's recorder.
+//!
+//! Every phase is played in full and in order, even when the task wakes late: timing may
+//! stretch on a busy CPU, the pattern (how many beeps, which blink) does not change.
+
+use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
@@ -31,26 +36,35 @@ impl Player {
 
 async fn run(mut patterns: mpsc::UnboundedReceiver<Pattern>, mut write: impl FnMut(bool)) {
     let mut pattern = Pattern::steady(false);
+    // Where in the pattern we are, and when that position was (or is due to be) reached.
+    let mut position = Duration::ZERO;
     let mut started = Instant::now();
     let mut level = None;
     loop {
-        let elapsed = Instant::now().saturating_duration_since(started);
-        let want = pattern.level_at(elapsed);
+        let want = pattern.level_at(position);
         if level != Some(want) {
             write(want);
             level = Some(want);
         }
-        let next = match pattern.next_boundary(elapsed) {
+        let next = match pattern.next_boundary(position) {
             Some(boundary) => tokio::select! {
                 biased;
                 next = patterns.recv() => next,
-                () = sleep_until(started + boundary) => continue,
+                () = sleep_until(started + boundary) => {
+                    // Woken late (a busy CPU): shift the rest of the pattern rather than
+                    // skip a phase, so an error still sounds as three beeps, not two.
+                    let late = Instant::now().saturating_duration_since(started + boundary);
+                    started += late;
+                    position = boundary;
+                    continue;
+                }
             },
             None => patterns.recv().await,
         };
         match next {
             Some(next) => {
                 pattern = next;
+                position = Duration::ZERO;
                 started = Instant::now();
             }
             None => break,

@@ -28,7 +28,7 @@ pub fn open(config: &GpioConfig) -> Result<(Gpio, GpioEvents), GpioError> {
         // Checked before touching the pins: assemble() would refuse after they were set up.
         return Err(GpioError::NoRuntime);
     }
-    let chip = Chip::new().map_err(device("open"))?;
+    let chip = Chip::new().map_err(device("chip"))?;
     let led = config.led.map(|c| output(&chip, "led", c)).transpose()?;
     let buzzer = config.buzzer.map(|c| output(&chip, "buzzer", c)).transpose()?;
 
