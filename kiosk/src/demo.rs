@@ -16,6 +16,15 @@ pub struct EmbeddedBackend {
 
 /// Generates demo data in memory and serves it on a free loopback port.
 pub async fn start(residents: usize, kiosk_id: &str) -> anyhow::Result<EmbeddedBackend> {
+    start_with_limit(residents, kiosk_id, 60).await
+}
+
+/// [`start`], with the kiosk allowed `lookups_per_minute` status lookups (benchmarks lift it).
+pub async fn start_with_limit(
+    residents: usize,
+    kiosk_id: &str,
+    lookups_per_minute: u32,
+) -> anyhow::Result<EmbeddedBackend> {
     let store = backend::Store::open_temporary().context("open in-memory store")?;
     let options = DemoOptions { residents, ..DemoOptions::default() };
     let summary = tokio::task::spawn_blocking({
@@ -25,7 +34,8 @@ pub async fn start(residents: usize, kiosk_id: &str) -> anyhow::Result<EmbeddedB
     .await
     .context("demo data task")?
     .context("generate demo data")?;
-    let key = store.register_kiosk(kiosk_id, None, 60).context("register demo kiosk")?;
+    let key =
+        store.register_kiosk(kiosk_id, None, lookups_per_minute).context("register demo kiosk")?;
     let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
         .await
         .context("bind loopback port")?;

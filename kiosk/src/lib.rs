@@ -7,10 +7,11 @@ the printer and the central service.
 - [`client`] talks to the central service, [`slip`] and [`present`] turn answers into the
   words on screen and paper, [`devices`] opens the configured printer.
 - [`screenshot`] renders every screen headless to PNG; `demo` (feature `demo`) starts an
-  embedded central service on synthetic data.
+  embedded central service on synthetic data; [`bench`] measures start, memory and printing.
 */
 
 pub mod app;
+pub mod bench;
 pub mod client;
 #[cfg(feature = "demo")]
 pub mod demo;

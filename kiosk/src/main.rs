@@ -30,6 +30,22 @@ enum Command {
         #[arg(long, default_value = "docs/screens")]
         out: PathBuf,
     },
+    /// Measure cold start to first frame, memory after each flow and tap-to-print latency
+    /// (runs a central service on loopback and the kiosk as child processes).
+    Bench,
+    /// One measured kiosk run, started by `bench`.
+    #[command(hide = true)]
+    BenchChild {
+        #[arg(long)]
+        backend_url: String,
+        #[arg(long)]
+        key_file: PathBuf,
+        #[arg(long)]
+        nik: String,
+        /// Visits (status check and print) after the first frame.
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -85,19 +101,31 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run_cli() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    // A benchmark's per-request lines would measure the terminal, not the kiosk.
+    let quiet = matches!(cli.command, Some(Command::Bench | Command::BenchChild { .. }));
+    let default_filter = if quiet { "warn" } else { "info" };
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| default_filter.into()),
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
     match cli.command {
         Some(Command::Screenshots { out }) => {
             kiosk::screenshot::init_headless()?;
             let files = kiosk::screenshot::write_all(&out)?;
             println!("{} screenshots written to {}", files.len(), out.display());
             Ok(())
+        }
+        Some(Command::Bench) => {
+            let exe = std::env::current_exe().context("find the kiosk binary")?;
+            println!("{}", kiosk::bench::run(&exe)?);
+            Ok(())
+        }
+        Some(Command::BenchChild { backend_url, key_file, nik, rounds }) => {
+            kiosk::bench::child(&backend_url, &key_file, &nik, rounds)
         }
         None => run(cli.run),
     }
