@@ -165,7 +165,7 @@ fn ports_lists_by_id_names_and_printer_nodes() {
     let root = dev.path();
     std::fs::create_dir_all(root.join("serial/by-id")).unwrap();
     std::fs::create_dir_all(root.join("usb")).unwrap();
-    for node in ["ttyUSB0", "ttyACM1", "usb/lp0", "ttyUSBx", "tty"] {
+    for node in ["ttyUSB0", "ttyACM1", "usb/lp0", "ttyUSBx", "tty", "gpiochip0"] {
         std::fs::write(root.join(node), b"").unwrap();
     }
     std::os::unix::fs::symlink("../../ttyUSB0", root.join("serial/by-id/usb-FTDI_EKTP-if00-port0"))
@@ -180,6 +180,8 @@ fn ports_lists_by_id_names_and_printer_nodes() {
     assert!(shown(&root.join("ttyUSB0")) && shown(&root.join("ttyACM1")));
     let lp = out.lines().find(|l| l.contains("usb/lp0")).expect("usb printer listed");
     assert!(lp.contains("USB printer"), "{lp}");
+    let chip = out.lines().find(|l| l.contains("gpiochip0")).expect("GPIO chip listed");
+    assert!(chip.contains("GPIO"), "{chip}");
     assert!(!shown(&root.join("ttyUSBx")) && !out.contains(&format!("{}/tty ", root.display())));
 }
 

@@ -451,6 +451,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn handles_can_be_shared_between_the_kiosks_tasks() {
+        fn shared<T: Send + Sync + 'static>() {}
+        shared::<Gpio>();
+        shared::<SimGpio>();
+        fn sent<T: Send + 'static>() {}
+        sent::<GpioEvents>();
+    }
+
+    #[test]
     fn events_know_their_input_and_state() {
         for input in Input::ALL {
             for active in [true, false] {

@@ -91,12 +91,13 @@ fn stable_names(dir: &Path) -> Vec<(PathBuf, PathBuf)> {
 
 /// Device nodes a kiosk's printer or readers appear as, with what they usually are.
 fn device_nodes(dev: &Path) -> Vec<(PathBuf, &'static str)> {
-    const KINDS: [(&str, &str, &str); 5] = [
+    const KINDS: [(&str, &str, &str); 6] = [
         ("", "ttyUSB", "USB-serial adapter (reader, scanner, serial printer)"),
         ("", "ttyACM", "USB CDC device (scanner, some readers)"),
         ("", "ttyAMA", "Raspberry Pi UART (GPIO header)"),
         ("", "serial", "Raspberry Pi UART alias"),
         ("usb", "lp", "USB printer"),
+        ("", "gpiochip", "GPIO controller (LED, buzzer, door, sensor, button)"),
     ];
     let mut nodes = Vec::new();
     for (dir, prefix, what) in KINDS {
