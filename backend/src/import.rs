@@ -66,6 +66,9 @@ pub enum ImportError {
     Store(#[from] StoreError),
 }
 
+/// Rows read before their residents are fetched together.
+const STATUS_BATCH: usize = 512;
+
 fn text(id: impl Into<String>, en: impl Into<String>) -> Option<Text> {
     Some(Text::new(id, en))
 }
@@ -106,110 +109,127 @@ pub fn import(
         let mut used = tx.quota_used(&program.code, options.desa)?;
         let mut seen: HashMap<String, u64> = HashMap::new();
         let mut accepted = Vec::new();
-        for record in reader.records() {
-            let record = record?;
-            let line = record.position().map(|p| p.line()).unwrap_or(0);
-            summary.rows += 1;
-            let mut report =
-                RowReport { line, nik: String::new(), outcome: "malformed", reason: None };
-            let raw_nik = record.get(nik_column).unwrap_or("");
-            let component = component_column.and_then(|c| record.get(c)).filter(|c| !c.is_empty());
-            let outcome = (|| -> Result<(&'static str, Option<Text>), StoreError> {
-                if record.len() != expected_fields {
-                    return Ok((
-                        "malformed",
-                        text(
-                            format!(
-                                "baris berisi {} kolom, seharusnya {expected_fields}",
-                                record.len()
-                            ),
-                            format!("row has {} fields, expected {expected_fields}", record.len()),
-                        ),
-                    ));
-                }
-                let nik = match Nik::parse(raw_nik) {
-                    Ok(nik) => nik,
-                    Err(error) => return Ok(("malformed", Some(error.text()))),
-                };
-                report.nik = nik.masked();
-                let Some(facts) = tx.status(&nik)? else {
-                    return Ok((
-                        "not_found",
-                        text("NIK tidak ada di data kependudukan", "NIK not in the registry"),
-                    ));
-                };
-                if facts.desa_code != options.desa {
-                    return Ok((
-                        "other_desa",
-                        text(
-                            format!("terdaftar di desa {}", facts.desa_code),
-                            format!("registered in desa {}", facts.desa_code),
-                        ),
-                    ));
-                }
-                let key = match program.unit {
-                    Unit::Household => facts.kk.clone(),
-                    Unit::Person => nik.as_str().to_string(),
-                };
-                if let Some(first) = seen.get(&key) {
-                    return Ok((
-                        "duplicate",
-                        text(
-                            format!("keluarga/orang yang sama sudah ada di baris {first}"),
-                            format!("the same family/person is already on line {first}"),
-                        ),
-                    ));
-                }
-                seen.insert(key, line);
-                let asked = Request { program: &program.code, component };
-                Ok(match decide_for(catalogue, asked, &nik, &facts, Quota { used }) {
-                    Decision::Accepted => {
-                        used += 1;
-                        let (person, kk, member) = match program.unit {
-                            Unit::Person => (Some(nik), None, None),
-                            Unit::Household => (
-                                None,
-                                protocol::NoKk::parse(&facts.kk).ok(),
-                                component.map(|_| nik),
-                            ),
-                        };
-                        accepted.push(NewMembership {
-                            program: program.code.clone(),
-                            nik: person,
-                            kk,
-                            component: component.map(str::to_string),
-                            member_nik: member,
-                            state: options.state,
-                            since: options.since.clone(),
-                            desa_code: options.desa,
-                        });
-                        ("accepted", None)
-                    }
-                    Decision::Rejected(reasons) => {
-                        let only_quota = reasons.iter().all(|r| r.code == ReasonCode::OverQuota);
-                        let outcome = if only_quota { "over_quota" } else { "rejected" };
-                        let first = reasons
-                            .iter()
-                            .find(|r| r.code != ReasonCode::OverQuota)
-                            .unwrap_or(&reasons[0]);
-                        (outcome, Some(first.text.clone()))
-                    }
-                })
-            })()?;
-            report.outcome = outcome.0;
-            report.reason = outcome.1;
-            match report.outcome {
-                "accepted" => summary.accepted += 1,
-                "rejected" => summary.rejected += 1,
-                "over_quota" => summary.over_quota += 1,
-                "not_found" => summary.not_found += 1,
-                "other_desa" => summary.other_desa += 1,
-                "duplicate" => summary.duplicate += 1,
-                _ => summary.malformed += 1,
+        let mut records = reader.records();
+        loop {
+            // Rows are read a batch at a time, so their residents are fetched together.
+            let chunk = records.by_ref().take(STATUS_BATCH).collect::<Result<Vec<_>, _>>()?;
+            if chunk.is_empty() {
+                break;
             }
-            on_row(&report);
-            if summary.rows % 1000 == 0 {
-                progress(summary.rows);
+            let niks: Vec<Nik> = chunk
+                .iter()
+                .filter_map(|record| record.get(nik_column).and_then(|n| Nik::parse(n).ok()))
+                .collect();
+            let facts_of = tx.statuses(&niks)?;
+            for record in chunk {
+                let line = record.position().map(|p| p.line()).unwrap_or(0);
+                summary.rows += 1;
+                let mut report =
+                    RowReport { line, nik: String::new(), outcome: "malformed", reason: None };
+                let raw_nik = record.get(nik_column).unwrap_or("");
+                let component =
+                    component_column.and_then(|c| record.get(c)).filter(|c| !c.is_empty());
+                let outcome = (|| -> Result<(&'static str, Option<Text>), StoreError> {
+                    if record.len() != expected_fields {
+                        return Ok((
+                            "malformed",
+                            text(
+                                format!(
+                                    "baris berisi {} kolom, seharusnya {expected_fields}",
+                                    record.len()
+                                ),
+                                format!(
+                                    "row has {} fields, expected {expected_fields}",
+                                    record.len()
+                                ),
+                            ),
+                        ));
+                    }
+                    let nik = match Nik::parse(raw_nik) {
+                        Ok(nik) => nik,
+                        Err(error) => return Ok(("malformed", Some(error.text()))),
+                    };
+                    report.nik = nik.masked();
+                    let Some(facts) = facts_of.get(nik.as_str()) else {
+                        return Ok((
+                            "not_found",
+                            text("NIK tidak ada di data kependudukan", "NIK not in the registry"),
+                        ));
+                    };
+                    if facts.desa_code != options.desa {
+                        return Ok((
+                            "other_desa",
+                            text(
+                                format!("terdaftar di desa {}", facts.desa_code),
+                                format!("registered in desa {}", facts.desa_code),
+                            ),
+                        ));
+                    }
+                    let key = match program.unit {
+                        Unit::Household => facts.kk.clone(),
+                        Unit::Person => nik.as_str().to_string(),
+                    };
+                    if let Some(first) = seen.get(&key) {
+                        return Ok((
+                            "duplicate",
+                            text(
+                                format!("keluarga/orang yang sama sudah ada di baris {first}"),
+                                format!("the same family/person is already on line {first}"),
+                            ),
+                        ));
+                    }
+                    seen.insert(key, line);
+                    let asked = Request { program: &program.code, component };
+                    Ok(match decide_for(catalogue, asked, &nik, facts, Quota { used }) {
+                        Decision::Accepted => {
+                            used += 1;
+                            let (person, kk, member) = match program.unit {
+                                Unit::Person => (Some(nik), None, None),
+                                Unit::Household => (
+                                    None,
+                                    protocol::NoKk::parse(&facts.kk).ok(),
+                                    component.map(|_| nik),
+                                ),
+                            };
+                            accepted.push(NewMembership {
+                                program: program.code.clone(),
+                                nik: person,
+                                kk,
+                                component: component.map(str::to_string),
+                                member_nik: member,
+                                state: options.state,
+                                since: options.since.clone(),
+                                desa_code: options.desa,
+                            });
+                            ("accepted", None)
+                        }
+                        Decision::Rejected(reasons) => {
+                            let only_quota =
+                                reasons.iter().all(|r| r.code == ReasonCode::OverQuota);
+                            let outcome = if only_quota { "over_quota" } else { "rejected" };
+                            let first = reasons
+                                .iter()
+                                .find(|r| r.code != ReasonCode::OverQuota)
+                                .unwrap_or(&reasons[0]);
+                            (outcome, Some(first.text.clone()))
+                        }
+                    })
+                })()?;
+                report.outcome = outcome.0;
+                report.reason = outcome.1;
+                match report.outcome {
+                    "accepted" => summary.accepted += 1,
+                    "rejected" => summary.rejected += 1,
+                    "over_quota" => summary.over_quota += 1,
+                    "not_found" => summary.not_found += 1,
+                    "other_desa" => summary.other_desa += 1,
+                    "duplicate" => summary.duplicate += 1,
+                    _ => summary.malformed += 1,
+                }
+                on_row(&report);
+                if summary.rows % 1000 == 0 {
+                    progress(summary.rows);
+                }
             }
         }
         progress(summary.rows);

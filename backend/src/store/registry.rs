@@ -4,7 +4,7 @@ use protocol::api::{MembershipState, Relation};
 use protocol::{Nik, NoKk, Sex};
 
 use super::conn::Conn;
-use super::sql::{Db, params};
+use super::sql::{Db, Param, params};
 use super::{Store, StoreError};
 
 /// A resident as the registry records them.
@@ -96,23 +96,48 @@ pub(crate) fn insert_memberships(
     db: &mut Conn,
     memberships: &[NewMembership],
 ) -> Result<(), StoreError> {
-    for m in memberships {
-        db.execute(
-            "INSERT INTO memberships (program, nik, kk, component, member_nik, state, since, desa_code)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![
-                m.program,
-                m.nik.as_ref().map(Nik::as_str),
-                m.kk.as_ref().map(NoKk::as_str),
-                m.component.as_deref(),
-                m.member_nik.as_ref().map(Nik::as_str),
-                m.state.as_str(),
-                m.since,
-                m.desa_code
-            ],
-        )?;
+    // Several rows per statement: an import writes thousands, and on PostgreSQL each
+    // statement is a round trip.
+    for chunk in memberships.chunks(ROWS_PER_INSERT) {
+        let params: Vec<Param<'_>> = chunk
+            .iter()
+            .flat_map(|m| {
+                [
+                    Param::Text(&m.program),
+                    optional(m.nik.as_ref().map(Nik::as_str)),
+                    optional(m.kk.as_ref().map(NoKk::as_str)),
+                    optional(m.component.as_deref()),
+                    optional(m.member_nik.as_ref().map(Nik::as_str)),
+                    Param::Text(m.state.as_str()),
+                    Param::Text(&m.since),
+                    Param::Int(i64::try_from(m.desa_code).unwrap_or(i64::MAX)),
+                ]
+            })
+            .collect();
+        db.execute(&insert_sql(chunk.len()), &params)?;
     }
     Ok(())
+}
+
+fn optional(text: Option<&str>) -> Param<'_> {
+    text.map_or(Param::Null, Param::Text)
+}
+
+/// Membership rows written per INSERT statement.
+const ROWS_PER_INSERT: usize = 64;
+
+fn insert_sql(rows: usize) -> String {
+    let values: Vec<String> = (0..rows)
+        .map(|row| {
+            let list: Vec<String> = (1..=8).map(|col| format!("?{}", row * 8 + col)).collect();
+            format!("({})", list.join(", "))
+        })
+        .collect();
+    format!(
+        "INSERT INTO memberships (program, nik, kk, component, member_nik, state, since, desa_code)
+         VALUES {}",
+        values.join(", ")
+    )
 }
 
 impl Store {
