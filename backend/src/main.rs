@@ -131,6 +131,45 @@ enum Command {
         #[arg(long)]
         username: String,
     },
+    /// Set a staff PIN that opens staff mode on a kiosk (--id) or on every kiosk of a desa
+    /// (--desa), reading the PIN (4-8 digits) from standard input; or withdraw it (--remove).
+    /// Kiosks pick it up at their next configuration pull (within 5 minutes).
+    KioskPin {
+        #[arg(long, env = "ANJUNGAN_DATA_DIR", default_value = "data")]
+        data_dir: PathBuf,
+        /// The kiosk the PIN opens.
+        #[arg(long, conflicts_with = "desa", required_unless_present = "desa")]
+        id: Option<String>,
+        /// Ten-digit desa code: the PIN opens every kiosk of the desa.
+        #[arg(long)]
+        desa: Option<u64>,
+        /// Whose PIN it is, e.g. "Sekdes Bomo".
+        #[arg(long)]
+        label: String,
+        /// Withdraw the PIN instead of setting it.
+        #[arg(long)]
+        remove: bool,
+    },
+    /// Set what a kiosk offers: its services in display order, a notice line on the home
+    /// screen and the idle timeout. Sent with the kiosk's next configuration pull.
+    KioskConfig {
+        #[arg(long, env = "ANJUNGAN_DATA_DIR", default_value = "data")]
+        data_dir: PathBuf,
+        #[arg(long)]
+        id: String,
+        /// Service codes in display order (status, report, letter, track, help).
+        #[arg(long, value_delimiter = ',', default_value = "status,report,letter,track,help")]
+        services: Vec<String>,
+        /// Notice line in Indonesian (with --notice-en).
+        #[arg(long, requires = "notice_en")]
+        notice_id: Option<String>,
+        /// Notice line in English (with --notice-id).
+        #[arg(long, requires = "notice_id")]
+        notice_en: Option<String>,
+        /// Seconds without a touch before the kiosk wipes the visit and returns home.
+        #[arg(long, default_value_t = backend::store::DEFAULT_IDLE_TIMEOUT)]
+        idle_timeout: u32,
+    },
     /// Measure status lookups over HTTP on loopback against a synthetic registry.
     Bench {
         /// Where the benchmark registry is kept (generated on first use, reused after).
@@ -301,6 +340,42 @@ fn run_command() -> anyhow::Result<()> {
             let store = open_store(&data_dir)?;
             anyhow::ensure!(store.disable_staff(&username)?, "no staff account {username}");
             println!("staff account {username} disabled");
+            Ok(())
+        }
+        Command::KioskPin { data_dir, id, desa, label, remove } => {
+            use backend::store::PinScope;
+            let scope = match (id, desa) {
+                (Some(id), _) => PinScope::Kiosk(id),
+                (None, Some(desa)) => {
+                    anyhow::ensure!(
+                        protocol::region::regions().village(desa).is_some(),
+                        "unknown desa code {desa}"
+                    );
+                    PinScope::Desa(desa)
+                }
+                (None, None) => anyhow::bail!("give --id or --desa"),
+            };
+            let store = open_store(&data_dir)?;
+            if remove {
+                anyhow::ensure!(store.remove_kiosk_pin(&scope, &label)?, "no PIN {label:?}");
+                println!("PIN {label:?} withdrawn");
+                return Ok(());
+            }
+            let mut pin = String::new();
+            std::io::stdin().read_line(&mut pin).context("read the PIN")?;
+            store.set_kiosk_pin(&scope, &label, pin.trim_end_matches(['\r', '\n']))?;
+            println!("PIN {label:?} set; kiosks apply it at their next configuration pull");
+            Ok(())
+        }
+        Command::KioskConfig { data_dir, id, services, notice_id, notice_en, idle_timeout } => {
+            let store = open_store(&data_dir)?;
+            let settings = backend::store::KioskSettings {
+                services,
+                notice: notice_id.zip(notice_en).map(|(id, en)| protocol::Text::new(id, en)),
+                idle_timeout_seconds: idle_timeout,
+            };
+            store.set_kiosk_settings(&id, &settings)?;
+            println!("kiosk {id} configured; it applies the change at its next pull");
             Ok(())
         }
         Command::Bench { data_dir, residents, seed, seconds, concurrency, server_threads } => {

@@ -1,6 +1,7 @@
 //! The HTTP API. Handlers validate input at the boundary, call the store on the blocking
 //! pool, and answer with the types of `protocol::api`. Every status lookup is audited.
 
+mod fleet;
 mod guard;
 mod openapi;
 mod reports;
@@ -54,6 +55,8 @@ pub fn router_with(store: Store, catalogue: Catalogue) -> Router {
         .route("/api/v1/residents/{nik}/status", get(status))
         .route("/api/v1/reports", axum::routing::post(reports::file))
         .route("/api/v1/tickets/{ticket}", get(reports::ticket))
+        .route(protocol::fleet::HEARTBEAT_PATH, axum::routing::post(fleet::heartbeat))
+        .route(protocol::fleet::CONFIG_PATH, get(fleet::config))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), authenticate));
     let staff_api = Router::new()
         .route(protocol::staff::MEMBERSHIPS_PATH, axum::routing::post(staff::add_membership))

@@ -22,6 +22,8 @@ use utoipa::{Modify, OpenApi};
         super::status,
         super::reports::file,
         super::reports::ticket,
+        super::fleet::heartbeat,
+        super::fleet::config,
         super::staff::login,
         super::staff::add_membership,
         super::staff::import_list

@@ -155,6 +155,7 @@ fn sqlite_migrations() -> rusqlite_migration::Migrations<'static> {
         M::up(include_str!("../../migrations/0004_report_workflow.sql")),
         M::up(include_str!("../../migrations/0005_staff.sql")),
         M::up(include_str!("../../migrations/0006_lookup_indexes.sql")),
+        M::up(include_str!("../../migrations/0007_fleet.sql")),
     ])
 }
 
@@ -167,6 +168,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0004_report_workflow.sql"),
     include_str!("../../migrations/0005_staff.sql"),
     include_str!("../../migrations/0006_lookup_indexes.sql"),
+    include_str!("../../migrations/0007_fleet.sql"),
 ];
 
 impl Db for Conn {

@@ -6,6 +6,7 @@
 
 mod audit;
 mod conn;
+mod fleet;
 mod kiosks;
 mod pool;
 mod postgres_conn;
@@ -19,6 +20,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub use audit::AuditEntry;
+pub use fleet::{DEFAULT_IDLE_TIMEOUT, HeartbeatRecord, KioskSettings, PinScope};
 pub use kiosks::KioskRecord;
 pub use registry::{NewMembership, NewResident};
 pub use reports::{NewReport, ReportChange};

@@ -1,0 +1,173 @@
+//! The fleet endpoints a kiosk calls on its own: `POST /api/v1/kiosk/heartbeat` every
+//! minute and `GET /api/v1/kiosk/config` at start and every few minutes. Both are signed
+//! like every kiosk request; a kiosk only ever sees and reports on itself.
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Extension, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use protocol::Text;
+use protocol::api::{ApiError, ErrorCode};
+use protocol::fleet::{Heartbeat, HeartbeatAck, KioskConfig, LAST_ERROR_MAX, VERSION_MAX};
+use protocol::mask::mask_digits_in;
+
+use super::{AppState, Failure, Kiosk, internal, now};
+use crate::store::AuditEntry;
+
+fn bad(id: impl Into<String>, en: impl Into<String>) -> Failure {
+    Failure(
+        StatusCode::BAD_REQUEST,
+        ApiError { code: ErrorCode::BadRequest, message: Text::new(id, en) },
+    )
+}
+
+/// Printable characters only, at most `max` of them.
+fn printable(text: &str, max: usize) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(max)
+        .collect::<String>()
+        .trim()
+        .to_owned()
+}
+
+/// What is kept of a heartbeat: a version that fits, and an error line that holds no NIK
+/// even if the kiosk forgot to mask it, cut to [`LAST_ERROR_MAX`].
+fn clean(mut beat: Heartbeat) -> Result<Heartbeat, Failure> {
+    if beat.version.is_empty()
+        || beat.version.len() > VERSION_MAX
+        || !beat.version.bytes().all(|b| b.is_ascii_graphic())
+    {
+        return Err(bad("Versi perangkat lunak tidak valid.", "Invalid software version."));
+    }
+    if time::OffsetDateTime::parse(&beat.sent_at, &time::format_description::well_known::Rfc3339)
+        .is_err()
+    {
+        return Err(bad("Waktu kirim tidak valid.", "Invalid sent_at time."));
+    }
+    beat.last_error = beat
+        .last_error
+        .map(|error| printable(&mask_digits_in(&error), LAST_ERROR_MAX))
+        .filter(|error| !error.is_empty());
+    Ok(beat)
+}
+
+/// Records a kiosk's heartbeat and answers with the current configuration version.
+#[utoipa::path(
+    post,
+    path = "/api/v1/kiosk/heartbeat",
+    request_body = Heartbeat,
+    security(("kiosk_signature" = [])),
+    responses(
+        (status = 200, body = HeartbeatAck, description = "recorded; the current config_version"),
+        (status = 400, body = ApiError),
+        (status = 401, body = ApiError),
+    )
+)]
+pub async fn heartbeat(
+    State(state): State<AppState>,
+    Extension(Kiosk(kiosk)): Extension<Kiosk>,
+    body: Result<Json<Heartbeat>, JsonRejection>,
+) -> Result<Response, Failure> {
+    let Json(beat) = body.map_err(|rejection| {
+        bad(
+            format!("Heartbeat tidak dapat dibaca: {}", rejection.body_text()),
+            format!("The heartbeat could not be read: {}", rejection.body_text()),
+        )
+    })?;
+    let beat = clean(beat)?;
+    let printer = beat.printer.map(|p| p.state.as_str()).unwrap_or("unknown");
+    let config = {
+        let (store, kiosk, beat) = (state.store.clone(), kiosk.clone(), beat.clone());
+        tokio::task::spawn_blocking(move || {
+            store.record_heartbeat(&kiosk, &beat, &now())?;
+            store.kiosk_config(&kiosk)
+        })
+        .await
+        .map_err(|_| internal())??
+    };
+    tracing::debug!(%kiosk, printer, queue = ?beat.queue_depth, "heartbeat");
+    state.store.audit(AuditEntry {
+        at: now(),
+        actor: format!("kiosk:{kiosk}"),
+        action: "heartbeat".into(),
+        subject: format!("version={} uptime={}s", beat.version, beat.uptime_seconds),
+        outcome: format!(
+            "printer={printer} queue={} door={}",
+            beat.queue_depth.map_or("-".into(), |q| q.to_string()),
+            beat.door_open.map_or("-", |open| if open { "open" } else { "closed" }),
+        ),
+    });
+    // The kiosk authenticated a moment ago, so its row exists; an empty version only makes
+    // the kiosk pull once more.
+    let config_version = config.map(|c| c.config_version).unwrap_or_default();
+    Ok(Json(HeartbeatAck { config_version }).into_response())
+}
+
+/// The calling kiosk's configuration: identity, desa, services, texts, staff PIN hashes.
+#[utoipa::path(
+    get,
+    path = "/api/v1/kiosk/config",
+    security(("kiosk_signature" = [])),
+    responses(
+        (status = 200, body = KioskConfig),
+        (status = 401, body = ApiError),
+    )
+)]
+pub async fn config(
+    State(state): State<AppState>,
+    Extension(Kiosk(kiosk)): Extension<Kiosk>,
+) -> Result<Response, Failure> {
+    let config = {
+        let (store, kiosk) = (state.store.clone(), kiosk.clone());
+        tokio::task::spawn_blocking(move || store.kiosk_config(&kiosk))
+            .await
+            .map_err(|_| internal())??
+    };
+    let config = config.ok_or_else(internal)?;
+    state.store.audit(AuditEntry {
+        at: now(),
+        actor: format!("kiosk:{kiosk}"),
+        action: "config_pull".into(),
+        subject: config.config_version.clone(),
+        outcome: format!("pins={}", config.staff_pins.len()),
+    });
+    Ok(Json(config).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn beat(error: &str) -> Heartbeat {
+        Heartbeat {
+            version: "0.1.0".into(),
+            uptime_seconds: 5,
+            printer: None,
+            queue_depth: None,
+            door_open: None,
+            last_error: Some(error.into()),
+            sent_at: "2026-01-01T00:00:00Z".into(),
+        }
+    }
+
+    #[test]
+    fn error_lines_are_masked_printable_and_bounded() {
+        let kept = clean(beat("lookup 3510011203850001 failed\n\x1b[2J")).ok().expect("clean");
+        assert_eq!(kept.last_error.as_deref(), Some("lookup 3510********0001 failed  [2J"));
+        let long = clean(beat(&"x".repeat(1000))).ok().expect("clean");
+        assert_eq!(long.last_error.map(|e| e.len()), Some(LAST_ERROR_MAX));
+        assert!(clean(beat("  ")).ok().expect("clean").last_error.is_none());
+    }
+
+    #[test]
+    fn bad_versions_and_times_are_refused() {
+        let mut b = beat("");
+        b.version = "0.1 beta".into();
+        assert!(clean(b).is_err());
+        let mut b = beat("");
+        b.sent_at = "yesterday".into();
+        assert!(clean(b).is_err());
+    }
+}
