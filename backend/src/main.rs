@@ -312,7 +312,11 @@ fn run_command() -> anyhow::Result<()> {
             let store = open_store(&data_dir)?;
             let key = store.register_kiosk(&id, desa, lookups_per_minute)?;
             write_secret_file(&key_out, &key.to_file_text())?;
-            println!("kiosk {id} registered; key written to {}", key_out.display());
+            let issuer = key.issuer().map(|issuer| format!("{issuer:04}")).unwrap_or_default();
+            println!(
+                "kiosk {id} registered (ticket issuer {issuer}); key written to {}",
+                key_out.display()
+            );
             Ok(())
         }
         Command::KioskDisable { data_dir, id } => {

@@ -124,3 +124,122 @@ async fn mistyped_and_unknown_tickets() {
     let unknown = get(&server, "/api/v1/tickets/LP-0000-000001-8").await;
     assert_eq!(unknown.status(), 404);
 }
+
+/// A POST of `body` signed by `key` (another kiosk than the test kiosk).
+async fn post_as(
+    server: &Server,
+    key: &protocol::auth::KioskKey,
+    body: &serde_json::Value,
+) -> reqwest::Response {
+    let bytes = serde_json::to_vec(body).expect("JSON");
+    let path = "/api/v1/reports";
+    let mut request = reqwest::Client::new()
+        .post(format!("{}{path}", server.url))
+        .header("content-type", "application/json");
+    for (name, value) in key.sign("POST", path, now(), &fresh_nonce(), &bytes).pairs() {
+        request = request.header(name, value);
+    }
+    request.body(bytes).send().await.expect("request")
+}
+
+fn kiosk_ticket(issuer: u16, serial: u32) -> protocol::ticket::Ticket {
+    protocol::ticket::Ticket::new(issuer, serial).expect("in range")
+}
+
+#[tokio::test]
+async fn each_kiosk_gets_its_own_issuer_and_keeps_it_on_renewal() {
+    let server = server().await;
+    let first = server.key.issuer().expect("the test kiosk has an issuer");
+    let store = server.store.clone();
+    let (second, renewed, third) = tokio::task::spawn_blocking(move || {
+        let second = store.register_kiosk("BWI-TEST-08", None, 60).expect("register");
+        let renewed = store.register_kiosk("BWI-TEST-08", None, 60).expect("renew");
+        let third = store.register_kiosk("BWI-TEST-09", None, 60).expect("register");
+        (second, renewed, third)
+    })
+    .await
+    .expect("join");
+    let issuers = [first, second.issuer().expect("issuer"), third.issuer().expect("issuer")];
+    assert!(issuers.iter().all(|issuer| (1..=9999).contains(issuer)), "{issuers:?}");
+    assert!(issuers[0] != issuers[1] && issuers[1] != issuers[2] && issuers[0] != issuers[2]);
+    assert_eq!(renewed.issuer(), second.issuer(), "a renewal keeps the issuer");
+    assert_ne!(renewed.secret_hex(), second.secret_hex(), "but changes the secret");
+    // The key file an installer copies to the kiosk carries the issuer.
+    let parsed = protocol::auth::KioskKey::parse(&renewed.to_file_text()).expect("key file");
+    assert_eq!(parsed.issuer(), second.issuer());
+}
+
+#[tokio::test]
+async fn a_kiosk_issued_ticket_is_filed_under_that_ticket_once() {
+    let server = server().await;
+    let issuer = server.key.issuer().expect("issuer");
+    let person = example(&server.summary, "tidak menerima").nik.to_string();
+    let ticket = kiosk_ticket(issuer, 7);
+    let mut body = report(&person, &person, "key-kiosk-0001");
+    body["ticket"] = json!(ticket.to_string());
+
+    let response = post(&server, "/api/v1/reports", &body).await;
+    assert_eq!(response.status(), 201);
+    let filed: TicketStatus = response.json().await.expect("JSON");
+    assert_eq!(filed.ticket, ticket, "the ticket the kiosk printed, not a central one");
+    assert_eq!(filed.state, ReportState::Verification);
+    let tracked: TicketStatus =
+        get(&server, &format!("/api/v1/tickets/{ticket}")).await.json().await.expect("JSON");
+    assert_eq!(tracked, filed);
+
+    // The kiosk resends after losing the answer: the same ticket, nothing written.
+    let again = post(&server, "/api/v1/reports", &body).await;
+    assert_eq!(again.status(), 200);
+    assert_eq!(again.json::<TicketStatus>().await.expect("JSON"), filed);
+    assert_eq!(report_count(&server).await, 1);
+
+    // Central tickets go on from their own counter.
+    let other = example(&server.summary, "ayahnya menerima BST").nik.to_string();
+    let central: TicketStatus =
+        post(&server, "/api/v1/reports", &report(&other, &other, "key-c-01"))
+            .await
+            .json()
+            .await
+            .expect("JSON");
+    assert_eq!((central.ticket.issuer(), central.ticket.serial()), (0, 1));
+    assert_eq!(report_count(&server).await, 2);
+}
+
+#[tokio::test]
+async fn tickets_of_another_issuer_or_already_taken_are_refused() {
+    let server = server().await;
+    let own = server.key.issuer().expect("issuer");
+    let store = server.store.clone();
+    let neighbour = tokio::task::spawn_blocking(move || {
+        store.register_kiosk("BWI-TEST-08", None, 60).expect("register")
+    })
+    .await
+    .expect("join");
+    let neighbours_issuer = neighbour.issuer().expect("issuer");
+    assert_ne!(own, neighbours_issuer);
+    let person = example(&server.summary, "tidak menerima").nik.to_string();
+
+    for (n, foreign) in [kiosk_ticket(neighbours_issuer, 1), kiosk_ticket(0, 1)].iter().enumerate()
+    {
+        let mut body = report(&person, &person, &format!("key-foreign-{n:04}"));
+        body["ticket"] = json!(foreign.to_string());
+        let response = post(&server, "/api/v1/reports", &body).await;
+        assert_eq!(response.status(), 400, "{foreign}");
+        let error: ApiError = response.json().await.expect("JSON");
+        assert_eq!(error.code, ErrorCode::InvalidTicket);
+    }
+    let mut typo = report(&person, &person, "key-typo-0001");
+    typo["ticket"] = json!("LP-0001-000001-0");
+    assert_eq!(post(&server, "/api/v1/reports", &typo).await.status(), 400);
+    assert_eq!(report_count(&server).await, 0, "nothing written");
+
+    // The neighbour may use its own issuer; the same ticket under another key is refused.
+    let mut body = report(&person, &person, "key-neigh-0001");
+    body["ticket"] = json!(kiosk_ticket(neighbours_issuer, 1).to_string());
+    assert_eq!(post_as(&server, &neighbour, &body).await.status(), 201);
+    body["idempotency_key"] = json!("key-neigh-0002");
+    let taken = post_as(&server, &neighbour, &body).await;
+    assert_eq!(taken.status(), 400);
+    assert_eq!(taken.json::<ApiError>().await.expect("JSON").code, ErrorCode::InvalidTicket);
+    assert_eq!(report_count(&server).await, 1);
+}

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use protocol::api::{ApiError, ErrorCode, StatusResponse, status_path};
+use protocol::api::{REPORTS_PATH, ReportRequest, TicketStatus};
 use protocol::auth::KioskKey;
 use protocol::{Nik, Text};
 use rand::RngCore;
@@ -88,6 +89,43 @@ impl BackendClient {
                 }
                 Err(_) => Err(ClientError::BadResponse(format!("HTTP {status}"))),
             }
+        }
+    }
+}
+
+/// Citizen reports (used by the outbox's sender, [`crate::local`]).
+impl BackendClient {
+    /// Files a report (`POST /api/v1/reports`): the decision with its ticket, the same
+    /// answer again for a repeated idempotency key.
+    pub async fn file_report(&self, report: &ReportRequest) -> Result<TicketStatus, ClientError> {
+        let body = serde_json::to_vec(report)
+            .map_err(|error| ClientError::BadResponse(error.to_string()))?;
+        let mut request = self
+            .http
+            .post(format!("{}{REPORTS_PATH}", self.base_url))
+            .header("content-type", "application/json");
+        for (name, value) in self.sign("POST", REPORTS_PATH, &body).pairs() {
+            request = request.header(name, value);
+        }
+        let response = request
+            .body(body)
+            .send()
+            .await
+            .map_err(|error| ClientError::Unreachable(without_url(error)))?;
+        let status = response.status();
+        let bytes =
+            response.bytes().await.map_err(|error| ClientError::Unreachable(without_url(error)))?;
+        if status.is_success() {
+            crate::diagnostics::counters().report();
+            return serde_json::from_slice(&bytes)
+                .map_err(|error| ClientError::BadResponse(error.to_string()));
+        }
+        match serde_json::from_slice::<ApiError>(&bytes) {
+            Ok(error) => Err(ClientError::Api(error)),
+            Err(_) if status.is_server_error() => {
+                Err(ClientError::Unreachable(format!("HTTP {status}")))
+            }
+            Err(_) => Err(ClientError::BadResponse(format!("HTTP {status}"))),
         }
     }
 }

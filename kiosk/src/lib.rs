@@ -16,6 +16,7 @@ pub mod client;
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod devices;
+pub mod local;
 pub mod present;
 pub mod screenshot;
 pub mod session;

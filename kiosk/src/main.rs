@@ -46,6 +46,42 @@ enum Command {
         #[arg(long, default_value_t = 5)]
         rounds: usize,
     },
+    /// The offline outbox without the UI.
+    #[command(hide = true)]
+    Outbox {
+        /// The kiosk's data directory (its database with the outbox).
+        #[arg(long, env = "ANJUNGAN_KIOSK_DATA", default_value = kiosk::local::DEFAULT_DATA_DIR)]
+        data_dir: PathBuf,
+        /// The key file from `backend kiosk-add` (with the kiosk's ticket issuer number).
+        #[arg(long, env = "ANJUNGAN_KEY_FILE")]
+        key_file: PathBuf,
+        #[command(subcommand)]
+        action: OutboxAction,
+    },
+}
+
+/// `kiosk outbox ...`: the offline outbox without the UI, with the same code the UI uses
+/// (the kill -9 test runs it as a real process; operators can inspect a kiosk's queue).
+#[derive(Subcommand)]
+enum OutboxAction {
+    /// Queue a report (a `ReportRequest` JSON file) and print its ticket.
+    AddReport {
+        #[arg(long)]
+        json: PathBuf,
+    },
+    /// Send what is queued, with retry and backoff, like the running kiosk does.
+    Drain {
+        #[arg(long, env = "ANJUNGAN_BACKEND_URL", default_value = "http://127.0.0.1:8080")]
+        backend_url: String,
+        /// Exit once nothing is queued (status 1 if something still is after --give-up-after).
+        #[arg(long)]
+        until_empty: bool,
+        /// Seconds before `--until-empty` gives up.
+        #[arg(long, default_value_t = 600)]
+        give_up_after: u64,
+    },
+    /// Print the latest submissions, masked, as the staff screen shows them.
+    List,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -86,6 +122,10 @@ struct RunArgs {
     /// Fill the whole screen.
     #[arg(long)]
     fullscreen: bool,
+    /// Directory of the kiosk's own database (the outbox of submissions waiting for the
+    /// central service). Default /var/lib/anjungan-kiosk; with --demo a fresh temporary one.
+    #[arg(long, env = "ANJUNGAN_KIOSK_DATA")]
+    data_dir: Option<PathBuf>,
 }
 
 /// Errors are printed once, as a chain of causes, without a backtrace: the person reading
@@ -127,7 +167,68 @@ fn run_cli() -> anyhow::Result<()> {
         Some(Command::BenchChild { backend_url, key_file, nik, rounds }) => {
             kiosk::bench::child(&backend_url, &key_file, &nik, rounds)
         }
+        Some(Command::Outbox { data_dir, key_file, action }) => {
+            outbox_command(&data_dir, &key_file, action)
+        }
         None => run(cli.run),
+    }
+}
+
+fn read_key(path: &std::path::Path) -> anyhow::Result<KioskKey> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("read key file {}", path.display()))?;
+    KioskKey::parse(&text).with_context(|| format!("key file {}", path.display()))
+}
+
+fn outbox_command(
+    data_dir: &std::path::Path,
+    key_file: &std::path::Path,
+    action: OutboxAction,
+) -> anyhow::Result<()> {
+    let key = read_key(key_file)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("start async runtime")?;
+    let outbox = kiosk::local::open_outbox(data_dir, &key)
+        .with_context(|| format!("kiosk data directory {}", data_dir.display()))?;
+    match action {
+        OutboxAction::AddReport { json } => {
+            let text = std::fs::read_to_string(&json)
+                .with_context(|| format!("read {}", json.display()))?;
+            let request: protocol::api::ReportRequest = serde_json::from_str(&text)
+                .with_context(|| format!("report {}", json.display()))?;
+            let queued = outbox.enqueue_report(&request)?;
+            println!("{} {}", queued.ticket, queued.idempotency_key);
+            Ok(())
+        }
+        OutboxAction::Drain { backend_url, until_empty, give_up_after } => {
+            let client = BackendClient::new(&backend_url, key)?;
+            let give_up = if until_empty {
+                std::time::Duration::from_secs(give_up_after)
+            } else {
+                std::time::Duration::MAX / 4
+            };
+            let left = runtime.block_on(kiosk::local::drain(outbox, client, give_up));
+            anyhow::ensure!(left == 0, "{left} submissions still queued");
+            println!("outbox empty");
+            Ok(())
+        }
+        OutboxAction::List => {
+            for entry in outbox.list_masked(100)? {
+                println!(
+                    "{} {} {} attempts={} subject={} age={}s{}",
+                    entry.ticket,
+                    entry.kind.as_str(),
+                    entry.state.as_str(),
+                    entry.attempts,
+                    entry.subject,
+                    entry.age.as_secs(),
+                    entry.last_error.map(|e| format!(" error={e}")).unwrap_or_default()
+                );
+            }
+            Ok(())
+        }
     }
 }
 
@@ -154,8 +255,21 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
     };
     let printer = open_printer(&args.printer, paper, args.demo)
         .with_context(|| format!("open printer {:?}", args.printer))?;
+    let client = BackendClient::new(&backend_url, key.clone())?;
+    let data_dir = match (&args.data_dir, args.demo) {
+        (Some(dir), _) => dir.clone(),
+        (None, true) => {
+            std::env::temp_dir().join(format!("anjungan-kiosk-demo-{}", std::process::id()))
+        }
+        (None, false) => PathBuf::from(kiosk::local::DEFAULT_DATA_DIR),
+    };
+    // The outbox and its sender run from start-up, so reports queued before a restart are
+    // sent even if nobody touches the screen.
+    let outbox = kiosk::local::open_outbox(&data_dir, &key)
+        .with_context(|| format!("kiosk data directory {}", data_dir.display()))?;
+    let _sender = kiosk::local::Sender::spawn(outbox.clone(), client.clone(), runtime.handle());
     let services = Services {
-        client: BackendClient::new(&backend_url, key.clone())?,
+        client: client.clone(),
         printer: Arc::new(Mutex::new(printer)),
         runtime: runtime.handle().clone(),
     };

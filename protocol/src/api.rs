@@ -261,6 +261,12 @@ pub struct ReportRequest {
     /// Chosen by the kiosk once per submission; a retry with the same key returns the first
     /// answer instead of filing twice.
     pub idempotency_key: String,
+    /// A ticket the kiosk issued itself (its own issuer number) and may already have
+    /// printed, e.g. while the central service was out of reach; the service files the
+    /// report under it. Absent: the service issues a central ticket.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "LP-0042-000007-3"))]
+    pub ticket: Option<crate::ticket::Ticket>,
 }
 
 pub const REPORT_TEXT_MAX: usize = 500;

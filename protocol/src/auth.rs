@@ -41,6 +41,10 @@ pub enum AuthError {
 pub struct KioskKey {
     id: String,
     secret: [u8; 32],
+    /// The kiosk's own ticket issuer number (1..=9999), so tickets it issues while offline
+    /// never collide with another kiosk's or the central service's. `None` in key files
+    /// written before issuers existed.
+    issuer: Option<u16>,
 }
 
 impl std::fmt::Debug for KioskKey {
@@ -80,21 +84,54 @@ impl KioskKey {
         if !valid_kiosk_id(id) {
             return Err(AuthError::Malformed(HEADER_KIOSK));
         }
-        Ok(KioskKey { id: id.to_string(), secret })
+        Ok(KioskKey { id: id.to_string(), secret, issuer: None })
     }
 
-    /// Reads the key file format `<kiosk-id>:<64 hex digits>`.
+    /// The same key with the kiosk's ticket issuer number (1..=9999).
+    pub fn with_issuer(self, issuer: u16) -> Result<KioskKey, AuthError> {
+        if !(1..=crate::ticket::Ticket::MAX_ISSUER).contains(&issuer) {
+            return Err(AuthError::Malformed("key file issuer"));
+        }
+        Ok(KioskKey { issuer: Some(issuer), ..self })
+    }
+
+    /// Reads the key file format `<kiosk-id>:<64 hex digits>[:<issuer>]`; files without the
+    /// issuer (written before kiosks issued tickets) still read.
     pub fn parse(text: &str) -> Result<KioskKey, AuthError> {
-        let (id, hex_secret) =
-            text.trim().split_once(':').ok_or(AuthError::Malformed("key file"))?;
+        let mut fields = text.trim().split(':');
+        let (Some(id), Some(hex_secret)) = (fields.next(), fields.next()) else {
+            return Err(AuthError::Malformed("key file"));
+        };
+        let issuer = fields.next();
+        if fields.next().is_some() {
+            return Err(AuthError::Malformed("key file"));
+        }
         let bytes = hex::decode(hex_secret).map_err(|_| AuthError::Malformed("key file"))?;
         let secret: [u8; 32] = bytes.try_into().map_err(|_| AuthError::Malformed("key file"))?;
-        KioskKey::new(id, secret)
+        let key = KioskKey::new(id, secret)?;
+        match issuer {
+            None => Ok(key),
+            Some(issuer) => {
+                let issuer = (!issuer.is_empty() && issuer.bytes().all(|b| b.is_ascii_digit()))
+                    .then(|| issuer.parse::<u16>().ok())
+                    .flatten()
+                    .ok_or(AuthError::Malformed("key file issuer"))?;
+                key.with_issuer(issuer)
+            }
+        }
     }
 
     /// The key file format read by [`KioskKey::parse`].
     pub fn to_file_text(&self) -> String {
-        format!("{}:{}\n", self.id, hex::encode(self.secret))
+        match self.issuer {
+            Some(issuer) => format!("{}:{}:{issuer}\n", self.id, hex::encode(self.secret)),
+            None => format!("{}:{}\n", self.id, hex::encode(self.secret)),
+        }
+    }
+
+    /// The kiosk's ticket issuer number, when its key file carries one.
+    pub fn issuer(&self) -> Option<u16> {
+        self.issuer
     }
 
     pub fn id(&self) -> &str {
@@ -222,5 +259,24 @@ mod tests {
         assert!(!format!("{:?}", key()).contains(&key().secret_hex()));
         assert!(KioskKey::parse("no-colon").is_err());
         assert!(KioskKey::parse("bad id!:00").is_err());
+    }
+
+    #[test]
+    fn key_files_carry_the_issuer_and_old_files_still_read() {
+        let with_issuer = key().with_issuer(42).expect("in range");
+        let text = with_issuer.to_file_text();
+        assert!(text.ends_with(":42\n"), "{text}");
+        assert_eq!(KioskKey::parse(&text), Ok(with_issuer.clone()));
+        assert_eq!(KioskKey::parse(&text).expect("parse").issuer(), Some(42));
+        // A file from before issuers: same id and secret, no issuer.
+        let old = format!("BWI-3510-0001:{}", key().secret_hex());
+        assert_eq!(KioskKey::parse(&old).expect("old format").issuer(), None);
+        let secret = key().secret_hex();
+        for bad in ["0", "10000", "-1", "", "x1", "1:2"] {
+            let text = format!("BWI-3510-0001:{secret}:{bad}");
+            assert!(KioskKey::parse(&text).is_err(), "issuer {bad:?} accepted");
+        }
+        assert!(key().with_issuer(0).is_err(), "0 is the central service");
+        assert!(!format!("{with_issuer:?}").contains(&secret));
     }
 }

@@ -20,7 +20,7 @@ use protocol::{Nik, Text};
 use super::{AppState, Failure, Kiosk, internal, now};
 use crate::checks::decide_for;
 use crate::eligibility::{Decision, Quota, Request};
-use crate::store::{AuditEntry, NewReport};
+use crate::store::{AuditEntry, NewReport, StoreError};
 
 /// The program a citizen report asks for: Banyuwangi Gotong Royong, for families that no
 /// scheme covers yet.
@@ -128,6 +128,10 @@ pub async fn file(
         ));
     }
 
+    if let Some(ticket) = request.ticket {
+        check_kiosk_ticket(&state, &kiosk, ticket).await?;
+    }
+
     let facts = {
         let store = state.store.clone();
         tokio::task::spawn_blocking(move || store.status(&subject))
@@ -173,12 +177,22 @@ pub async fn file(
         state: report_state,
         decision: reason,
         now: now(),
+        ticket: request.ticket,
     };
     let (status, created) = {
         let store = state.store.clone();
-        tokio::task::spawn_blocking(move || store.file_report(&report))
+        match tokio::task::spawn_blocking(move || store.file_report(&report))
             .await
-            .map_err(|_| internal())??
+            .map_err(|_| internal())?
+        {
+            Ok(filed) => filed,
+            // Only a kiosk-issued ticket another submission holds is refused as input.
+            Err(StoreError::Invalid(why)) if request.ticket.is_some() => {
+                tracing::warn!(kiosk, why, "kiosk ticket refused");
+                return Err(ticket_refused());
+            }
+            Err(error) => return Err(error.into()),
+        }
     };
     tracing::info!(ticket = %status.ticket, subject = %status.subject, state = report_state.as_str(), created, "report");
     state.store.audit(AuditEntry {
@@ -190,6 +204,31 @@ pub async fn file(
     });
     let code = if created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((code, Json(status)).into_response())
+}
+
+/// A kiosk may file under a ticket it issued itself only with its own issuer number: two
+/// kiosks (or a kiosk and the central service) can then never hand out the same ticket.
+/// Read fresh from the store, not from the guard's cache, so a renewed registration counts.
+async fn check_kiosk_ticket(state: &AppState, kiosk: &str, ticket: Ticket) -> Result<(), Failure> {
+    let record = {
+        let store = state.store.clone();
+        let id = kiosk.to_string();
+        tokio::task::spawn_blocking(move || store.kiosk(&id)).await.map_err(|_| internal())??
+    };
+    let own = record.and_then(|record| record.issuer);
+    if own.is_some() && own == Some(ticket.issuer()) {
+        return Ok(());
+    }
+    tracing::warn!(kiosk, issuer = ticket.issuer(), ?own, "ticket of another issuer refused");
+    Err(ticket_refused())
+}
+
+fn ticket_refused() -> Failure {
+    bad(
+        ErrorCode::InvalidTicket,
+        "Nomor tiket dari anjungan ini tidak dapat diterima. Silakan hubungi petugas desa.",
+        "This kiosk's ticket number cannot be accepted. Please ask the village staff.",
+    )
 }
 
 /// The state of a ticket printed on a receipt.

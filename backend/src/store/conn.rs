@@ -156,6 +156,7 @@ fn sqlite_migrations() -> rusqlite_migration::Migrations<'static> {
         M::up(include_str!("../../migrations/0005_staff.sql")),
         M::up(include_str!("../../migrations/0006_lookup_indexes.sql")),
         M::up(include_str!("../../migrations/0007_fleet.sql")),
+        M::up(include_str!("../../migrations/0008_kiosk_issuer.sql")),
     ])
 }
 
@@ -169,6 +170,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0005_staff.sql"),
     include_str!("../../migrations/0006_lookup_indexes.sql"),
     include_str!("../../migrations/0007_fleet.sql"),
+    include_str!("../../migrations/0008_kiosk_issuer.sql"),
 ];
 
 impl Db for Conn {

@@ -3,6 +3,7 @@
 use super::sql::{Db, params};
 use super::{Store, StoreError};
 use protocol::auth::{KioskKey, valid_kiosk_id};
+use protocol::ticket::Ticket;
 use rand::RngCore;
 
 /// What the API needs to know about a calling kiosk.
@@ -11,6 +12,8 @@ pub struct KioskRecord {
     pub secret_hex: String,
     pub lookups_per_minute: u32,
     pub enabled: bool,
+    /// The kiosk's ticket issuer number; `None` for a kiosk registered before issuers.
+    pub issuer: Option<u16>,
 }
 
 impl Store {
@@ -33,18 +36,21 @@ impl Store {
         let now = time::OffsetDateTime::now_utc()
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default();
-        self.write(|db| {
+        let issuer = self.write(|db| {
+            let issuer = kiosk_issuer(db, id)?;
             db.execute(
-                "INSERT INTO kiosks (id, secret, desa_code, lookups_per_minute, enabled, created_at)
-                 VALUES (?1, ?2, ?3, ?4, TRUE, ?5)
+                "INSERT INTO kiosks (id, secret, desa_code, lookups_per_minute, enabled, created_at,
+                     issuer)
+                 VALUES (?1, ?2, ?3, ?4, TRUE, ?5, ?6)
                  ON CONFLICT (id) DO UPDATE SET secret = excluded.secret,
                      desa_code = excluded.desa_code,
-                     lookups_per_minute = excluded.lookups_per_minute, enabled = TRUE",
-                params![id, key.secret_hex(), desa_code, lookups_per_minute, now],
+                     lookups_per_minute = excluded.lookups_per_minute, enabled = TRUE,
+                     issuer = excluded.issuer",
+                params![id, key.secret_hex(), desa_code, lookups_per_minute, now, issuer],
             )?;
-            Ok(())
+            Ok(issuer)
         })?;
-        Ok(key)
+        key.with_issuer(issuer).map_err(|e| StoreError::Corrupt(e.to_string()))
     }
 
     /// Stops a kiosk's requests from being accepted.
@@ -56,16 +62,49 @@ impl Store {
 
     pub fn kiosk(&self, id: &str) -> Result<Option<KioskRecord>, StoreError> {
         let row = self.pool.get()?.query_opt(
-            "SELECT secret, lookups_per_minute, enabled FROM kiosks WHERE id = ?1",
+            "SELECT secret, lookups_per_minute, enabled, issuer FROM kiosks WHERE id = ?1",
             params![id],
         )?;
         row.map(|mut row| {
+            let issuer: Option<i64> = row.get(3)?;
             Ok(KioskRecord {
                 secret_hex: row.get(0)?,
                 lookups_per_minute: row.get(1)?,
                 enabled: row.get(2)?,
+                issuer: issuer.and_then(|issuer| u16::try_from(issuer).ok()),
             })
         })
         .transpose()
     }
+}
+
+/// The kiosk's issuer number: the one it has (a renewal keeps it, so tickets it already
+/// printed stay its own), or else the lowest free one. Called inside the write transaction,
+/// where writers take turns, so two registrations cannot take the same number.
+fn kiosk_issuer(db: &mut impl Db, id: &str) -> Result<u16, StoreError> {
+    let existing: Option<Option<i64>> = db
+        .query_opt("SELECT issuer FROM kiosks WHERE id = ?1", params![id])?
+        .map(|mut row| row.get(0))
+        .transpose()?;
+    if let Some(Some(issuer)) = existing {
+        return u16::try_from(issuer).map_err(|_| StoreError::Corrupt(format!("issuer {issuer}")));
+    }
+    let mut taken = Vec::new();
+    for mut row in db.query("SELECT issuer FROM kiosks WHERE issuer IS NOT NULL", &[])? {
+        let issuer: i64 = row.get(0)?;
+        taken.push(issuer);
+    }
+    taken.sort_unstable();
+    let mut next: i64 = 1;
+    for issuer in taken {
+        if issuer == next {
+            next += 1;
+        } else if issuer > next {
+            break;
+        }
+    }
+    u16::try_from(next)
+        .ok()
+        .filter(|issuer| *issuer <= Ticket::MAX_ISSUER)
+        .ok_or_else(|| StoreError::Invalid("all 9999 kiosk issuer numbers are taken".into()))
 }

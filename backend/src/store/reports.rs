@@ -19,6 +19,9 @@ pub struct NewReport {
     pub state: ReportState,
     pub decision: Option<Text>,
     pub now: String,
+    /// A ticket the kiosk issued itself (already checked to carry the kiosk's own issuer);
+    /// `None`: the central service issues one.
+    pub ticket: Option<Ticket>,
 }
 
 /// A change of a report's state, with what comes with it.
@@ -36,7 +39,8 @@ const CENTRAL_ISSUER: u16 = 0;
 
 impl Store {
     /// Files a report in one transaction. A second call with the same kiosk and idempotency
-    /// key returns the first ticket and `false`, and writes nothing.
+    /// key returns the first ticket and `false`, and writes nothing. A kiosk-issued ticket
+    /// that another submission already holds is refused with [`StoreError::Invalid`].
     pub fn file_report(&self, report: &NewReport) -> Result<(TicketStatus, bool), StoreError> {
         self.write(|db| {
             let existing = db.query_opt(
@@ -51,20 +55,36 @@ impl Store {
                     .ok_or_else(|| StoreError::Corrupt("report vanished".into()))?;
                 return Ok((status, false));
             }
-            let serial: i64 = db.query_value(
-                "SELECT coalesce(max(serial), 0) + 1 FROM reports WHERE issuer = ?1",
-                params![CENTRAL_ISSUER],
-            )?;
-            let ticket = Ticket::new(CENTRAL_ISSUER, serial as u32)
-                .map_err(|_| StoreError::Invalid("ticket serials exhausted".into()))?;
+            let ticket = match report.ticket {
+                Some(ticket) => {
+                    let taken = db.query_opt(
+                        "SELECT kiosk FROM reports WHERE issuer = ?1 AND serial = ?2",
+                        params![ticket.issuer(), ticket.serial()],
+                    )?;
+                    if taken.is_some() {
+                        return Err(StoreError::Invalid(format!(
+                            "ticket {ticket} already belongs to another submission"
+                        )));
+                    }
+                    ticket
+                }
+                None => {
+                    let serial: i64 = db.query_value(
+                        "SELECT coalesce(max(serial), 0) + 1 FROM reports WHERE issuer = ?1",
+                        params![CENTRAL_ISSUER],
+                    )?;
+                    Ticket::new(CENTRAL_ISSUER, serial as u32)
+                        .map_err(|_| StoreError::Invalid("ticket serials exhausted".into()))?
+                }
+            };
             db.execute(
                 "INSERT INTO reports (issuer, serial, ticket, kiosk, idempotency_key, reporter_nik,
                      subject_nik, about_self, reason, phone, text, state, decision_id, decision_en,
                      created_at, updated_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)",
                 params![
-                    CENTRAL_ISSUER,
-                    serial,
+                    ticket.issuer(),
+                    ticket.serial(),
                     ticket.to_string(),
                     report.kiosk,
                     report.idempotency_key,
