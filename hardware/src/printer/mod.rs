@@ -9,8 +9,12 @@ pub mod document;
 pub mod render;
 pub mod sanitize;
 pub mod sim;
+// Code pages and the PNG preview of a printout.
+pub mod codepage;
+pub mod preview;
 
 pub use document::{Align, Block, Document, Paper, Size, Style};
+pub use document::{Bitmap, Column, ColumnWidth, DocumentError, Table};
 
 /// Why a document did not print.
 #[derive(Debug, thiserror::Error)]

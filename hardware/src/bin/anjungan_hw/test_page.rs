@@ -62,10 +62,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
 /// The test page for a paper width.
 pub fn document(paper: Paper) -> Document {
     let columns = paper.columns();
-    let mm = match paper {
-        Paper::Mm58 => 58,
-        Paper::Mm80 => 80,
-    };
+    let mm = paper.millimetres();
     let right = Style { align: Align::Right, ..Style::default() };
     let mut doc = Document::new(paper);
     doc.text("ANJUNGAN", Style::center().bold().double())
