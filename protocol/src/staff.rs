@@ -16,7 +16,6 @@ pub const IMPORTS_PATH: &str = "/api/v1/staff/imports";
 /// Header carrying the session token: `Authorization: Bearer <token>`.
 pub const AUTHORIZATION_SCHEME: &str = "Bearer";
 
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
