@@ -6,6 +6,8 @@ same protocol, so the kiosk can be developed on a laptop and trusted on a Raspbe
   Raspberry Pi pins (feature `rpi`) or a simulator.
 - [`printer`]: receipt documents, ESC/POS rendering (with the `escpos` crate), a decoder
   that reads the bytes back, text sanitizing, simulated printers.
+  Real connections (USB via usblp, serial, network port 9100, file) with real-time status
+  (DLE EOT) as events, a persisted paper counter, and a simulated printer on a pty or TCP.
 - [`pty`]: pseudo-terminal pairs, for simulated serial devices and tests.
 - [`reader`]: ID input over serial: the e-KTP reader bridge framing and a serial QR/barcode
   scanner, with reconnecting readers and simulators.
