@@ -400,6 +400,7 @@ impl Outbox {
                  WHERE state = 'queued' AND next_attempt_at > ?1",
                 [now],
             )?;
+            super::forget_wiped(&conn)?;
         }
         self.publish_depth()
     }
@@ -407,12 +408,16 @@ impl Outbox {
     /// The central service refused the submission for good: wipe the payload, keep why.
     pub(crate) fn record_refused(&self, id: i64, error: &ApiError) -> Result<(), LocalError> {
         let why = mask_digits_in(&format!("{:?}: {}", error.code, error.message.id));
-        self.inner.store.conn().execute(
-            "UPDATE outbox SET state = 'rejected_permanent', payload = NULL, last_error = ?1,
-                 finished_at = ?2, attempts = attempts + 1
-             WHERE id = ?3 AND state = 'queued'",
-            params![why, now_ms(), id],
-        )?;
+        {
+            let conn = self.inner.store.conn();
+            conn.execute(
+                "UPDATE outbox SET state = 'rejected_permanent', payload = NULL, last_error = ?1,
+                     finished_at = ?2, attempts = attempts + 1
+                 WHERE id = ?3 AND state = 'queued'",
+                params![why, now_ms(), id],
+            )?;
+            super::forget_wiped(&conn)?;
+        }
         self.publish_depth()
     }
 
