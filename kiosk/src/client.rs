@@ -79,6 +79,7 @@ impl BackendClient {
         let body =
             response.bytes().await.map_err(|error| ClientError::Unreachable(without_url(error)))?;
         if status.is_success() {
+            crate::diagnostics::counters().lookup();
             serde_json::from_slice(&body)
                 .map_err(|error| ClientError::BadResponse(error.to_string()))
         } else {
@@ -143,4 +144,99 @@ impl BackendClient {
 /// reqwest errors carry the URL, which holds the NIK: drop it before the error is logged.
 fn without_url(error: reqwest::Error) -> String {
     error.without_url().to_string()
+}
+
+/// The agent's and the staff screen's calls: heartbeat, configuration, health.
+impl BackendClient {
+    /// Sends a heartbeat; the answer names the current configuration version.
+    pub async fn heartbeat(
+        &self,
+        beat: &protocol::fleet::Heartbeat,
+    ) -> Result<protocol::fleet::HeartbeatAck, ClientError> {
+        let path = protocol::fleet::HEARTBEAT_PATH;
+        let body =
+            serde_json::to_vec(beat).map_err(|error| ClientError::BadResponse(error.to_string()))?;
+        let mut request = self
+            .http
+            .post(format!("{}{path}", self.base_url))
+            .header("content-type", "application/json");
+        for (name, value) in self.sign("POST", path, &body).pairs() {
+            request = request.header(name, value);
+        }
+        let response = request
+            .body(body)
+            .send()
+            .await
+            .map_err(|error| ClientError::Unreachable(without_url(error)))?;
+        json_answer(response).await
+    }
+
+    /// This kiosk's configuration as the central service holds it (not yet validated).
+    pub async fn config(&self) -> Result<protocol::fleet::KioskConfig, ClientError> {
+        let path = protocol::fleet::CONFIG_PATH;
+        let mut request = self.http.get(format!("{}{path}", self.base_url));
+        for (name, value) in self.sign("GET", path, b"").pairs() {
+            request = request.header(name, value);
+        }
+        let response =
+            request.send().await.map_err(|error| ClientError::Unreachable(without_url(error)))?;
+        json_answer(response).await
+    }
+
+    /// `GET /healthz` (unsigned) and how long the answer took: the staff screen's network
+    /// check.
+    pub async fn health(
+        &self,
+    ) -> Result<(protocol::api::Health, std::time::Duration), ClientError> {
+        let started = std::time::Instant::now();
+        let response = self
+            .http
+            .get(format!("{}/healthz", self.base_url))
+            .send()
+            .await
+            .map_err(|error| ClientError::Unreachable(without_url(error)))?;
+        let health = json_answer(response).await?;
+        Ok((health, started.elapsed()))
+    }
+
+    /// The central service's address, for the staff screen.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+}
+
+/// A JSON body on success, the service's explained error otherwise.
+async fn json_answer<T: serde::de::DeserializeOwned>(
+    response: reqwest::Response,
+) -> Result<T, ClientError> {
+    let status = response.status();
+    let body =
+        response.bytes().await.map_err(|error| ClientError::Unreachable(without_url(error)))?;
+    if status.is_success() {
+        return serde_json::from_slice(&body)
+            .map_err(|error| ClientError::BadResponse(error.to_string()));
+    }
+    match serde_json::from_slice::<ApiError>(&body) {
+        Ok(error) => Err(ClientError::Api(error)),
+        Err(_) if status.is_server_error() => Err(ClientError::Unreachable(format!("HTTP {status}"))),
+        Err(_) => Err(ClientError::BadResponse(format!("HTTP {status}"))),
+    }
+}
+
+/// Tracking a ticket (the citizen's "Lacak Tiket").
+impl BackendClient {
+    /// Where a report stands: `GET /api/v1/tickets/{ticket}`.
+    pub async fn ticket_status(
+        &self,
+        ticket: &protocol::ticket::Ticket,
+    ) -> Result<TicketStatus, ClientError> {
+        let path = protocol::api::ticket_path(ticket);
+        let mut request = self.http.get(format!("{}{path}", self.base_url));
+        for (name, value) in self.sign("GET", &path, b"").pairs() {
+            request = request.header(name, value);
+        }
+        let response =
+            request.send().await.map_err(|error| ClientError::Unreachable(without_url(error)))?;
+        json_answer(response).await
+    }
 }

@@ -10,17 +10,21 @@ the printer and the central service.
   embedded central service on synthetic data; [`bench`] measures start, memory and printing.
 */
 
+pub mod agent;
 pub mod app;
 pub mod bench;
 pub mod client;
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod devices;
+pub mod diagnostics;
 pub mod local;
+pub mod logring;
 pub mod present;
 pub mod screenshot;
 pub mod session;
 pub mod slip;
+pub mod staff;
 
 /// The compiled Slint UI.
 pub mod ui {

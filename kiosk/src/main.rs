@@ -145,13 +145,19 @@ fn run_cli() -> anyhow::Result<()> {
     // A benchmark's per-request lines would measure the terminal, not the kiosk.
     let quiet = matches!(cli.command, Some(Command::Bench | Command::BenchChild { .. }));
     let default_filter = if quiet { "warn" } else { "info" };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| default_filter.into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    {
+        use tracing_subscriber::layer::SubscriberExt;
+        use tracing_subscriber::util::SubscriberInitExt;
+        // stderr for the journal, and the in-memory ring for the staff screen's log tail.
+        tracing_subscriber::registry()
+            .with(
+                tracing_subscriber::EnvFilter::try_from_default_env()
+                    .unwrap_or_else(|_| default_filter.into()),
+            )
+            .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+            .with(kiosk::logring::RingLayer)
+            .init();
+    }
     match cli.command {
         Some(Command::Screenshots { out }) => {
             kiosk::screenshot::init_headless()?;
@@ -268,22 +274,75 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
     let outbox = kiosk::local::open_outbox(&data_dir, &key)
         .with_context(|| format!("kiosk data directory {}", data_dir.display()))?;
     let _sender = kiosk::local::Sender::spawn(outbox.clone(), client.clone(), runtime.handle());
+    // Every job goes through the monitor: printer state and paper count for the heartbeat
+    // and the staff screen, the last receipt for a staff reprint.
+    let paper_counter = hardware::printer::paper::PaperCounter::open(
+        data_dir.join("paper-used"),
+        hardware::printer::paper::RollConfig::default(),
+    )
+    .map_err(|error| tracing::error!(%error, "no paper count"))
+    .ok();
+    let monitor = kiosk::diagnostics::PrinterMonitor::new(paper_counter);
+    let printer: kiosk::app::SharedPrinter = Arc::new(Mutex::new(monitor.wrap(printer)));
+    kiosk::diagnostics::set_utc_offset_hours(args.utc_offset);
+    let started = std::time::Instant::now();
+    let agent = kiosk::agent::spawn(
+        runtime.handle(),
+        client.clone(),
+        key.id(),
+        kiosk::agent::AgentOptions::new(&data_dir),
+        kiosk::agent::AgentInputs {
+            started,
+            printer: monitor.clone(),
+            queue_depth: Some(outbox.watch_depth()),
+            door_open: None,
+        },
+    );
+    // The village name of the last applied configuration, until the command line says
+    // otherwise, so slips carry it even when the kiosk starts offline.
+    let stored_village = agent.config().borrow().as_ref().map(|c| c.village_name.clone());
     let services = Services {
         client: client.clone(),
-        printer: Arc::new(Mutex::new(printer)),
+        printer: printer.clone(),
         runtime: runtime.handle().clone(),
     };
     let settings = Settings {
         kiosk_id: key.id().to_string(),
-        village_name: args.village.clone(),
+        village_name: match stored_village {
+            Some(name) if args.village.is_empty() => name,
+            _ => args.village.clone(),
+        },
         paper,
         utc_offset: UtcOffset::from_hms(args.utc_offset, 0, 0).context("UTC offset")?,
         demo_hint,
     };
-    let app = build(settings, services)?;
+    let utc_offset = settings.utc_offset;
+    let app = std::rc::Rc::new(build(settings, services)?);
+    let _staff = kiosk::staff::install(
+        &app.window,
+        kiosk::staff::StaffTools {
+            kiosk_id: key.id().to_string(),
+            client: client.clone(),
+            printer,
+            monitor,
+            paper,
+            utc_offset,
+            runtime: runtime.handle().clone(),
+            config: agent.config(),
+            outbox: Some(outbox.clone()),
+            started,
+            options: kiosk::staff::StaffOptions::default(),
+        },
+    );
+    // The idle timeout reaches the flows once they take it (KioskApp::set_idle_timeout).
+    kiosk::agent::follow_in_ui(app.clone(), agent.config(), |_| {})?;
     app.window.window().set_fullscreen(args.fullscreen);
     app.window.run()?;
     runtime.shutdown_background();
+    // Staff chose "restart" or "exit to desktop": the service manager acts on the status.
+    if let Some(code) = kiosk::staff::requested_exit() {
+        std::process::exit(code);
+    }
     Ok(())
 }
 

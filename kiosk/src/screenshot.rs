@@ -73,6 +73,8 @@ pub fn write_all(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
             }
         }
     }
+    // Staff mode's pages (kiosk/src/staff.rs).
+    written.extend(crate::staff::screenshots(&app, dir, snapshot)?);
     Ok(written)
 }
 

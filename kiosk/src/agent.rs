@@ -1,0 +1,324 @@
+//! The kiosk's agent: a tokio task that tells the central service how the kiosk is (a
+//! heartbeat every minute) and keeps its configuration current (pulled at start, every five
+//! minutes, and at once when a heartbeat's answer names another version).
+//!
+//! A configuration is applied atomically: validated, written to `<data-dir>/config.json`
+//! through a temporary file, fsync and rename, and only then published on a
+//! `tokio::sync::watch` the UI and staff mode read. While the central service is down or
+//! sends something invalid, the last good configuration stays, on disk and in memory, so a
+//! kiosk that restarts offline comes back with its village name, services and staff PINs.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use protocol::fleet::{Heartbeat, KioskConfig};
+use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
+use tokio::sync::watch;
+
+use crate::app::KioskApp;
+use crate::client::BackendClient;
+use crate::diagnostics::PrinterMonitor;
+use crate::ui::{Fleet, Kiosk};
+
+/// File name of the applied configuration in the data directory.
+pub const CONFIG_FILE: &str = "config.json";
+
+/// How often the agent reports and pulls.
+#[derive(Debug, Clone)]
+pub struct AgentOptions {
+    pub heartbeat_every: Duration,
+    pub config_every: Duration,
+    /// Where `config.json` is kept.
+    pub data_dir: PathBuf,
+}
+
+impl AgentOptions {
+    /// Every minute and every five minutes.
+    pub fn new(data_dir: impl Into<PathBuf>) -> AgentOptions {
+        AgentOptions {
+            heartbeat_every: Duration::from_secs(60),
+            config_every: Duration::from_secs(300),
+            data_dir: data_dir.into(),
+        }
+    }
+}
+
+/// What the heartbeat reports, read fresh for every beat.
+#[derive(Clone)]
+pub struct AgentInputs {
+    pub started: Instant,
+    pub printer: PrinterMonitor,
+    /// Depth of the outbox, when the kiosk has one.
+    pub queue_depth: Option<watch::Receiver<u64>>,
+    /// The door (tamper) switch. `None` until the GPIO door input is wired into the kiosk
+    /// (hardware::gpio delivers it as events; the kiosk does not listen to them yet), so the
+    /// heartbeat says "unknown" rather than a made-up "closed".
+    pub door_open: Option<watch::Receiver<bool>>,
+}
+
+/// The configuration as applied: `None` until one was ever received or stored.
+pub type ConfigWatch = watch::Receiver<Option<Arc<KioskConfig>>>;
+
+/// Why a configuration could not be applied.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    #[error("invalid configuration: {0}")]
+    Invalid(#[from] protocol::fleet::ConfigError),
+    #[error("cannot save configuration {path}: {source}")]
+    Save { path: PathBuf, source: std::io::Error },
+}
+
+/// The running agent.
+pub struct Agent {
+    config: ConfigWatch,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Agent {
+    /// The applied configuration; changes whenever a new one is applied.
+    pub fn config(&self) -> ConfigWatch {
+        self.config.clone()
+    }
+
+    /// Stops the task (tests; the kiosk runs it for its whole life).
+    pub fn stop(self) {
+        self.task.abort();
+    }
+}
+
+/// Reads the configuration saved by an earlier run, if it is there and still valid for
+/// this kiosk.
+pub fn load_stored(data_dir: &Path, kiosk_id: &str) -> Option<KioskConfig> {
+    let path = data_dir.join(CONFIG_FILE);
+    let text = match std::fs::read(&path) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return None,
+        Err(error) => {
+            tracing::error!(path = %path.display(), %error, "stored configuration unreadable");
+            return None;
+        }
+    };
+    match serde_json::from_slice::<KioskConfig>(&text) {
+        Ok(config) => match config.validate(kiosk_id) {
+            Ok(()) => Some(config),
+            Err(error) => {
+                tracing::error!(%error, "stored configuration refused");
+                None
+            }
+        },
+        Err(error) => {
+            tracing::error!(path = %path.display(), %error, "stored configuration unreadable");
+            None
+        }
+    }
+}
+
+/// Writes `config.json` so that a power cut leaves the old file or the new one, never a mix:
+/// a temporary file, fsync, rename over the old, fsync of the directory.
+fn save(data_dir: &Path, config: &KioskConfig) -> Result<(), ApplyError> {
+    let path = data_dir.join(CONFIG_FILE);
+    let temp = data_dir.join(format!("{CONFIG_FILE}.tmp"));
+    let io = |source| ApplyError::Save { path: path.clone(), source };
+    std::fs::create_dir_all(data_dir).map_err(io)?;
+    let bytes = serde_json::to_vec_pretty(config).map_err(|e| io(std::io::Error::other(e)))?;
+    let mut file = std::fs::File::create(&temp).map_err(io)?;
+    file.write_all(&bytes).map_err(io)?;
+    file.sync_all().map_err(io)?;
+    drop(file);
+    std::fs::rename(&temp, &path).map_err(io)?;
+    std::fs::File::open(data_dir).and_then(|dir| dir.sync_all()).map_err(io)?;
+    Ok(())
+}
+
+/// Validates, saves and publishes a configuration; the published one stays unless all
+/// three succeed.
+pub fn apply(
+    data_dir: &Path,
+    kiosk_id: &str,
+    config: KioskConfig,
+    publish: &watch::Sender<Option<Arc<KioskConfig>>>,
+) -> Result<bool, ApplyError> {
+    let unchanged = publish
+        .borrow()
+        .as_ref()
+        .is_some_and(|current| current.config_version == config.config_version);
+    if unchanged {
+        return Ok(false);
+    }
+    config.validate(kiosk_id)?;
+    save(data_dir, &config)?;
+    tracing::info!(version = %config.config_version, pins = config.staff_pins.len(), "configuration applied");
+    publish.send_replace(Some(Arc::new(config)));
+    Ok(true)
+}
+
+/// Starts the agent on `runtime`. The stored configuration, if any, is published at once.
+pub fn spawn(
+    runtime: &tokio::runtime::Handle,
+    client: BackendClient,
+    kiosk_id: &str,
+    options: AgentOptions,
+    inputs: AgentInputs,
+) -> Agent {
+    let stored = load_stored(&options.data_dir, kiosk_id).map(Arc::new);
+    let (publish, config) = watch::channel(stored);
+    let kiosk_id = kiosk_id.to_owned();
+    let task = runtime.spawn(run(client, kiosk_id, options, inputs, publish));
+    Agent { config, task }
+}
+
+async fn run(
+    client: BackendClient,
+    kiosk_id: String,
+    options: AgentOptions,
+    inputs: AgentInputs,
+    publish: watch::Sender<Option<Arc<KioskConfig>>>,
+) {
+    let mut beats = tokio::time::interval(options.heartbeat_every);
+    beats.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut pulls = tokio::time::interval(options.config_every);
+    pulls.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let pull_now = tokio::select! {
+            _ = pulls.tick() => true,
+            _ = beats.tick() => {
+                let beat = heartbeat(&inputs);
+                match client.heartbeat(&beat).await {
+                    Ok(ack) => {
+                        let current = publish.borrow().as_ref().map(|c| c.config_version.clone());
+                        // Another version on the service: pull now rather than in minutes.
+                        current.as_deref() != Some(ack.config_version.as_str())
+                    }
+                    Err(error) => {
+                        tracing::info!(%error, "heartbeat not delivered");
+                        false
+                    }
+                }
+            }
+        };
+        if pull_now {
+            pull(&client, &kiosk_id, &options.data_dir, &publish).await;
+        }
+    }
+}
+
+async fn pull(
+    client: &BackendClient,
+    kiosk_id: &str,
+    data_dir: &Path,
+    publish: &watch::Sender<Option<Arc<KioskConfig>>>,
+) {
+    match client.config().await {
+        Ok(config) => {
+            let version = config.config_version.clone();
+            let (data_dir, kiosk_id, publish) =
+                (data_dir.to_owned(), kiosk_id.to_owned(), publish.clone());
+            // The fsyncs block: keep them off the async workers.
+            let applied =
+                tokio::task::spawn_blocking(move || apply(&data_dir, &kiosk_id, config, &publish))
+                    .await;
+            match applied {
+                Ok(Ok(_)) => {}
+                Ok(Err(error)) => {
+                    tracing::error!(%version, %error, "configuration not applied; keeping the last good one")
+                }
+                Err(error) => tracing::error!(%error, "configuration task failed"),
+            }
+        }
+        Err(error) => tracing::info!(%error, "configuration not pulled; keeping the last good one"),
+    }
+}
+
+/// The heartbeat from what the kiosk knows right now.
+pub fn heartbeat(inputs: &AgentInputs) -> Heartbeat {
+    let last_error = crate::logring::last_error().or_else(|| inputs.printer.last_error());
+    Heartbeat {
+        version: env!("CARGO_PKG_VERSION").into(),
+        uptime_seconds: inputs.started.elapsed().as_secs(),
+        printer: inputs.printer.status(),
+        queue_depth: inputs.queue_depth.as_ref().map(|depth| *depth.borrow()),
+        door_open: inputs.door_open.as_ref().map(|door| *door.borrow()),
+        last_error: last_error.map(|e| protocol::mask::mask_digits_in(&e)),
+        sent_at: time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
+    }
+}
+
+/// Shows each applied configuration on the window: the village name, the services in their
+/// order and the notice line (the `Fleet` global the pages read); hands the idle timeout to
+/// `set_idle_timeout` (the flows' `KioskApp::set_idle_timeout`). Runs on the Slint event
+/// loop, so the UI is only touched there.
+pub fn follow_in_ui(
+    app: Rc<KioskApp>,
+    mut config: ConfigWatch,
+    set_idle_timeout: impl Fn(Duration) + 'static,
+) -> Result<slint::JoinHandle<()>, slint::EventLoopError> {
+    show(&app, config.borrow_and_update().as_deref(), &set_idle_timeout);
+    slint::spawn_local(async move {
+        while config.changed().await.is_ok() {
+            let current = config.borrow_and_update().clone();
+            show(&app, current.as_deref(), &set_idle_timeout);
+        }
+    })
+}
+
+fn show(app: &KioskApp, config: Option<&KioskConfig>, set_idle_timeout: &impl Fn(Duration)) {
+    let Some(config) = config else { return };
+    let window = &app.window;
+    if !config.village_name.is_empty() {
+        window.global::<Kiosk>().set_village_name(config.village_name.clone().into());
+    }
+    let fleet = window.global::<Fleet>();
+    let services: Vec<SharedString> =
+        config.known_services().into_iter().map(SharedString::from).collect();
+    fleet.set_services(ModelRc::new(VecModel::from(services)));
+    let notice = config.notice();
+    fleet.set_notice_id(notice.map(|t| t.id.clone()).unwrap_or_default().into());
+    fleet.set_notice_en(notice.map(|t| t.en.clone()).unwrap_or_default().into());
+    fleet.set_idle_timeout_seconds(config.idle_timeout_seconds as i32);
+    fleet.set_configured(true);
+    set_idle_timeout(Duration::from_secs(u64::from(config.idle_timeout_seconds)));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(version: &str) -> KioskConfig {
+        KioskConfig {
+            config_version: version.into(),
+            kiosk_id: "BWI-1".into(),
+            desa_code: None,
+            village_name: "Desa Bomo".into(),
+            services: vec!["status".into()],
+            texts: Default::default(),
+            staff_pins: vec![],
+            idle_timeout_seconds: 60,
+        }
+    }
+
+    #[test]
+    fn a_configuration_that_cannot_be_saved_is_not_published() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        // A file where the data directory should be: nothing can be written under it.
+        let blocked = dir.path().join("blocked");
+        std::fs::write(&blocked, b"").expect("file");
+        let (publish, watch) = watch::channel(None);
+        let error = apply(&blocked, "BWI-1", config("v1"), &publish).expect_err("unsaveable");
+        assert!(matches!(error, ApplyError::Save { .. }), "{error}");
+        assert!(watch.borrow().is_none(), "not published without being saved");
+
+        assert!(apply(dir.path(), "BWI-1", config("v1"), &publish).expect("applied"));
+        assert!(!apply(dir.path(), "BWI-1", config("v1"), &publish).expect("same"), "no rewrite");
+        let mut other = config("v2");
+        other.idle_timeout_seconds = 2;
+        assert!(matches!(apply(dir.path(), "BWI-1", other, &publish), Err(ApplyError::Invalid(_))));
+        assert_eq!(watch.borrow().as_ref().map(|c| c.config_version.as_str()), Some("v1"));
+        assert_eq!(load_stored(dir.path(), "BWI-1").map(|c| c.config_version), Some("v1".into()));
+        assert_eq!(load_stored(dir.path(), "BWI-2"), None, "another kiosk's file is refused");
+    }
+}
