@@ -8,6 +8,8 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use hardware::printer::decode::{Decoded, decode};
+use hardware::printer::device_sim::SimulatedPrinter;
+use hardware::printer::status::{PaperLevel, PrinterFault};
 use hardware::printer::{Align, Paper};
 use hardware::pty::PtyCapture;
 use hardware::reader::ektp::sample_card;
@@ -98,6 +100,18 @@ fn the_80mm_test_page_spans_48_columns() {
 }
 
 #[test]
+fn the_42_column_test_page_rules_42_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("tm88.escpos");
+    let run = hw(&["test-page", "--paper", "80-42", "--file", out.to_str().unwrap()]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let page = decode(&std::fs::read(&out).unwrap());
+    assert!(page.contains("Kertas 80 mm: 42 kolom"));
+    assert!(page.lines.iter().any(|l| l.text == format!("|{}|", "-".repeat(40))));
+    assert!(page.lines.iter().any(|l| l.text == "....:....1....:....2....:....3....:....4.."));
+}
+
+#[test]
 fn the_test_page_reaches_a_serial_printer_byte_for_byte() {
     let mut printer = PtyCapture::open().unwrap();
     let device = printer.path().to_str().unwrap().to_string();
@@ -128,7 +142,7 @@ fn help_lists_every_subcommand() {
     let run = hw(&["--help"]);
     assert!(run.status.success());
     let help = stdout(&run);
-    for command in ["ports", "test-page", "watch", "led", "beep", "gpio"] {
+    for command in ["ports", "test-page", "status", "watch", "led", "beep", "gpio"] {
         assert!(help.lines().any(|l| l.trim_start().starts_with(command)), "{command}: {help}");
     }
     let gpio_help = stdout(&hw(&["gpio", "--help"]));
@@ -371,4 +385,84 @@ fn watch_stops_by_itself_after_seconds() {
     let run = wait_with_timeout(child);
     assert!(run.status.success());
     assert!(stdout(&run).contains("connected"));
+}
+
+fn pty_printer() -> (SimulatedPrinter, String) {
+    let printer = SimulatedPrinter::on_pty().unwrap();
+    let path = printer.path().unwrap().to_str().unwrap().to_string();
+    (printer, path)
+}
+
+#[test]
+fn status_of_a_ready_printer() {
+    let (printer, path) = pty_printer();
+    let run = hw(&["status", "--device", &path]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let out = stdout(&run);
+    assert!(out.contains("serial:") && out.contains(&path), "{out}");
+    assert!(out.contains("online:  yes") && out.contains("paper:   ok"), "{out}");
+    assert!(out.trim_end().ends_with("READY / SIAP"), "{out}");
+    assert!(printer.status_requests() >= 4, "DLE EOT 1-4 were asked");
+}
+
+#[test]
+fn status_says_what_stops_the_printer() {
+    let (printer, path) = pty_printer();
+    printer.set_paper(PaperLevel::NearEnd);
+    printer.set_cover_open(true);
+    let out = stdout(&hw(&["status", "--device", &path]));
+    assert!(out.contains("cover:   OPEN"), "{out}");
+    assert!(out.contains("NEAR END"), "{out}");
+    assert!(out.trim_end().ends_with("NOT READY / BELUM SIAP"), "{out}");
+
+    printer.set_cover_open(false);
+    printer.set_paper(PaperLevel::Out);
+    printer.set_fault(Some(PrinterFault::Autocutter));
+    let out = stdout(&hw(&["status", "--device", &path]));
+    assert!(out.contains("paper:   OUT"), "{out}");
+    assert!(out.contains("error:   the cutter is jammed"), "{out}");
+}
+
+#[test]
+fn status_of_a_silent_printer_fails_with_a_reason() {
+    let (printer, path) = pty_printer();
+    printer.set_answers_status(false);
+    let run = hw(&["status", "--device", &path]);
+    assert_eq!(run.status.code(), Some(1));
+    assert!(stdout(&run).contains("NO REPLY"), "{}", stdout(&run));
+    assert!(stderr(&run).contains("did not answer"), "{}", stderr(&run));
+}
+
+#[test]
+fn status_of_a_network_printer() {
+    let printer = SimulatedPrinter::on_tcp().unwrap();
+    let addr = printer.addr().unwrap().to_string();
+    let run = hw(&["status", "--network", &addr]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert!(stdout(&run).contains(&format!("network:{addr}")), "{}", stdout(&run));
+    assert!(stdout(&run).contains("READY / SIAP"));
+}
+
+#[test]
+fn status_of_a_missing_printer_names_it() {
+    let run = hw(&["status", "--device", "/dev/nonexistent-lp9"]);
+    assert_eq!(run.status.code(), Some(1));
+    assert!(stderr(&run).contains("/dev/nonexistent-lp9"), "{}", stderr(&run));
+    let run = hw(&["status", "--network", "127.0.0.1:notaport"]);
+    assert!(!run.status.success());
+    assert!(stderr(&run).contains("notaport"), "{}", stderr(&run));
+}
+
+#[test]
+fn status_watch_prints_changes_as_they_happen() {
+    let (printer, path) = pty_printer();
+    let mut watch = Watching::start(&["status", "--device", &path, "--watch"]);
+    watch.expect("READY / SIAP");
+    watch.expect("Watching for changes");
+    printer.set_cover_open(true);
+    watch.expect("printer cover opened");
+    printer.set_cover_open(false);
+    watch.expect("printer cover closed");
+    printer.set_paper(PaperLevel::Out);
+    watch.expect("paper roll empty");
 }

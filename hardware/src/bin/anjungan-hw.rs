@@ -11,6 +11,8 @@
 mod gpio;
 #[path = "anjungan_hw/ports.rs"]
 mod ports;
+#[path = "anjungan_hw/status.rs"]
+mod status;
 #[path = "anjungan_hw/test_page.rs"]
 mod test_page;
 #[path = "anjungan_hw/watch.rs"]
@@ -45,6 +47,8 @@ enum Command {
     },
     /// Print a test page: paper width ruler, alignment, bold, big text, a QR code
     TestPage(test_page::Args),
+    /// Ask the printer whether it can print: online, cover, paper, errors (DLE EOT)
+    Status(status::Args),
     /// Show what an e-KTP reader or QR scanner sends (NIK and names masked)
     Watch(watch::Args),
     /// Show a state on the status LED until Ctrl+C (or --seconds)
@@ -113,6 +117,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Ports { dev } => ports::run(&dev),
         Command::TestPage(args) => test_page::run(&args),
+        Command::Status(args) => status::run(args).await,
         Command::Watch(args) => watch::run(args).await,
         Command::Led { state, gpio, seconds } => gpio::led(&gpio, state.into(), seconds).await,
         Command::Beep { pattern, gpio, seconds } => {

@@ -21,7 +21,7 @@ pub struct Args {
     /// Write the ESC/POS bytes to a file instead (to inspect or send later)
     #[arg(long, short, value_name = "PATH")]
     file: Option<PathBuf>,
-    /// Paper roll width in mm
+    /// Paper roll width in mm (80-42: an 80 mm printer with 42 columns, Epson TM-T88 class)
     #[arg(long, value_enum, default_value = "58")]
     paper: PaperArg,
     /// Baud rate, for printers on a serial port
@@ -35,6 +35,8 @@ enum PaperArg {
     Mm58,
     #[value(name = "80")]
     Mm80,
+    #[value(name = "80-42")]
+    Mm80Cols42,
 }
 
 impl From<PaperArg> for Paper {
@@ -42,6 +44,7 @@ impl From<PaperArg> for Paper {
         match paper {
             PaperArg::Mm58 => Paper::Mm58,
             PaperArg::Mm80 => Paper::Mm80,
+            PaperArg::Mm80Cols42 => Paper::Mm80Cols42,
         }
     }
 }
