@@ -16,6 +16,7 @@ use backend::Store;
 use backend::store::PinScope;
 use common::*;
 use hardware::printer::decode::decode;
+use hardware::printer::paper::{PaperCounter, RollConfig};
 use hardware::printer::sim::MemoryPrinter;
 use hardware::printer::{Document, Paper};
 use i_slint_backend_testing::ElementHandle;
@@ -115,13 +116,15 @@ fn staff_mode_from_gesture_to_leaving() {
 
     i_slint_backend_testing::init_integration_test_with_system_time();
     let printer = MemoryPrinter::new(Paper::Mm58);
-    let monitor = PrinterMonitor::new(None);
+    let data = tempfile::tempdir().expect("temp dir");
+    let paper = PaperCounter::open(data.path().join("paper-used"), RollConfig::default())
+        .expect("paper counter");
+    let monitor = PrinterMonitor::new(Some(paper.clone()));
     let shared: SharedPrinter = Arc::new(Mutex::new(monitor.wrap(Box::new(printer.clone()))));
     let (app, _unused) = kiosk_with(&runtime, &url, key.clone(), |mut services, settings| {
         services.printer = shared.clone();
         (services, settings)
     });
-    let data = tempfile::tempdir().expect("temp dir");
     let client = kiosk::client::BackendClient::new(&url, key.clone()).expect("client");
     let agent = kiosk::agent::spawn(
         runtime.handle(),
@@ -258,6 +261,19 @@ fn staff_mode_from_gesture_to_leaving() {
     assert_eq!(page.qr_codes, [format!("ANJUNGAN/TEST/1?kiosk={KIOSK_ID}")]);
     assert_eq!(page.cuts, 1);
     assert_eq!(counters().today().prints, prints_before, "a test page is not a citizen's print");
+
+    // Paper: every print is counted; a new roll starts the count again.
+    assert!(paper.used_mm() > 0, "the receipt and the test page used paper");
+    tap(&app, "Printer");
+    let left = value_of(&app, "paper-status").unwrap_or_default();
+    assert!(left.starts_with("Sisa kertas sekitar 29,"), "{left}");
+    tap(&app, "Gulungan Kertas Baru");
+    wait_message(&app, "gulungan baru");
+    assert_eq!(paper.used_mm(), 0);
+    assert_eq!(
+        value_of(&app, "paper-status").as_deref(),
+        Some("Sisa kertas sekitar 30,0 m dari 30 m.")
+    );
 
     // Reprint: the same bytes as the citizen's receipt.
     tap(&app, "Cetak Ulang Struk Terakhir");
