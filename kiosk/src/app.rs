@@ -1,21 +1,31 @@
 //! Wires the Slint UI to the session and the services: callbacks mutate the [`Session`],
 //! slow work (network, printer) runs on the tokio runtime, and every change ends with
 //! [`render`] drawing the session onto the window. The UI thread never waits.
+//!
+//! [`idle`] sends the kiosk home when nobody touches it; [`render`] is the one function that
+//! draws the session; [`flows`] holds the callbacks that leave the UI thread.
+
+mod flows;
+mod idle;
+mod render;
 
 use std::rc::Rc;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use hardware::printer::{Paper, Printer};
-use protocol::api::ErrorCode;
-use protocol::{Lang, Text};
-use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
+use hardware::reader::{Reader, ReaderEvent, Scanned};
+use protocol::Lang;
+use protocol::api::ReportReason;
+use slint::{ComponentHandle, ModelRc, VecModel};
 use time::{OffsetDateTime, UtcOffset};
+use tokio::sync::{broadcast, watch};
 
-use crate::client::{BackendClient, ClientError};
-use crate::present::program_lines;
-use crate::session::{Printing, Screen, Session};
-use crate::slip::{SlipContext, status_slip};
-use crate::ui::{AppWindow, Kiosk, Page, PrintState, ProgramRow};
+use crate::client::BackendClient;
+use crate::session::{LetterKind, Session};
+use crate::ui::{AppWindow, Kiosk, ProgramRow};
+
+pub use render::render;
 
 /// The kiosk's fixed identity and presentation settings.
 #[derive(Debug, Clone)]
@@ -26,10 +36,29 @@ pub struct Settings {
     pub utc_offset: UtcOffset,
     /// Shown on the entry screen in demo mode: NIKs worth trying.
     pub demo_hint: String,
+    /// Time without a touch before the "Masih di sini?" countdown
+    /// ([`Settings::DEFAULT_IDLE_TIMEOUT`]; the agent may change it: [`KioskApp::set_idle_timeout`]).
+    pub idle_timeout: Duration,
+}
+
+impl Settings {
+    /// A minute: long enough to read a result, short enough that the next person in the
+    /// queue does not find the last one's data.
+    pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+    /// Seconds of the "Masih di sini?" countdown before the visit is wiped.
+    pub const IDLE_COUNTDOWN: u32 = 10;
 }
 
 /// A printer shared between print jobs; jobs never overlap.
 pub type SharedPrinter = Arc<Mutex<Box<dyn Printer>>>;
+
+/// A press of "Panggil Petugas". Carries nothing about the visitor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StaffCall {
+    /// Counts presses since start, so a listener sees every new call.
+    pub seq: u64,
+    pub at: OffsetDateTime,
+}
 
 /// What the flows need from the outside world.
 #[derive(Clone)]
@@ -37,6 +66,62 @@ pub struct Services {
     pub client: BackendClient,
     pub printer: SharedPrinter,
     pub runtime: tokio::runtime::Handle,
+    /// The latest "Panggil Petugas" press: the GPIO code (buzzer, LED) and the agent
+    /// subscribe with `staff_calls.subscribe()` and wait on `changed()`.
+    pub staff_calls: watch::Sender<Option<StaffCall>>,
+    /// Events of the e-KTP reader and the QR scanner, when the kiosk has them
+    /// ([`forward_reader`] feeds a reader in). A card on the NIK page fills the NIK; a
+    /// scanned ticket QR opens it on the tracking page.
+    pub id_input: Option<broadcast::Sender<ReaderEvent>>,
+    /// The kiosk's durable outbox: reports are written there (with a kiosk-issued ticket)
+    /// before they are sent, so one filed while the central service is out of reach is
+    /// queued, printed as such, and sent later. Without it reports go straight over HTTP.
+    pub outbox: Option<crate::local::Outbox>,
+}
+
+impl Services {
+    /// Services without readers; nobody listens to staff calls yet.
+    pub fn new(
+        client: BackendClient,
+        printer: SharedPrinter,
+        runtime: tokio::runtime::Handle,
+    ) -> Services {
+        Services {
+            client,
+            printer,
+            runtime,
+            staff_calls: watch::Sender::new(None),
+            id_input: None,
+            outbox: None,
+        }
+    }
+
+    /// Files reports through this outbox (run a [`crate::local::Sender`] beside it).
+    pub fn with_outbox(mut self, outbox: crate::local::Outbox) -> Services {
+        self.outbox = Some(outbox);
+        self
+    }
+
+    /// Adds a channel for reader events (create it with `broadcast::channel(16)`).
+    pub fn with_id_input(mut self, input: broadcast::Sender<ReaderEvent>) -> Services {
+        self.id_input = Some(input);
+        self
+    }
+}
+
+/// Moves a reader's events onto the kiosk's broadcast channel (the UI and, later, staff
+/// diagnostics listen there). The task owns the reader: it stops when the task ends.
+pub fn forward_reader(
+    mut reader: Reader,
+    to: broadcast::Sender<ReaderEvent>,
+    runtime: &tokio::runtime::Handle,
+) -> tokio::task::JoinHandle<()> {
+    runtime.spawn(async move {
+        while let Some(event) = reader.recv().await {
+            // No receiver yet is not an error: the event is simply not wanted.
+            let _ = to.send(event);
+        }
+    })
 }
 
 type SharedSession = Arc<Mutex<Session>>;
@@ -50,6 +135,7 @@ fn lock(session: &SharedSession) -> MutexGuard<'_, Session> {
 pub struct KioskApp {
     pub window: AppWindow,
     session: SharedSession,
+    idle: Rc<idle::IdleWatch>,
 }
 
 impl KioskApp {
@@ -64,6 +150,16 @@ impl KioskApp {
     pub fn with_session<T>(&self, read: impl FnOnce(&Session) -> T) -> T {
         read(&lock(&self.session))
     }
+
+    /// Applies a new idle timeout (from the pulled configuration); counts from now.
+    pub fn set_idle_timeout(&self, timeout: Duration) {
+        self.idle.set_timeout(timeout);
+    }
+
+    /// Shows the "Masih di sini?" countdown at once (screenshots).
+    pub fn show_idle_countdown(&self) {
+        self.idle.went_idle_now();
+    }
 }
 
 /// Creates the window and connects every callback.
@@ -77,266 +173,207 @@ pub fn build(settings: Settings, services: Services) -> Result<KioskApp, slint::
     kiosk.set_demo_hint(settings.demo_hint.clone().into());
 
     let session: SharedSession = Arc::new(Mutex::new(Session::default()));
-    let settings = Rc::new(settings);
+    let settings = Arc::new(settings);
     kiosk.set_rows(ModelRc::new(VecModel::<ProgramRow>::default()));
+    let idle = idle::IdleWatch::new(settings.idle_timeout, window.as_weak(), session.clone());
 
-    let redraw = {
+    // Every visitor action: change the session, draw it, and restart the idle clock.
+    let redraw: Rc<dyn Fn()> = {
         let weak = window.as_weak();
         let session = session.clone();
-        move || {
+        let idle = idle.clone();
+        Rc::new(move || {
             if let Some(window) = weak.upgrade() {
                 render(&window, &lock(&session));
             }
-        }
+            idle.activity();
+        })
     };
-    let redraw = Rc::new(redraw);
-
-    kiosk.on_toggle_language({
+    let on = |change: fn(&mut Session)| {
         let (session, redraw) = (session.clone(), redraw.clone());
         move || {
-            {
-                let mut s = lock(&session);
-                s.lang = if s.lang == Lang::Id { Lang::En } else { Lang::Id };
+            change(&mut lock(&session));
+            redraw();
+        }
+    };
+
+    kiosk.on_toggle_language(on(|s| s.lang = if s.lang == Lang::Id { Lang::En } else { Lang::Id }));
+    kiosk.on_toggle_large_text(on(|s| s.large_text = !s.large_text));
+    kiosk.on_toggle_contrast(on(|s| s.high_contrast = !s.high_contrast));
+    kiosk.on_start_status_check(on(Session::start_status_check));
+    kiosk.on_go_home(on(Session::reset));
+    kiosk.on_go_back(on(Session::back));
+    kiosk.on_start_report(on(Session::start_report));
+    kiosk.on_start_track(on(Session::start_track));
+    kiosk.on_start_letter(on(Session::start_letter));
+    kiosk.on_start_help(on(|s| s.start(crate::session::Screen::Help)));
+    kiosk.on_submit_phone(on(|s| {
+        s.submit_phone();
+    }));
+    kiosk.on_submit_text(on(Session::submit_text));
+    kiosk.on_user_active({
+        let idle = idle.clone();
+        move || idle.activity()
+    });
+    kiosk.on_keep_visit({
+        let idle = idle.clone();
+        move || idle.activity()
+    });
+
+    let keyed = |change: fn(&mut Session, &str)| {
+        let (session, redraw) = (session.clone(), redraw.clone());
+        move |key: slint::SharedString| {
+            change(&mut lock(&session), &key);
+            redraw();
+        }
+    };
+    kiosk.on_nik_key(keyed(Session::key));
+    kiosk.on_phone_key(keyed(Session::phone_key));
+    kiosk.on_text_key(keyed(Session::text_key));
+    kiosk.on_ticket_key(keyed(Session::ticket_key));
+
+    kiosk.on_choose_report_self({
+        let (session, redraw) = (session.clone(), redraw.clone());
+        move |about_self| {
+            lock(&session).choose_report_self(about_self);
+            redraw();
+        }
+    });
+    kiosk.on_choose_reason({
+        let (session, redraw) = (session.clone(), redraw.clone());
+        move |reason| {
+            if let Some(reason) = report_reason(reason) {
+                lock(&session).choose_reason(reason);
             }
             redraw();
         }
     });
-    kiosk.on_start_status_check({
+    kiosk.on_choose_letter({
         let (session, redraw) = (session.clone(), redraw.clone());
-        move || {
-            lock(&session).start_status_check();
+        move |kind| {
+            if let Some(kind) = letter_kind(kind) {
+                lock(&session).choose_letter(kind);
+            }
             redraw();
         }
     });
-    kiosk.on_go_home({
-        let (session, redraw) = (session.clone(), redraw.clone());
-        move || {
-            lock(&session).reset();
-            redraw();
-        }
-    });
-    kiosk.on_nik_key({
-        let (session, redraw) = (session.clone(), redraw.clone());
-        move |key| {
-            lock(&session).key(&key);
-            redraw();
-        }
-    });
-    kiosk.on_submit_nik({
+    kiosk.on_call_staff({
         let (session, redraw, services) = (session.clone(), redraw.clone(), services.clone());
-        let weak = window.as_weak();
         move || {
-            let (nik, visit) = {
-                let mut s = lock(&session);
-                match s.submit() {
-                    Ok(nik) => (nik, s.visit),
-                    Err(error) => {
-                        tracing::info!(reason = %error, "NIK refused at the kiosk");
-                        drop(s);
-                        redraw();
-                        return;
-                    }
-                }
-            };
-            redraw();
-            let client = services.client.clone();
-            let session = session.clone();
-            let weak = weak.clone();
-            services.runtime.spawn(async move {
-                let answer = client.status(&nik).await;
-                match &answer {
-                    Ok(_) => tracing::info!(nik = %nik.masked(), "status received"),
-                    Err(error) => tracing::warn!(nik = %nik.masked(), %error, "status failed"),
-                }
-                let _ = weak.upgrade_in_event_loop(move |window| {
-                    let mut s = lock(&session);
-                    if s.visit != visit {
-                        return; // The visitor has gone; forget the answer.
-                    }
-                    apply_status_answer(&mut s, answer);
-                    render(&window, &s);
-                });
+            lock(&session).staff_called = true;
+            let mut seq = 0;
+            services.staff_calls.send_modify(|call| {
+                seq = call.map_or(1, |c| c.seq + 1);
+                *call = Some(StaffCall { seq, at: OffsetDateTime::now_utc() });
             });
+            tracing::warn!(seq, "a visitor calls the village staff");
+            redraw();
         }
+    });
+
+    let context = flows::Context {
+        window: window.as_weak(),
+        session: session.clone(),
+        services: services.clone(),
+        settings: settings.clone(),
+        redraw: redraw.clone(),
+    };
+    kiosk.on_submit_nik({
+        let context = context.clone();
+        move || context.submit_nik()
     });
     kiosk.on_print_slip({
-        let (session, redraw, services) = (session.clone(), redraw.clone(), services.clone());
-        let weak = window.as_weak();
-        let settings = settings.clone();
-        move || {
-            let (document, visit) = {
-                let mut s = lock(&session);
-                let Some(status) = s.status.as_ref() else { return };
-                if s.printing == Printing::Printing {
-                    return;
-                }
-                let context = SlipContext {
-                    kiosk_id: &settings.kiosk_id,
-                    village_name: &settings.village_name,
-                    printed_at: OffsetDateTime::now_utc(),
-                    offset: settings.utc_offset,
-                    lang: s.lang,
-                    paper: settings.paper,
-                };
-                let document = status_slip(status, &context);
-                s.printing = Printing::Printing;
-                (document, s.visit)
-            };
-            redraw();
-            let printer = services.printer.clone();
-            let session = session.clone();
-            let weak = weak.clone();
-            services.runtime.spawn_blocking(move || {
-                let outcome = {
-                    let mut printer = printer.lock().unwrap_or_else(|p| p.into_inner());
-                    printer.print(&document)
-                };
-                if let Err(error) = &outcome {
-                    tracing::error!(%error, "status slip not printed");
-                }
-                let _ = weak.upgrade_in_event_loop(move |window| {
-                    let mut s = lock(&session);
-                    if s.visit != visit {
-                        return;
-                    }
-                    s.printing = match outcome {
-                        Ok(()) => Printing::Done,
-                        Err(_) => Printing::Failed(Text::new(
-                            "Bukti tidak dapat dicetak karena printer bermasalah. Silakan hubungi petugas desa.",
-                            "The slip could not be printed: the printer has a problem. Please ask the village staff.",
-                        )),
-                    };
-                    render(&window, &s);
-                });
-            });
-        }
+        let context = context.clone();
+        move || context.print_slip()
     });
+    kiosk.on_submit_report({
+        let context = context.clone();
+        move || context.submit_report()
+    });
+    kiosk.on_submit_ticket({
+        let context = context.clone();
+        move || context.submit_ticket()
+    });
+    kiosk.on_submit_letter({
+        let context = context.clone();
+        move || context.submit_letter()
+    });
+
+    if let Some(input) = &services.id_input {
+        listen_to_readers(input.subscribe(), &window, &session, &services.runtime);
+    }
 
     render(&window, &lock(&session));
-    Ok(KioskApp { window, session })
+    Ok(KioskApp { window, session, idle })
 }
 
-fn apply_status_answer(
-    session: &mut Session,
-    answer: Result<protocol::api::StatusResponse, ClientError>,
+/// Card and scan events from the readers, applied to the page on screen.
+fn listen_to_readers(
+    mut events: broadcast::Receiver<ReaderEvent>,
+    window: &AppWindow,
+    session: &SharedSession,
+    runtime: &tokio::runtime::Handle,
 ) {
-    session.busy = false;
-    match answer {
-        Ok(status) => {
-            session.status = Some(status);
-            session.screen = Screen::Result;
-        }
-        // The number is wrong or unknown: the visitor can fix it on the same screen.
-        Err(ClientError::Api(error))
-            if error.code == ErrorCode::ResidentNotFound || is_nik_error(error.code) =>
-        {
-            session.entry_error = Some(error.message);
-        }
-        Err(error) => {
-            session.failure = Some((
-                Text::new("Layanan belum dapat digunakan", "Service not available"),
-                error.text(),
-            ));
-            session.screen = Screen::Failure;
-        }
-    }
-}
-
-fn is_nik_error(code: ErrorCode) -> bool {
-    matches!(
-        code,
-        ErrorCode::NikWrongLength
-            | ErrorCode::NikNotDigits
-            | ErrorCode::NikUnknownProvince
-            | ErrorCode::NikUnknownRegency
-            | ErrorCode::NikUnknownDistrict
-            | ErrorCode::NikInvalidDate
-            | ErrorCode::NikSerialZero
-    )
-}
-
-/// Draws the session onto the window. Everything visible comes from here.
-fn render(window: &AppWindow, session: &Session) {
-    let lang = session.lang;
-    let kiosk = window.global::<Kiosk>();
-    let _ = slint::select_bundled_translation(if lang == Lang::En { "en" } else { "" });
-    kiosk.set_english(lang == Lang::En);
-    kiosk.set_page(match session.screen {
-        Screen::Home => Page::Home,
-        Screen::NikEntry => Page::NikEntry,
-        Screen::Result => Page::Result,
-        Screen::Failure => Page::Failure,
-    });
-    kiosk.set_nik_display(session.grouped_digits().into());
-    kiosk.set_nik_count(session.digits.len() as i32);
-    kiosk.set_busy(session.busy);
-    kiosk.set_entry_error(text(session.entry_error.as_ref(), lang));
-
-    match &session.status {
-        Some(status) => {
-            kiosk.set_subject_name(status.name.clone().into());
-            kiosk.set_subject_nik(status.nik.clone().into());
-            kiosk.set_kk_masked(status.household.kk.clone().into());
-            kiosk.set_subject_place(format!("{}, {}", status.village, status.district).into());
-            kiosk.set_receives_any(status.receives_any());
-            let lines: Vec<ProgramRow> = program_lines(status, lang)
-                .into_iter()
-                .map(|line| ProgramRow {
-                    who: line.who.into(),
-                    program: line.program.into(),
-                    detail: line.detail.into(),
-                    active: line.active,
-                })
-                .collect();
-            set_rows(&kiosk, lines);
-        }
-        None => {
-            for setter in [
-                Kiosk::set_subject_name,
-                Kiosk::set_subject_nik,
-                Kiosk::set_kk_masked,
-                Kiosk::set_subject_place,
-            ] {
-                setter(&kiosk, SharedString::new());
+    let weak = window.as_weak();
+    let session = session.clone();
+    runtime.spawn(async move {
+        loop {
+            let event = match events.recv().await {
+                Ok(event) => event,
+                Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    tracing::warn!(missed, "reader events dropped: the UI was busy");
+                    continue;
+                }
+                Err(broadcast::error::RecvError::Closed) => break,
+            };
+            let session = session.clone();
+            let posted = weak.upgrade_in_event_loop(move |window| {
+                let used = {
+                    let mut s = lock(&session);
+                    match &event {
+                        ReaderEvent::Card(card) => s.nik_read(&card.nik),
+                        ReaderEvent::Scan(Scanned::Nik(nik)) => s.nik_read(nik),
+                        ReaderEvent::Scan(Scanned::Ticket(ticket)) => s.ticket_read(ticket),
+                        ReaderEvent::Connected => {
+                            tracing::info!("ID reader connected");
+                            false
+                        }
+                        other => {
+                            tracing::info!(event = ?other, "reader event not used here");
+                            false
+                        }
+                    }
+                };
+                if used {
+                    // A card or a scan is someone at the kiosk, as much as a touch.
+                    window.global::<Kiosk>().invoke_user_active();
+                    render(&window, &lock(&session));
+                }
+            });
+            if posted.is_err() {
+                break; // The window is gone.
             }
-            kiosk.set_receives_any(false);
-            set_rows(&kiosk, Vec::new());
         }
-    }
-
-    let (state, message) = match &session.printing {
-        Printing::Idle => (PrintState::Idle, None),
-        Printing::Printing => {
-            (PrintState::Printing, Some(Text::new("Mencetak bukti…", "Printing the slip…")))
-        }
-        Printing::Done => (
-            PrintState::Done,
-            Some(Text::new(
-                "Bukti sudah dicetak. Silakan ambil di bawah layar.",
-                "The slip has been printed. Please take it below the screen.",
-            )),
-        ),
-        Printing::Failed(reason) => (PrintState::Failed, Some(reason.clone())),
-    };
-    kiosk.set_print_state(state);
-    kiosk.set_print_message(text(message.as_ref(), lang));
-
-    let (title, message) = match &session.failure {
-        Some((title, message)) => (Some(title), Some(message)),
-        None => (None, None),
-    };
-    kiosk.set_failure_title(text(title, lang));
-    kiosk.set_failure_message(text(message, lang));
+    });
 }
 
-fn set_rows(kiosk: &Kiosk<'_>, lines: Vec<ProgramRow>) {
-    let model = kiosk.get_rows();
-    match model.as_any().downcast_ref::<VecModel<ProgramRow>>() {
-        Some(rows) => rows.set_vec(lines),
-        None => kiosk.set_rows(ModelRc::new(VecModel::from(lines))),
+fn report_reason(reason: crate::ui::Reason) -> Option<ReportReason> {
+    use crate::ui::Reason;
+    match reason {
+        Reason::LostJob => Some(ReportReason::LostJob),
+        Reason::IncomeStopped => Some(ReportReason::IncomeStopped),
+        Reason::Illness => Some(ReportReason::Illness),
+        Reason::ElderlyAlone => Some(ReportReason::ElderlyAlone),
+        Reason::Other => Some(ReportReason::Other),
+        Reason::None => None,
     }
 }
 
-fn text(value: Option<&Text>, lang: Lang) -> SharedString {
-    value.map(|t| t.get(lang).into()).unwrap_or_default()
+fn letter_kind(kind: crate::ui::LetterKind) -> Option<LetterKind> {
+    match kind {
+        crate::ui::LetterKind::Sktm => Some(LetterKind::Sktm),
+        crate::ui::LetterKind::Domisili => Some(LetterKind::Domisili),
+        crate::ui::LetterKind::Usaha => Some(LetterKind::Usaha),
+        crate::ui::LetterKind::None => None,
+    }
 }

@@ -209,17 +209,18 @@ pub fn child(backend_url: &str, key_file: &Path, nik: &str, rounds: usize) -> an
         .context("runtime")?;
     let key = protocol::auth::KioskKey::parse(&std::fs::read_to_string(key_file)?)?;
     let printer = MemoryPrinter::new(Paper::Mm58);
-    let services = Services {
-        client: BackendClient::new(backend_url, key.clone())?,
-        printer: Arc::new(Mutex::new(Box::new(printer.clone()))),
-        runtime: runtime.handle().clone(),
-    };
+    let services = Services::new(
+        BackendClient::new(backend_url, key.clone())?,
+        Arc::new(Mutex::new(Box::new(printer.clone()))),
+        runtime.handle().clone(),
+    );
     let settings = Settings {
         kiosk_id: key.id().to_string(),
         village_name: "Desa Bomo".into(),
         paper: Paper::Mm58,
         utc_offset: UtcOffset::from_hms(7, 0, 0)?,
         demo_hint: String::new(),
+        idle_timeout: Settings::DEFAULT_IDLE_TIMEOUT,
     };
     let app = build(settings, services)?;
     app.window.window().set_size(slint::PhysicalSize::new(1280, 800));

@@ -126,6 +126,17 @@ struct RunArgs {
     /// central service). Default /var/lib/anjungan-kiosk; with --demo a fresh temporary one.
     #[arg(long, env = "ANJUNGAN_KIOSK_DATA")]
     data_dir: Option<PathBuf>,
+    /// Serial device of the e-KTP reader bridge (e.g. /dev/serial/by-id/...); a card on
+    /// the NIK page fills the NIK.
+    #[arg(long, env = "ANJUNGAN_EKTP_READER")]
+    ektp_reader: Option<PathBuf>,
+    /// Serial device of the QR/barcode scanner; a receipt's QR opens its ticket.
+    #[arg(long, env = "ANJUNGAN_QR_SCANNER")]
+    qr_scanner: Option<PathBuf>,
+    /// Seconds without a touch before the "Masih di sini?" countdown (the pulled
+    /// configuration may change it).
+    #[arg(long, env = "ANJUNGAN_IDLE_TIMEOUT", default_value_t = 60)]
+    idle_timeout: u64,
 }
 
 /// Errors are printed once, as a chain of causes, without a backtrace: the person reading
@@ -301,11 +312,22 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
     // The village name of the last applied configuration, until the command line says
     // otherwise, so slips carry it even when the kiosk starts offline.
     let stored_village = agent.config().borrow().as_ref().map(|c| c.village_name.clone());
-    let services = Services {
-        client: client.clone(),
-        printer: printer.clone(),
-        runtime: runtime.handle().clone(),
-    };
+    let mut services = Services::new(client.clone(), printer.clone(), runtime.handle().clone())
+        .with_outbox(outbox.clone());
+    // ID readers: each runs in its own thread and reconnects by itself when unplugged.
+    let (id_input, _) = tokio::sync::broadcast::channel(16);
+    for (path, is_scanner) in [(&args.ektp_reader, false), (&args.qr_scanner, true)] {
+        let Some(path) = path else { continue };
+        let link = hardware::reader::LinkConfig::new(path);
+        let reader = if is_scanner {
+            hardware::reader::Reader::scanner(link)
+        } else {
+            hardware::reader::Reader::ektp(link)
+        }
+        .with_context(|| format!("start reader on {}", path.display()))?;
+        kiosk::app::forward_reader(reader, id_input.clone(), runtime.handle());
+        services = services.with_id_input(id_input.clone());
+    }
     let settings = Settings {
         kiosk_id: key.id().to_string(),
         village_name: match stored_village {
@@ -315,6 +337,7 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         paper,
         utc_offset: UtcOffset::from_hms(args.utc_offset, 0, 0).context("UTC offset")?,
         demo_hint,
+        idle_timeout: std::time::Duration::from_secs(args.idle_timeout.max(5)),
     };
     let utc_offset = settings.utc_offset;
     let app = std::rc::Rc::new(build(settings, services)?);
@@ -334,8 +357,14 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
             options: kiosk::staff::StaffOptions::default(),
         },
     );
-    // The idle timeout reaches the flows once they take it (KioskApp::set_idle_timeout).
-    kiosk::agent::follow_in_ui(app.clone(), agent.config(), |_| {})?;
+    kiosk::agent::follow_in_ui(app.clone(), agent.config(), {
+        let app = std::rc::Rc::downgrade(&app);
+        move |timeout| {
+            if let Some(app) = app.upgrade() {
+                app.set_idle_timeout(timeout);
+            }
+        }
+    })?;
     app.window.window().set_fullscreen(args.fullscreen);
     app.window.run()?;
     runtime.shutdown_background();

@@ -1,9 +1,12 @@
 //! Turns a status answer into the words shown on screen and printed on the slip, so the
 //! screen and the paper always say the same thing.
 
-use protocol::api::{Membership, MembershipState, StatusResponse};
+use protocol::api::TicketStatus;
+use protocol::api::{Membership, MembershipState, ReportReason, ReportState, StatusResponse};
 use protocol::{Lang, Text};
 use time::{OffsetDateTime, UtcOffset};
+
+use crate::session::Decision;
 
 /// One "who receives what" line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,6 +132,120 @@ pub fn date_time(moment: OffsetDateTime, offset: UtcOffset, lang: Lang) -> Strin
     .to_string()
 }
 
+/// The reason of a report in words.
+pub fn reason_text(reason: ReportReason) -> Text {
+    match reason {
+        ReportReason::LostJob => Text::new("Kehilangan pekerjaan", "Lost their job"),
+        ReportReason::IncomeStopped => Text::new("Penghasilan berhenti", "Income stopped"),
+        ReportReason::Illness => Text::new("Sakit atau disabilitas", "Illness or disability"),
+        ReportReason::ElderlyAlone => {
+            Text::new("Lansia tanpa penanggung", "Elderly with no one to support them")
+        }
+        ReportReason::Other => Text::new("Alasan lain", "Other reason"),
+    }
+}
+
+/// Whether a report's state is good news (or on its way to it).
+pub fn state_is_good(state: ReportState) -> bool {
+    !matches!(state, ReportState::Rejected | ReportState::RejectedAfterVerification)
+}
+
+/// What a report's state means for the citizen, one sentence.
+pub fn state_explained(state: ReportState) -> Text {
+    match state {
+        ReportState::Verification => Text::new(
+            "Petugas desa akan memeriksa laporan dan dapat menghubungi Anda. Bila disetujui, bantuan disalurkan dalam 5 sampai 7 hari.",
+            "The village staff will check the report and may call you. If approved, assistance is delivered within 5 to 7 days.",
+        ),
+        ReportState::Verified => Text::new(
+            "Laporan sudah diverifikasi dan menunggu jadwal penyaluran.",
+            "The report has been verified and is waiting for a delivery date.",
+        ),
+        ReportState::Scheduled => Text::new(
+            "Bantuan sudah dijadwalkan. Petugas desa akan memberi tahu waktu pengambilannya.",
+            "Assistance is scheduled. The village staff will tell you when to collect it.",
+        ),
+        ReportState::Delivered => {
+            Text::new("Bantuan sudah disalurkan.", "The assistance has been delivered.")
+        }
+        ReportState::Rejected | ReportState::RejectedAfterVerification => Text::new(
+            "Bila ada yang keliru, sampaikan kepada petugas desa.",
+            "If something is wrong, please tell the village staff.",
+        ),
+    }
+}
+
+/// Headline of a ticket's state: `Status: dalam verifikasi`.
+pub fn state_headline(status: &TicketStatus) -> Text {
+    let state = status.state.text();
+    Text::new(format!("Status: {}", state.id), format!("Status: {}", state.en))
+}
+
+/// The explanation under a ticket's state: the reason when there is one, else what the
+/// state means.
+pub fn state_detail(status: &TicketStatus) -> Text {
+    status.reason.clone().unwrap_or_else(|| state_explained(status.state))
+}
+
+/// Headline and explanation of how a submission ended: the same words on screen and paper.
+pub fn decision_text(decision: &Decision) -> (Text, Text) {
+    match decision {
+        Decision::Decided(status) => {
+            let title = match status.state {
+                ReportState::Verification => Text::new(
+                    "Laporan diterima dan sedang diverifikasi",
+                    "Report received and being verified",
+                ),
+                ReportState::Rejected => Text::new("Laporan ditolak", "Report rejected"),
+                _ => state_headline(status),
+            };
+            (title, state_detail(status))
+        }
+        Decision::Queued { .. } => (
+            Text::new("Laporan disimpan dalam antrean", "Report saved in the queue"),
+            Text::new(
+                "Layanan pusat sedang tidak dapat dihubungi. Laporan tersimpan di anjungan ini dan dikirim otomatis. Lacak hasilnya dengan nomor tiket ini.",
+                "The central service cannot be reached now. The report is kept on this kiosk and sent automatically. Track the decision with this ticket number.",
+            ),
+        ),
+        Decision::Refused(reason) => (
+            Text::new("Laporan belum dapat dikirim", "The report could not be filed"),
+            reason.clone(),
+        ),
+        Decision::LetterNoted { .. } => (
+            Text::new("Permohonan surat dicatat", "Letter request noted"),
+            Text::new(
+                "Surat dibuat dan ditandatangani oleh petugas desa. Bawa bukti ini, KTP dan Kartu Keluarga ke kantor desa pada hari kerja.",
+                "The letter is made and signed by the village staff. Bring this slip, your ID card and family card to the village office on a working day.",
+            ),
+        ),
+    }
+}
+
+/// A whole number as written in the language: `12.373` in Indonesian, `12,373` in English.
+pub fn number(value: u64, lang: Lang) -> String {
+    let separator = match lang {
+        Lang::Id => '.',
+        Lang::En => ',',
+    };
+    let digits = value.to_string();
+    let mut out = String::new();
+    for (index, ch) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
+            out.push(separator);
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// An RFC 3339 time from the central service, in local time as Indonesians write it.
+pub fn date_time_from_rfc3339(text: &str, offset: UtcOffset, lang: Lang) -> Option<String> {
+    let moment =
+        OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
+    Some(date_time(moment, offset, lang))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,6 +288,24 @@ mod tests {
         assert_eq!(lines[2].who, "B*** S****** (Kepala Keluarga)");
         let english = program_lines(&status, Lang::En);
         assert_eq!(english[1].detail, "pregnant mother component · active since 6 May 2020");
+    }
+
+    #[test]
+    fn numbers_in_each_language() {
+        assert_eq!(number(12_373, Lang::Id), "12.373");
+        assert_eq!(number(12_373, Lang::En), "12,373");
+        assert_eq!(number(500, Lang::Id), "500");
+        assert_eq!(number(1_000_000, Lang::Id), "1.000.000");
+    }
+
+    #[test]
+    fn service_times_in_local_time() {
+        let wib = UtcOffset::from_hms(7, 0, 0).expect("valid");
+        assert_eq!(
+            date_time_from_rfc3339("2026-11-23T03:41:00Z", wib, Lang::Id).as_deref(),
+            Some("23 November 2026 10.41 WIB")
+        );
+        assert_eq!(date_time_from_rfc3339("yesterday", wib, Lang::Id), None);
     }
 
     #[test]

@@ -9,16 +9,18 @@ use anyhow::Context;
 use hardware::printer::Paper;
 use hardware::printer::sim::MemoryPrinter;
 use protocol::api::{
-    HouseholdMember, HouseholdStatus, Membership, MembershipState, Relation, StatusResponse,
+    HouseholdMember, HouseholdStatus, Membership, MembershipState, Relation, ReportReason,
+    ReportState, StatusResponse, TicketStatus,
 };
 use protocol::auth::KioskKey;
+use protocol::ticket::Ticket;
 use protocol::{Lang, Nik, Text};
 use slint::ComponentHandle;
 use time::UtcOffset;
 
 use crate::app::{KioskApp, Services, Settings, build};
 use crate::client::{BackendClient, ClientError};
-use crate::session::{Printing, Screen, Session};
+use crate::session::{Decision, EntryPurpose, LetterKind, Printing, Screen, Session};
 
 /// Display sizes to render, width x height in pixels.
 pub const SIZES: [(u32, u32); 2] = [(1280, 800), (1024, 600)];
@@ -41,18 +43,20 @@ pub fn init_headless() -> anyhow::Result<()> {
 pub fn write_all(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
     let runtime = tokio::runtime::Builder::new_current_thread().build()?;
-    let services = Services {
+    let services = Services::new(
         // Screenshots never reach a backend; the key only has to be well-formed.
-        client: BackendClient::new("http://127.0.0.1:9", KioskKey::new("BWI-3510-0001", [0; 32])?)?,
-        printer: Arc::new(Mutex::new(Box::new(MemoryPrinter::new(Paper::Mm58)))),
-        runtime: runtime.handle().clone(),
-    };
+        //127.0.0.1:9", KioskKey::new("BWI-3510-0001", [0; 32])?)?,
+        BackendClient::new("http://127.0.0.1:9", KioskKey::new("BWI-3510-0001", [0; 32])?)?,
+        Arc::new(Mutex::new(Box::new(MemoryPrinter::new(Paper::Mm58)))),
+        runtime.handle().clone(),
+    );
     let settings = Settings {
         kiosk_id: "BWI-3510-0001".into(),
         village_name: "Desa Bomo, Kecamatan Blimbingsari".into(),
         paper: Paper::Mm58,
         utc_offset: UtcOffset::from_hms(7, 0, 0)?,
         demo_hint: String::new(),
+        idle_timeout: Settings::DEFAULT_IDLE_TIMEOUT,
     };
     let app = build(settings, services)?;
     let mut written = Vec::new();
@@ -71,6 +75,18 @@ pub fn write_all(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
                 snapshot(&app, &path)?;
                 written.push(path);
             }
+            // The idle countdown over a half-filled report.
+            app.apply(|session| {
+                session.reset();
+                session.lang = lang;
+                report_text(session);
+            });
+            app.show_idle_countdown();
+            let code = if lang == Lang::Id { "id" } else { "en" };
+            let path = dir.join(format!("40-idle-countdown-{code}-{width}x{height}.png"));
+            snapshot(&app, &path)?;
+            written.push(path);
+            app.window.global::<crate::ui::Kiosk>().invoke_keep_visit();
         }
     }
     // Staff mode's pages (kiosk/src/staff.rs).
@@ -127,7 +143,191 @@ pub fn scenes() -> Vec<(&'static str, Scene)> {
                 ClientError::Unreachable(String::new()).text(),
             ));
         }),
+        ("10-report-who", |s| s.screen = Screen::ReportWho),
+        ("11-report-reporter-nik", |s| {
+            s.report.about_self = false;
+            s.ask_nik(EntryPurpose::Reporter, "3510011203850001");
+        }),
+        ("12-report-subject-nik-error", |s| {
+            report_other(s);
+            s.ask_nik(EntryPurpose::Subject, "3510011203850001");
+            let _ = s.accept_nik();
+        }),
+        ("13-report-reason", |s| {
+            report_other(s);
+            s.screen = Screen::ReportReason;
+        }),
+        ("14-report-phone-error", |s| {
+            report_other(s);
+            s.screen = Screen::ReportPhone;
+            for key in ["0", "3", "3", "1"] {
+                s.phone_key(key);
+            }
+        }),
+        ("15-report-text", report_text),
+        ("16-report-confirm", |s| {
+            report_text(s);
+            s.screen = Screen::ReportConfirm;
+        }),
+        ("17-report-sending", |s| {
+            report_text(s);
+            s.screen = Screen::ReportConfirm;
+            s.busy = true;
+        }),
+        ("18-report-verification", |s| {
+            report_text(s);
+            s.report.about_self = true;
+            s.report.subject = None;
+            s.decision = Some(Decision::Decided(sample_ticket(ReportState::Verification)));
+            s.screen = Screen::ReportDone;
+            s.printing = Printing::Done;
+        }),
+        ("19-report-rejected", |s| {
+            report_text(s);
+            s.decision = Some(Decision::Decided(sample_ticket(ReportState::Rejected)));
+            s.screen = Screen::ReportDone;
+            s.printing = Printing::Done;
+        }),
+        ("20-report-queued", |s| {
+            report_text(s);
+            s.decision = Some(Decision::Queued { ticket: sample_ticket_number(42) });
+            s.screen = Screen::ReportDone;
+            s.printing = Printing::Done;
+        }),
+        ("21-report-refused", |s| {
+            report_text(s);
+            s.decision = Some(Decision::Refused(Text::new(
+                "NIK 3510********0002 tidak terdaftar di data kependudukan.",
+                "NIK 3510********0002 is not in the population register.",
+            )));
+            s.screen = Screen::ReportDone;
+        }),
+        ("22-track-entry", |s| {
+            s.screen = Screen::TrackEntry;
+            for d in "0000000".chars() {
+                s.ticket_key(&d.to_string());
+            }
+        }),
+        ("23-track-check-digit", |s| {
+            s.screen = Screen::TrackEntry;
+            let digits: String =
+                sample_ticket_number(0).to_string().chars().filter(char::is_ascii_digit).collect();
+            for d in digits[..10].chars().chain(std::iter::once('0')) {
+                s.ticket_key(&d.to_string());
+            }
+            if s.track.error.is_none() {
+                s.ticket_key("back");
+                s.ticket_key("1");
+            }
+        }),
+        ("24-track-verification", |s| {
+            s.show_ticket(
+                sample_ticket(ReportState::Verification),
+                Some(Text::new("23 November 2026 10.41 WIB", "23 November 2026 10:41 WIB")),
+            );
+        }),
+        ("25-track-rejected", |s| {
+            s.show_ticket(
+                sample_ticket(ReportState::Rejected),
+                Some(Text::new("23 November 2026 10.41 WIB", "23 November 2026 10:41 WIB")),
+            );
+        }),
+        ("26-letter-type", |s| s.screen = Screen::LetterType),
+        ("27-letter-nik", |s| {
+            s.letter.kind = Some(LetterKind::Sktm);
+            s.ask_nik(EntryPurpose::Letter, "35100152");
+        }),
+        ("28-letter-purpose", letter_purpose),
+        ("29-letter-confirm", |s| {
+            letter_purpose(s);
+            s.screen = Screen::LetterConfirm;
+        }),
+        ("30-letter-done", |s| {
+            letter_purpose(s);
+            s.decision = Some(Decision::LetterNoted { ticket: None });
+            s.screen = Screen::LetterDone;
+            s.printing = Printing::Done;
+        }),
+        ("31-help", |s| s.screen = Screen::Help),
+        ("32-help-called", |s| {
+            s.screen = Screen::Help;
+            s.staff_called = true;
+        }),
+        ("33-home-large-contrast", |s| {
+            s.large_text = true;
+            s.high_contrast = true;
+        }),
+        ("34-report-confirm-large-contrast", |s| {
+            report_text(s);
+            s.screen = Screen::ReportConfirm;
+            s.large_text = true;
+            s.high_contrast = true;
+        }),
+        ("35-result-large", |s| {
+            s.screen = Screen::Result;
+            s.status = Some(sample_status(true));
+            s.large_text = true;
+        }),
+        ("36-report-text-large-contrast", |s| {
+            report_text(s);
+            s.large_text = true;
+            s.high_contrast = true;
+        }),
     ]
+}
+
+fn nik(digits: &str) -> Option<Nik> {
+    Nik::parse(digits).ok()
+}
+
+/// A report about someone else, up to the reason.
+fn report_other(s: &mut Session) {
+    s.report.about_self = false;
+    s.report.reporter = nik("3510011203850001");
+    s.report.subject = nik("3510015203850002");
+    s.report.reason = Some(ReportReason::IncomeStopped);
+}
+
+/// A report about someone else, typing its description.
+fn report_text(s: &mut Session) {
+    report_other(s);
+    s.report.phone = "081234567890".into();
+    s.screen = Screen::ReportText;
+    for key in "SEJAK MARET TIDAK ADA PEMASUKAN. ANAK TIGA MASIH SEKOLAH".chars() {
+        let key = if key == ' ' { "space".to_string() } else { key.to_string() };
+        s.text_key(&key);
+    }
+}
+
+fn letter_purpose(s: &mut Session) {
+    s.letter.kind = Some(LetterKind::Sktm);
+    s.letter.applicant = nik("3510011203850001");
+    s.screen = Screen::LetterPurpose;
+    for key in "KERINGANAN BIAYA SEKOLAH ANAK".chars() {
+        let key = if key == ' ' { "space".to_string() } else { key.to_string() };
+        s.text_key(&key);
+    }
+}
+
+fn sample_ticket_number(issuer: u16) -> Ticket {
+    Ticket::new(issuer, 123).unwrap_or_else(|_| Ticket::new(0, 0).expect("ticket 0"))
+}
+
+/// A ticket as the central service answers it, for the screens and slips.
+pub fn sample_ticket(state: ReportState) -> TicketStatus {
+    let reason = (state == ReportState::Rejected).then(|| {
+        Text::new(
+            "Keluarga orang ini sudah menerima bantuan dari program pusat (satu KK).",
+            "This person's family already receives assistance from a central program (one KK).",
+        )
+    });
+    TicketStatus {
+        ticket: sample_ticket_number(0),
+        state,
+        reason,
+        subject: "3510********0002".into(),
+        updated_at: "2026-11-23T03:41:00Z".into(),
+    }
 }
 
 fn active(program: &str, id: &str, en: &str, component: Option<&str>) -> Membership {

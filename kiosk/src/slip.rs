@@ -4,11 +4,13 @@
 //! person is or their birth date.
 
 use hardware::printer::{Document, Paper, Style};
-use protocol::api::StatusResponse;
-use protocol::{Lang, Text};
+use protocol::api::{ReportReason, StatusResponse};
+use protocol::ticket::Ticket;
+use protocol::{Lang, Nik, Text};
 use time::{OffsetDateTime, UtcOffset};
 
-use crate::present::{date_time, program_lines};
+use crate::present::{date_time, decision_text, program_lines, reason_text};
+use crate::session::{Decision, LetterKind};
 
 /// Where and when a slip is printed.
 pub struct SlipContext<'a> {
@@ -81,5 +83,109 @@ pub fn status_slip(status: &StatusResponse, context: &SlipContext<'_>) -> Docume
         )
         .feed(2)
         .cut();
+    doc
+}
+
+/// What a report slip says about the report itself; NIKs are masked when printed.
+pub struct ReportSummary<'a> {
+    pub reporter: &'a Nik,
+    /// `None` when the reporter reports themselves.
+    pub subject: Option<&'a Nik>,
+    pub reason: ReportReason,
+}
+
+/// The QR payload of a report ticket: the ticket only, which the kiosk's scanner reads back
+/// on the "Lacak Tiket" page (hardware::reader::scanner finds `ticket=`).
+pub fn report_qr_payload(ticket: Ticket) -> String {
+    format!("ANJUNGAN/REPORT/1?ticket={ticket}")
+}
+
+fn header(doc: &mut Document, title: &str, context: &SlipContext<'_>) {
+    let t = |id: &str, en: &str| Text::new(id, en).get(context.lang).to_string();
+    doc.text(t("ANJUNGAN MANDIRI", "SELF-SERVICE KIOSK"), Style::center().bold().double())
+        .text(title, Style::center().bold());
+    if !context.village_name.is_empty() {
+        doc.text(context.village_name, Style::center());
+    }
+    doc.rule();
+}
+
+fn footer(doc: &mut Document, context: &SlipContext<'_>) {
+    let t = |id: &str, en: &str| Text::new(id, en).get(context.lang).to_string();
+    doc.pair(
+        &t("Dicetak", "Printed"),
+        &date_time(context.printed_at, context.offset, context.lang),
+    )
+    .pair(&t("Kios", "Kiosk"), context.kiosk_id);
+}
+
+/// The ticket a citizen takes home after reporting: the ticket number large, the masked
+/// NIKs, the decision (or "queued") in the same words as the screen, and a QR of the
+/// ticket for tracking it later.
+pub fn report_slip(
+    decision: &Decision,
+    report: &ReportSummary<'_>,
+    context: &SlipContext<'_>,
+) -> Document {
+    let lang = context.lang;
+    let t = |id: &str, en: &str| Text::new(id, en).get(lang).to_string();
+    let mut doc = Document::new(context.paper);
+    header(&mut doc, &t("Tiket Laporan Warga", "Citizen Report Ticket"), context);
+    if let Some(ticket) = decision.ticket() {
+        doc.text(t("Nomor tiket", "Ticket number"), Style::center())
+            .text(ticket.to_string(), Style::center().bold().double())
+            .rule();
+    }
+    let subject = match report.subject {
+        Some(nik) => nik.masked(),
+        None => t("Diri sendiri", "Themselves"),
+    };
+    doc.pair(&t("Pelapor", "Reporter"), &report.reporter.masked())
+        .pair(&t("Dilaporkan", "Reported"), &subject)
+        .pair(&t("Alasan", "Reason"), reason_text(report.reason).get(lang))
+        .rule();
+    let (title, message) = decision_text(decision);
+    doc.text(title.get(lang), Style::default().bold()).text(message.get(lang), Style::default());
+    doc.rule();
+    footer(&mut doc, context);
+    if let Some(ticket) = decision.ticket() {
+        doc.qr(report_qr_payload(ticket)).text(
+            t(
+                "Lacak laporan di anjungan: pilih Lacak Tiket, lalu ketik nomor tiket atau pindai kode QR ini.",
+                "Track the report at the kiosk: choose Track a Ticket, then type the ticket number or scan this QR code.",
+            ),
+            Style::center(),
+        );
+    }
+    doc.feed(2).cut();
+    doc
+}
+
+/// The note a citizen takes to the village office after asking for a letter.
+pub fn letter_slip(
+    decision: &Decision,
+    kind: LetterKind,
+    applicant: &Nik,
+    purpose: &str,
+    context: &SlipContext<'_>,
+) -> Document {
+    let lang = context.lang;
+    let t = |id: &str, en: &str| Text::new(id, en).get(lang).to_string();
+    let mut doc = Document::new(context.paper);
+    header(&mut doc, &t("Permohonan Surat", "Letter Request"), context);
+    if let Some(ticket) = decision.ticket() {
+        doc.pair(&t("Nomor tiket", "Ticket number"), &ticket.to_string());
+    }
+    doc.text(t("Surat:", "Letter:"), Style::default())
+        .text(format!("  {}", kind.name().get(lang)), Style::default().bold())
+        .pair(&t("Pemohon", "Applicant"), &applicant.masked())
+        .text(t("Keperluan:", "Purpose:"), Style::default())
+        .text(format!("  {purpose}"), Style::default())
+        .rule();
+    let (title, message) = decision_text(decision);
+    doc.text(title.get(lang), Style::default().bold()).text(message.get(lang), Style::default());
+    doc.rule();
+    footer(&mut doc, context);
+    doc.feed(2).cut();
     doc
 }

@@ -52,19 +52,32 @@ pub fn kiosk(
     backend_url: &str,
     key: KioskKey,
 ) -> (KioskApp, MemoryPrinter) {
+    kiosk_with(runtime, backend_url, key, |services, settings| (services, settings))
+}
+
+/// A kiosk window whose services and settings the test adjusts first (readers, idle
+/// timeout, outbox).
+pub fn kiosk_with(
+    runtime: &tokio::runtime::Runtime,
+    backend_url: &str,
+    key: KioskKey,
+    adjust: impl FnOnce(Services, Settings) -> (Services, Settings),
+) -> (KioskApp, MemoryPrinter) {
     let printer = MemoryPrinter::new(Paper::Mm58);
-    let services = Services {
-        client: BackendClient::new(backend_url, key).expect("client"),
-        printer: Arc::new(Mutex::new(Box::new(printer.clone()))),
-        runtime: runtime.handle().clone(),
-    };
+    let services = Services::new(
+        BackendClient::new(backend_url, key).expect("client"),
+        Arc::new(Mutex::new(Box::new(printer.clone()))),
+        runtime.handle().clone(),
+    );
     let settings = Settings {
         kiosk_id: KIOSK_ID.into(),
         village_name: "Desa Bomo".into(),
         paper: Paper::Mm58,
         utc_offset: UtcOffset::from_hms(7, 0, 0).expect("offset"),
         demo_hint: String::new(),
+        idle_timeout: Settings::DEFAULT_IDLE_TIMEOUT,
     };
+    let (services, settings) = adjust(services, settings);
     let app = build(settings, services).expect("kiosk window");
     app.window.show().expect("show");
     (app, printer)
@@ -108,14 +121,59 @@ pub fn run_until(timeout: Duration, done: impl Fn() -> bool + 'static) -> bool {
     let deadline = Instant::now() + timeout;
     let timer = slint::Timer::default();
     let flag = met.clone();
+    // Quit once only: a second quit left pending would end the next run at once.
+    let quitting = Rc::new(Cell::new(false));
     timer.start(slint::TimerMode::Repeated, Duration::from_millis(5), move || {
+        if quitting.get() {
+            return;
+        }
         if done() {
             flag.set(true);
+            quitting.set(true);
             let _ = slint::quit_event_loop();
         } else if Instant::now() > deadline {
+            quitting.set(true);
             let _ = slint::quit_event_loop();
         }
     });
     slint::run_event_loop().expect("event loop");
     met.get()
+}
+
+/// The page on screen now.
+pub fn page_of(app: &KioskApp) -> kiosk::ui::Page {
+    app.window.global::<kiosk::ui::Kiosk>().get_page()
+}
+
+/// Runs the event loop until the page is `page` (10 s at most); whether it came.
+pub fn wait_for_page(app: &KioskApp, page: kiosk::ui::Page) -> bool {
+    let weak = app.window.as_weak();
+    run_until(Duration::from_secs(10), move || {
+        weak.upgrade().is_some_and(|w| w.global::<kiosk::ui::Kiosk>().get_page() == page)
+    })
+}
+
+/// Runs the event loop until the slip has been printed (or failed); whether it was printed.
+pub fn wait_for_print(app: &KioskApp) -> bool {
+    use kiosk::ui::PrintState;
+    let weak = app.window.as_weak();
+    run_until(Duration::from_secs(10), move || {
+        weak.upgrade().is_some_and(|w| {
+            matches!(
+                w.global::<kiosk::ui::Kiosk>().get_print_state(),
+                PrintState::Done | PrintState::Failed
+            )
+        })
+    });
+    app.window.global::<kiosk::ui::Kiosk>().get_print_state() == kiosk::ui::PrintState::Done
+}
+
+/// Types free text on the on-screen keyboard (capitals, digits, space as " ").
+pub fn type_text(app: &KioskApp, text: &str) {
+    for ch in text.chars() {
+        match ch {
+            ' ' => tap(app, "Spasi"),
+            c => tap(app, &c.to_ascii_uppercase().to_string()),
+        }
+    }
 }

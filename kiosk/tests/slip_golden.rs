@@ -55,3 +55,107 @@ fn slip_in_english_on_80mm() {
 fn slip_for_someone_receiving_nothing() {
     check("status-slip-none-id-58.txt", Lang::Id, Paper::Mm58, false);
 }
+
+/// The report ticket and the letter note, decoded like the status slip.
+mod report_and_letter {
+    use hardware::printer::Paper;
+    use hardware::printer::decode::decode;
+    use hardware::printer::render::render;
+    use kiosk::screenshot::sample_ticket;
+    use kiosk::session::{Decision, LetterKind};
+    use kiosk::slip::{ReportSummary, SlipContext, letter_slip, report_slip};
+    use protocol::api::{ReportReason, ReportState};
+    use protocol::ticket::Ticket;
+    use protocol::{Lang, Nik};
+    use time::{OffsetDateTime, UtcOffset};
+
+    fn context(lang: Lang, paper: Paper) -> SlipContext<'static> {
+        SlipContext {
+            kiosk_id: "BWI-3510-0001",
+            village_name: "Desa Bomo, Kecamatan Blimbingsari",
+            printed_at: OffsetDateTime::from_unix_timestamp(1_795_405_260).expect("time"),
+            offset: UtcOffset::from_hms(7, 0, 0).expect("offset"),
+            lang,
+            paper,
+        }
+    }
+
+    fn compare(name: &str, document: &hardware::printer::Document, paper: Paper) -> String {
+        let bytes = render(document).expect("render");
+        let decoded = decode(&bytes);
+        assert_eq!(decoded.cuts, 1);
+        assert!(decoded.unknown_commands().is_empty());
+        let mut printed = String::new();
+        for line in &decoded.lines {
+            let width = if line.double { paper.columns() / 2 } else { paper.columns() };
+            assert!(line.text.chars().count() <= width, "overflow: {:?}", line.text);
+            printed.push_str(&line.text);
+            printed.push('\n');
+        }
+        for payload in &decoded.qr_codes {
+            printed.push_str(&format!("[QR] {payload}\n"));
+        }
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name);
+        if std::env::var_os("UPDATE_GOLDEN").is_some() {
+            std::fs::write(&path, &printed).expect("write golden");
+        }
+        let expected = std::fs::read_to_string(&path).unwrap_or_default();
+        assert_eq!(printed, expected, "slip differs from {}", path.display());
+        printed
+    }
+
+    fn nik(digits: &str) -> Nik {
+        Nik::parse(digits).expect("valid NIK")
+    }
+
+    #[test]
+    fn report_ticket_about_someone_else_rejected_id_58() {
+        let (reporter, subject) = (nik("3510011203850001"), nik("3510015203850002"));
+        let summary = ReportSummary {
+            reporter: &reporter,
+            subject: Some(&subject),
+            reason: ReportReason::IncomeStopped,
+        };
+        let decision = Decision::Decided(sample_ticket(ReportState::Rejected));
+        let paper = Paper::Mm58;
+        let printed = compare(
+            "report-slip-rejected-id-58.txt",
+            &report_slip(&decision, &summary, &context(Lang::Id, paper)),
+            paper,
+        );
+        assert!(printed.contains("3510********0001") && printed.contains("3510********0002"));
+        assert!(!printed.contains("3510011203850001") && !printed.contains("3510015203850002"));
+    }
+
+    #[test]
+    fn report_ticket_queued_offline_en_80() {
+        let reporter = nik("3510011203850001");
+        let summary =
+            ReportSummary { reporter: &reporter, subject: None, reason: ReportReason::LostJob };
+        let ticket = Ticket::new(42, 7).expect("ticket");
+        let decision = Decision::Queued { ticket };
+        let paper = Paper::Mm80;
+        let printed = compare(
+            "report-slip-queued-en-80.txt",
+            &report_slip(&decision, &summary, &context(Lang::En, paper)),
+            paper,
+        );
+        assert!(printed.contains("Report saved in the queue"));
+        assert!(printed.contains(&format!("[QR] ANJUNGAN/REPORT/1?ticket={ticket}")));
+    }
+
+    #[test]
+    fn letter_note_id_58() {
+        let applicant = nik("3510011203850001");
+        let paper = Paper::Mm58;
+        let document = letter_slip(
+            &Decision::LetterNoted { ticket: None },
+            LetterKind::Sktm,
+            &applicant,
+            "Keringanan biaya sekolah anak",
+            &context(Lang::Id, paper),
+        );
+        let printed = compare("letter-note-id-58.txt", &document, paper);
+        assert!(printed.contains("Permohonan surat dicatat"));
+    }
+}

@@ -1,0 +1,405 @@
+//! The callbacks that leave the UI thread: lookups, submissions and printing. Each takes
+//! what it needs from the session, runs on tokio, and comes back through the event loop;
+//! an answer for a visitor who has already gone is dropped (the visit counter).
+
+use std::rc::Rc;
+use std::sync::Arc;
+
+use hardware::printer::Document;
+use protocol::api::{ErrorCode, ReportRequest, StatusResponse, TicketStatus};
+use protocol::ticket::Ticket;
+use protocol::{Lang, Nik, Text};
+use slint::Weak;
+use time::OffsetDateTime;
+
+use super::{Services, Settings};
+use super::{SharedSession, lock, render};
+use crate::client::ClientError;
+use crate::local::{SubmissionState, Submitted};
+use crate::present::date_time_from_rfc3339;
+use crate::session::{Decision, EntryPurpose, Printing, Screen, Session};
+use crate::slip::{ReportSummary, SlipContext, letter_slip, report_slip, status_slip};
+use crate::ui::AppWindow;
+
+/// Everything a callback needs, cheap to clone into each.
+#[derive(Clone)]
+pub(super) struct Context {
+    pub window: Weak<AppWindow>,
+    pub session: SharedSession,
+    pub services: Services,
+    pub settings: Arc<Settings>,
+    pub redraw: Rc<dyn Fn()>,
+}
+
+/// What printing needs; unlike [`Context`] it may travel through a tokio task.
+#[derive(Clone)]
+struct PrintJob {
+    window: Weak<AppWindow>,
+    session: SharedSession,
+    services: Services,
+    settings: Arc<Settings>,
+}
+
+/// Where a report goes: the one place that decides how a report reaches the central
+/// service. Through the kiosk's durable outbox when it has one: written there with a
+/// kiosk-issued ticket first, then sent; if no decision comes in time it stays queued and
+/// the receipt says so. Without an outbox (screenshots, tests of the UI alone) it goes
+/// straight over HTTP.
+async fn send_report(services: &Services, request: ReportRequest) -> Result<Decision, ClientError> {
+    let Some(outbox) = &services.outbox else {
+        return match services.client.file_report(&request).await {
+            Ok(status) => Ok(Decision::Decided(status)),
+            Err(ClientError::Api(error)) => Ok(Decision::Refused(error.message)),
+            Err(other) => Err(other),
+        };
+    };
+    match crate::local::submit_report(outbox, &services.client, request).await {
+        Ok(Submitted::Decided(status)) => Ok(Decision::Decided(status)),
+        Ok(Submitted::Queued { ticket }) => Ok(Decision::Queued { ticket }),
+        Ok(Submitted::Refused { error, .. }) => Ok(Decision::Refused(error.message)),
+        // The kiosk's own disk failed: nothing was queued, so nothing may be promised.
+        Err(error) => {
+            tracing::error!(%error, "report not queued");
+            Err(ClientError::BadResponse(error.to_string()))
+        }
+    }
+}
+
+impl Context {
+    /// Runs `work` on tokio and applies its answer on the UI thread, if the visitor is
+    /// still the same.
+    fn spawn<T: Send + 'static>(
+        &self,
+        visit: u64,
+        work: impl std::future::Future<Output = T> + Send + 'static,
+        apply: impl FnOnce(&mut Session, T) + Send + 'static,
+    ) {
+        let (session, weak) = (self.session.clone(), self.window.clone());
+        self.services.runtime.spawn(async move {
+            let answer = work.await;
+            let _ = weak.upgrade_in_event_loop(move |window| {
+                let mut s = lock(&session);
+                if s.visit != visit {
+                    return; // The visitor has gone; forget the answer.
+                }
+                apply(&mut s, answer);
+                render(&window, &s);
+            });
+        });
+    }
+
+    /// "Periksa" / "Lanjut" on the NIK page.
+    pub fn submit_nik(&self) {
+        let purpose = lock(&self.session).purpose;
+        if purpose != EntryPurpose::Status {
+            if let Err(reason) = lock(&self.session).accept_nik() {
+                tracing::info!(reason = %reason.en, "NIK refused at the kiosk");
+            }
+            (self.redraw)();
+            return;
+        }
+        let (nik, visit) = {
+            let mut s = lock(&self.session);
+            match s.submit() {
+                Ok(nik) => (nik, s.visit),
+                Err(error) => {
+                    tracing::info!(reason = %error, "NIK refused at the kiosk");
+                    drop(s);
+                    (self.redraw)();
+                    return;
+                }
+            }
+        };
+        (self.redraw)();
+        let client = self.services.client.clone();
+        self.spawn(
+            visit,
+            async move {
+                let answer = client.status(&nik).await;
+                match &answer {
+                    Ok(_) => tracing::info!(nik = %nik.masked(), "status received"),
+                    Err(error) => tracing::warn!(nik = %nik.masked(), %error, "status failed"),
+                }
+                answer
+            },
+            apply_status_answer,
+        );
+    }
+
+    /// "Kirim Laporan": the decision comes back and the ticket is printed at once.
+    pub fn submit_report(&self) {
+        let (request, visit) = {
+            let mut s = lock(&self.session);
+            match s.report_request() {
+                Some(request) => (request, s.visit),
+                None => return,
+            }
+        };
+        (self.redraw)();
+        let services = self.services.clone();
+        let printing = self.print_job();
+        let subject = Nik::parse(&request.subject_nik).map(|n| n.masked()).unwrap_or_default();
+        self.spawn(
+            visit,
+            async move {
+                let answer = send_report(&services, request).await;
+                match &answer {
+                    Ok(decision) => {
+                        tracing::info!(subject = %subject, ticket = ?decision.ticket(), "report submitted")
+                    }
+                    Err(error) => tracing::warn!(subject = %subject, %error, "report not sent"),
+                }
+                answer
+            },
+            move |s, answer| {
+                s.busy = false;
+                match answer {
+                    Ok(decision) => {
+                        let print = decision.ticket().is_some();
+                        s.decision = Some(decision);
+                        s.screen = Screen::ReportDone;
+                        if print {
+                            printing.print_now(s);
+                        }
+                    }
+                    Err(error) => s.fail(
+                        Text::new("Laporan belum dapat dikirim", "The report could not be sent"),
+                        error.text(),
+                        Screen::ReportConfirm,
+                    ),
+                }
+            },
+        );
+    }
+
+    /// "Lacak": the ticket's state from the central service.
+    pub fn submit_ticket(&self) {
+        let (ticket, visit) = {
+            let mut s = lock(&self.session);
+            match s.submit_ticket() {
+                Some(ticket) => (ticket, s.visit),
+                None => {
+                    drop(s);
+                    (self.redraw)();
+                    return;
+                }
+            }
+        };
+        (self.redraw)();
+        let client = self.services.client.clone();
+        let outbox = self.services.outbox.clone();
+        let offset = self.settings.utc_offset;
+        self.spawn(
+            visit,
+            async move {
+                let answer = client.ticket_status(&ticket).await;
+                // Unknown there, or the service is out of reach: it may still be queued here.
+                let ask_here = match &answer {
+                    Ok(_) => false,
+                    Err(ClientError::Api(error)) => error.code == ErrorCode::NotFound,
+                    Err(_) => true,
+                };
+                match outbox {
+                    Some(outbox) if ask_here => match queued_here(outbox, ticket).await {
+                        Some(Here::Queued(subject)) => Err(Here::Queued(subject)),
+                        Some(Here::Sent(status)) => Ok(status),
+                        Some(Here::Service(_)) | None => answer.map_err(Here::Service),
+                    },
+                    _ => answer.map_err(Here::Service),
+                }
+            },
+            move |s, answer| match answer {
+                Err(Here::Queued(subject)) => s.show_queued_ticket(ticket, subject),
+                Err(Here::Sent(status)) | Ok(status) => {
+                    let when = |lang| date_time_from_rfc3339(&status.updated_at, offset, lang);
+                    let updated = when(Lang::Id).zip(when(Lang::En)).map(|(id, en)| Text::new(id, en));
+                    s.show_ticket(status, updated)
+                }
+                Err(Here::Service(ClientError::Api(error)))
+                    if matches!(error.code, ErrorCode::NotFound | ErrorCode::InvalidTicket) =>
+                {
+                    s.busy = false;
+                    s.track.error = Some(if error.code == ErrorCode::NotFound {
+                        Text::new(
+                            format!("Tiket {ticket} tidak ditemukan. Periksa lagi nomornya pada bukti Anda."),
+                            format!("Ticket {ticket} was not found. Please check the number on your receipt."),
+                        )
+                    } else {
+                        error.message
+                    });
+                }
+                Err(Here::Service(error)) => s.fail(
+                    Text::new("Tiket belum dapat dilacak", "The ticket cannot be tracked now"),
+                    error.text(),
+                    Screen::TrackEntry,
+                ),
+            },
+        );
+    }
+
+    /// "Ajukan": the letter request is noted and its slip printed.
+    pub fn submit_letter(&self) {
+        {
+            let mut s = lock(&self.session);
+            if !s.letter_ready() {
+                return;
+            }
+            // The letters and their queue kind come with a later issue: until then the
+            // request is handed to the desa staff on paper, and nothing leaves the kiosk.
+            tracing::info!(
+                letter = s.letter.kind.map(|k| k.code()).unwrap_or_default(),
+                applicant = %s.letter.applicant.as_ref().map(Nik::masked).unwrap_or_default(),
+                "letter request noted for the village staff"
+            );
+            s.decision = Some(Decision::LetterNoted { ticket: None });
+            s.screen = Screen::LetterDone;
+            self.print_job().print_now(&mut s);
+        }
+        (self.redraw)();
+    }
+
+    /// "Cetak Bukti" / "Cetak Lagi".
+    pub fn print_slip(&self) {
+        self.print_job().print_now(&mut lock(&self.session));
+        (self.redraw)();
+    }
+
+    fn print_job(&self) -> PrintJob {
+        PrintJob {
+            window: self.window.clone(),
+            session: self.session.clone(),
+            services: self.services.clone(),
+            settings: self.settings.clone(),
+        }
+    }
+}
+
+impl PrintJob {
+    /// Prints the slip of the page on screen, unless one is printing already.
+    fn print_now(&self, s: &mut Session) {
+        if s.printing == Printing::Printing {
+            return;
+        }
+        let Some(document) = slip_for(s, &self.settings) else { return };
+        s.printing = Printing::Printing;
+        let visit = s.visit;
+        let printer = self.services.printer.clone();
+        let (session, weak) = (self.session.clone(), self.window.clone());
+        self.services.runtime.spawn_blocking(move || {
+            let outcome = {
+                let mut printer = printer.lock().unwrap_or_else(|p| p.into_inner());
+                printer.print(&document)
+            };
+            if let Err(error) = &outcome {
+                tracing::error!(%error, "slip not printed");
+            }
+            let _ = weak.upgrade_in_event_loop(move |window| {
+                let mut s = lock(&session);
+                if s.visit != visit {
+                    return;
+                }
+                s.printing = match outcome {
+                    Ok(()) => Printing::Done,
+                    Err(_) => Printing::Failed(Text::new(
+                        "Bukti tidak dapat dicetak karena printer bermasalah. Silakan hubungi petugas desa.",
+                        "The slip could not be printed: the printer has a problem. Please ask the village staff.",
+                    )),
+                };
+                render(&window, &s);
+            });
+        });
+    }
+}
+
+/// What this kiosk's own queue knows about a ticket.
+enum Here {
+    /// Still waiting to be sent; the reported person, masked.
+    Queued(String),
+    /// Sent earlier; the central service's answer then.
+    Sent(TicketStatus),
+    /// Not here: the central service's own answer stands.
+    Service(ClientError),
+}
+
+async fn queued_here(outbox: crate::local::Outbox, ticket: Ticket) -> Option<Here> {
+    let entry = tokio::task::spawn_blocking(move || outbox.entry(&ticket)).await.ok()?;
+    match entry {
+        Ok(Some(entry)) => match (entry.state, entry.answer) {
+            (SubmissionState::Queued, _) => Some(Here::Queued(entry.subject)),
+            (SubmissionState::Sent, Some(status)) => Some(Here::Sent(status)),
+            _ => None,
+        },
+        Ok(None) => None,
+        Err(error) => {
+            tracing::error!(%error, "kiosk queue unreadable");
+            None
+        }
+    }
+}
+
+/// The document for the page on screen: a status slip, a report ticket or a letter note.
+fn slip_for(s: &Session, settings: &Settings) -> Option<Document> {
+    let context = SlipContext {
+        kiosk_id: &settings.kiosk_id,
+        village_name: &settings.village_name,
+        printed_at: OffsetDateTime::now_utc(),
+        offset: settings.utc_offset,
+        lang: s.lang,
+        paper: settings.paper,
+    };
+    match s.screen {
+        Screen::Result => Some(status_slip(s.status.as_ref()?, &context)),
+        Screen::ReportDone => {
+            let decision = s.decision.as_ref().filter(|d| d.ticket().is_some())?;
+            let reporter = s.report.reporter.as_ref()?;
+            let summary = ReportSummary {
+                reporter,
+                subject: if s.report.about_self { None } else { s.report.subject.as_ref() },
+                reason: s.report.reason?,
+            };
+            Some(report_slip(decision, &summary, &context))
+        }
+        Screen::LetterDone => Some(letter_slip(
+            s.decision.as_ref()?,
+            s.letter.kind?,
+            s.letter.applicant.as_ref()?,
+            &s.letter.purpose,
+            &context,
+        )),
+        _ => None,
+    }
+}
+
+fn apply_status_answer(session: &mut Session, answer: Result<StatusResponse, ClientError>) {
+    session.busy = false;
+    match answer {
+        Ok(status) => {
+            session.status = Some(status);
+            session.screen = Screen::Result;
+        }
+        // The number is wrong or unknown: the visitor can fix it on the same screen.
+        Err(ClientError::Api(error))
+            if error.code == ErrorCode::ResidentNotFound || is_nik_error(error.code) =>
+        {
+            session.entry_error = Some(error.message);
+        }
+        Err(error) => session.fail(
+            Text::new("Layanan belum dapat digunakan", "Service not available"),
+            error.text(),
+            Screen::NikEntry,
+        ),
+    }
+}
+
+fn is_nik_error(code: ErrorCode) -> bool {
+    matches!(
+        code,
+        ErrorCode::NikWrongLength
+            | ErrorCode::NikNotDigits
+            | ErrorCode::NikUnknownProvince
+            | ErrorCode::NikUnknownRegency
+            | ErrorCode::NikUnknownDistrict
+            | ErrorCode::NikInvalidDate
+            | ErrorCode::NikSerialZero
+    )
+}

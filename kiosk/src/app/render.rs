@@ -1,0 +1,261 @@
+//! Draws the session onto the window. Everything visible comes from here, and every
+//! property is set on every call, so a reset session leaves nothing personal on screen.
+
+use protocol::{Lang, Nik, Text};
+use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
+
+use crate::present::{
+    decision_text, number, program_lines, reason_text, state_detail, state_headline, state_is_good,
+};
+use crate::session::report::group_phone;
+use crate::session::text::TextLimit;
+use crate::session::track::{TICKET_DIGITS, ticket_display};
+use crate::session::{Decision, EntryPurpose, Printing, Screen, Session};
+use crate::ui::{AppWindow, Kiosk, Outcome, Page, PrintState, ProgramRow, Theme};
+
+fn page(screen: Screen) -> Page {
+    match screen {
+        Screen::Home => Page::Home,
+        Screen::NikEntry => Page::NikEntry,
+        Screen::Result => Page::Result,
+        Screen::Failure => Page::Failure,
+        Screen::ReportWho => Page::ReportWho,
+        Screen::ReportReason => Page::ReportReason,
+        Screen::ReportPhone => Page::ReportPhone,
+        Screen::ReportText => Page::ReportText,
+        Screen::ReportConfirm => Page::ReportConfirm,
+        Screen::ReportDone => Page::ReportDone,
+        Screen::TrackEntry => Page::TrackEntry,
+        Screen::TrackResult => Page::TrackResult,
+        Screen::LetterType => Page::LetterType,
+        Screen::LetterPurpose => Page::LetterPurpose,
+        Screen::LetterConfirm => Page::LetterConfirm,
+        Screen::LetterDone => Page::LetterDone,
+        Screen::Help => Page::Help,
+    }
+}
+
+fn purpose(purpose: EntryPurpose) -> crate::ui::EntryPurpose {
+    match purpose {
+        EntryPurpose::Status => crate::ui::EntryPurpose::Status,
+        EntryPurpose::Reporter => crate::ui::EntryPurpose::Reporter,
+        EntryPurpose::Subject => crate::ui::EntryPurpose::Subject,
+        EntryPurpose::Letter => crate::ui::EntryPurpose::Letter,
+    }
+}
+
+/// Draws the session onto the window.
+pub fn render(window: &AppWindow, session: &Session) {
+    let lang = session.lang;
+    let kiosk = window.global::<Kiosk>();
+    let _ = slint::select_bundled_translation(if lang == Lang::En { "en" } else { "" });
+    kiosk.set_english(lang == Lang::En);
+    let theme = window.global::<Theme>();
+    theme.set_large_text(session.large_text);
+    theme.set_high_contrast(session.high_contrast);
+    kiosk.set_page(page(session.screen));
+    kiosk.set_entry_purpose(purpose(session.purpose));
+    kiosk.set_nik_display(session.grouped_digits().into());
+    kiosk.set_nik_count(session.digits.len() as i32);
+    kiosk.set_busy(session.busy);
+    kiosk.set_entry_error(text(session.entry_error.as_ref(), lang));
+
+    render_status(&kiosk, session);
+    render_report(&kiosk, session);
+    render_track(&kiosk, session);
+    render_letter(&kiosk, session);
+    kiosk.set_staff_called(session.staff_called);
+
+    let (state, message) = match &session.printing {
+        Printing::Idle => (PrintState::Idle, None),
+        Printing::Printing => {
+            (PrintState::Printing, Some(Text::new("Mencetak bukti…", "Printing the slip…")))
+        }
+        Printing::Done => (
+            PrintState::Done,
+            Some(Text::new(
+                "Bukti sudah dicetak. Silakan ambil di bawah layar.",
+                "The slip has been printed. Please take it below the screen.",
+            )),
+        ),
+        Printing::Failed(reason) => (PrintState::Failed, Some(reason.clone())),
+    };
+    kiosk.set_print_state(state);
+    kiosk.set_print_message(text(message.as_ref(), lang));
+
+    let (title, message) = match &session.failure {
+        Some((title, message)) => (Some(title), Some(message)),
+        None => (None, None),
+    };
+    kiosk.set_failure_title(text(title, lang));
+    kiosk.set_failure_message(text(message, lang));
+}
+
+fn render_status(kiosk: &Kiosk<'_>, session: &Session) {
+    let lang = session.lang;
+    match &session.status {
+        Some(status) => {
+            kiosk.set_subject_name(status.name.clone().into());
+            kiosk.set_subject_nik(status.nik.clone().into());
+            kiosk.set_kk_masked(status.household.kk.clone().into());
+            kiosk.set_subject_place(format!("{}, {}", status.village, status.district).into());
+            kiosk.set_receives_any(status.receives_any());
+            let lines: Vec<ProgramRow> = program_lines(status, lang)
+                .into_iter()
+                .map(|line| ProgramRow {
+                    who: line.who.into(),
+                    program: line.program.into(),
+                    detail: line.detail.into(),
+                    active: line.active,
+                })
+                .collect();
+            set_rows(kiosk, lines);
+        }
+        None => {
+            for setter in [
+                Kiosk::set_subject_name,
+                Kiosk::set_subject_nik,
+                Kiosk::set_kk_masked,
+                Kiosk::set_subject_place,
+            ] {
+                setter(kiosk, SharedString::new());
+            }
+            kiosk.set_receives_any(false);
+            set_rows(kiosk, Vec::new());
+        }
+    }
+}
+
+fn masked(nik: Option<&Nik>) -> SharedString {
+    nik.map(|n| n.masked().into()).unwrap_or_default()
+}
+
+fn render_report(kiosk: &Kiosk<'_>, session: &Session) {
+    let lang = session.lang;
+    let report = &session.report;
+    kiosk.set_report_self(report.about_self);
+    // The reporter's NIK, or the letter applicant's: the confirm pages show one of them.
+    let applicant = if session.screen == Screen::LetterConfirm {
+        session.letter.applicant.as_ref()
+    } else {
+        report.reporter.as_ref()
+    };
+    kiosk.set_reporter_masked(masked(applicant));
+    kiosk.set_report_subject_masked(masked(report.subject.as_ref()));
+    kiosk.set_reason(match report.reason {
+        None => crate::ui::Reason::None,
+        Some(protocol::api::ReportReason::LostJob) => crate::ui::Reason::LostJob,
+        Some(protocol::api::ReportReason::IncomeStopped) => crate::ui::Reason::IncomeStopped,
+        Some(protocol::api::ReportReason::Illness) => crate::ui::Reason::Illness,
+        Some(protocol::api::ReportReason::ElderlyAlone) => crate::ui::Reason::ElderlyAlone,
+        Some(protocol::api::ReportReason::Other) => crate::ui::Reason::Other,
+    });
+    kiosk.set_reason_text(
+        report.reason.map(|r| reason_text(r).get(lang).to_string()).unwrap_or_default().into(),
+    );
+    kiosk.set_phone_display(group_phone(&report.phone).into());
+    kiosk.set_phone_error(text(report.phone_error.as_ref(), lang));
+
+    // The keyboard page edits the report's text or the letter's purpose.
+    let (free_text, limit) = match session.screen {
+        Screen::LetterPurpose | Screen::LetterConfirm | Screen::LetterDone => {
+            (&session.letter.purpose, TextLimit::LETTER_PURPOSE)
+        }
+        _ => (&report.text, TextLimit::REPORT),
+    };
+    kiosk.set_free_text(free_text.as_str().into());
+    kiosk.set_text_counter(
+        format!(
+            "{}/{}",
+            number(free_text.chars().count() as u64, lang),
+            number(limit.0 as u64, lang)
+        )
+        .into(),
+    );
+    kiosk.set_text_error(text(session.text_error.as_ref(), lang));
+
+    let outcome = match &session.decision {
+        None => Outcome::None,
+        Some(Decision::Decided(status)) if state_is_good(status.state) => Outcome::Verification,
+        Some(Decision::Decided(_)) => Outcome::Rejected,
+        Some(Decision::Queued { .. }) => Outcome::Queued,
+        Some(Decision::Refused(_)) => Outcome::Refused,
+        Some(Decision::LetterNoted { .. }) => Outcome::Verification,
+    };
+    kiosk.set_outcome(outcome);
+    let (title, message) = match &session.decision {
+        Some(decision) => {
+            let (title, message) = decision_text(decision);
+            (title.get(lang).into(), message.get(lang).into())
+        }
+        None => (SharedString::new(), SharedString::new()),
+    };
+    kiosk.set_outcome_title(title);
+    kiosk.set_outcome_message(message);
+    let ticket = session.decision.as_ref().and_then(Decision::ticket).or(session.track.ticket);
+    kiosk.set_ticket(ticket.map(|t| t.to_string().into()).unwrap_or_default());
+}
+
+fn render_track(kiosk: &Kiosk<'_>, session: &Session) {
+    let lang = session.lang;
+    let track = &session.track;
+    kiosk.set_ticket_display(ticket_display(&track.digits).into());
+    kiosk.set_ticket_count(track.digits.len().min(TICKET_DIGITS) as i32);
+    kiosk.set_ticket_error(text(track.error.as_ref(), lang));
+    match &track.status {
+        Some(status) => {
+            kiosk.set_track_state(state_headline(status).get(lang).into());
+            kiosk.set_track_reason(state_detail(status).get(lang).into());
+            kiosk.set_track_subject(status.subject.clone().into());
+            kiosk.set_track_updated(text(track.updated.as_ref(), lang));
+            kiosk.set_track_good(state_is_good(status.state));
+        }
+        None => {
+            let queued = track.queued_here.as_ref().map(|subject| {
+                let (state, detail) = queued_text();
+                (state.get(lang).to_string(), detail.get(lang).to_string(), subject.clone())
+            });
+            let (state, detail, subject) = queued.unwrap_or_default();
+            kiosk.set_track_state(state.into());
+            kiosk.set_track_reason(detail.into());
+            kiosk.set_track_subject(subject.into());
+            kiosk.set_track_updated(SharedString::new());
+            kiosk.set_track_good(track.queued_here.is_some());
+        }
+    }
+}
+
+/// A ticket still in this kiosk's own queue.
+fn queued_text() -> (Text, Text) {
+    (
+        Text::new("Status: dalam antrean di anjungan ini", "Status: queued on this kiosk"),
+        Text::new(
+            "Laporan tersimpan di anjungan ini dan dikirim otomatis begitu layanan pusat dapat dihubungi. Keputusannya dapat dilacak setelah itu.",
+            "The report is kept on this kiosk and sent automatically as soon as the central service can be reached. Its decision can be tracked after that.",
+        ),
+    )
+}
+
+fn render_letter(kiosk: &Kiosk<'_>, session: &Session) {
+    let lang = session.lang;
+    let kind = session.letter.kind;
+    kiosk.set_letter_kind(match kind {
+        None => crate::ui::LetterKind::None,
+        Some(crate::session::LetterKind::Sktm) => crate::ui::LetterKind::Sktm,
+        Some(crate::session::LetterKind::Domisili) => crate::ui::LetterKind::Domisili,
+        Some(crate::session::LetterKind::Usaha) => crate::ui::LetterKind::Usaha,
+    });
+    kiosk.set_letter_name(kind.map(|k| k.name().get(lang).to_string()).unwrap_or_default().into());
+}
+
+fn set_rows(kiosk: &Kiosk<'_>, lines: Vec<ProgramRow>) {
+    let model = kiosk.get_rows();
+    match model.as_any().downcast_ref::<VecModel<ProgramRow>>() {
+        Some(rows) => rows.set_vec(lines),
+        None => kiosk.set_rows(ModelRc::new(VecModel::from(lines))),
+    }
+}
+
+fn text(value: Option<&Text>, lang: Lang) -> SharedString {
+    value.map(|t| t.get(lang).into()).unwrap_or_default()
+}
