@@ -38,19 +38,8 @@ pub struct RowReport {
     pub reason: Option<Text>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ImportSummary {
-    pub rows: u64,
-    pub accepted: u64,
-    pub rejected: u64,
-    pub over_quota: u64,
-    pub not_found: u64,
-    pub other_desa: u64,
-    pub duplicate: u64,
-    pub malformed: u64,
-    /// Whether the accepted rows were written (never on a dry run).
-    pub written: bool,
-}
+/// Counts of an import: the wire type, so the API answers with exactly what the CLI prints.
+pub use protocol::staff::ImportSummary;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {

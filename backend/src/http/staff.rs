@@ -13,7 +13,7 @@ use protocol::api::{ApiError, ErrorCode, MembershipState};
 use protocol::region::regions;
 use protocol::staff::{
     AddMembershipRequest, DecisionReason, DecisionResponse, ImportResponse, ImportRow,
-    ImportSummary, LoginRequest, LoginResponse,
+    LoginRequest, LoginResponse,
 };
 use protocol::{Nik, NoKk, Text};
 use serde::Deserialize;
@@ -419,17 +419,6 @@ pub async fn import_list(
                 format!("The CSV file cannot be read: {detail}"),
             ));
         }
-    };
-    let summary = ImportSummary {
-        rows: summary.rows,
-        accepted: summary.accepted,
-        rejected: summary.rejected,
-        over_quota: summary.over_quota,
-        not_found: summary.not_found,
-        other_desa: summary.other_desa,
-        duplicate: summary.duplicate,
-        malformed: summary.malformed,
-        written: summary.written,
     };
     let refused = summary.malformed > 0 || summary.duplicate > 0;
     audit(

@@ -107,47 +107,32 @@ const BATCH: usize = 128;
 /// member, from the covering index on (kk, ...), and every membership of those families.
 /// For one NIK, `=` instead of `IN`, so the family comes in index order without a sort.
 fn statements(n: usize) -> (String, String) {
-    let list = (1..=n).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ");
-    if n == 1 {
-        return (
-            "SELECT r.nik, r.name, r.relation, r.sex, r.pregnant, r.nursing, r.kk, f.desa_code
-             FROM residents r JOIN families f ON f.kk = r.kk
-             WHERE r.kk = (SELECT kk FROM residents WHERE nik = ?1)
-             ORDER BY r.nik"
-                .to_owned(),
-            "SELECT m.program, p.name_id, p.name_en, m.nik, m.kk, m.component, m.member_nik,
-                    m.state, m.since, m.kk
-             FROM memberships m JOIN programs p ON p.code = m.program
-             WHERE m.kk = ?1
-             UNION ALL
-             SELECT m.program, p.name_id, p.name_en, m.nik, m.kk, m.component, m.member_nik,
-                    m.state, m.since, r.kk
-             FROM residents r
-             JOIN memberships m ON m.nik = r.nik
-             JOIN programs p ON p.code = m.program
-             WHERE r.kk = ?1"
-                .to_owned(),
-        );
-    }
+    let (residents, kks, order) = if n == 1 {
+        ("nik = ?1".to_owned(), "= ?1".to_owned(), "r.nik")
+    } else {
+        let list = (1..=n).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ");
+        (format!("nik IN ({list})"), format!("IN ({list})"), "r.kk, r.nik")
+    };
     (
         format!(
             "SELECT r.nik, r.name, r.relation, r.sex, r.pregnant, r.nursing, r.kk, f.desa_code
              FROM residents r JOIN families f ON f.kk = r.kk
-             WHERE r.kk IN (SELECT kk FROM residents WHERE nik IN ({list}))
-             ORDER BY r.kk, r.nik"
+             WHERE r.kk {} (SELECT kk FROM residents WHERE {residents})
+             ORDER BY {order}",
+            if n == 1 { "=" } else { "IN" }
         ),
         format!(
             "SELECT m.program, p.name_id, p.name_en, m.nik, m.kk, m.component, m.member_nik,
                     m.state, m.since, m.kk
              FROM memberships m JOIN programs p ON p.code = m.program
-             WHERE m.kk IN ({list})
+             WHERE m.kk {kks}
              UNION ALL
              SELECT m.program, p.name_id, p.name_en, m.nik, m.kk, m.component, m.member_nik,
                     m.state, m.since, r.kk
              FROM residents r
              JOIN memberships m ON m.nik = r.nik
              JOIN programs p ON p.code = m.program
-             WHERE r.kk IN ({list})"
+             WHERE r.kk {kks}"
         ),
     )
 }
