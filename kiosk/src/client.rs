@@ -154,8 +154,8 @@ impl BackendClient {
         beat: &protocol::fleet::Heartbeat,
     ) -> Result<protocol::fleet::HeartbeatAck, ClientError> {
         let path = protocol::fleet::HEARTBEAT_PATH;
-        let body =
-            serde_json::to_vec(beat).map_err(|error| ClientError::BadResponse(error.to_string()))?;
+        let body = serde_json::to_vec(beat)
+            .map_err(|error| ClientError::BadResponse(error.to_string()))?;
         let mut request = self
             .http
             .post(format!("{}{path}", self.base_url))
@@ -218,7 +218,9 @@ async fn json_answer<T: serde::de::DeserializeOwned>(
     }
     match serde_json::from_slice::<ApiError>(&body) {
         Ok(error) => Err(ClientError::Api(error)),
-        Err(_) if status.is_server_error() => Err(ClientError::Unreachable(format!("HTTP {status}"))),
+        Err(_) if status.is_server_error() => {
+            Err(ClientError::Unreachable(format!("HTTP {status}")))
+        }
         Err(_) => Err(ClientError::BadResponse(format!("HTTP {status}"))),
     }
 }
