@@ -179,11 +179,18 @@ fn run_until(timeout: Duration, done: impl Fn() -> bool + 'static) -> anyhow::Re
     let deadline = Instant::now() + timeout;
     let timer = slint::Timer::default();
     let flag = met.clone();
+    // Quit once only: a second quit left pending would end the next run at once.
+    let quitting = std::rc::Rc::new(std::cell::Cell::new(false));
     timer.start(slint::TimerMode::Repeated, Duration::from_millis(1), move || {
+        if quitting.get() {
+            return;
+        }
         if done() {
             flag.set(true);
+            quitting.set(true);
             let _ = slint::quit_event_loop();
         } else if Instant::now() > deadline {
+            quitting.set(true);
             let _ = slint::quit_event_loop();
         }
     });
