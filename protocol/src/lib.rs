@@ -19,6 +19,7 @@ pub mod fleet;
 pub mod lang;
 pub mod mask;
 pub mod nik;
+pub mod phone;
 pub mod region;
 pub mod staff;
 pub mod ticket;

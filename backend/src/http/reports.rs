@@ -14,6 +14,7 @@ use protocol::api::{
     ApiError, ErrorCode, REPORT_TEXT_MAX, ReportRequest, ReportState, TicketStatus,
 };
 use protocol::mask::mask_digits_in;
+use protocol::phone::normalise_phone;
 use protocol::ticket::Ticket;
 use protocol::{Nik, Text};
 
@@ -44,23 +45,6 @@ fn nik_field(value: &str, who_id: &str, who_en: &str) -> Result<Nik, Failure> {
             },
         )
     })
-}
-
-/// An Indonesian mobile number, normalised to `08…`: 10 to 13 digits after the prefix.
-pub fn normalise_phone(raw: &str) -> Option<String> {
-    let digits: String =
-        raw.chars().filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')')).collect();
-    let national = if let Some(rest) = digits.strip_prefix("+62") {
-        format!("0{rest}")
-    } else if let Some(rest) = digits.strip_prefix("62") {
-        format!("0{rest}")
-    } else {
-        digits
-    };
-    let valid = national.starts_with("08")
-        && (10..=13).contains(&national.len())
-        && national.bytes().all(|b| b.is_ascii_digit());
-    valid.then_some(national)
 }
 
 /// Free text without control characters, or `None` when too long.
@@ -290,15 +274,6 @@ pub async fn ticket(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn phones_are_normalised_or_refused() {
-        assert_eq!(normalise_phone("0812-3456-7890").as_deref(), Some("081234567890"));
-        assert_eq!(normalise_phone("+62 812 3456 789").as_deref(), Some("08123456789"));
-        assert_eq!(normalise_phone("0331 123456"), None, "a landline");
-        assert_eq!(normalise_phone("08123"), None);
-        assert_eq!(normalise_phone("08x2345678901"), None);
-    }
 
     #[test]
     fn text_loses_control_characters_and_is_bounded() {

@@ -44,24 +44,7 @@ impl Default for ReportDraft {
 /// rather than cut off.
 const MAX_PHONE: usize = 15;
 
-/// An Indonesian mobile number in national form (`08...`, 10 to 13 digits), or `None`.
-/// The same rule as the central service's (backend `http::reports::normalise_phone`), so a
-/// number the kiosk accepts is never refused later.
-pub fn normalise_phone(raw: &str) -> Option<String> {
-    let digits: String =
-        raw.chars().filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')')).collect();
-    let national = if let Some(rest) = digits.strip_prefix("+62") {
-        format!("0{rest}")
-    } else if let Some(rest) = digits.strip_prefix("62") {
-        format!("0{rest}")
-    } else {
-        digits
-    };
-    let valid = national.starts_with("08")
-        && (10..=13).contains(&national.len())
-        && national.bytes().all(|b| b.is_ascii_digit());
-    valid.then_some(national)
-}
+pub use protocol::phone::normalise_phone;
 
 fn phone_example_error() -> Text {
     Text::new(
@@ -205,17 +188,6 @@ fn new_idempotency_key() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn phone_rule_matches_the_central_service() {
-        assert_eq!(normalise_phone("0812-3456-7890").as_deref(), Some("081234567890"));
-        assert_eq!(normalise_phone("+62 812 3456 789").as_deref(), Some("08123456789"));
-        assert_eq!(normalise_phone("6281234567890").as_deref(), Some("081234567890"));
-        assert_eq!(normalise_phone("0331 123456"), None, "a landline");
-        assert_eq!(normalise_phone("08123"), None);
-        assert_eq!(normalise_phone("08x2345678901"), None);
-        assert_eq!(normalise_phone("08123456789012"), None, "14 digits");
-    }
 
     #[test]
     fn a_wrong_phone_start_is_shown_at_once_and_a_short_one_on_lanjut() {
