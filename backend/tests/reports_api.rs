@@ -125,23 +125,6 @@ async fn mistyped_and_unknown_tickets() {
     assert_eq!(unknown.status(), 404);
 }
 
-/// A POST of `body` signed by `key` (another kiosk than the test kiosk).
-async fn post_as(
-    server: &Server,
-    key: &protocol::auth::KioskKey,
-    body: &serde_json::Value,
-) -> reqwest::Response {
-    let bytes = serde_json::to_vec(body).expect("JSON");
-    let path = "/api/v1/reports";
-    let mut request = reqwest::Client::new()
-        .post(format!("{}{path}", server.url))
-        .header("content-type", "application/json");
-    for (name, value) in key.sign("POST", path, now(), &fresh_nonce(), &bytes).pairs() {
-        request = request.header(name, value);
-    }
-    request.body(bytes).send().await.expect("request")
-}
-
 fn kiosk_ticket(issuer: u16, serial: u32) -> protocol::ticket::Ticket {
     protocol::ticket::Ticket::new(issuer, serial).expect("in range")
 }
@@ -236,9 +219,9 @@ async fn tickets_of_another_issuer_or_already_taken_are_refused() {
     // The neighbour may use its own issuer; the same ticket under another key is refused.
     let mut body = report(&person, &person, "key-neigh-0001");
     body["ticket"] = json!(kiosk_ticket(neighbours_issuer, 1).to_string());
-    assert_eq!(post_as(&server, &neighbour, &body).await.status(), 201);
+    assert_eq!(post_as(&server, &neighbour, "/api/v1/reports", &body).await.status(), 201);
     body["idempotency_key"] = json!("key-neigh-0002");
-    let taken = post_as(&server, &neighbour, &body).await;
+    let taken = post_as(&server, &neighbour, "/api/v1/reports", &body).await;
     assert_eq!(taken.status(), 400);
     assert_eq!(taken.json::<ApiError>().await.expect("JSON").code, ErrorCode::InvalidTicket);
     assert_eq!(report_count(&server).await, 1);

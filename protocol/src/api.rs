@@ -326,19 +326,64 @@ impl ReportState {
     }
 }
 
-/// Answer to a report and to `GET /api/v1/tickets/{ticket}`.
+/// What a ticket was issued for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum TicketKind {
+    /// A citizen report (the default, so answers from before letters existed still read).
+    #[default]
+    Report,
+    /// A letter request.
+    Letter,
+}
+
+/// Answer to a report, a letter request and `GET /api/v1/tickets/{ticket}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TicketStatus {
     #[cfg_attr(feature = "openapi", schema(value_type = String, example = "LP-0000-000123-8"))]
     pub ticket: crate::ticket::Ticket,
+    #[serde(default)]
+    pub kind: TicketKind,
+    /// For a letter request: which letter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub letter: Option<crate::letter::LetterKind>,
+    /// Where it stands. A letter request goes through the same steps: verification by the
+    /// desa staff, verified (approved), scheduled (ready to collect), delivered (handed
+    /// over), or rejected.
     pub state: ReportState,
     /// Why it was rejected. For a report about someone else this never names what that
     /// person receives.
     pub reason: Option<Text>,
-    /// The reported person, masked.
+    /// The reported person or the letter's applicant, masked.
     pub subject: String,
     pub updated_at: String,
+}
+
+impl TicketStatus {
+    /// The state in words that fit what the ticket is for.
+    pub fn state_text(&self) -> Text {
+        match (self.kind, self.state) {
+            (TicketKind::Report, state) => state.text(),
+            (TicketKind::Letter, ReportState::Verification) => {
+                Text::new("menunggu pemeriksaan petugas desa", "waiting for the village staff")
+            }
+            (TicketKind::Letter, ReportState::Verified) => {
+                Text::new("disetujui, surat sedang dibuat", "approved, the letter is being made")
+            }
+            (TicketKind::Letter, ReportState::Scheduled) => {
+                Text::new("surat siap diambil", "the letter is ready to collect")
+            }
+            (TicketKind::Letter, ReportState::Delivered) => {
+                Text::new("surat sudah diserahkan", "the letter has been handed over")
+            }
+            (TicketKind::Letter, ReportState::Rejected)
+            | (TicketKind::Letter, ReportState::RejectedAfterVerification) => {
+                Text::new("permohonan ditolak", "request refused")
+            }
+        }
+    }
 }
 
 /// Answer to `GET /healthz`.

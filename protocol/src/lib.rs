@@ -17,6 +17,7 @@ pub mod api;
 pub mod auth;
 pub mod fleet;
 pub mod lang;
+pub mod letter;
 pub mod mask;
 pub mod nik;
 pub mod phone;

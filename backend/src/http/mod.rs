@@ -3,6 +3,7 @@
 
 mod fleet;
 mod guard;
+mod letters;
 mod openapi;
 mod reports;
 mod staff;
@@ -54,6 +55,7 @@ pub fn router_with(store: Store, catalogue: Catalogue) -> Router {
     let kiosk_api = Router::new()
         .route("/api/v1/residents/{nik}/status", get(status))
         .route("/api/v1/reports", axum::routing::post(reports::file))
+        .route(protocol::letter::LETTERS_PATH, axum::routing::post(letters::file))
         .route("/api/v1/tickets/{ticket}", get(reports::ticket))
         .route(protocol::fleet::HEARTBEAT_PATH, axum::routing::post(fleet::heartbeat))
         .route(protocol::fleet::CONFIG_PATH, get(fleet::config))
@@ -190,9 +192,14 @@ async fn status(
             return Err(Failure(StatusCode::BAD_REQUEST, ApiError::from(&error)));
         }
     };
-    let record = {
-        let store = store.clone();
-        tokio::task::spawn_blocking(move || store.status(&nik)).await.map_err(|_| internal())??
+    let record = match store.status_without_waiting(&nik) {
+        Some(record) => record?,
+        None => {
+            let store = store.clone();
+            tokio::task::spawn_blocking(move || store.status(&nik))
+                .await
+                .map_err(|_| internal())??
+        }
     };
     let outcome = if record.is_some() { "found" } else { "not_found" };
     tracing::info!(nik = %nik.masked(), outcome, "status lookup");

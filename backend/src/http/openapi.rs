@@ -22,6 +22,7 @@ use utoipa::{Modify, OpenApi};
         super::status,
         super::reports::file,
         super::reports::ticket,
+        super::letters::file,
         super::fleet::heartbeat,
         super::fleet::config,
         super::staff::login,

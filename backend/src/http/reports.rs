@@ -27,11 +27,11 @@ use crate::store::{AuditEntry, NewReport, StoreError};
 /// scheme covers yet.
 pub const REPORT_PROGRAM: &str = "GOTONG_ROYONG";
 
-fn bad(code: ErrorCode, id: impl Into<String>, en: impl Into<String>) -> Failure {
+pub(super) fn bad(code: ErrorCode, id: impl Into<String>, en: impl Into<String>) -> Failure {
     Failure(StatusCode::BAD_REQUEST, ApiError { code, message: Text::new(id, en) })
 }
 
-fn nik_field(value: &str, who_id: &str, who_en: &str) -> Result<Nik, Failure> {
+pub(super) fn nik_field(value: &str, who_id: &str, who_en: &str) -> Result<Nik, Failure> {
     Nik::parse(value).map_err(|error| {
         let text = error.text();
         Failure(
@@ -56,6 +56,15 @@ fn clean_text(raw: &str) -> Option<String> {
         .collect();
     let cleaned = cleaned.trim().to_string();
     (cleaned.chars().count() <= REPORT_TEXT_MAX).then_some(cleaned)
+}
+
+/// 8 to 64 of `A-Z a-z 0-9 -`: what a kiosk's outbox chooses.
+pub(super) fn check_idempotency_key(key: &str) -> Result<(), Failure> {
+    if (8..=64).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    {
+        return Ok(());
+    }
+    Err(bad(ErrorCode::BadRequest, "Kunci idempotensi tidak valid.", "Invalid idempotency key."))
 }
 
 /// Files a citizen's report and decides it at once.
@@ -102,15 +111,7 @@ pub async fn file(
         )
     })?;
     let key = &request.idempotency_key;
-    if !(8..=64).contains(&key.len())
-        || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-    {
-        return Err(bad(
-            ErrorCode::BadRequest,
-            "Kunci idempotensi tidak valid.",
-            "Invalid idempotency key.",
-        ));
-    }
+    check_idempotency_key(key)?;
 
     if let Some(ticket) = request.ticket {
         check_kiosk_ticket(&state, &kiosk, ticket).await?;
@@ -193,7 +194,11 @@ pub async fn file(
 /// A kiosk may file under a ticket it issued itself only with its own issuer number: two
 /// kiosks (or a kiosk and the central service) can then never hand out the same ticket.
 /// Read fresh from the store, not from the guard's cache, so a renewed registration counts.
-async fn check_kiosk_ticket(state: &AppState, kiosk: &str, ticket: Ticket) -> Result<(), Failure> {
+pub(super) async fn check_kiosk_ticket(
+    state: &AppState,
+    kiosk: &str,
+    ticket: Ticket,
+) -> Result<(), Failure> {
     let record = {
         let store = state.store.clone();
         let id = kiosk.to_string();
@@ -207,7 +212,7 @@ async fn check_kiosk_ticket(state: &AppState, kiosk: &str, ticket: Ticket) -> Re
     Err(ticket_refused())
 }
 
-fn ticket_refused() -> Failure {
+pub(super) fn ticket_refused() -> Failure {
     bad(
         ErrorCode::InvalidTicket,
         "Nomor tiket dari anjungan ini tidak dapat diterima. Silakan hubungi petugas desa.",

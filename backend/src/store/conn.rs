@@ -157,6 +157,7 @@ fn sqlite_migrations() -> rusqlite_migration::Migrations<'static> {
         M::up(include_str!("../../migrations/0006_lookup_indexes.sql")),
         M::up(include_str!("../../migrations/0007_fleet.sql")),
         M::up(include_str!("../../migrations/0008_kiosk_issuer.sql")),
+        M::up(include_str!("../../migrations/0009_letters.sql")),
     ])
 }
 
@@ -171,6 +172,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0006_lookup_indexes.sql"),
     include_str!("../../migrations/0007_fleet.sql"),
     include_str!("../../migrations/0008_kiosk_issuer.sql"),
+    include_str!("../../migrations/0009_letters.sql"),
 ];
 
 impl Db for Conn {

@@ -66,7 +66,7 @@ fn now() -> String {
 
 /// "Desa Bomo, Kecamatan Blimbingsari": the seventh digit of a village code tells a desa
 /// (2) from a kelurahan (1).
-fn village_name(desa_code: u64) -> String {
+pub(crate) fn village_name(desa_code: u64) -> String {
     let r = regions();
     let Some(village) = r.village(desa_code) else { return String::new() };
     let kind = if (desa_code / 1000) % 10 == 1 { "Kelurahan" } else { "Desa" };

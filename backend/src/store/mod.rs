@@ -8,6 +8,7 @@ mod audit;
 mod conn;
 mod fleet;
 mod kiosks;
+mod letters;
 mod pool;
 mod postgres_conn;
 mod registry;
@@ -15,13 +16,16 @@ mod reports;
 pub(crate) mod sql;
 mod staff;
 mod status;
+mod tickets;
 
 use std::path::Path;
 use std::sync::Arc;
 
 pub use audit::AuditEntry;
+pub(crate) use fleet::village_name;
 pub use fleet::{DEFAULT_IDLE_TIMEOUT, HeartbeatRecord, KioskSettings, PinScope};
 pub use kiosks::KioskRecord;
+pub use letters::NewLetter;
 pub use registry::{NewMembership, NewResident};
 pub use reports::{NewReport, ReportChange};
 pub use staff::{StaffRecord, StaffSession, valid_username};

@@ -1,6 +1,7 @@
 //! Citizen reports and their tickets.
 
 use super::sql::{Db, params};
+use super::tickets::status as ticket_status;
 use super::{Store, StoreError};
 use protocol::api::{ReportState, TicketStatus};
 use protocol::ticket::Ticket;
@@ -34,9 +35,6 @@ pub struct ReportChange {
     pub scheduled_for: Option<String>,
 }
 
-/// Tickets issued by the central service itself.
-const CENTRAL_ISSUER: u16 = 0;
-
 impl Store {
     /// Files a report in one transaction. A second call with the same kiosk and idempotency
     /// key returns the first ticket and `false`, and writes nothing. A kiosk-issued ticket
@@ -57,25 +55,14 @@ impl Store {
             }
             let ticket = match report.ticket {
                 Some(ticket) => {
-                    let taken = db.query_opt(
-                        "SELECT kiosk FROM reports WHERE issuer = ?1 AND serial = ?2",
-                        params![ticket.issuer(), ticket.serial()],
-                    )?;
-                    if taken.is_some() {
+                    if super::tickets::taken(db, &ticket)? {
                         return Err(StoreError::Invalid(format!(
                             "ticket {ticket} already belongs to another submission"
                         )));
                     }
                     ticket
                 }
-                None => {
-                    let serial: i64 = db.query_value(
-                        "SELECT coalesce(max(serial), 0) + 1 FROM reports WHERE issuer = ?1",
-                        params![CENTRAL_ISSUER],
-                    )?;
-                    Ticket::new(CENTRAL_ISSUER, serial as u32)
-                        .map_err(|_| StoreError::Invalid("ticket serials exhausted".into()))?
-                }
+                None => super::tickets::next_central(db)?,
             };
             db.execute(
                 "INSERT INTO reports (issuer, serial, ticket, kiosk, idempotency_key, reporter_nik,
@@ -171,26 +158,4 @@ impl Store {
     pub fn ticket(&self, ticket: &Ticket) -> Result<Option<TicketStatus>, StoreError> {
         ticket_status(&mut *self.pool.get()?, ticket)
     }
-}
-
-fn ticket_status(db: &mut impl Db, ticket: &Ticket) -> Result<Option<TicketStatus>, StoreError> {
-    let row = db.query_opt(
-        "SELECT state, decision_id, decision_en, subject_nik, updated_at FROM reports
-         WHERE issuer = ?1 AND serial = ?2",
-        params![ticket.issuer(), ticket.serial()],
-    )?;
-    let Some(mut row) = row else { return Ok(None) };
-    let state: String = row.get(0)?;
-    let decision_id: Option<String> = row.get(1)?;
-    let decision_en: Option<String> = row.get(2)?;
-    let subject: String = row.get(3)?;
-    let updated_at: String = row.get(4)?;
-    let state = ReportState::parse(&state)
-        .ok_or_else(|| StoreError::Corrupt(format!("state {state:?}")))?;
-    let reason = match (decision_id, decision_en) {
-        (Some(id), Some(en)) => Some(Text::new(id, en)),
-        _ => None,
-    };
-    let subject = Nik::parse(&subject).map(|n| n.masked()).unwrap_or_default();
-    Ok(Some(TicketStatus { ticket: *ticket, state, reason, subject, updated_at }))
 }

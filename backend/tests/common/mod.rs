@@ -72,10 +72,29 @@ pub async fn post(server: &Server, path: &str, body: &serde_json::Value) -> reqw
 
 /// A POST of raw bytes, signed by the test kiosk (for malformed and oversized bodies).
 pub async fn post_raw(server: &Server, path: &str, bytes: Vec<u8>) -> reqwest::Response {
+    post_raw_as(server, &server.key, path, bytes).await
+}
+
+/// A POST of `body` as JSON signed by `key` (another kiosk than the test kiosk).
+pub async fn post_as(
+    server: &Server,
+    key: &KioskKey,
+    path: &str,
+    body: &serde_json::Value,
+) -> reqwest::Response {
+    post_raw_as(server, key, path, serde_json::to_vec(body).expect("JSON")).await
+}
+
+async fn post_raw_as(
+    server: &Server,
+    key: &KioskKey,
+    path: &str,
+    bytes: Vec<u8>,
+) -> reqwest::Response {
     let mut request = reqwest::Client::new()
         .post(format!("{}{path}", server.url))
         .header("content-type", "application/json");
-    for (name, value) in server.key.sign("POST", path, now(), &fresh_nonce(), &bytes).pairs() {
+    for (name, value) in key.sign("POST", path, now(), &fresh_nonce(), &bytes).pairs() {
         request = request.header(name, value);
     }
     request.body(bytes).send().await.expect("request")

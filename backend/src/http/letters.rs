@@ -1,0 +1,130 @@
+//! Letter requests: `POST /api/v1/letters`.
+//!
+//! Decided at once on what the registry knows: the applicant must be registered, and a
+//! village certificate is made by the desa the applicant is registered in, so a kiosk of
+//! another desa refuses it with the desa to go to. Otherwise the request waits for the desa
+//! staff (state `verification`); its ticket is tracked like a report's.
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Extension, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use protocol::Text;
+use protocol::api::{ApiError, ErrorCode, ReportState, TicketStatus};
+use protocol::letter::{LetterRequest, clean_purpose};
+
+use super::reports::{bad, check_idempotency_key, check_kiosk_ticket, nik_field, ticket_refused};
+use super::{AppState, Failure, Kiosk, internal, now};
+use crate::store::{AuditEntry, NewLetter, StoreError, village_name};
+
+/// Files a citizen's letter request and decides it at once.
+#[utoipa::path(
+    post,
+    path = "/api/v1/letters",
+    request_body = LetterRequest,
+    security(("kiosk_signature" = [])),
+    responses(
+        (status = 201, body = TicketStatus, description = "filed: verification, or rejected (another desa's resident)"),
+        (status = 200, body = TicketStatus, description = "same idempotency key: the first answer"),
+        (status = 400, body = ApiError),
+        (status = 401, body = ApiError),
+        (status = 404, body = ApiError, description = "applicant's NIK not in the registry"),
+        (status = 413, body = ApiError),
+    )
+)]
+pub async fn file(
+    State(state): State<AppState>,
+    Extension(Kiosk(kiosk)): Extension<Kiosk>,
+    body: Result<Json<LetterRequest>, JsonRejection>,
+) -> Result<Response, Failure> {
+    let Json(request) = body.map_err(|rejection| {
+        bad(
+            ErrorCode::BadRequest,
+            format!("Permohonan surat tidak dapat dibaca: {}", rejection.body_text()),
+            format!("The letter request could not be read: {}", rejection.body_text()),
+        )
+    })?;
+    let applicant = nik_field(&request.applicant_nik, "NIK pemohon", "Applicant's NIK")?;
+    let purpose = clean_purpose(&request.purpose).map_err(|why| {
+        Failure(StatusCode::BAD_REQUEST, ApiError { code: ErrorCode::InvalidText, message: why })
+    })?;
+    check_idempotency_key(&request.idempotency_key)?;
+    if let Some(ticket) = request.ticket {
+        check_kiosk_ticket(&state, &kiosk, ticket).await?;
+    }
+
+    let (facts, kiosk_desa) = {
+        let (store, id) = (state.store.clone(), kiosk.clone());
+        tokio::task::spawn_blocking(move || {
+            Ok::<_, StoreError>((store.status(&applicant)?, store.kiosk_desa(&id)?))
+        })
+        .await
+        .map_err(|_| internal())??
+    };
+    let Some(facts) = facts else {
+        return Err(Failure(
+            StatusCode::NOT_FOUND,
+            ApiError {
+                code: ErrorCode::ResidentNotFound,
+                message: Text::new(
+                    "NIK pemohon tidak ditemukan dalam data desa. Silakan datang ke kantor desa dengan KTP dan Kartu Keluarga.",
+                    "The applicant's NIK is not in the village records. Please come to the village office with your ID card and family card.",
+                ),
+            },
+        ));
+    };
+    let (letter_state, decision) = match kiosk_desa {
+        Some(desa) if desa != facts.desa_code => {
+            let home = village_name(facts.desa_code);
+            (
+                ReportState::Rejected,
+                Some(Text::new(
+                    format!(
+                        "Surat keterangan dibuat oleh desa tempat Anda terdaftar ({home}). Ajukan di anjungan atau kantor desa tersebut."
+                    ),
+                    format!(
+                        "The certificate is made by the village you are registered in ({home}). Please ask at that village's kiosk or office."
+                    ),
+                )),
+            )
+        }
+        _ => (ReportState::Verification, None),
+    };
+    let letter = NewLetter {
+        kiosk: kiosk.clone(),
+        idempotency_key: request.idempotency_key.clone(),
+        applicant,
+        desa_code: facts.desa_code,
+        letter: request.letter,
+        purpose,
+        state: letter_state,
+        decision,
+        now: now(),
+        ticket: request.ticket,
+    };
+    let (status, created) = {
+        let store = state.store.clone();
+        match tokio::task::spawn_blocking(move || store.file_letter(&letter))
+            .await
+            .map_err(|_| internal())?
+        {
+            Ok(filed) => filed,
+            Err(StoreError::Invalid(why)) if request.ticket.is_some() => {
+                tracing::warn!(kiosk, why, "kiosk ticket refused");
+                return Err(ticket_refused());
+            }
+            Err(error) => return Err(error.into()),
+        }
+    };
+    tracing::info!(ticket = %status.ticket, applicant = %status.subject, letter = request.letter.as_str(), state = status.state.as_str(), created, "letter request");
+    state.store.audit(AuditEntry {
+        at: now(),
+        actor: format!("kiosk:{kiosk}"),
+        action: "letter_request".into(),
+        subject: format!("{} {}", status.ticket, status.subject),
+        outcome: format!("{} {}", request.letter.as_str(), status.state.as_str()),
+    });
+    let code = if created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((code, Json(status)).into_response())
+}

@@ -1,0 +1,94 @@
+//! Letter requests filed at kiosks, waiting for the desa staff.
+
+use protocol::api::{ReportState, TicketStatus};
+use protocol::letter::LetterKind;
+use protocol::ticket::Ticket;
+use protocol::{Nik, Text};
+
+use super::sql::{Db, params};
+use super::tickets::{next_central, status, taken};
+use super::{Store, StoreError};
+
+/// A letter request as it is filed, after validation and decision.
+#[derive(Debug, Clone)]
+pub struct NewLetter {
+    pub kiosk: String,
+    pub idempotency_key: String,
+    pub applicant: Nik,
+    /// The applicant's desa in the registry: the desa whose staff make the letter.
+    pub desa_code: u64,
+    pub letter: LetterKind,
+    pub purpose: String,
+    pub state: ReportState,
+    pub decision: Option<Text>,
+    pub now: String,
+    /// A ticket the kiosk issued itself (already checked to carry the kiosk's own issuer).
+    pub ticket: Option<Ticket>,
+}
+
+impl Store {
+    /// Files a letter request in one transaction. The same kiosk and idempotency key again
+    /// returns the first ticket and `false`, writing nothing; a kiosk-issued ticket another
+    /// submission (report or letter) holds is refused with [`StoreError::Invalid`].
+    pub fn file_letter(&self, request: &NewLetter) -> Result<(TicketStatus, bool), StoreError> {
+        self.write(|db| {
+            let existing = db.query_opt(
+                "SELECT ticket FROM letter_requests WHERE kiosk = ?1 AND idempotency_key = ?2",
+                params![request.kiosk, request.idempotency_key],
+            )?;
+            if let Some(mut existing) = existing {
+                let ticket: String = existing.get(0)?;
+                let ticket =
+                    Ticket::parse(&ticket).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let status = status(db, &ticket)?
+                    .ok_or_else(|| StoreError::Corrupt("letter request vanished".into()))?;
+                return Ok((status, false));
+            }
+            let ticket = match request.ticket {
+                Some(ticket) if taken(db, &ticket)? => {
+                    return Err(StoreError::Invalid(format!(
+                        "ticket {ticket} already belongs to another submission"
+                    )));
+                }
+                Some(ticket) => ticket,
+                None => next_central(db)?,
+            };
+            db.execute(
+                "INSERT INTO letter_requests (issuer, serial, ticket, kiosk, idempotency_key,
+                     applicant_nik, desa_code, letter, purpose, state, decision_id, decision_en,
+                     created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)",
+                params![
+                    ticket.issuer(),
+                    ticket.serial(),
+                    ticket.to_string(),
+                    request.kiosk,
+                    request.idempotency_key,
+                    request.applicant.as_str(),
+                    request.desa_code,
+                    request.letter.as_str(),
+                    request.purpose,
+                    request.state.as_str(),
+                    request.decision.as_ref().map(|t| t.id.as_str()),
+                    request.decision.as_ref().map(|t| t.en.as_str()),
+                    request.now,
+                ],
+            )?;
+            let filed = status(db, &ticket)?
+                .ok_or_else(|| StoreError::Corrupt("letter request not written".into()))?;
+            Ok((filed, true))
+        })
+    }
+
+    /// The desa a kiosk was registered for, if any.
+    pub fn kiosk_desa(&self, kiosk_id: &str) -> Result<Option<u64>, StoreError> {
+        let row = self
+            .pool
+            .get()?
+            .query_opt("SELECT desa_code FROM kiosks WHERE id = ?1", params![kiosk_id])?;
+        match row {
+            Some(mut row) => row.get(0),
+            None => Ok(None),
+        }
+    }
+}
