@@ -15,6 +15,7 @@ same protocol, so the kiosk can be developed on a laptop and trusted on a Raspbe
 ID readers and GPIO come with the hardware issue.
 */
 
+pub mod config;
 pub mod gpio;
 pub mod printer;
 pub mod pty;
