@@ -102,6 +102,18 @@ impl Services {
         self
     }
 
+    /// Raises a staff call (the help page's "Panggil Petugas", or the kiosk's button): the
+    /// buzzer and whoever else listens hear of it.
+    pub fn call_staff(&self, from: &str) -> u64 {
+        let mut seq = 0;
+        self.staff_calls.send_modify(|call| {
+            seq = call.map_or(1, |c| c.seq + 1);
+            *call = Some(StaffCall { seq, at: OffsetDateTime::now_utc() });
+        });
+        tracing::warn!(seq, from, "a visitor calls the village staff");
+        seq
+    }
+
     /// Adds a channel for reader events (create it with `broadcast::channel(16)`).
     pub fn with_id_input(mut self, input: broadcast::Sender<ReaderEvent>) -> Services {
         self.id_input = Some(input);
@@ -261,12 +273,7 @@ pub fn build(settings: Settings, services: Services) -> Result<KioskApp, slint::
         let (session, redraw, services) = (session.clone(), redraw.clone(), services.clone());
         move || {
             lock(&session).staff_called = true;
-            let mut seq = 0;
-            services.staff_calls.send_modify(|call| {
-                seq = call.map_or(1, |c| c.seq + 1);
-                *call = Some(StaffCall { seq, at: OffsetDateTime::now_utc() });
-            });
-            tracing::warn!(seq, "a visitor calls the village staff");
+            services.call_staff("help page");
             redraw();
         }
     });

@@ -5,6 +5,7 @@ use std::time::Duration;
 use protocol::api::{ApiError, ErrorCode, StatusResponse, status_path};
 use protocol::api::{REPORTS_PATH, ReportRequest, TicketStatus};
 use protocol::auth::KioskKey;
+use protocol::letter::{LETTERS_PATH, LetterRequest};
 use protocol::{Nik, Text};
 use rand::RngCore;
 
@@ -68,44 +69,35 @@ impl BackendClient {
 
     /// The person's and household's program memberships.
     pub async fn status(&self, nik: &Nik) -> Result<StatusResponse, ClientError> {
-        let path = status_path(nik.as_str());
+        let status = self.get_json(&status_path(nik.as_str())).await?;
+        crate::diagnostics::counters().lookup();
+        Ok(status)
+    }
+
+    /// A signed `GET` whose answer is JSON.
+    async fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
         let mut request = self.http.get(format!("{}{path}", self.base_url));
-        for (name, value) in self.sign("GET", &path, b"").pairs() {
+        for (name, value) in self.sign("GET", path, b"").pairs() {
             request = request.header(name, value);
         }
         let response =
             request.send().await.map_err(|error| ClientError::Unreachable(without_url(error)))?;
-        let status = response.status();
-        let body =
-            response.bytes().await.map_err(|error| ClientError::Unreachable(without_url(error)))?;
-        if status.is_success() {
-            crate::diagnostics::counters().lookup();
-            serde_json::from_slice(&body)
-                .map_err(|error| ClientError::BadResponse(error.to_string()))
-        } else {
-            match serde_json::from_slice::<ApiError>(&body) {
-                Ok(error) => Err(ClientError::Api(error)),
-                Err(_) if status.is_server_error() => {
-                    Err(ClientError::Unreachable(format!("HTTP {status}")))
-                }
-                Err(_) => Err(ClientError::BadResponse(format!("HTTP {status}"))),
-            }
-        }
+        json_answer(response).await
     }
-}
 
-/// Citizen reports (used by the outbox's sender, [`crate::local`]).
-impl BackendClient {
-    /// Files a report (`POST /api/v1/reports`): the decision with its ticket, the same
-    /// answer again for a repeated idempotency key.
-    pub async fn file_report(&self, report: &ReportRequest) -> Result<TicketStatus, ClientError> {
-        let body = serde_json::to_vec(report)
+    /// A signed `POST` of `body` as JSON whose answer is JSON.
+    async fn post_json<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &impl serde::Serialize,
+    ) -> Result<T, ClientError> {
+        let body = serde_json::to_vec(body)
             .map_err(|error| ClientError::BadResponse(error.to_string()))?;
         let mut request = self
             .http
-            .post(format!("{}{REPORTS_PATH}", self.base_url))
+            .post(format!("{}{path}", self.base_url))
             .header("content-type", "application/json");
-        for (name, value) in self.sign("POST", REPORTS_PATH, &body).pairs() {
+        for (name, value) in self.sign("POST", path, &body).pairs() {
             request = request.header(name, value);
         }
         let response = request
@@ -113,21 +105,25 @@ impl BackendClient {
             .send()
             .await
             .map_err(|error| ClientError::Unreachable(without_url(error)))?;
-        let status = response.status();
-        let bytes =
-            response.bytes().await.map_err(|error| ClientError::Unreachable(without_url(error)))?;
-        if status.is_success() {
-            crate::diagnostics::counters().report();
-            return serde_json::from_slice(&bytes)
-                .map_err(|error| ClientError::BadResponse(error.to_string()));
-        }
-        match serde_json::from_slice::<ApiError>(&bytes) {
-            Ok(error) => Err(ClientError::Api(error)),
-            Err(_) if status.is_server_error() => {
-                Err(ClientError::Unreachable(format!("HTTP {status}")))
-            }
-            Err(_) => Err(ClientError::BadResponse(format!("HTTP {status}"))),
-        }
+        json_answer(response).await
+    }
+}
+
+/// Citizen reports and letter requests (used by the outbox's sender, [`crate::local`]).
+impl BackendClient {
+    /// Files a report (`POST /api/v1/reports`): the decision with its ticket, the same
+    /// answer again for a repeated idempotency key.
+    pub async fn file_report(&self, report: &ReportRequest) -> Result<TicketStatus, ClientError> {
+        let status = self.post_json(REPORTS_PATH, report).await?;
+        crate::diagnostics::counters().report();
+        Ok(status)
+    }
+
+    /// Files a letter request (`POST /api/v1/letters`), likewise.
+    pub async fn file_letter(&self, letter: &LetterRequest) -> Result<TicketStatus, ClientError> {
+        let status = self.post_json(LETTERS_PATH, letter).await?;
+        crate::diagnostics::counters().letter();
+        Ok(status)
     }
 }
 
@@ -153,34 +149,12 @@ impl BackendClient {
         &self,
         beat: &protocol::fleet::Heartbeat,
     ) -> Result<protocol::fleet::HeartbeatAck, ClientError> {
-        let path = protocol::fleet::HEARTBEAT_PATH;
-        let body = serde_json::to_vec(beat)
-            .map_err(|error| ClientError::BadResponse(error.to_string()))?;
-        let mut request = self
-            .http
-            .post(format!("{}{path}", self.base_url))
-            .header("content-type", "application/json");
-        for (name, value) in self.sign("POST", path, &body).pairs() {
-            request = request.header(name, value);
-        }
-        let response = request
-            .body(body)
-            .send()
-            .await
-            .map_err(|error| ClientError::Unreachable(without_url(error)))?;
-        json_answer(response).await
+        self.post_json(protocol::fleet::HEARTBEAT_PATH, beat).await
     }
 
     /// This kiosk's configuration as the central service holds it (not yet validated).
     pub async fn config(&self) -> Result<protocol::fleet::KioskConfig, ClientError> {
-        let path = protocol::fleet::CONFIG_PATH;
-        let mut request = self.http.get(format!("{}{path}", self.base_url));
-        for (name, value) in self.sign("GET", path, b"").pairs() {
-            request = request.header(name, value);
-        }
-        let response =
-            request.send().await.map_err(|error| ClientError::Unreachable(without_url(error)))?;
-        json_answer(response).await
+        self.get_json(protocol::fleet::CONFIG_PATH).await
     }
 
     /// `GET /healthz` (unsigned) and how long the answer took: the staff screen's network
@@ -227,18 +201,11 @@ async fn json_answer<T: serde::de::DeserializeOwned>(
 
 /// Tracking a ticket (the citizen's "Lacak Tiket").
 impl BackendClient {
-    /// Where a report stands: `GET /api/v1/tickets/{ticket}`.
+    /// Where a report or letter request stands: `GET /api/v1/tickets/{ticket}`.
     pub async fn ticket_status(
         &self,
         ticket: &protocol::ticket::Ticket,
     ) -> Result<TicketStatus, ClientError> {
-        let path = protocol::api::ticket_path(ticket);
-        let mut request = self.http.get(format!("{}{path}", self.base_url));
-        for (name, value) in self.sign("GET", &path, b"").pairs() {
-            request = request.header(name, value);
-        }
-        let response =
-            request.send().await.map_err(|error| ClientError::Unreachable(without_url(error)))?;
-        json_answer(response).await
+        self.get_json(&protocol::api::ticket_path(ticket)).await
     }
 }

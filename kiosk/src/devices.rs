@@ -1,6 +1,11 @@
-//! Opening the devices named in the configuration.
+//! Opening the devices named in the configuration: the printer of `--printer` or of the
+//! hardware file's `[printer]` section, and the GPIO of its `[gpio]` section.
 
 use std::path::PathBuf;
+
+use hardware::printer::connection::{ConnectError, ConnectedPrinter, PrinterConfig};
+use hardware::printer::status::{StatusEvent, StatusPoller};
+use tokio::sync::mpsc::UnboundedReceiver;
 
 use hardware::printer::decode::decode;
 use hardware::printer::render::render;
@@ -25,6 +30,48 @@ impl std::str::FromStr for PrinterTarget {
             path => Ok(PrinterTarget::Path(PathBuf::from(path))),
         }
     }
+}
+
+/// A printer and, when it can answer DLE EOT, the feed of its status changes.
+pub struct OpenedPrinter {
+    pub printer: Box<dyn Printer>,
+    pub status: Option<StatusFeed>,
+}
+
+/// Status events of a connected printer; polling stops when this is dropped.
+pub struct StatusFeed {
+    pub events: UnboundedReceiver<StatusEvent>,
+    pub poller: StatusPoller,
+}
+
+/// The printer of a `[printer]` section: USB, serial or network with real-time status
+/// polled in the background, or a file. Connected on first use, so the kiosk starts (and
+/// says "printer offline") with the printer switched off. The paper count is the kiosk's
+/// own (in its data directory), so a `counter_file` in the section is not used.
+pub fn open_configured_printer(
+    config: &PrinterConfig,
+    echo: bool,
+) -> Result<OpenedPrinter, ConnectError> {
+    let mut config = config.clone();
+    if config.counter_file.take().is_some() {
+        tracing::info!(
+            "[printer] counter_file ignored: the kiosk counts paper in its data directory"
+        );
+    }
+    let printer = ConnectedPrinter::new(&config)?;
+    let status = if printer.has_status() {
+        let events = printer.status_events();
+        let poller = printer.spawn_status_poller().map_err(|source| ConnectError::Open {
+            path: PathBuf::from(printer.endpoint().to_string()),
+            source,
+        })?;
+        Some(StatusFeed { events, poller })
+    } else {
+        None
+    };
+    let printer: Box<dyn Printer> = Box::new(printer);
+    let printer = if echo { Box::new(EchoPrinter { inner: printer }) } else { printer };
+    Ok(OpenedPrinter { printer, status })
 }
 
 pub fn open_printer(

@@ -6,16 +6,18 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use hardware::printer::paper::PaperCounter;
+use hardware::printer::status::StatusEvent;
 use hardware::printer::{Document, PrintError, Printer};
 use protocol::fleet::{PrinterState, PrinterStatus};
 
-/// Lookups, reports and prints since midnight (kiosk-local day), counted in memory: a
+/// Lookups, reports, letter requests and prints since midnight (kiosk-local day), counted in memory: a
 /// restart starts them again, which the staff screen says.
 #[derive(Debug, Default)]
 pub struct Counters {
     day: AtomicU64,
     lookups: AtomicU64,
     reports: AtomicU64,
+    letters: AtomicU64,
     prints: AtomicU64,
 }
 
@@ -24,6 +26,7 @@ pub struct Counters {
 pub struct Today {
     pub lookups: u64,
     pub reports: u64,
+    pub letters: u64,
     pub prints: u64,
 }
 
@@ -45,7 +48,7 @@ impl Counters {
     fn roll_over(&self) {
         let today = local_day();
         if self.day.swap(today, Ordering::Relaxed) != today {
-            for counter in [&self.lookups, &self.reports, &self.prints] {
+            for counter in [&self.lookups, &self.reports, &self.letters, &self.prints] {
                 counter.store(0, Ordering::Relaxed);
             }
         }
@@ -63,6 +66,12 @@ impl Counters {
         self.reports.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// A letter request filed with the central service.
+    pub fn letter(&self) {
+        self.roll_over();
+        self.letters.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// A receipt printed for a citizen.
     pub fn print(&self) {
         self.roll_over();
@@ -74,6 +83,7 @@ impl Counters {
         Today {
             lookups: self.lookups.load(Ordering::Relaxed),
             reports: self.reports.load(Ordering::Relaxed),
+            letters: self.letters.load(Ordering::Relaxed),
             prints: self.prints.load(Ordering::Relaxed),
         }
     }
@@ -91,7 +101,59 @@ struct Seen {
     /// Outcome of the last job: `None` before the first.
     last: Option<Result<(), String>>,
     last_state: Option<PrinterState>,
+    /// What the printer itself reports (DLE EOT), when it can: `None` for printers that
+    /// cannot answer, whose state is told by job outcomes alone.
+    device: Option<DeviceCondition>,
     receipt: Option<Document>,
+}
+
+/// The printer's condition as its status events tell it, one flag per sensor, so that two
+/// problems at once (cover open and paper out) are both remembered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DeviceCondition {
+    pub unreachable: bool,
+    pub offline: bool,
+    pub fault: bool,
+    pub cover_open: bool,
+    pub paper_out: bool,
+    pub paper_near_end: bool,
+}
+
+impl DeviceCondition {
+    /// Applies one status event from the printer.
+    pub fn apply(&mut self, event: StatusEvent) {
+        match event {
+            StatusEvent::NoReply => self.unreachable = true,
+            StatusEvent::Reconnected => self.unreachable = false,
+            StatusEvent::Offline => self.offline = true,
+            StatusEvent::Online => self.offline = false,
+            StatusEvent::CoverOpened => self.cover_open = true,
+            StatusEvent::CoverClosed => self.cover_open = false,
+            StatusEvent::PaperNearEnd => (self.paper_near_end, self.paper_out) = (true, false),
+            StatusEvent::PaperOut => self.paper_out = true,
+            StatusEvent::PaperRefilled => (self.paper_near_end, self.paper_out) = (false, false),
+            StatusEvent::Fault(_) => self.fault = true,
+            StatusEvent::FaultCleared => self.fault = false,
+            // The kiosk's own paper count already says this (PrinterMonitor::status); events
+            // a later hardware version adds change nothing here until they are known.
+            _ => {}
+        }
+    }
+
+    /// The one state the heartbeat and the staff screen show: what stops printing first.
+    pub fn state(&self) -> PrinterState {
+        if self.unreachable || self.offline || self.fault {
+            PrinterState::Offline
+        } else if self.cover_open {
+            PrinterState::CoverOpen
+        } else if self.paper_out {
+            PrinterState::PaperOut
+        } else if self.paper_near_end {
+            PrinterState::PaperNearEnd
+        } else {
+            PrinterState::Online
+        }
+    }
 }
 
 /// Watches every job sent to the printer. Clones share one state.
@@ -131,9 +193,44 @@ impl PrinterMonitor {
         self.paper.as_ref()
     }
 
-    /// The printer's state as far as the kiosk can tell: `None` before the first job.
+    /// A status event from the printer itself (its DLE EOT poller).
+    pub fn device_event(&self, event: StatusEvent) {
+        let mut seen = self.seen();
+        seen.device.get_or_insert_with(DeviceCondition::default).apply(event);
+    }
+
+    /// Follows a printer's status events for as long as it reports them: logged (so the
+    /// staff screen's log tail says "paper out") and kept for the heartbeat and the staff
+    /// screen.
+    pub fn follow(
+        &self,
+        mut events: tokio::sync::mpsc::UnboundedReceiver<StatusEvent>,
+        runtime: &tokio::runtime::Handle,
+    ) {
+        let monitor = self.clone();
+        runtime.spawn(async move {
+            while let Some(event) = events.recv().await {
+                match event {
+                    StatusEvent::PaperOut
+                    | StatusEvent::CoverOpened
+                    | StatusEvent::Fault(_)
+                    | StatusEvent::NoReply
+                    | StatusEvent::Offline => tracing::warn!(%event, "printer"),
+                    _ => tracing::info!(%event, "printer"),
+                }
+                monitor.device_event(event);
+            }
+        });
+    }
+
+    /// The printer's state as far as the kiosk can tell: what the printer reports when it
+    /// can, else the last job's outcome; `None` before either.
     pub fn status(&self) -> Option<PrinterStatus> {
-        let state = self.seen().last_state;
+        let (device, last) = {
+            let seen = self.seen();
+            (seen.device, seen.last_state)
+        };
+        let state = device.map(|d| d.state()).or(last);
         let remaining =
             self.paper.as_ref().map(|p| u32::try_from(p.remaining_mm()).unwrap_or(u32::MAX));
         let near_end = self.paper.as_ref().is_some_and(PaperCounter::should_warn);
@@ -171,6 +268,8 @@ impl PrinterMonitor {
             Ok(()) => PrinterState::Online,
             // The document was refused before any byte left: the printer itself is fine.
             Err(PrintError::Encoding(_)) => seen.last_state.unwrap_or(PrinterState::Online),
+            Err(PrintError::PaperOut) => PrinterState::PaperOut,
+            Err(PrintError::CoverOpen) => PrinterState::CoverOpen,
             Err(_) => PrinterState::Offline,
         });
         if outcome.is_ok() {
@@ -251,5 +350,29 @@ mod tests {
         assert_eq!(monitor.status().map(|s| s.state), Some(PrinterState::Offline));
         assert!(monitor.last_error().is_some_and(|e| e.contains("no device")));
         assert_eq!(monitor.last_receipt(), None, "an unprinted receipt is not reprinted");
+    }
+
+    #[test]
+    fn the_printers_own_status_wins_and_keeps_every_problem() {
+        let mut condition = DeviceCondition::default();
+        assert_eq!(condition.state(), PrinterState::Online);
+        condition.apply(StatusEvent::PaperNearEnd);
+        assert_eq!(condition.state(), PrinterState::PaperNearEnd);
+        condition.apply(StatusEvent::PaperOut);
+        condition.apply(StatusEvent::CoverOpened);
+        assert_eq!(condition.state(), PrinterState::CoverOpen, "the cover first: staff open it");
+        condition.apply(StatusEvent::CoverClosed);
+        assert_eq!(condition.state(), PrinterState::PaperOut, "the paper is still out");
+        condition.apply(StatusEvent::NoReply);
+        assert_eq!(condition.state(), PrinterState::Offline);
+        condition.apply(StatusEvent::Reconnected);
+        condition.apply(StatusEvent::PaperRefilled);
+        assert_eq!(condition.state(), PrinterState::Online);
+
+        let monitor = PrinterMonitor::new(None);
+        let mut printer = monitor.wrap(Box::new(MemoryPrinter::new(Paper::Mm58)));
+        printer.print(&receipt("ok")).expect("print");
+        monitor.device_event(StatusEvent::PaperOut);
+        assert_eq!(monitor.status().map(|s| s.state), Some(PrinterState::PaperOut));
     }
 }

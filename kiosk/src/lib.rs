@@ -20,6 +20,7 @@ pub mod devices;
 pub mod diagnostics;
 pub mod local;
 pub mod logring;
+pub mod panel;
 pub mod present;
 pub mod screenshot;
 pub mod session;

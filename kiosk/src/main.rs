@@ -5,10 +5,11 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
+use hardware::config::HardwareConfig;
 use hardware::printer::Paper;
 use kiosk::app::{Services, Settings, build};
 use kiosk::client::BackendClient;
-use kiosk::devices::{PrinterTarget, open_printer};
+use kiosk::devices::{PrinterTarget, open_configured_printer, open_printer};
 use protocol::auth::KioskKey;
 use slint::ComponentHandle;
 use time::UtcOffset;
@@ -137,6 +138,11 @@ struct RunArgs {
     /// configuration may change it).
     #[arg(long, env = "ANJUNGAN_IDLE_TIMEOUT", default_value_t = 60)]
     idle_timeout: u64,
+    /// The hardware file (TOML): a `[printer]` section (USB, serial or network printer with
+    /// real-time status; it replaces --printer and --paper) and a `[gpio]` section (status
+    /// LED, buzzer, door switch, call-staff button). The format is docs/hardware/cli.md's.
+    #[arg(long, env = "ANJUNGAN_HARDWARE")]
+    hardware: Option<PathBuf>,
 }
 
 /// Errors are printed once, as a chain of causes, without a backtrace: the person reading
@@ -255,9 +261,14 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("start async runtime")?;
-    let paper = match args.paper {
-        PaperWidth::Mm58 => Paper::Mm58,
-        PaperWidth::Mm80 => Paper::Mm80,
+    let hardware = match &args.hardware {
+        Some(path) => HardwareConfig::load(path)?,
+        None => HardwareConfig::default(),
+    };
+    let paper = match (&hardware.printer, args.paper) {
+        (Some(printer), _) => printer.paper_width().context("[printer] paper")?,
+        (None, PaperWidth::Mm58) => Paper::Mm58,
+        (None, PaperWidth::Mm80) => Paper::Mm80,
     };
     let (backend_url, key, demo_hint) = if args.demo {
         start_demo(&runtime, &args)?
@@ -270,8 +281,18 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         let key = KioskKey::parse(&text).with_context(|| format!("key file {}", path.display()))?;
         (args.backend_url.clone(), key, String::new())
     };
-    let printer = open_printer(&args.printer, paper, args.demo)
-        .with_context(|| format!("open printer {:?}", args.printer))?;
+    let (printer, printer_status) = match &hardware.printer {
+        Some(config) => {
+            let opened = open_configured_printer(config, args.demo)
+                .context("open the printer of the hardware file")?;
+            (opened.printer, opened.status)
+        }
+        None => {
+            let printer = open_printer(&args.printer, paper, args.demo)
+                .with_context(|| format!("open printer {:?}", args.printer))?;
+            (printer, None)
+        }
+    };
     let client = BackendClient::new(&backend_url, key.clone())?;
     let data_dir = match (&args.data_dir, args.demo) {
         (Some(dir), _) => dir.clone(),
@@ -294,9 +315,26 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
     .map_err(|error| tracing::error!(%error, "no paper count"))
     .ok();
     let monitor = kiosk::diagnostics::PrinterMonitor::new(paper_counter);
+    // The printer's own status (DLE EOT), polled while this lives.
+    let _status_poller = printer_status.map(|feed| {
+        monitor.follow(feed.events, runtime.handle());
+        feed.poller
+    });
     let printer: kiosk::app::SharedPrinter = Arc::new(Mutex::new(monitor.wrap(printer)));
     kiosk::diagnostics::set_utc_offset_hours(args.utc_offset);
     let started = std::time::Instant::now();
+    let mut services = Services::new(client.clone(), printer.clone(), runtime.handle().clone())
+        .with_outbox(outbox.clone());
+    // The GPIO's tasks (debouncing, LED and buzzer patterns) run on the runtime.
+    let panel = match &hardware.gpio {
+        Some(config) => {
+            let _inside = runtime.enter();
+            let (gpio, events) = hardware::gpio::open(config).context("open the GPIO")?;
+            let has_door = config.door.is_some() || config.driver == hardware::gpio::Driver::Sim;
+            Some(kiosk::panel::start(gpio, events, has_door, &services, monitor.clone()))
+        }
+        None => None,
+    };
     let agent = kiosk::agent::spawn(
         runtime.handle(),
         client.clone(),
@@ -306,14 +344,12 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
             started,
             printer: monitor.clone(),
             queue_depth: Some(outbox.watch_depth()),
-            door_open: None,
+            door_open: panel.as_ref().and_then(|panel| panel.door_open.clone()),
         },
     );
     // The village name of the last applied configuration, until the command line says
     // otherwise, so slips carry it even when the kiosk starts offline.
     let stored_village = agent.config().borrow().as_ref().map(|c| c.village_name.clone());
-    let mut services = Services::new(client.clone(), printer.clone(), runtime.handle().clone())
-        .with_outbox(outbox.clone());
     // ID readers: each runs in its own thread and reconnects by itself when unplugged.
     let (id_input, _) = tokio::sync::broadcast::channel(16);
     for (path, is_scanner) in [(&args.ektp_reader, false), (&args.qr_scanner, true)] {
@@ -353,6 +389,7 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
             runtime: runtime.handle().clone(),
             config: agent.config(),
             outbox: Some(outbox.clone()),
+            store: Some(outbox.store().clone()),
             started,
             options: kiosk::staff::StaffOptions::default(),
         },

@@ -1,8 +1,9 @@
 //! Turns a status answer into the words shown on screen and printed on the slip, so the
 //! screen and the paper always say the same thing.
 
-use protocol::api::TicketStatus;
+use hardware::printer::PrintError;
 use protocol::api::{Membership, MembershipState, ReportReason, ReportState, StatusResponse};
+use protocol::api::{TicketKind, TicketStatus};
 use protocol::{Lang, Text};
 use time::{OffsetDateTime, UtcOffset};
 
@@ -175,49 +176,115 @@ pub fn state_explained(state: ReportState) -> Text {
     }
 }
 
+/// What a letter request's state means for the citizen, one sentence.
+pub fn letter_state_explained(state: ReportState) -> Text {
+    match state {
+        ReportState::Verification => Text::new(
+            "Petugas desa memeriksa permohonan dan membuat suratnya. Lacak tiket ini untuk mengetahui kapan surat siap; bawa KTP dan Kartu Keluarga saat mengambilnya.",
+            "The village staff check the request and make the letter. Track this ticket to know when it is ready; bring your ID card and family card to collect it.",
+        ),
+        ReportState::Verified => Text::new(
+            "Permohonan disetujui. Surat sedang dibuat dan ditandatangani.",
+            "The request is approved. The letter is being made and signed.",
+        ),
+        ReportState::Scheduled => Text::new(
+            "Surat siap. Ambil di kantor desa pada hari kerja dengan membawa KTP.",
+            "The letter is ready. Collect it at the village office on a working day with your ID card.",
+        ),
+        ReportState::Delivered => {
+            Text::new("Surat sudah diserahkan.", "The letter has been handed over.")
+        }
+        ReportState::Rejected | ReportState::RejectedAfterVerification => Text::new(
+            "Bila ada yang keliru, sampaikan kepada petugas desa.",
+            "If something is wrong, please tell the village staff.",
+        ),
+    }
+}
+
 /// Headline of a ticket's state: `Status: dalam verifikasi`.
 pub fn state_headline(status: &TicketStatus) -> Text {
-    let state = status.state.text();
+    let state = status.state_text();
     Text::new(format!("Status: {}", state.id), format!("Status: {}", state.en))
 }
 
 /// The explanation under a ticket's state: the reason when there is one, else what the
-/// state means.
+/// state means for what the ticket is for.
 pub fn state_detail(status: &TicketStatus) -> Text {
-    status.reason.clone().unwrap_or_else(|| state_explained(status.state))
+    status.reason.clone().unwrap_or_else(|| match status.kind {
+        TicketKind::Report => state_explained(status.state),
+        TicketKind::Letter => letter_state_explained(status.state),
+    })
 }
 
-/// Headline and explanation of how a submission ended: the same words on screen and paper.
-pub fn decision_text(decision: &Decision) -> (Text, Text) {
-    match decision {
-        Decision::Decided(status) => {
-            let title = match status.state {
-                ReportState::Verification => Text::new(
+/// Headline and explanation of how a submission (a report or a letter request, `kind`)
+/// ended: the same words on screen and paper.
+pub fn decision_text(decision: &Decision, kind: TicketKind) -> (Text, Text) {
+    match (decision, kind) {
+        (Decision::Decided(status), _) => {
+            let title = match (status.kind, status.state) {
+                (TicketKind::Report, ReportState::Verification) => Text::new(
                     "Laporan diterima dan sedang diverifikasi",
                     "Report received and being verified",
                 ),
-                ReportState::Rejected => Text::new("Laporan ditolak", "Report rejected"),
+                (TicketKind::Report, ReportState::Rejected) => {
+                    Text::new("Laporan ditolak", "Report rejected")
+                }
+                (TicketKind::Letter, ReportState::Verification) => {
+                    Text::new("Permohonan surat diterima", "Letter request received")
+                }
+                (TicketKind::Letter, ReportState::Rejected) => {
+                    Text::new("Permohonan surat ditolak", "Letter request refused")
+                }
                 _ => state_headline(status),
             };
             (title, state_detail(status))
         }
-        Decision::Queued { .. } => (
+        (Decision::Queued { .. }, TicketKind::Report) => (
             Text::new("Laporan disimpan dalam antrean", "Report saved in the queue"),
             Text::new(
                 "Layanan pusat sedang tidak dapat dihubungi. Laporan tersimpan di anjungan ini dan dikirim otomatis. Lacak hasilnya dengan nomor tiket ini.",
                 "The central service cannot be reached now. The report is kept on this kiosk and sent automatically. Track the decision with this ticket number.",
             ),
         ),
-        Decision::Refused(reason) => (
+        (Decision::Queued { .. }, TicketKind::Letter) => (
+            Text::new(
+                "Permohonan surat disimpan dalam antrean",
+                "Letter request saved in the queue",
+            ),
+            Text::new(
+                "Layanan pusat sedang tidak dapat dihubungi. Permohonan tersimpan di anjungan ini dan dikirim otomatis ke petugas desa. Lacak dengan nomor tiket ini.",
+                "The central service cannot be reached now. The request is kept on this kiosk and sent to the village staff automatically. Track it with this ticket number.",
+            ),
+        ),
+        (Decision::Refused(reason), TicketKind::Report) => (
             Text::new("Laporan belum dapat dikirim", "The report could not be filed"),
             reason.clone(),
         ),
-        Decision::LetterNoted { .. } => (
-            Text::new("Permohonan surat dicatat", "Letter request noted"),
+        (Decision::Refused(reason), TicketKind::Letter) => (
             Text::new(
-                "Surat dibuat dan ditandatangani oleh petugas desa. Bawa bukti ini, KTP dan Kartu Keluarga ke kantor desa pada hari kerja.",
-                "The letter is made and signed by the village staff. Bring this slip, your ID card and family card to the village office on a working day.",
+                "Permohonan surat belum dapat dikirim",
+                "The letter request could not be filed",
             ),
+            reason.clone(),
+        ),
+    }
+}
+
+/// Why a slip did not print, and what the visitor can do: staff must come in every case,
+/// and what to tell them differs (a new roll, a closed cover, a printer switched on).
+pub fn print_failure(error: &PrintError) -> Text {
+    match error {
+        PrintError::PaperOut => Text::new(
+            "Kertas printer habis, bukti tidak dapat dicetak. Catat nomor di layar, lalu minta petugas desa mengganti kertas dan mencetak ulang.",
+            "The printer is out of paper, so the slip could not be printed. Note the number on screen and ask the village staff to load paper and reprint it.",
+        ),
+        PrintError::CoverOpen => Text::new(
+            "Tutup printer terbuka, bukti tidak dapat dicetak. Silakan minta petugas desa menutupnya dan mencetak ulang.",
+            "The printer cover is open, so the slip could not be printed. Please ask the village staff to close it and reprint.",
+        ),
+        _ => Text::new(
+            "Bukti tidak dapat dicetak karena printer bermasalah. Silakan hubungi petugas desa.",
+            "The slip could not be printed: the printer has a problem. Please ask the village staff.",
         ),
     }
 }

@@ -10,7 +10,7 @@ use hardware::printer::Paper;
 use hardware::printer::sim::MemoryPrinter;
 use protocol::api::{
     HouseholdMember, HouseholdStatus, Membership, MembershipState, Relation, ReportReason,
-    ReportState, StatusResponse, TicketStatus,
+    ReportState, StatusResponse, TicketKind, TicketStatus,
 };
 use protocol::auth::KioskKey;
 use protocol::ticket::Ticket;
@@ -87,11 +87,41 @@ pub fn write_all(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
             snapshot(&app, &path)?;
             written.push(path);
             app.window.global::<crate::ui::Kiosk>().invoke_keep_visit();
+
+            // Home as a pulled configuration sets it: a notice, four services in its order.
+            app.apply(|session| {
+                session.reset();
+                session.lang = lang;
+            });
+            configure_fleet(&app, true);
+            let path = dir.join(format!("01-home-configured-{code}-{width}x{height}.png"));
+            snapshot(&app, &path)?;
+            written.push(path);
+            configure_fleet(&app, false);
         }
     }
     // Staff mode's pages (kiosk/src/staff.rs).
     written.extend(crate::staff::screenshots(&app, dir, snapshot)?);
     Ok(written)
+}
+
+/// The `Fleet` global as a desa's configuration sets it, or as before any was pulled.
+fn configure_fleet(app: &KioskApp, configured: bool) {
+    let fleet = app.window.global::<crate::ui::Fleet>();
+    let services: Vec<slint::SharedString> =
+        ["status", "letter", "report", "help"].into_iter().map(Into::into).collect();
+    fleet.set_services(slint::ModelRc::new(slint::VecModel::from(services)));
+    let (id, en) = if configured {
+        (
+            "Balai desa tutup hari Jumat. Surat yang diajukan hari Kamis siap hari Senin.",
+            "The village hall is closed on Fridays. Letters asked for on Thursday are ready on Monday.",
+        )
+    } else {
+        ("", "")
+    };
+    fleet.set_notice_id(id.into());
+    fleet.set_notice_en(en.into());
+    fleet.set_configured(configured);
 }
 
 fn snapshot(app: &KioskApp, path: &Path) -> anyhow::Result<()> {
@@ -244,9 +274,27 @@ pub fn scenes() -> Vec<(&'static str, Scene)> {
         }),
         ("30-letter-done", |s| {
             letter_purpose(s);
-            s.decision = Some(Decision::LetterNoted { ticket: None });
+            s.decision = Some(Decision::Decided(sample_letter_ticket(ReportState::Verification)));
             s.screen = Screen::LetterDone;
             s.printing = Printing::Done;
+        }),
+        ("30-letter-queued", |s| {
+            letter_purpose(s);
+            s.decision = Some(Decision::Queued { ticket: sample_ticket_number(42) });
+            s.screen = Screen::LetterDone;
+            s.printing = Printing::Done;
+        }),
+        ("30-letter-refused", |s| {
+            letter_purpose(s);
+            s.decision = Some(Decision::Decided(sample_letter_ticket(ReportState::Rejected)));
+            s.screen = Screen::LetterDone;
+            s.printing = Printing::Done;
+        }),
+        ("30-track-letter", |s| {
+            s.show_ticket(
+                sample_letter_ticket(ReportState::Scheduled),
+                Some(Text::new("24 November 2026 09.15 WIB", "24 November 2026 09:15 WIB")),
+            );
         }),
         ("31-help", |s| s.screen = Screen::Help),
         ("32-help-called", |s| {
@@ -323,10 +371,31 @@ pub fn sample_ticket(state: ReportState) -> TicketStatus {
     });
     TicketStatus {
         ticket: sample_ticket_number(0),
+        kind: TicketKind::Report,
+        letter: None,
         state,
         reason,
         subject: "3510********0002".into(),
         updated_at: "2026-11-23T03:41:00Z".into(),
+    }
+}
+
+/// A letter request's ticket as the central service answers it.
+pub fn sample_letter_ticket(state: ReportState) -> TicketStatus {
+    let reason = (state == ReportState::Rejected).then(|| {
+        Text::new(
+            "Surat keterangan dibuat oleh desa tempat Anda terdaftar (Desa Bomo, Kecamatan Blimbingsari). Ajukan di anjungan atau kantor desa tersebut.",
+            "The certificate is made by the village you are registered in (Desa Bomo, Kecamatan Blimbingsari). Please ask at that village's kiosk or office.",
+        )
+    });
+    TicketStatus {
+        ticket: sample_ticket_number(42),
+        kind: TicketKind::Letter,
+        letter: Some(LetterKind::Sktm),
+        state,
+        reason,
+        subject: "3510********0001".into(),
+        updated_at: "2026-11-24T02:15:00Z".into(),
     }
 }
 

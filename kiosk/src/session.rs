@@ -69,8 +69,6 @@ pub enum Decision {
     Queued { ticket: Ticket },
     /// Refused for good (unknown NIK, invalid phone...): nothing was filed, no ticket.
     Refused(Text),
-    /// A letter request written down for the desa staff, who make the letter.
-    LetterNoted { ticket: Option<Ticket> },
 }
 
 impl Decision {
@@ -79,7 +77,6 @@ impl Decision {
         match self {
             Decision::Decided(status) => Some(status.ticket),
             Decision::Queued { ticket } => Some(*ticket),
-            Decision::LetterNoted { ticket } => *ticket,
             Decision::Refused(_) => None,
         }
     }

@@ -4,7 +4,7 @@
 //! person is or their birth date.
 
 use hardware::printer::{Document, Paper, Style};
-use protocol::api::{ReportReason, StatusResponse};
+use protocol::api::{ReportReason, StatusResponse, TicketKind};
 use protocol::ticket::Ticket;
 use protocol::{Lang, Nik, Text};
 use time::{OffsetDateTime, UtcOffset};
@@ -100,6 +100,11 @@ pub fn report_qr_payload(ticket: Ticket) -> String {
     format!("ANJUNGAN/REPORT/1?ticket={ticket}")
 }
 
+/// What a letter request's QR code holds; the scanner reads its `ticket=` the same way.
+pub fn letter_qr_payload(ticket: Ticket) -> String {
+    format!("ANJUNGAN/LETTER/1?ticket={ticket}")
+}
+
 fn header(doc: &mut Document, title: &str, context: &SlipContext<'_>) {
     let t = |id: &str, en: &str| Text::new(id, en).get(context.lang).to_string();
     doc.text(t("ANJUNGAN MANDIRI", "SELF-SERVICE KIOSK"), Style::center().bold().double())
@@ -144,7 +149,7 @@ pub fn report_slip(
         .pair(&t("Dilaporkan", "Reported"), &subject)
         .pair(&t("Alasan", "Reason"), reason_text(report.reason).get(lang))
         .rule();
-    let (title, message) = decision_text(decision);
+    let (title, message) = decision_text(decision, TicketKind::Report);
     doc.text(title.get(lang), Style::default().bold()).text(message.get(lang), Style::default());
     doc.rule();
     footer(&mut doc, context);
@@ -161,7 +166,9 @@ pub fn report_slip(
     doc
 }
 
-/// The note a citizen takes to the village office after asking for a letter.
+/// The slip a citizen takes home after asking for a letter: the ticket large, the letter,
+/// the masked applicant and the purpose, the decision (or "queued") in the same words as
+/// the screen, and a QR of the ticket for tracking when the letter is ready.
 pub fn letter_slip(
     decision: &Decision,
     kind: LetterKind,
@@ -174,7 +181,9 @@ pub fn letter_slip(
     let mut doc = Document::new(context.paper);
     header(&mut doc, &t("Permohonan Surat", "Letter Request"), context);
     if let Some(ticket) = decision.ticket() {
-        doc.pair(&t("Nomor tiket", "Ticket number"), &ticket.to_string());
+        doc.text(t("Nomor tiket", "Ticket number"), Style::center())
+            .text(ticket.to_string(), Style::center().bold().double())
+            .rule();
     }
     doc.text(t("Surat:", "Letter:"), Style::default())
         .text(format!("  {}", kind.name().get(lang)), Style::default().bold())
@@ -182,10 +191,19 @@ pub fn letter_slip(
         .text(t("Keperluan:", "Purpose:"), Style::default())
         .text(format!("  {purpose}"), Style::default())
         .rule();
-    let (title, message) = decision_text(decision);
+    let (title, message) = decision_text(decision, TicketKind::Letter);
     doc.text(title.get(lang), Style::default().bold()).text(message.get(lang), Style::default());
     doc.rule();
     footer(&mut doc, context);
+    if let Some(ticket) = decision.ticket() {
+        doc.qr(letter_qr_payload(ticket)).text(
+            t(
+                "Lacak permohonan di anjungan: pilih Lacak Tiket, lalu ketik nomor tiket atau pindai kode QR ini.",
+                "Track the request at the kiosk: choose Track a Ticket, then type the ticket number or scan this QR code.",
+            ),
+            Style::center(),
+        );
+    }
     doc.feed(2).cut();
     doc
 }

@@ -29,6 +29,7 @@ use crate::app::SharedPrinter;
 use crate::client::BackendClient;
 use crate::diagnostics::{PrinterMonitor, counters};
 use crate::local::outbox::Outbox;
+use crate::local::{LocalStore, PinAttempt, PinLock, now_ms};
 use crate::ui::{AppWindow, Kiosk, Staff, StaffMode, StaffTab};
 
 /// Exit status asking the service manager to start the kiosk again (the systemd unit has
@@ -87,6 +88,8 @@ pub struct StaffTools {
     pub config: ConfigWatch,
     /// The outbox, when the kiosk has one.
     pub outbox: Option<Outbox>,
+    /// The kiosk's database, where the PIN lockout survives restarts; in memory without.
+    pub store: Option<LocalStore>,
     pub started: Instant,
     pub options: StaffOptions,
 }
@@ -95,8 +98,7 @@ pub struct StaffTools {
 struct State {
     taps: VecDeque<Instant>,
     pin: String,
-    failures: u32,
-    locked_until: Option<Instant>,
+    pin_lock: Arc<PinLock>,
     checking: bool,
     who: Option<String>,
     /// Bumped whenever staff mode closes, so an answer arriving later is dropped.
@@ -105,15 +107,9 @@ struct State {
 }
 
 impl State {
-    fn locked(&mut self, now: Instant) -> bool {
-        match self.locked_until {
-            Some(until) if until > now => true,
-            Some(_) => {
-                self.locked_until = None;
-                false
-            }
-            None => false,
-        }
+    /// How much longer the keypad stays locked, if it is.
+    fn locked(&self) -> Option<Duration> {
+        self.pin_lock.locked_for(now_ms())
     }
 }
 
@@ -130,7 +126,16 @@ pub struct StaffHandle {
 
 /// Connects the `Staff` global's callbacks on `window`.
 pub fn install(window: &AppWindow, tools: StaffTools) -> StaffHandle {
-    let state: Shared = Arc::default();
+    let (after, length) = (tools.options.lock_after, tools.options.lock_for);
+    let pin_lock = match &tools.store {
+        Some(store) => PinLock::open(Some(store.clone()), after, length).unwrap_or_else(|error| {
+            tracing::error!(%error, "staff lock unreadable; kept in memory");
+            PinLock::in_memory(after, length)
+        }),
+        None => PinLock::in_memory(after, length),
+    };
+    let state: Shared =
+        Arc::new(Mutex::new(State { pin_lock: Arc::new(pin_lock), ..State::default() }));
     let tools = Arc::new(tools);
     let staff = window.global::<Staff>();
     staff.set_backend_url(tools.client.base_url().into());
@@ -151,17 +156,18 @@ pub fn install(window: &AppWindow, tools: StaffTools) -> StaffHandle {
             s.taps.clear();
             s.pin.clear();
             s.last_touch = Some(now);
-            let locked = s.locked(now);
+            let locked = s.locked();
             drop(s);
             let Some(window) = weak.upgrade() else { return };
             let staff = window.global::<Staff>();
             staff.set_mode(StaffMode::Pin);
             staff.set_pin_count(0);
             staff.set_pin_busy(false);
-            staff.set_pin_locked(locked);
+            staff.set_pin_locked(locked.is_some());
             let lang = lang_of(&window);
-            let message = if locked {
-                Some(locked_text(&tools.options))
+            let message = if let Some(left) = locked {
+                unlock_after(&window, left);
+                Some(locked_text(left))
             } else if pins(&tools.config).is_empty() {
                 Some(Text::new(
                     "Belum ada PIN petugas di anjungan ini. Hubungkan ke layanan pusat, lalu coba lagi.",
@@ -180,7 +186,7 @@ pub fn install(window: &AppWindow, tools: StaffTools) -> StaffHandle {
         move |key| {
             let mut s = lock(&state);
             s.last_touch = Some(Instant::now());
-            if s.checking || s.locked(Instant::now()) {
+            if s.checking || s.locked().is_some() {
                 return;
             }
             match key.as_str() {
@@ -438,12 +444,12 @@ fn submit_pin(state: &Shared, tools: &Arc<StaffTools>, weak: &Weak<AppWindow>) {
     if s.checking || s.pin.len() < 4 {
         return;
     }
-    if s.locked(now) {
+    if let Some(left) = s.locked() {
         s.pin.clear();
         drop(s);
         let staff = window.global::<Staff>();
         staff.set_pin_count(0);
-        staff.set_pin_message(locked_text(&tools.options).get(lang_of(&window)).into());
+        staff.set_pin_message(locked_text(left).get(lang_of(&window)).into());
         return;
     }
     let pin = std::mem::take(&mut s.pin);
@@ -469,7 +475,7 @@ fn submit_pin(state: &Shared, tools: &Arc<StaffTools>, weak: &Weak<AppWindow>) {
             let lang = lang_of(&window);
             match matched {
                 Some(label) => {
-                    s.failures = 0;
+                    s.pin_lock.succeeded();
                     s.who = Some(label.clone());
                     drop(s);
                     tracing::info!(who = %label, "staff mode opened");
@@ -481,31 +487,23 @@ fn submit_pin(state: &Shared, tools: &Arc<StaffTools>, weak: &Weak<AppWindow>) {
                     refresh(&window, &tools, &state);
                 }
                 None => {
-                    s.failures += 1;
-                    tracing::warn!(failures = s.failures, "wrong staff PIN");
-                    if s.failures >= tools.options.lock_after {
-                        s.failures = 0;
-                        s.locked_until = Some(Instant::now() + tools.options.lock_for);
-                        drop(s);
-                        tracing::warn!("staff PIN keypad locked");
-                        staff.set_pin_locked(true);
-                        staff.set_pin_message(locked_text(&tools.options).get(lang).into());
-                        let weak = window.as_weak();
-                        slint::Timer::single_shot(tools.options.lock_for, move || {
-                            if let Some(window) = weak.upgrade() {
-                                let staff = window.global::<Staff>();
-                                staff.set_pin_locked(false);
-                                staff.set_pin_message(SharedString::new());
-                            }
-                        });
-                    } else {
-                        let left = tools.options.lock_after - s.failures;
-                        drop(s);
-                        let message = Text::new(
-                            format!("PIN salah. Sisa {left} kali percobaan."),
-                            format!("Wrong PIN. {left} attempts left."),
-                        );
-                        staff.set_pin_message(message.get(lang).into());
+                    let attempt = s.pin_lock.failed(now_ms());
+                    drop(s);
+                    match attempt {
+                        PinAttempt::Locked(length) => {
+                            tracing::warn!("wrong staff PIN; keypad locked");
+                            staff.set_pin_locked(true);
+                            staff.set_pin_message(locked_text(length).get(lang).into());
+                            unlock_after(&window, length);
+                        }
+                        PinAttempt::Left(left) => {
+                            tracing::warn!(left, "wrong staff PIN");
+                            let message = Text::new(
+                                format!("PIN salah. Sisa {left} kali percobaan."),
+                                format!("Wrong PIN. {left} attempts left."),
+                            );
+                            staff.set_pin_message(message.get(lang).into());
+                        }
                     }
                 }
             }
@@ -533,8 +531,20 @@ fn pins(config: &ConfigWatch) -> Vec<StaffPin> {
     config.borrow().as_ref().map(|c| c.staff_pins.clone()).unwrap_or_default()
 }
 
-fn locked_text(options: &StaffOptions) -> Text {
-    let minutes = options.lock_for.as_secs().div_ceil(60).max(1);
+/// Opens the keypad again once a lock of `length` from now has run out.
+fn unlock_after(window: &AppWindow, length: Duration) {
+    let weak = window.as_weak();
+    slint::Timer::single_shot(length, move || {
+        if let Some(window) = weak.upgrade() {
+            let staff = window.global::<Staff>();
+            staff.set_pin_locked(false);
+            staff.set_pin_message(SharedString::new());
+        }
+    });
+}
+
+fn locked_text(left: Duration) -> Text {
+    let minutes = left.as_secs().div_ceil(60).max(1);
     Text::new(
         format!("Terlalu banyak PIN salah. Coba lagi dalam {minutes} menit."),
         format!("Too many wrong PINs. Try again in {minutes} minutes."),
@@ -776,6 +786,7 @@ fn refresh(window: &AppWindow, tools: &Arc<StaffTools>, _state: &Shared) {
             let today = counters().today();
             staff.set_lookups_today(today.lookups as i32);
             staff.set_reports_today(today.reports as i32);
+            staff.set_letters_today(today.letters as i32);
             staff.set_prints_today(today.prints as i32);
             let uptime = tools.started.elapsed().as_secs();
             let config = tools
@@ -861,6 +872,7 @@ pub fn screenshots(
             staff.set_outbox_rows(ModelRc::new(VecModel::from(rows(lang))));
             staff.set_lookups_today(37);
             staff.set_reports_today(5);
+            staff.set_letters_today(3);
             staff.set_prints_today(29);
             staff.set_kiosk_info(t(
                 "Kios BWI-3510-0001 · versi 0.1.0 · menyala 6 jam 12 menit · konfigurasi 3f9a01c2d4e5b6a7. Hitungan mulai dari nol setiap tengah malam dan saat aplikasi dimulai ulang.",

@@ -10,12 +10,13 @@ use std::time::Duration;
 
 use kiosk::client::BackendClient;
 use kiosk::local::{
-    LocalStore, Outbox, Sender, SubmissionState, Submitted, open_outbox, submit_report_within,
-    tickets,
+    Kind, LocalStore, Outbox, Sender, Submission, SubmissionState, Submitted, open_outbox,
+    submit_report_within, submit_within, tickets,
 };
 use outbox_support::*;
-use protocol::api::ReportState;
+use protocol::api::{ReportState, TicketKind};
 use protocol::auth::KioskKey;
+use protocol::letter::{LetterKind, LetterRequest};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const UNCOVERED: &str = "tidak menerima bantuan";
@@ -164,6 +165,46 @@ async fn offline_the_report_is_queued_with_its_ticket_and_drains_when_the_servic
     assert_eq!(backend.report_count().await, 1);
     assert_eq!(queued_payloads(dir.path()), 0);
     assert!(!contains(&database_bytes(dir.path()), &nik), "and gone once sent");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_offline_letter_request_shares_the_ticket_counter_and_drains_like_a_report() {
+    let mut backend = Backend::prepare().await;
+    backend.close_port();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let outbox = open_outbox(dir.path(), &backend.key).expect("outbox");
+    let client = client(&backend.url, &backend.key);
+    let nik = backend.nik(UNCOVERED);
+    let report = outbox.enqueue_report(&self_report(&nik)).expect("report queued");
+    let letter = Submission::Letter(LetterRequest {
+        applicant_nik: nik.clone(),
+        letter: LetterKind::Domisili,
+        purpose: "Syarat melamar pekerjaan".into(),
+        idempotency_key: String::new(),
+        ticket: None,
+    });
+    let submitted =
+        submit_within(&outbox, &client, letter, Duration::from_secs(4)).await.expect("submit");
+    let Submitted::Queued { ticket } = submitted else { panic!("not queued: {submitted:?}") };
+    assert_eq!(ticket.serial(), report.ticket.serial() + 1, "one counter for both kinds");
+    let entry = outbox.entry(&ticket).expect("read").expect("entry");
+    assert_eq!((entry.kind, entry.state), (Kind::LetterRequest, SubmissionState::Queued));
+    assert!(entry.subject.contains('*') && !entry.subject.contains(&nik[6..12]));
+
+    let sender = Sender::spawn(outbox.clone(), client.clone(), &tokio::runtime::Handle::current());
+    let mut depth = outbox.watch_depth();
+    backend.serve().await;
+    outbox.force_sync().expect("force sync");
+    let drained = tokio::time::timeout(Duration::from_secs(20), depth.wait_for(|d| *d == 0)).await;
+    assert!(drained.is_ok(), "outbox drained: {:?}", outbox.list_masked(5));
+    sender.stop();
+
+    let filed = backend.ticket(ticket).await.expect("the service has the letter's ticket");
+    assert_eq!((filed.kind, filed.letter), (TicketKind::Letter, Some(LetterKind::Domisili)));
+    assert_eq!(filed.state, ReportState::Verification);
+    let kept = outbox.entry(&ticket).expect("read").expect("entry");
+    assert_eq!(kept.answer, Some(filed));
+    assert!(!contains(&database_bytes(dir.path()), "Syarat melamar"), "purpose wiped once sent");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

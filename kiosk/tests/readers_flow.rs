@@ -1,7 +1,8 @@
 //! The other ways in and the other services: an e-KTP on the reader fills the NIK, a ticket's
 //! QR code held to the scanner opens it on the tracking page (both simulated devices on
 //! pseudo-terminals, read by the same `hardware::reader` code as on a kiosk), a letter
-//! request from choice to printed note, and "Panggil Petugas" reaching whoever listens.
+//! request from choice to printed ticket and tracked by its QR code, and "Panggil Petugas"
+//! reaching whoever listens.
 //!
 //! One test per file: Slint's testing platform can be installed once per process.
 
@@ -28,7 +29,7 @@ fn link(path: &std::path::Path) -> LinkConfig {
 }
 
 #[test]
-fn card_and_qr_fill_the_pages_letters_are_noted_and_staff_called() {
+fn card_and_qr_fill_the_pages_letters_are_filed_and_staff_called() {
     let runtime = runtime();
     let (url, examples, key) = start_backend(&runtime);
     i_slint_backend_testing::init_integration_test_with_system_time();
@@ -113,13 +114,31 @@ fn card_and_qr_fill_the_pages_letters_are_noted_and_staff_called() {
     assert_eq!(value_of(&app, "confirm-applicant"), Some(example.nik.masked()));
     assert_eq!(value_of(&app, "confirm-purpose").as_deref(), Some("Beasiswa sekolah"));
     tap(&app, "Ajukan");
-    assert_eq!(page_of(&app), Page::LetterDone);
-    assert_eq!(value_of(&app, "outcome-title").as_deref(), Some("Permohonan surat dicatat"));
-    assert!(wait_for_print(&app), "the note is printed");
-    let note = decode(printer.jobs().last().expect("a print job")).text();
-    assert!(note.contains("Permohonan Surat") && note.contains("Beasiswa sekolah"), "{note}");
-    assert!(note.contains(&example.nik.masked()), "{note}");
-    assert!(!note.contains(example.nik.as_str()), "no full NIK on paper:\n{note}");
+    assert!(wait_for_page(&app, Page::LetterDone), "the central service answers");
+    assert_eq!(value_of(&app, "outcome-title").as_deref(), Some("Permohonan surat diterima"));
+    let ticket = value_of(&app, "ticket").expect("a ticket on screen");
+    assert!(wait_for_print(&app), "the slip is printed");
+    let slip = decode(printer.jobs().last().expect("a print job"));
+    let text = slip.text();
+    assert!(text.contains("Permohonan Surat") && text.contains("Beasiswa sekolah"), "{text}");
+    assert!(text.contains(&ticket) && text.contains(&example.nik.masked()), "{text}");
+    assert!(!text.contains(example.nik.as_str()), "no full NIK on paper:\n{text}");
+    let payload = format!("ANJUNGAN/LETTER/1?ticket={ticket}");
+    assert_eq!(slip.qr_codes, vec![payload.clone()]);
+    tap(&app, "Selesai");
+
+    // --- The slip's QR code at the scanner tracks the request, in words for a letter.
+    scanner.scan(&payload).expect("scan");
+    let ui = app.window.as_weak();
+    assert!(run_until(Duration::from_secs(10), move || {
+        ui.upgrade().is_some_and(|w| w.global::<Kiosk>().get_ticket_count() == 11)
+    }));
+    tap(&app, "Lacak");
+    assert!(wait_for_page(&app, Page::TrackResult));
+    assert_eq!(value_of(&app, "ticket"), Some(ticket));
+    let state = value_of(&app, "track-title").unwrap_or_default();
+    assert_eq!(state, "Status: menunggu pemeriksaan petugas desa");
+    assert!(shows(&app, "Pemohon"), "the applicant, not 'the reported person'");
     tap(&app, "Selesai");
 
     // --- Help: "Panggil Petugas" reaches whoever listens (the GPIO buzzer, the agent).

@@ -56,12 +56,12 @@ fn slip_for_someone_receiving_nothing() {
     check("status-slip-none-id-58.txt", Lang::Id, Paper::Mm58, false);
 }
 
-/// The report ticket and the letter note, decoded like the status slip.
+/// The report ticket and the letter request slip, decoded like the status slip.
 mod report_and_letter {
     use hardware::printer::Paper;
     use hardware::printer::decode::decode;
     use hardware::printer::render::render;
-    use kiosk::screenshot::sample_ticket;
+    use kiosk::screenshot::{sample_letter_ticket, sample_ticket};
     use kiosk::session::{Decision, LetterKind};
     use kiosk::slip::{ReportSummary, SlipContext, letter_slip, report_slip};
     use protocol::api::{ReportReason, ReportState};
@@ -145,17 +145,39 @@ mod report_and_letter {
     }
 
     #[test]
-    fn letter_note_id_58() {
+    fn letter_slip_received_id_58() {
         let applicant = nik("3510011203850001");
         let paper = Paper::Mm58;
+        let status = sample_letter_ticket(ReportState::Verification);
         let document = letter_slip(
-            &Decision::LetterNoted { ticket: None },
+            &Decision::Decided(status.clone()),
             LetterKind::Sktm,
             &applicant,
             "Keringanan biaya sekolah anak",
             &context(Lang::Id, paper),
         );
-        let printed = compare("letter-note-id-58.txt", &document, paper);
-        assert!(printed.contains("Permohonan surat dicatat"));
+        let printed = compare("letter-slip-received-id-58.txt", &document, paper);
+        assert!(printed.contains("Permohonan surat diterima"));
+        assert!(printed.contains(&status.ticket.to_string()));
+        assert!(printed.contains(&format!("[QR] ANJUNGAN/LETTER/1?ticket={}", status.ticket)));
+        assert!(printed.contains("3510********0001") && !printed.contains("3510011203850001"));
+    }
+
+    #[test]
+    fn letter_slip_queued_offline_en_80() {
+        let applicant = nik("3510011203850001");
+        let paper = Paper::Mm80;
+        let ticket = Ticket::new(42, 8).expect("ticket");
+        let document = letter_slip(
+            &Decision::Queued { ticket },
+            LetterKind::Domisili,
+            &applicant,
+            "Syarat melamar pekerjaan",
+            &context(Lang::En, paper),
+        );
+        let printed = compare("letter-slip-queued-en-80.txt", &document, paper);
+        assert!(printed.contains("Letter request saved in the queue"), "{printed}");
+        assert!(printed.contains("Certificate of residence"));
+        assert!(printed.contains(&format!("[QR] ANJUNGAN/LETTER/1?ticket={ticket}")));
     }
 }

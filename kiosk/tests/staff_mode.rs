@@ -97,6 +97,15 @@ fn staff_mode_from_gesture_to_leaving() {
     let store = Store::open_temporary().expect("store");
     let key = store.register_kiosk(KIOSK_ID, Some(3510252005), 60).expect("register kiosk");
     store.set_kiosk_pin(&PinScope::Kiosk(KIOSK_ID.into()), "Teknisi Bomo", PIN).expect("PIN");
+    let desa_settings = backend::store::KioskSettings {
+        services: vec!["letter".into(), "status".into(), "help".into()],
+        notice: Some(protocol::Text::new(
+            "Balai desa tutup hari Jumat.",
+            "The village hall is closed on Fridays.",
+        )),
+        idle_timeout_seconds: 90,
+    };
+    store.set_kiosk_settings(KIOSK_ID, &desa_settings).expect("settings");
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
     let url = runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
@@ -168,6 +177,7 @@ fn staff_mode_from_gesture_to_leaving() {
             runtime: runtime.handle().clone(),
             config: agent.config(),
             outbox: Some(outbox),
+            store: Some(kiosk::local::LocalStore::open(data.path()).expect("local store")),
             started: Instant::now(),
             options: StaffOptions {
                 tap_window: Duration::from_millis(800),
@@ -197,8 +207,28 @@ fn staff_mode_from_gesture_to_leaving() {
     let fleet = app.window.global::<kiosk::ui::Fleet>();
     assert!(fleet.get_configured());
     let services: Vec<String> = fleet.get_services().iter().map(|s| s.to_string()).collect();
-    assert_eq!(services, protocol::fleet::SERVICES);
+    assert_eq!(services, ["letter", "status", "help"]);
     assert_eq!(idle.get(), Some(Duration::from_secs(90)));
+    // The home page offers those services, in that order, and the desa's notice.
+    let tiles: Vec<String> = ElementHandle::find_by_accessible_label(&app.window, "Surat")
+        .chain(ElementHandle::find_by_accessible_label(&app.window, "Cek Status Bansos"))
+        .chain(ElementHandle::find_by_accessible_label(&app.window, "Bantuan / Panggil Petugas"))
+        .filter(|e| e.accessible_role() == Some(i_slint_backend_testing::AccessibleRole::Button))
+        .map(|e| e.accessible_label().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(tiles.len(), 3, "{tiles:?}");
+    assert!(!shows(&app, "Lapor") && !shows(&app, "Lacak Tiket"), "left out by the desa");
+    let order: Vec<f32> = ["Surat", "Cek Status Bansos"]
+        .iter()
+        .map(|label| {
+            ElementHandle::find_by_accessible_label(&app.window, label)
+                .next()
+                .map(|e| e.absolute_position().x + e.absolute_position().y * 10_000.0)
+                .unwrap_or_default()
+        })
+        .collect();
+    assert!(order[0] < order[1], "letters before status, as configured: {order:?}");
+    assert_eq!(value_of(&app, "home-notice").as_deref(), Some("Balai desa tutup hari Jumat."));
 
     // A citizen's receipt was printed before staff came.
     let mut receipt = Document::new(Paper::Mm58);
@@ -232,6 +262,15 @@ fn staff_mode_from_gesture_to_leaving() {
     }
     assert!(app.window.global::<Staff>().get_pin_locked());
     assert!(!enabled(&app, "1"), "the keypad is locked");
+    // The lock is on disk: a kiosk restarted now would still be locked.
+    let reopened = kiosk::local::PinLock::open(
+        Some(kiosk::local::LocalStore::open(data.path()).expect("local store")),
+        5,
+        Duration::from_secs(3),
+    )
+    .expect("lock");
+    let now = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
+    assert!(reopened.locked_for(now).is_some(), "locked across a restart");
     // Locked even for the right PIN, until the lock runs out.
     let weak = app.window.as_weak();
     assert!(run_until(Duration::from_secs(10), move || {

@@ -6,17 +6,17 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use hardware::printer::Document;
-use protocol::api::{ErrorCode, ReportRequest, StatusResponse, TicketStatus};
+use protocol::api::{ErrorCode, StatusResponse, TicketKind, TicketStatus};
 use protocol::ticket::Ticket;
-use protocol::{Lang, Nik, Text};
+use protocol::{Lang, Text};
 use slint::Weak;
 use time::OffsetDateTime;
 
 use super::{Services, Settings};
 use super::{SharedSession, lock, render};
 use crate::client::ClientError;
-use crate::local::{SubmissionState, Submitted};
-use crate::present::date_time_from_rfc3339;
+use crate::local::{Submission, SubmissionState, Submitted};
+use crate::present::{date_time_from_rfc3339, print_failure};
 use crate::session::{Decision, EntryPurpose, Printing, Screen, Session};
 use crate::slip::{ReportSummary, SlipContext, letter_slip, report_slip, status_slip};
 use crate::ui::AppWindow;
@@ -40,26 +40,30 @@ struct PrintJob {
     settings: Arc<Settings>,
 }
 
-/// Where a report goes: the one place that decides how a report reaches the central
-/// service. Through the kiosk's durable outbox when it has one: written there with a
-/// kiosk-issued ticket first, then sent; if no decision comes in time it stays queued and
-/// the receipt says so. Without an outbox (screenshots, tests of the UI alone) it goes
-/// straight over HTTP.
-async fn send_report(services: &Services, request: ReportRequest) -> Result<Decision, ClientError> {
+/// Where a submission goes: the one place that decides how a report or a letter request
+/// reaches the central service. Through the kiosk's durable outbox when it has one: written
+/// there with a kiosk-issued ticket first, then sent; if no decision comes in time it stays
+/// queued and the receipt says so. Without an outbox (screenshots, tests of the UI alone)
+/// it goes straight over HTTP.
+async fn send(services: &Services, submission: Submission) -> Result<Decision, ClientError> {
     let Some(outbox) = &services.outbox else {
-        return match services.client.file_report(&request).await {
+        let answer = match &submission {
+            Submission::Report(report) => services.client.file_report(report).await,
+            Submission::Letter(letter) => services.client.file_letter(letter).await,
+        };
+        return match answer {
             Ok(status) => Ok(Decision::Decided(status)),
             Err(ClientError::Api(error)) => Ok(Decision::Refused(error.message)),
             Err(other) => Err(other),
         };
     };
-    match crate::local::submit_report(outbox, &services.client, request).await {
+    match crate::local::submit(outbox, &services.client, submission).await {
         Ok(Submitted::Decided(status)) => Ok(Decision::Decided(status)),
         Ok(Submitted::Queued { ticket }) => Ok(Decision::Queued { ticket }),
         Ok(Submitted::Refused { error, .. }) => Ok(Decision::Refused(error.message)),
         // The kiosk's own disk failed: nothing was queued, so nothing may be promised.
         Err(error) => {
-            tracing::error!(%error, "report not queued");
+            tracing::error!(%error, "submission not queued");
             Err(ClientError::BadResponse(error.to_string()))
         }
     }
@@ -135,19 +139,50 @@ impl Context {
                 None => return,
             }
         };
+        let failed = Text::new("Laporan belum dapat dikirim", "The report could not be sent");
+        self.file(
+            visit,
+            Submission::Report(request),
+            Screen::ReportDone,
+            (failed, Screen::ReportConfirm),
+        );
+    }
+
+    /// "Ajukan": the letter request is filed like a report, and its slip printed at once.
+    pub fn submit_letter(&self) {
+        let (request, visit) = {
+            let mut s = lock(&self.session);
+            match s.letter_request() {
+                Some(request) => (request, s.visit),
+                None => return,
+            }
+        };
+        let failed = Text::new(
+            "Permohonan surat belum dapat dikirim",
+            "The letter request could not be sent",
+        );
+        self.file(
+            visit,
+            Submission::Letter(request),
+            Screen::LetterDone,
+            (failed, Screen::LetterConfirm),
+        );
+    }
+
+    /// Sends a submission; its decision is shown on `done` and its ticket printed, or the
+    /// failure page offers to try again from `failure.1`.
+    fn file(&self, visit: u64, submission: Submission, done: Screen, failure: (Text, Screen)) {
         (self.redraw)();
         let services = self.services.clone();
         let printing = self.print_job();
-        let subject = Nik::parse(&request.subject_nik).map(|n| n.masked()).unwrap_or_default();
+        let kind = submission.kind().as_str();
         self.spawn(
             visit,
             async move {
-                let answer = send_report(&services, request).await;
+                let answer = send(&services, submission).await;
                 match &answer {
-                    Ok(decision) => {
-                        tracing::info!(subject = %subject, ticket = ?decision.ticket(), "report submitted")
-                    }
-                    Err(error) => tracing::warn!(subject = %subject, %error, "report not sent"),
+                    Ok(decision) => tracing::info!(kind, ticket = ?decision.ticket(), "submitted"),
+                    Err(error) => tracing::warn!(kind, %error, "not submitted"),
                 }
                 answer
             },
@@ -157,16 +192,12 @@ impl Context {
                     Ok(decision) => {
                         let print = decision.ticket().is_some();
                         s.decision = Some(decision);
-                        s.screen = Screen::ReportDone;
+                        s.screen = done;
                         if print {
                             printing.print_now(s);
                         }
                     }
-                    Err(error) => s.fail(
-                        Text::new("Laporan belum dapat dikirim", "The report could not be sent"),
-                        error.text(),
-                        Screen::ReportConfirm,
-                    ),
+                    Err(error) => s.fail(failure.0, error.text(), failure.1),
                 }
             },
         );
@@ -201,7 +232,7 @@ impl Context {
                 };
                 match outbox {
                     Some(outbox) if ask_here => match queued_here(outbox, ticket).await {
-                        Some(Here::Queued(subject)) => Err(Here::Queued(subject)),
+                        Some(Here::Queued(subject, kind)) => Err(Here::Queued(subject, kind)),
                         Some(Here::Sent(status)) => Ok(status),
                         Some(Here::Service(_)) | None => answer.map_err(Here::Service),
                     },
@@ -209,7 +240,7 @@ impl Context {
                 }
             },
             move |s, answer| match answer {
-                Err(Here::Queued(subject)) => s.show_queued_ticket(ticket, subject),
+                Err(Here::Queued(subject, kind)) => s.show_queued_ticket(ticket, subject, kind),
                 Err(Here::Sent(status)) | Ok(status) => {
                     let when = |lang| date_time_from_rfc3339(&status.updated_at, offset, lang);
                     let updated = when(Lang::Id).zip(when(Lang::En)).map(|(id, en)| Text::new(id, en));
@@ -235,27 +266,6 @@ impl Context {
                 ),
             },
         );
-    }
-
-    /// "Ajukan": the letter request is noted and its slip printed.
-    pub fn submit_letter(&self) {
-        {
-            let mut s = lock(&self.session);
-            if !s.letter_ready() {
-                return;
-            }
-            // The letters and their queue kind come with a later issue: until then the
-            // request is handed to the desa staff on paper, and nothing leaves the kiosk.
-            tracing::info!(
-                letter = s.letter.kind.map(|k| k.code()).unwrap_or_default(),
-                applicant = %s.letter.applicant.as_ref().map(Nik::masked).unwrap_or_default(),
-                "letter request noted for the village staff"
-            );
-            s.decision = Some(Decision::LetterNoted { ticket: None });
-            s.screen = Screen::LetterDone;
-            self.print_job().print_now(&mut s);
-        }
-        (self.redraw)();
     }
 
     /// "Cetak Bukti" / "Cetak Lagi".
@@ -298,12 +308,9 @@ impl PrintJob {
                 if s.visit != visit {
                     return;
                 }
-                s.printing = match outcome {
+                s.printing = match &outcome {
                     Ok(()) => Printing::Done,
-                    Err(_) => Printing::Failed(Text::new(
-                        "Bukti tidak dapat dicetak karena printer bermasalah. Silakan hubungi petugas desa.",
-                        "The slip could not be printed: the printer has a problem. Please ask the village staff.",
-                    )),
+                    Err(error) => Printing::Failed(print_failure(error)),
                 };
                 render(&window, &s);
             });
@@ -313,8 +320,8 @@ impl PrintJob {
 
 /// What this kiosk's own queue knows about a ticket.
 enum Here {
-    /// Still waiting to be sent; the reported person, masked.
-    Queued(String),
+    /// Still waiting to be sent; the reported person or applicant, masked, and what it is.
+    Queued(String, TicketKind),
     /// Sent earlier; the central service's answer then.
     Sent(TicketStatus),
     /// Not here: the central service's own answer stands.
@@ -325,7 +332,9 @@ async fn queued_here(outbox: crate::local::Outbox, ticket: Ticket) -> Option<Her
     let entry = tokio::task::spawn_blocking(move || outbox.entry(&ticket)).await.ok()?;
     match entry {
         Ok(Some(entry)) => match (entry.state, entry.answer) {
-            (SubmissionState::Queued, _) => Some(Here::Queued(entry.subject)),
+            (SubmissionState::Queued, _) => {
+                Some(Here::Queued(entry.subject, entry.kind.ticket_kind()))
+            }
             (SubmissionState::Sent, Some(status)) => Some(Here::Sent(status)),
             _ => None,
         },
@@ -360,7 +369,7 @@ fn slip_for(s: &Session, settings: &Settings) -> Option<Document> {
             Some(report_slip(decision, &summary, &context))
         }
         Screen::LetterDone => Some(letter_slip(
-            s.decision.as_ref()?,
+            s.decision.as_ref().filter(|d| d.ticket().is_some())?,
             s.letter.kind?,
             s.letter.applicant.as_ref()?,
             &s.letter.purpose,

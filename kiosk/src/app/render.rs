@@ -1,6 +1,7 @@
 //! Draws the session onto the window. Everything visible comes from here, and every
 //! property is set on every call, so a reset session leaves nothing personal on screen.
 
+use protocol::api::TicketKind;
 use protocol::{Lang, Nik, Text};
 use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
 
@@ -180,12 +181,11 @@ fn render_report(kiosk: &Kiosk<'_>, session: &Session) {
         Some(Decision::Decided(_)) => Outcome::Rejected,
         Some(Decision::Queued { .. }) => Outcome::Queued,
         Some(Decision::Refused(_)) => Outcome::Refused,
-        Some(Decision::LetterNoted { .. }) => Outcome::Verification,
     };
     kiosk.set_outcome(outcome);
     let (title, message) = match &session.decision {
         Some(decision) => {
-            let (title, message) = decision_text(decision);
+            let (title, message) = decision_text(decision, session.submission_kind());
             (title.get(lang).into(), message.get(lang).into())
         }
         None => (SharedString::new(), SharedString::new()),
@@ -202,6 +202,7 @@ fn render_track(kiosk: &Kiosk<'_>, session: &Session) {
     kiosk.set_ticket_display(ticket_display(&track.digits).into());
     kiosk.set_ticket_count(track.digits.len().min(TICKET_DIGITS) as i32);
     kiosk.set_ticket_error(text(track.error.as_ref(), lang));
+    kiosk.set_track_letter(track.kind == TicketKind::Letter);
     match &track.status {
         Some(status) => {
             kiosk.set_track_state(state_headline(status).get(lang).into());
@@ -212,7 +213,7 @@ fn render_track(kiosk: &Kiosk<'_>, session: &Session) {
         }
         None => {
             let queued = track.queued_here.as_ref().map(|subject| {
-                let (state, detail) = queued_text();
+                let (state, detail) = queued_text(track.kind);
                 (state.get(lang).to_string(), detail.get(lang).to_string(), subject.clone())
             });
             let (state, detail, subject) = queued.unwrap_or_default();
@@ -226,14 +227,18 @@ fn render_track(kiosk: &Kiosk<'_>, session: &Session) {
 }
 
 /// A ticket still in this kiosk's own queue.
-fn queued_text() -> (Text, Text) {
-    (
-        Text::new("Status: dalam antrean di anjungan ini", "Status: queued on this kiosk"),
-        Text::new(
+fn queued_text(kind: TicketKind) -> (Text, Text) {
+    let detail = match kind {
+        TicketKind::Report => Text::new(
             "Laporan tersimpan di anjungan ini dan dikirim otomatis begitu layanan pusat dapat dihubungi. Keputusannya dapat dilacak setelah itu.",
             "The report is kept on this kiosk and sent automatically as soon as the central service can be reached. Its decision can be tracked after that.",
         ),
-    )
+        TicketKind::Letter => Text::new(
+            "Permohonan surat tersimpan di anjungan ini dan dikirim otomatis begitu layanan pusat dapat dihubungi. Setelah itu petugas desa memeriksanya.",
+            "The letter request is kept on this kiosk and sent automatically as soon as the central service can be reached. The village staff check it after that.",
+        ),
+    };
+    (Text::new("Status: dalam antrean di anjungan ini", "Status: queued on this kiosk"), detail)
 }
 
 fn render_letter(kiosk: &Kiosk<'_>, session: &Session) {

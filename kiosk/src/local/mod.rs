@@ -2,12 +2,13 @@
 The kiosk's own durable state: a small SQLite database in its data directory.
 
 It holds the outbox of submissions waiting for the central service ([`outbox`]), the
-counter of ticket serials the kiosk hands out itself ([`tickets`]), and the task that
-drains the outbox ([`sender`]). WAL with `synchronous=FULL`: a ticket printed on a receipt
+counter of ticket serials the kiosk hands out itself ([`tickets`]), the task that
+drains the outbox ([`sender`]), and the staff keypad's lockout ([`pin_lock`]). WAL with `synchronous=FULL`: a ticket printed on a receipt
 must survive a power cut (kiosks are unplugged), and the writes are a few per citizen.
 */
 
 pub mod outbox;
+pub mod pin_lock;
 pub mod sender;
 pub mod tickets;
 
@@ -16,9 +17,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 pub use outbox::{
-    Kind, MaskedEntry, Outbox, Queued, SubmissionState, Submitted, submit_report,
-    submit_report_within,
+    Kind, MaskedEntry, Outbox, Queued, Submission, SubmissionState, Submitted, submit,
+    submit_report_within, submit_within,
 };
+pub use pin_lock::{PinAttempt, PinLock};
 pub use sender::{Sender, backoff, drain};
 
 /// Default directory of the kiosk's database.
@@ -62,7 +64,10 @@ impl std::fmt::Debug for LocalStore {
 
 fn migrations() -> rusqlite_migration::Migrations<'static> {
     use rusqlite_migration::M;
-    rusqlite_migration::Migrations::new(vec![M::up(include_str!("migrations/0001_outbox.sql"))])
+    rusqlite_migration::Migrations::new(vec![
+        M::up(include_str!("migrations/0001_outbox.sql")),
+        M::up(include_str!("migrations/0002_staff_lock.sql")),
+    ])
 }
 
 impl LocalStore {

@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use protocol::api::{ApiError, ErrorCode, ReportRequest, TicketStatus};
+use protocol::letter::LetterRequest;
 use protocol::mask::mask_digits_in;
 use protocol::ticket::Ticket;
 use protocol::{Nik, Text};
@@ -26,7 +27,7 @@ use crate::client::BackendClient;
 /// How long finished (sent or refused) rows stay for the staff screen.
 pub const KEEP_FINISHED: Duration = Duration::from_secs(30 * 24 * 3600);
 
-/// How long [`submit_report`] waits for the central service's decision before the citizen
+/// How long [`submit`] waits for the central service's decision before the citizen
 /// gets a "queued" receipt instead.
 pub const SUBMIT_DEADLINE: Duration = Duration::from_secs(4);
 
@@ -34,7 +35,6 @@ pub const SUBMIT_DEADLINE: Duration = Duration::from_secs(4);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kind {
     Report,
-    /// Letter requests (a later issue) are queued the same way.
     LetterRequest,
 }
 
@@ -50,10 +50,65 @@ impl Kind {
         [Kind::Report, Kind::LetterRequest].into_iter().find(|kind| kind.as_str() == text)
     }
 
+    /// The kind of ticket the central service answers for it.
+    pub fn ticket_kind(self) -> protocol::api::TicketKind {
+        match self {
+            Kind::Report => protocol::api::TicketKind::Report,
+            Kind::LetterRequest => protocol::api::TicketKind::Letter,
+        }
+    }
+
     pub fn text(self) -> Text {
         match self {
             Kind::Report => Text::new("Laporan", "Report"),
             Kind::LetterRequest => Text::new("Permohonan surat", "Letter request"),
+        }
+    }
+}
+
+/// A citizen's submission as the outbox takes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Submission {
+    Report(ReportRequest),
+    Letter(LetterRequest),
+}
+
+impl Submission {
+    pub fn kind(&self) -> Kind {
+        match self {
+            Submission::Report(_) => Kind::Report,
+            Submission::Letter(_) => Kind::LetterRequest,
+        }
+    }
+
+    fn idempotency_key(&self) -> &str {
+        match self {
+            Submission::Report(report) => &report.idempotency_key,
+            Submission::Letter(letter) => &letter.idempotency_key,
+        }
+    }
+
+    /// The NIK the staff screen shows (masked): the reported person, or the applicant.
+    fn subject_nik(&self) -> &str {
+        match self {
+            Submission::Report(report) => &report.subject_nik,
+            Submission::Letter(letter) => &letter.applicant_nik,
+        }
+    }
+
+    /// The body to send, with the outbox's key and ticket in it.
+    fn payload(&self, key: &str, ticket: Ticket) -> Result<String, serde_json::Error> {
+        match self {
+            Submission::Report(report) => {
+                let mut report = report.clone();
+                (report.idempotency_key, report.ticket) = (key.to_string(), Some(ticket));
+                serde_json::to_string(&report)
+            }
+            Submission::Letter(letter) => {
+                let mut letter = letter.clone();
+                (letter.idempotency_key, letter.ticket) = (key.to_string(), Some(ticket));
+                serde_json::to_string(&letter)
+            }
         }
     }
 }
@@ -202,6 +257,11 @@ impl Outbox {
         Ok(outbox)
     }
 
+    /// The kiosk's database the outbox lives in.
+    pub fn store(&self) -> &LocalStore {
+        &self.inner.store
+    }
+
     /// The kiosk's issuer number printed in its tickets.
     pub fn issuer(&self) -> u16 {
         self.inner.issuer
@@ -212,7 +272,12 @@ impl Outbox {
     /// key unless the request carries one; enqueueing a key again returns the first ticket.
     /// Blocks on disk: call it from a blocking task, never from the UI thread.
     pub fn enqueue_report(&self, request: &ReportRequest) -> Result<Queued, LocalError> {
-        let (queued, claim) = self.enqueue(Kind::Report, request, false)?;
+        self.enqueue_submission(&Submission::Report(request.clone()))
+    }
+
+    /// [`Outbox::enqueue_report`] for any submission.
+    pub fn enqueue_submission(&self, submission: &Submission) -> Result<Queued, LocalError> {
+        let (queued, claim) = self.enqueue(submission, false)?;
         drop(claim);
         self.inner.wake.notify_one();
         Ok(queued)
@@ -272,42 +337,41 @@ impl Outbox {
     /// see it. A repeated idempotency key returns the first submission, unclaimed.
     fn enqueue(
         &self,
-        kind: Kind,
-        request: &ReportRequest,
+        submission: &Submission,
         claim: bool,
     ) -> Result<(Queued, Option<Claim>), LocalError> {
+        let kind = submission.kind();
+        let requested_key = submission.idempotency_key();
         let mut conn = self.inner.store.conn();
-        if !request.idempotency_key.is_empty() {
+        if !requested_key.is_empty() {
             let existing = conn
                 .query_row(
                     "SELECT id, ticket FROM outbox WHERE idempotency_key = ?1",
-                    [&request.idempotency_key],
+                    [requested_key],
                     |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?)),
                 )
                 .optional()?;
             if let Some((id, ticket)) = existing {
                 let ticket = parse_ticket(&ticket)?;
-                let key = request.idempotency_key.clone();
+                let key = requested_key.to_string();
                 return Ok((Queued { ticket, idempotency_key: key, id }, None));
             }
         }
-        let key = if request.idempotency_key.is_empty() {
+        let key = if requested_key.is_empty() {
             new_idempotency_key()
-        } else if valid_idempotency_key(&request.idempotency_key) {
-            request.idempotency_key.clone()
+        } else if valid_idempotency_key(requested_key) {
+            requested_key.to_string()
         } else {
             return Err(LocalError::Invalid("idempotency key: 8-64 of A-Z a-z 0-9 -".into()));
         };
-        let subject = Nik::parse(&request.subject_nik)
+        let subject = Nik::parse(submission.subject_nik())
             .map(|nik| nik.masked())
-            .unwrap_or_else(|_| mask_digits_in(&request.subject_nik));
+            .unwrap_or_else(|_| mask_digits_in(submission.subject_nik()));
         // The serial is committed on its own first: if the kiosk dies before the row below
         // is written, the serial is burnt, never handed out twice.
         let ticket = tickets::reserve_on(&mut conn, self.inner.issuer)?;
-        let mut payload = request.clone();
-        payload.idempotency_key = key.clone();
-        payload.ticket = Some(ticket);
-        let payload = serde_json::to_string(&payload)
+        let payload = submission
+            .payload(&key, ticket)
             .map_err(|error| LocalError::Invalid(error.to_string()))?;
         let now = now_ms();
         conn.execute(
@@ -456,30 +520,39 @@ impl Outbox {
     }
 }
 
-/// Files a report the way the UI should: written to the outbox first (so its ticket may be
-/// printed whatever happens next), then sent at once. The citizen sees the decision if it
-/// comes within [`SUBMIT_DEADLINE`], else a queued receipt; the attempt keeps running in
-/// the background and the sender takes over from there.
-pub async fn submit_report(
+/// Files a submission the way the UI should: written to the outbox first (so its ticket
+/// may be printed whatever happens next), then sent at once. The citizen sees the decision
+/// if it comes within [`SUBMIT_DEADLINE`], else a queued receipt; the attempt keeps running
+/// in the background and the sender takes over from there.
+pub async fn submit(
     outbox: &Outbox,
     client: &BackendClient,
-    request: ReportRequest,
+    submission: Submission,
 ) -> Result<Submitted, LocalError> {
-    submit_report_within(outbox, client, request, SUBMIT_DEADLINE).await
+    submit_within(outbox, client, submission, SUBMIT_DEADLINE).await
 }
 
-/// [`submit_report`] with a chosen deadline.
+/// [`submit`] of a report with a chosen deadline.
 pub async fn submit_report_within(
     outbox: &Outbox,
     client: &BackendClient,
     request: ReportRequest,
     deadline: Duration,
 ) -> Result<Submitted, LocalError> {
+    submit_within(outbox, client, Submission::Report(request), deadline).await
+}
+
+/// [`submit`] with a chosen deadline.
+pub async fn submit_within(
+    outbox: &Outbox,
+    client: &BackendClient,
+    submission: Submission,
+    deadline: Duration,
+) -> Result<Submitted, LocalError> {
     let writer = outbox.clone();
-    let (queued, claim) =
-        tokio::task::spawn_blocking(move || writer.enqueue(Kind::Report, &request, true))
-            .await
-            .map_err(|error| LocalError::Task(error.to_string()))??;
+    let (queued, claim) = tokio::task::spawn_blocking(move || writer.enqueue(&submission, true))
+        .await
+        .map_err(|error| LocalError::Task(error.to_string()))??;
     let ticket = queued.ticket;
     let Some(claim) = claim else {
         // The same key was submitted before; the sender owns it.

@@ -14,6 +14,7 @@
 use std::time::Duration;
 
 use protocol::api::{ApiError, ErrorCode, ReportRequest, TicketStatus};
+use protocol::letter::LetterRequest;
 use rand::Rng;
 
 use super::outbox::{Kind, Outbox, Pending, unreadable_payload};
@@ -59,7 +60,7 @@ fn retryable(error: &ClientError) -> bool {
 }
 
 /// Sends one claimed submission and records what happened. Shared by the sender and the
-/// immediate attempt of [`submit_report`](super::submit_report).
+/// immediate attempt of [`submit`](super::submit).
 pub(crate) async fn attempt(
     outbox: &Outbox,
     client: &BackendClient,
@@ -70,9 +71,10 @@ pub(crate) async fn attempt(
             Ok(request) => client.file_report(&request).await,
             Err(error) => Err(ClientError::Api(unreadable_payload(error))),
         },
-        Kind::LetterRequest => {
-            Err(ClientError::Api(unreadable_payload("letter requests are not sent yet")))
-        }
+        Kind::LetterRequest => match serde_json::from_str::<LetterRequest>(&pending.payload) {
+            Ok(request) => client.file_letter(&request).await,
+            Err(error) => Err(ClientError::Api(unreadable_payload(error))),
+        },
     };
     let (id, ticket) = (pending.id, pending.ticket);
     let outcome = match result {

@@ -1,50 +1,27 @@
-//! The letter request flow: which letter, who asks (NIK), for what purpose.
+//! The letter request flow: which letter, who asks (NIK), for what purpose, then a ticket.
 //!
-//! The letters themselves are made and signed by the desa staff (a later issue brings them
-//! to the kiosk); here the request is recorded and the citizen gets a note saying what
-//! happens next.
+//! The request goes through the kiosk's outbox like a report, with a ticket the kiosk
+//! issues itself; the letters themselves are made and signed by the desa staff (a later
+//! issue brings them to the kiosk's printer). The citizen gets a slip saying what happens
+//! next, with the ticket to track it.
 
-use protocol::{Nik, Text};
+use protocol::Nik;
+use protocol::api::TicketKind;
+use protocol::letter::{LetterRequest, clean_purpose};
 
-use super::{EntryPurpose, Screen, Session};
+use super::report::new_idempotency_key;
+use super::{EntryPurpose, Printing, Screen, Session};
 
-/// The letters a citizen can ask for at the kiosk (mirrors the UI's `LetterKind`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LetterKind {
-    /// Surat Keterangan Tidak Mampu.
-    Sktm,
-    Domisili,
-    Usaha,
-}
-
-impl LetterKind {
-    pub fn name(self) -> Text {
-        match self {
-            LetterKind::Sktm => {
-                Text::new("Surat Keterangan Tidak Mampu (SKTM)", "Certificate of low income (SKTM)")
-            }
-            LetterKind::Domisili => {
-                Text::new("Surat Keterangan Domisili", "Certificate of residence")
-            }
-            LetterKind::Usaha => Text::new("Surat Keterangan Usaha", "Business certificate"),
-        }
-    }
-
-    /// Stable name in queues and logs.
-    pub fn code(self) -> &'static str {
-        match self {
-            LetterKind::Sktm => "sktm",
-            LetterKind::Domisili => "domisili",
-            LetterKind::Usaha => "usaha",
-        }
-    }
-}
+pub use protocol::letter::LetterKind;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LetterDraft {
     pub kind: Option<LetterKind>,
     pub applicant: Option<Nik>,
     pub purpose: String,
+    /// Chosen when the request is first sent, so pressing "Ajukan" again after a failure
+    /// files the same request, not a second one.
+    pub idempotency_key: Option<String>,
 }
 
 impl Session {
@@ -58,27 +35,50 @@ impl Session {
         self.ask_nik(EntryPurpose::Letter, applicant.as_deref().unwrap_or(""));
     }
 
+    /// The central service's rule for a purpose, applied before anything is sent.
     pub(super) fn submit_letter_purpose(&mut self) {
-        let purpose = self.letter.purpose.trim().to_string();
-        if purpose.chars().count() < 3 {
-            self.text_error = Some(Text::new(
-                "Tuliskan keperluan surat, misalnya \"syarat beasiswa sekolah\".",
-                "Write what the letter is for, e.g. \"school scholarship requirement\".",
-            ));
-            return;
+        match clean_purpose(&self.letter.purpose) {
+            Ok(purpose) => {
+                self.letter.purpose = purpose;
+                self.text_error = None;
+                self.screen = Screen::LetterConfirm;
+            }
+            Err(why) => self.text_error = Some(why),
         }
-        self.letter.purpose = purpose;
-        self.text_error = None;
-        self.screen = Screen::LetterConfirm;
     }
 
-    /// "Ajukan": whether the request is complete (the app then records it).
-    pub fn letter_ready(&self) -> bool {
-        self.screen == Screen::LetterConfirm
-            && !self.busy
-            && self.letter.kind.is_some()
-            && self.letter.applicant.is_some()
-            && !self.letter.purpose.is_empty()
+    /// What the decision on screen is about: a letter request on the letter pages, else a
+    /// report.
+    pub fn submission_kind(&self) -> TicketKind {
+        match self.screen {
+            Screen::LetterType
+            | Screen::LetterPurpose
+            | Screen::LetterConfirm
+            | Screen::LetterDone => TicketKind::Letter,
+            _ => TicketKind::Report,
+        }
+    }
+
+    /// "Ajukan": the request to file, the kiosk then busy; `None` while something is
+    /// missing or a request is on its way.
+    pub fn letter_request(&mut self) -> Option<LetterRequest> {
+        if self.busy || self.screen != Screen::LetterConfirm || self.letter.purpose.is_empty() {
+            return None;
+        }
+        let draft = &mut self.letter;
+        let letter = draft.kind?;
+        let applicant = draft.applicant.as_ref()?.as_str().to_string();
+        let key = draft.idempotency_key.get_or_insert_with(new_idempotency_key).clone();
+        let request = LetterRequest {
+            applicant_nik: applicant,
+            letter,
+            purpose: draft.purpose.clone(),
+            idempotency_key: key,
+            ticket: None,
+        };
+        self.busy = true;
+        self.printing = Printing::Idle;
+        Some(request)
     }
 }
 
@@ -103,6 +103,12 @@ mod tests {
         session.submit_text();
         assert_eq!(session.screen, Screen::LetterConfirm);
         assert_eq!(session.letter.purpose, "Kerja");
-        assert!(session.letter_ready());
+        let request = session.letter_request().expect("complete");
+        assert_eq!((request.letter, request.purpose.as_str()), (LetterKind::Domisili, "Kerja"));
+        assert_eq!(request.applicant_nik, "3510011203850001");
+        assert!(session.busy && session.letter_request().is_none(), "one request at a time");
+        session.busy = false;
+        let again = session.letter_request().expect("retry after a failure");
+        assert_eq!(again.idempotency_key, request.idempotency_key, "the same request again");
     }
 }

@@ -179,7 +179,7 @@ impl Session {
 }
 
 /// 128 random bits in hex: what the central service accepts as an idempotency key.
-fn new_idempotency_key() -> String {
+pub(super) fn new_idempotency_key() -> String {
     let mut bytes = [0u8; 16];
     rand::rng().fill_bytes(&mut bytes);
     bytes.iter().map(|b| format!("{b:02x}")).collect()

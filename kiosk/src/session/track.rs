@@ -2,7 +2,7 @@
 //! with the ticket's check digit before anything is sent.
 
 use protocol::Text;
-use protocol::api::TicketStatus;
+use protocol::api::{TicketKind, TicketStatus};
 use protocol::ticket::{Ticket, TicketError};
 
 use super::{Screen, Session, edit_digits};
@@ -20,8 +20,10 @@ pub struct TrackState {
     /// When the status last changed, in local time as written in each language.
     pub updated: Option<Text>,
     /// The ticket is in this kiosk's own queue, not yet at the central service: the
-    /// reported person, masked.
+    /// reported person or the applicant, masked.
     pub queued_here: Option<String>,
+    /// What the ticket shown is for.
+    pub kind: TicketKind,
 }
 
 /// `00000001234` -> `LP-0000-000123-4`; shorter input is shown as far as it goes.
@@ -108,8 +110,9 @@ impl Session {
     }
 
     /// The ticket is still in this kiosk's queue: say so, with the masked subject.
-    pub fn show_queued_ticket(&mut self, ticket: Ticket, subject: String) {
+    pub fn show_queued_ticket(&mut self, ticket: Ticket, subject: String, kind: TicketKind) {
         self.busy = false;
+        self.track.kind = kind;
         self.track.ticket = Some(ticket);
         self.track.status = None;
         self.track.updated = None;
@@ -122,6 +125,7 @@ impl Session {
         self.busy = false;
         self.track.updated = updated;
         self.track.queued_here = None;
+        self.track.kind = status.kind;
         self.track.ticket = Some(status.ticket);
         self.track.status = Some(status);
         self.screen = Screen::TrackResult;
