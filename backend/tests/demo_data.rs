@@ -24,82 +24,62 @@ fn same_seed_same_registry() {
 
 #[test]
 fn every_number_is_valid_unique_and_in_its_family_district() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("registry.sqlite3");
-    let store = Store::open(&path).expect("store");
-    generate(&store, &DemoOptions { residents: 3000, seed: 5 }).expect("generate");
-    let conn = rusqlite::Connection::open(&path).expect("open");
-    let mut query = conn
-        .prepare(
+    let (store, _) = registry(5);
+    let rows = store
+        .inspect(
             "SELECT r.nik, r.kk, r.sex, f.desa_code FROM residents r JOIN families f USING (kk)",
         )
         .expect("query");
-    let rows: Vec<(String, String, String, i64)> = query
-        .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)))
-        .expect("rows")
-        .collect::<Result<_, _>>()
-        .expect("collect");
     let mut seen = HashSet::new();
-    for (nik, kk, sex, desa) in &rows {
+    for row in &rows {
+        let (nik, kk, sex, desa) = (row[0].text(), row[1].text(), row[2].text(), row[3].int());
         let parsed = Nik::parse(nik).unwrap_or_else(|e| panic!("{nik}: {e}"));
         let kk = NoKk::parse(kk).unwrap_or_else(|e| panic!("{kk}: {e}"));
-        assert!(seen.insert(nik.clone()), "duplicate NIK {nik}");
+        assert!(seen.insert(nik.to_string()), "duplicate NIK {nik}");
         assert_eq!(parsed.district_code(), kk.district_code());
-        assert_eq!((*desa / 10_000) as u32, kk.district_code());
+        assert_eq!((desa / 10_000) as u32, kk.district_code());
         assert_eq!(parsed.regency_code(), 3510);
         let female = parsed.sex() == protocol::Sex::Female;
         assert_eq!(female, sex == "female");
     }
+    assert!(rows.len() >= 3000);
     assert_eq!(rows.len(), seen.len());
 }
 
 #[test]
 fn no_family_is_covered_twice_and_no_pkh_family_gets_bst() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("registry.sqlite3");
-    let store = Store::open(&path).expect("store");
+    let store = Store::open_temporary().expect("store");
     generate(&store, &DemoOptions { residents: 20_000, seed: 9 }).expect("generate");
-    let conn = rusqlite::Connection::open(&path).expect("open");
-    let mut query = conn
-        .prepare("SELECT kk, program FROM memberships WHERE kk IS NOT NULL AND state <> 'ended'")
+    let rows = store
+        .inspect("SELECT kk, program FROM memberships WHERE kk IS NOT NULL AND state <> 'ended'")
         .expect("query");
     let mut by_family: HashMap<String, Vec<String>> = HashMap::new();
-    for row in query.query_map([], |row| Ok((row.get(0)?, row.get(1)?))).expect("rows") {
-        let (kk, program): (String, String) = row.expect("row");
-        by_family.entry(kk).or_default().push(program);
+    for row in &rows {
+        by_family.entry(row[0].text().to_string()).or_default().push(row[1].text().to_string());
     }
     assert!(by_family.values().any(|p| p.contains(&"PKH".to_string())));
     for (kk, programs) in &by_family {
         assert_eq!(programs.len(), 1, "family {kk} has {programs:?}");
     }
+    let count = |sql: &str| store.inspect(sql).expect("count")[0][0].int();
     // Nutrition never goes to a woman holding PKH's pregnant-mother component.
-    let overlaps: i64 = conn
-        .query_row(
-            "SELECT count(*) FROM memberships n JOIN memberships p
-               ON p.member_nik = n.nik AND p.program = 'PKH' AND p.component = 'ibu_hamil'
-             WHERE n.program = 'NUTRISI_BUMIL'",
-            [],
-            |row| row.get(0),
-        )
-        .expect("count");
+    let overlaps = count(
+        "SELECT count(*) FROM memberships n JOIN memberships p
+           ON p.member_nik = n.nik AND p.program = 'PKH' AND p.component = 'ibu_hamil'
+         WHERE n.program = 'NUTRISI_BUMIL'",
+    );
     assert_eq!(overlaps, 0);
-    let nutrition_with_sembako: i64 = conn
-        .query_row(
-            "SELECT count(*) FROM memberships n JOIN residents r ON r.nik = n.nik
-             JOIN memberships s ON s.kk = r.kk AND s.program = 'APBD_SEMBAKO'
-             WHERE n.program = 'NUTRISI_BUMIL'",
-            [],
-            |row| row.get(0),
-        )
-        .expect("count");
+    let nutrition_with_sembako = count(
+        "SELECT count(*) FROM memberships n JOIN residents r ON r.nik = n.nik
+         JOIN memberships s ON s.kk = r.kk AND s.program = 'APBD_SEMBAKO'
+         WHERE n.program = 'NUTRISI_BUMIL'",
+    );
     assert!(nutrition_with_sembako > 0, "the allowed combination appears in the data");
 }
 
 #[test]
 fn audit_log_refuses_changes() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("registry.sqlite3");
-    let store = Store::open(&path).expect("store");
+    let store = Store::open_temporary().expect("store");
     // More than one multi-row statement's worth, and not a multiple of it.
     for i in 0..130 {
         store.audit(backend::store::AuditEntry {
@@ -114,9 +94,8 @@ fn audit_log_refuses_changes() {
     let recent = store.recent_audit(200).expect("recent");
     assert_eq!(recent.len(), 130);
     assert_eq!(recent[0].subject, "entry 129", "newest first, in order");
-    let conn = rusqlite::Connection::open(&path).expect("open");
-    assert!(conn.execute("UPDATE audit SET outcome = 'changed'", []).is_err());
-    assert!(conn.execute("DELETE FROM audit", []).is_err());
-    let count: i64 = conn.query_row("SELECT count(*) FROM audit", [], |r| r.get(0)).expect("count");
+    assert!(store.inspect_execute("UPDATE audit SET outcome = 'changed'").is_err());
+    assert!(store.inspect_execute("DELETE FROM audit").is_err());
+    let count = store.inspect("SELECT count(*) FROM audit").expect("count")[0][0].int();
     assert_eq!(count, 130);
 }

@@ -2,7 +2,6 @@
 //! eligibility engine the later issues run over it, and has families a person would believe.
 
 use std::collections::HashMap;
-use std::path::Path;
 
 use backend::Store;
 use backend::checks::decide_for;
@@ -12,8 +11,8 @@ use backend::store::StatusRecord;
 use protocol::api::Relation;
 use protocol::{Nik, Sex};
 
-fn registry(dir: &Path, residents: usize, seed: u64) -> (Store, DemoSummary) {
-    let store = Store::open(&dir.join("registry.sqlite3")).expect("store");
+fn registry(residents: usize, seed: u64) -> (Store, DemoSummary) {
+    let store = Store::open_temporary().expect("store");
     let summary = generate(&store, &DemoOptions { residents, seed }).expect("generate");
     (store, summary)
 }
@@ -58,8 +57,7 @@ fn every_example_exists_in_a_small_registry_and_tells_its_story() {
         ("ASN Peduli", |_, r| r.memberships.len() == 1 && has(r, "ASN_PEDULI", None)),
     ];
     for seed in [1, 2, 2020] {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let (store, summary) = registry(dir.path(), 60, seed);
+        let (store, summary) = registry(60, seed);
         let found: Vec<&str> = summary.examples.iter().map(|e| e.description.as_str()).collect();
         assert_eq!(found.len(), stories.len(), "seed {seed}: {found:?}");
         for ((words, check), example) in stories.iter().zip(&summary.examples) {
@@ -74,36 +72,33 @@ fn every_example_exists_in_a_small_registry_and_tells_its_story() {
 
 #[test]
 fn every_generated_membership_passes_the_eligibility_engine() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (store, _) = registry(dir.path(), 20_000, 2020);
+    let (store, _) = registry(20_000, 2020);
     let catalogue = Catalogue::default_catalogue();
-    let conn = rusqlite::Connection::open(dir.path().join("registry.sqlite3")).expect("open");
-    let mut query = conn
-        .prepare(
+    type Row =
+        (String, Option<String>, Option<String>, Option<String>, Option<String>, bool, i64, String);
+    let rows: Vec<Row> = store
+        .inspect(
             "SELECT m.program, m.component, m.nik, m.kk, m.member_nik, m.state <> 'ended',
                     m.desa_code, coalesce(m.nik, m.member_nik,
                         (SELECT nik FROM residents WHERE kk = m.kk AND relation = 'head'))
              FROM memberships m",
         )
-        .expect("query");
-    type Row =
-        (String, Option<String>, Option<String>, Option<String>, Option<String>, bool, i64, String);
-    let rows: Vec<Row> = query
-        .query_map([], |row| {
-            Ok((
-                row.get(0)?,
-                row.get(1)?,
-                row.get(2)?,
-                row.get(3)?,
-                row.get(4)?,
-                row.get(5)?,
-                row.get(6)?,
-                row.get(7)?,
-            ))
+        .expect("query")
+        .iter()
+        .map(|row| {
+            let opt = |i: usize| row[i].opt_text().map(str::to_string);
+            (
+                row[0].text().to_string(),
+                opt(1),
+                opt(2),
+                opt(3),
+                opt(4),
+                row[5].truthy(),
+                row[6].int(),
+                row[7].text().to_string(),
+            )
         })
-        .expect("rows")
-        .collect::<Result<_, _>>()
-        .expect("collect");
+        .collect();
     let mut counted: HashMap<(String, i64), u32> = HashMap::new();
     for (program, .., counts, desa, _) in &rows {
         if *counts {
@@ -159,27 +154,16 @@ fn with_relation<'a>(
 
 #[test]
 fn ages_and_family_shapes_are_plausible() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    registry(dir.path(), 20_000, 9);
-    let conn = rusqlite::Connection::open(dir.path().join("registry.sqlite3")).expect("open");
-    let mut query = conn
-        .prepare("SELECT kk, nik, relation, sex, birth_date, pregnant, nursing FROM residents")
-        .expect("query");
-    let rows: Vec<Resident> = query
-        .query_map([], |row| {
-            Ok((
-                row.get(0)?,
-                row.get(1)?,
-                row.get(2)?,
-                row.get(3)?,
-                row.get(4)?,
-                row.get(5)?,
-                row.get(6)?,
-            ))
+    let (store, _) = registry(20_000, 9);
+    let rows: Vec<Resident> = store
+        .inspect("SELECT kk, nik, relation, sex, birth_date, pregnant, nursing FROM residents")
+        .expect("query")
+        .iter()
+        .map(|row| {
+            let text = |i: usize| row[i].text().to_string();
+            (text(0), text(1), text(2), text(3), text(4), row[5].truthy(), row[6].truthy())
         })
-        .expect("rows")
-        .collect::<Result<_, _>>()
-        .expect("collect");
+        .collect();
     let mut families: HashMap<&str, Vec<&Resident>> = HashMap::new();
     for row in &rows {
         families.entry(&row.0).or_default().push(row);
@@ -222,17 +206,18 @@ fn ages_and_family_shapes_are_plausible() {
         }
     }
     // PKH's components point at the member they concern.
-    let mut query = conn
-        .prepare(
+    let components: Vec<(String, String, String, bool)> = store
+        .inspect(
             "SELECT m.component, r.relation, r.birth_date, r.pregnant FROM memberships m
              JOIN residents r ON r.nik = m.member_nik WHERE m.program = 'PKH'",
         )
-        .expect("query");
-    let components: Vec<(String, String, String, bool)> = query
-        .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)))
-        .expect("rows")
-        .collect::<Result<_, _>>()
-        .expect("collect");
+        .expect("query")
+        .iter()
+        .map(|row| {
+            let text = |i: usize| row[i].text().to_string();
+            (text(0), text(1), text(2), row[3].truthy())
+        })
+        .collect();
     assert!(components.len() > 100, "{} PKH families with a component", components.len());
     for (component, relation, birth, pregnant) in &components {
         let age = reference - birth[..4].parse::<i64>().expect("year");

@@ -7,6 +7,7 @@
 mod audit;
 mod conn;
 mod fleet;
+mod inspect;
 mod kiosks;
 mod letters;
 mod pool;
@@ -24,6 +25,7 @@ use std::sync::Arc;
 pub use audit::AuditEntry;
 pub(crate) use fleet::village_name;
 pub use fleet::{DEFAULT_IDLE_TIMEOUT, HeartbeatRecord, KioskSettings, PinScope};
+pub use inspect::Cell;
 pub use kiosks::KioskRecord;
 pub use letters::NewLetter;
 pub use registry::{NewMembership, NewResident};
