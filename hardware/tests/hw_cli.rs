@@ -434,6 +434,28 @@ fn status_of_a_silent_printer_fails_with_a_reason() {
 }
 
 #[test]
+fn status_reads_the_printer_of_the_kiosks_hardware_file() {
+    let (printer, path) = pty_printer();
+    printer.set_paper(PaperLevel::Out);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("hardware.toml");
+    let text = format!(
+        "[printer]\nkind = \"serial\"\npath = \"{path}\"\nbaud = 9600\n\n[gpio]\ndriver = \"sim\"\n"
+    );
+    std::fs::write(&file, text).unwrap();
+    let out = stdout(&hw(&["status", "--config", file.to_str().unwrap()]));
+    assert!(out.contains(&path) && out.contains("paper:   OUT"), "{out}");
+
+    std::fs::write(&file, "[gpio]\ndriver = \"sim\"\n").unwrap();
+    let run = hw(&["status", "--config", file.to_str().unwrap()]);
+    assert!(!run.status.success());
+    assert!(stderr(&run).contains("no [printer] section"), "{}", stderr(&run));
+    std::fs::write(&file, "[printer]\nkind = \"usb\"\n").unwrap();
+    let run = hw(&["status", "--config", file.to_str().unwrap()]);
+    assert!(stderr(&run).contains("path"), "{}", stderr(&run));
+}
+
+#[test]
 fn status_of_a_network_printer() {
     let printer = SimulatedPrinter::on_tcp().unwrap();
     let addr = printer.addr().unwrap().to_string();

@@ -7,13 +7,18 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
+use hardware::config::HardwareConfig;
 use hardware::printer::connection::{ConnectedPrinter, DEFAULT_BAUD, DEFAULT_PORT, PrinterConfig};
 use hardware::printer::status::{PaperLevel, PrinterStatus, Reading};
 use tokio::time::{Instant, sleep_until};
 
 #[derive(clap::Args)]
-#[command(group(clap::ArgGroup::new("printer").required(true).args(["device", "network"])))]
+#[command(group(clap::ArgGroup::new("printer").required(true).args(["device", "network", "config"])))]
 pub struct Args {
+    /// The kiosk's hardware file: the printer of its [printer] section, as the kiosk
+    /// opens it
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// The printer's device: /dev/usb/lp0 or a serial port (/dev/serial/by-id/...)
     #[arg(long, short, value_name = "PATH")]
     device: Option<PathBuf>,
@@ -35,6 +40,12 @@ pub struct Args {
 const WATCH_INTERVAL: Duration = Duration::from_millis(500);
 
 fn config(args: &Args) -> anyhow::Result<PrinterConfig> {
+    if let Some(path) = &args.config {
+        let file = HardwareConfig::load(path)?;
+        return file
+            .printer
+            .with_context(|| format!("{} has no [printer] section", path.display()));
+    }
     if let Some(device) = &args.device {
         // A serial port needs its baud rate; a USB printer node is not a tty.
         let is_tty = std::fs::File::open(device)
