@@ -9,14 +9,14 @@ use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Extension, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use protocol::Text;
 use protocol::api::{ApiError, ErrorCode, ReportState, TicketStatus};
 use protocol::letter::{LetterRequest, clean_purpose};
 
-use super::reports::{bad, check_idempotency_key, check_kiosk_ticket, nik_field, ticket_refused};
+use super::reports::{answer_filed, bad, check_idempotency_key, check_kiosk_ticket, nik_field};
 use super::{AppState, Failure, Kiosk, internal, now};
-use crate::store::{AuditEntry, NewLetter, StoreError, village_name};
+use crate::store::{NewLetter, StoreError, village_name};
 
 /// Files a citizen's letter request and decides it at once.
 #[utoipa::path(
@@ -103,28 +103,9 @@ pub async fn file(
         now: now(),
         ticket: request.ticket,
     };
-    let (status, created) = {
-        let store = state.store.clone();
-        match tokio::task::spawn_blocking(move || store.file_letter(&letter))
-            .await
-            .map_err(|_| internal())?
-        {
-            Ok(filed) => filed,
-            Err(StoreError::Invalid(why)) if request.ticket.is_some() => {
-                tracing::warn!(kiosk, why, "kiosk ticket refused");
-                return Err(ticket_refused());
-            }
-            Err(error) => return Err(error.into()),
-        }
-    };
-    tracing::info!(ticket = %status.ticket, applicant = %status.subject, letter = request.letter.as_str(), state = status.state.as_str(), created, "letter request");
-    state.store.audit(AuditEntry {
-        at: now(),
-        actor: format!("kiosk:{kiosk}"),
-        action: "letter_request".into(),
-        subject: format!("{} {}", status.ticket, status.subject),
-        outcome: format!("{} {}", request.letter.as_str(), status.state.as_str()),
-    });
-    let code = if created { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((code, Json(status)).into_response())
+    let kiosk_ticket = request.ticket.is_some();
+    answer_filed(&state, &kiosk, "letter_request", kiosk_ticket, move |store| {
+        store.file_letter(&letter)
+    })
+    .await
 }

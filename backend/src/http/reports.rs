@@ -21,7 +21,7 @@ use protocol::{Nik, Text};
 use super::{AppState, Failure, Kiosk, internal, now};
 use crate::checks::decide_for;
 use crate::eligibility::{Decision, Quota, Request};
-use crate::store::{AuditEntry, NewReport, StoreError};
+use crate::store::{AuditEntry, NewReport, Store, StoreError};
 
 /// The program a citizen report asks for: Banyuwangi Gotong Royong, for families that no
 /// scheme covers yet.
@@ -164,28 +164,43 @@ pub async fn file(
         now: now(),
         ticket: request.ticket,
     };
-    let (status, created) = {
-        let store = state.store.clone();
-        match tokio::task::spawn_blocking(move || store.file_report(&report))
-            .await
-            .map_err(|_| internal())?
-        {
+    let kiosk_ticket = request.ticket.is_some();
+    answer_filed(&state, &kiosk, "report", kiosk_ticket, move |store| store.file_report(&report))
+        .await
+}
+
+/// Files a submission (report or letter request) with `file` on the blocking pool, logs
+/// and audits it with masked identifiers, and answers `201` for a new one or `200` for a
+/// repeated idempotency key. With `kiosk_ticket`, a ticket another submission holds is
+/// the kiosk's input error, not the service's.
+pub(super) async fn answer_filed(
+    state: &AppState,
+    kiosk: &str,
+    action: &str,
+    kiosk_ticket: bool,
+    file: impl FnOnce(&Store) -> Result<(TicketStatus, bool), StoreError> + Send + 'static,
+) -> Result<Response, Failure> {
+    let store = state.store.clone();
+    let (status, created) =
+        match tokio::task::spawn_blocking(move || file(&store)).await.map_err(|_| internal())? {
             Ok(filed) => filed,
-            // Only a kiosk-issued ticket another submission holds is refused as input.
-            Err(StoreError::Invalid(why)) if request.ticket.is_some() => {
+            Err(StoreError::Invalid(why)) if kiosk_ticket => {
                 tracing::warn!(kiosk, why, "kiosk ticket refused");
                 return Err(ticket_refused());
             }
             Err(error) => return Err(error.into()),
-        }
+        };
+    let outcome = match status.letter {
+        Some(letter) => format!("{} {}", letter.as_str(), status.state.as_str()),
+        None => status.state.as_str().to_string(),
     };
-    tracing::info!(ticket = %status.ticket, subject = %status.subject, state = report_state.as_str(), created, "report");
+    tracing::info!(ticket = %status.ticket, subject = %status.subject, outcome, created, "{action}");
     state.store.audit(AuditEntry {
         at: now(),
         actor: format!("kiosk:{kiosk}"),
-        action: "report".into(),
+        action: action.into(),
         subject: format!("{} {}", status.ticket, status.subject),
-        outcome: report_state.as_str().into(),
+        outcome,
     });
     let code = if created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((code, Json(status)).into_response())
