@@ -60,6 +60,27 @@ impl Pool {
         }
     }
 
+    /// A connection if one is idle or may still be opened; `None` rather than waiting when
+    /// all [`MAX_OPEN`] are on loan.
+    pub(super) fn try_get(&self) -> Result<Option<Pooled<'_>>, StoreError> {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(conn) = state.idle.pop() {
+            return Ok(Some(Pooled { pool: self, conn: Some(conn) }));
+        }
+        if state.open >= MAX_OPEN {
+            return Ok(None);
+        }
+        state.open += 1;
+        drop(state);
+        match (self.opener)() {
+            Ok(conn) => Ok(Some(Pooled { pool: self, conn: Some(conn) })),
+            Err(error) => {
+                self.forget_one();
+                Err(error)
+            }
+        }
+    }
+
     /// A connection closed (or never opened) makes room for another.
     fn forget_one(&self) {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
