@@ -1,9 +1,10 @@
 //! The audit log: who looked at or changed what, and when. Append-only (the schema refuses
 //! updates and deletes). Entries are written by one background thread in batches, so a
-//! status lookup never waits for a write transaction.
+//! status lookup never waits for a write transaction, and at most a tenth of a
+//! second passes between an entry and its commit.
 
-use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
-use std::time::Duration;
+use std::sync::mpsc::{self, Receiver, Sender, SyncSender, TryRecvError};
+use std::time::{Duration, Instant};
 
 use super::StoreError;
 use super::conn::{Conn, Exclusivity};
@@ -31,6 +32,8 @@ enum Message {
 #[derive(Clone)]
 pub(super) struct AuditWriter {
     sender: Sender<Message>,
+    /// The writer's thread, woken by a flush; entries do not wake it (see [`run`]).
+    thread: std::thread::Thread,
 }
 
 /// Most entries written in one transaction.
@@ -41,11 +44,11 @@ impl AuditWriter {
         let (sender, receiver) = mpsc::channel();
         // The writer owns a connection of its own for its whole life.
         let conn = pool.open_dedicated()?;
-        std::thread::Builder::new()
+        let handle = std::thread::Builder::new()
             .name("audit-writer".into())
             .spawn(move || run(conn, receiver))
             .map_err(|error| StoreError::Corrupt(format!("cannot start audit writer: {error}")))?;
-        Ok(AuditWriter { sender })
+        Ok(AuditWriter { sender, thread: handle.thread().clone() })
     }
 
     pub(super) fn record(&self, entry: AuditEntry) {
@@ -57,24 +60,48 @@ impl AuditWriter {
     pub(super) fn flush(&self) {
         let (done, wait) = mpsc::sync_channel(1);
         if self.sender.send(Message::Flush(done)).is_ok() {
+            self.thread.unpark();
             let _ = wait.recv_timeout(Duration::from_secs(30));
         }
     }
 }
 
+/// Longest an entry waits for the rest of its batch (a flush writes at once). Each commit
+/// makes every other SQLite connection drop its page cache at its next read, so under load
+/// the writer commits a few times a second rather than as often as entries arrive.
+const MAX_DELAY: Duration = Duration::from_millis(100);
+
 fn run(mut conn: Conn, receiver: Receiver<Message>) {
     let mut batch = Vec::with_capacity(BATCH);
     let mut waiting = Vec::new();
-    while let Ok(first) = receiver.recv() {
-        let mut next = Some(first);
-        while let Some(message) = next.take() {
-            match message {
-                Message::Entry(entry) => batch.push(entry),
-                Message::Flush(done) => waiting.push(done),
+    let mut open = true;
+    while open {
+        // Idle, the first entry wakes the writer; then it sleeps until the batch is due and
+        // takes what has arrived, so a busy service costs one wake-up per batch, not one
+        // per entry.
+        match receiver.recv() {
+            Ok(Message::Entry(entry)) => batch.push(entry),
+            Ok(Message::Flush(done)) => waiting.push(done),
+            Err(_) => break,
+        }
+        let deadline = Instant::now() + MAX_DELAY;
+        loop {
+            while batch.len() < BATCH && waiting.is_empty() {
+                match receiver.try_recv() {
+                    Ok(Message::Entry(entry)) => batch.push(entry),
+                    Ok(Message::Flush(done)) => waiting.push(done),
+                    Err(TryRecvError::Empty) => break,
+                    Err(TryRecvError::Disconnected) => {
+                        open = false;
+                        break;
+                    }
+                }
             }
-            if batch.len() < BATCH {
-                next = receiver.try_recv().ok();
+            let now = Instant::now();
+            if !open || batch.len() >= BATCH || !waiting.is_empty() || now >= deadline {
+                break;
             }
+            std::thread::park_timeout(deadline - now);
         }
         // A write can find the database busy beyond the busy timeout (a long import);
         // try again before giving up, since an audit entry should not be lost lightly.
