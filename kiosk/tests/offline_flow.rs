@@ -2,7 +2,7 @@
 //! its durable outbox with a kiosk-issued ticket, shows and prints "Laporan disimpan dalam
 //! antrean", and tracking the ticket says it is queued here. The service comes back, the
 //! outbox's sender drains the queue on its own, and tracking the same ticket shows the
-//! decision the service made.
+//! decision the service made. A letter request filed while it is down takes the same path.
 //!
 //! One test per file: Slint's testing platform can be installed once per process.
 
@@ -119,6 +119,28 @@ fn a_report_filed_offline_is_queued_printed_and_decided_when_the_service_returns
     assert_eq!(value_of(&app, "track-subject"), Some(person.nik.masked()));
     tap(&app, "Selesai");
 
+    // A letter request while the service is still down: queued the same way, next ticket.
+    tap(&app, "Surat");
+    tap(&app, "Surat Keterangan Domisili");
+    type_digits(&app, person.nik.as_str());
+    tap(&app, "Lanjut");
+    type_text(&app, "SYARAT MELAMAR KERJA");
+    tap(&app, "Lanjut");
+    tap(&app, "Ajukan");
+    assert!(wait_for_page(&app, Page::LetterDone), "the kiosk answers without the service");
+    assert_eq!(
+        value_of(&app, "outcome-title").as_deref(),
+        Some("Permohonan surat disimpan dalam antrean")
+    );
+    let letter = Ticket::parse(&value_of(&app, "ticket").expect("ticket")).expect("a ticket");
+    assert_eq!((letter.issuer(), letter.serial()), (issuer, ticket.serial() + 1));
+    assert!(wait_for_print(&app), "the queued letter slip is printed");
+    let slip = decode(printer.jobs().last().expect("a print job"));
+    let text = slip.text().replace('\n', " ");
+    assert!(text.contains("Permohonan surat disimpan dalam antrean"), "{text}");
+    assert_eq!(outbox.depth().expect("depth"), 2, "a report and a letter request queued");
+    tap(&app, "Selesai");
+
     // The service comes back; the sender drains the outbox by itself.
     let (_stop, _running) = serve(&runtime, address, store.clone());
     let queue = outbox.clone();
@@ -128,6 +150,11 @@ fn a_report_filed_offline_is_queued_printed_and_decided_when_the_service_returns
     );
     let filed = runtime.block_on(client.ticket_status(&ticket)).expect("filed under its ticket");
     assert_eq!(filed.state, ReportState::Verification);
+    let filed_letter = runtime.block_on(client.ticket_status(&letter)).expect("letter filed");
+    assert_eq!(
+        (filed_letter.kind, filed_letter.letter),
+        (protocol::api::TicketKind::Letter, Some(protocol::letter::LetterKind::Domisili))
+    );
 
     // Tracking the same ticket now shows the service's decision.
     tap(&app, "Lacak Tiket");
@@ -142,5 +169,5 @@ fn a_report_filed_offline_is_queued_printed_and_decided_when_the_service_returns
     );
     assert_eq!(value_of(&app, "track-title").as_deref(), Some("Status: dalam verifikasi"));
     assert_eq!(value_of(&app, "ticket"), Some(ticket.to_string()));
-    assert_eq!(printer.jobs().len(), 1, "tracking prints nothing; the report was printed once");
+    assert_eq!(printer.jobs().len(), 2, "tracking prints nothing: one report, one letter slip");
 }
