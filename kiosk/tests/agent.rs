@@ -109,12 +109,14 @@ async fn heartbeat_arrives_and_config_is_applied_atomically_survives_restart_and
     kiosk::logring::push(tracing::Level::ERROR, "test", "report 3510015203850002 not sent");
 
     let client = BackendClient::new(&url, key.clone()).expect("client");
+    // The door switch as the GPIO panel reports it (kiosk/src/panel.rs).
+    let (door, door_rx) = watch::channel(false);
     let agent = spawn(
         &tokio::runtime::Handle::current(),
         client,
         KIOSK,
         options(dir.path()),
-        inputs(&monitor, depth_rx),
+        AgentInputs { door_open: Some(door_rx), ..inputs(&monitor, depth_rx) },
     );
     assert!(agent.config().borrow().is_none(), "nothing stored before the first pull");
 
@@ -125,7 +127,7 @@ async fn heartbeat_arrives_and_config_is_applied_atomically_survives_restart_and
     assert!(beat.uptime_seconds >= 42, "uptime counts from the kiosk's start");
     assert_eq!(beat.printer.map(|p| p.state), Some(PrinterState::Online));
     assert_eq!(beat.queue_depth, Some(3));
-    assert_eq!(beat.door_open, None, "no door switch wired yet: unknown, not 'closed'");
+    assert_eq!(beat.door_open, Some(false), "the door switch says closed");
     assert_eq!(beat.last_error.as_deref(), Some("report 3510********0002 not sent"));
     depth.send_replace(0);
     eventually("the queue draining in the heartbeat", || {
@@ -134,6 +136,15 @@ async fn heartbeat_arrives_and_config_is_applied_atomically_survives_restart_and
             .ok()
             .flatten()
             .is_some_and(|b| b.heartbeat.queue_depth == Some(0))
+    })
+    .await;
+    door.send_replace(true);
+    eventually("the opened door in the heartbeat", || {
+        store
+            .kiosk_heartbeat(KIOSK)
+            .ok()
+            .flatten()
+            .is_some_and(|b| b.heartbeat.door_open == Some(true))
     })
     .await;
 
