@@ -17,7 +17,7 @@ use hardware::printer::{Paper, Printer};
 use hardware::reader::{Reader, ReaderEvent, Scanned};
 use protocol::Lang;
 use protocol::api::ReportReason;
-use slint::{ComponentHandle, ModelRc, VecModel};
+use slint::{ComponentHandle, Model, ModelRc, VecModel};
 use time::{OffsetDateTime, UtcOffset};
 use tokio::sync::{broadcast, watch};
 
@@ -314,6 +314,12 @@ pub fn build(settings: Settings, services: Services) -> Result<KioskApp, slint::
     Ok(KioskApp { window, session, idle })
 }
 
+/// Whether the pulled configuration offers `service` (every service until one is pulled).
+fn offers(window: &AppWindow, service: &str) -> bool {
+    let fleet = window.global::<crate::ui::Fleet>();
+    !fleet.get_configured() || fleet.get_services().iter().any(|code| code == service)
+}
+
 /// Card and scan events from the readers, applied to the page on screen.
 fn listen_to_readers(
     mut events: broadcast::Receiver<ReaderEvent>,
@@ -340,7 +346,10 @@ fn listen_to_readers(
                     match &event {
                         ReaderEvent::Card(card) => s.nik_read(&card.nik),
                         ReaderEvent::Scan(Scanned::Nik(nik)) => s.nik_read(nik),
-                        ReaderEvent::Scan(Scanned::Ticket(ticket)) => s.ticket_read(ticket),
+                        // A ticket's QR opens tracking only where the desa offers it.
+                        ReaderEvent::Scan(Scanned::Ticket(ticket)) => {
+                            offers(&window, "track") && s.ticket_read(ticket)
+                        }
                         ReaderEvent::Connected => {
                             tracing::info!("ID reader connected");
                             false

@@ -154,4 +154,13 @@ fn card_and_qr_fill_the_pages_letters_are_filed_and_staff_called() {
     assert_eq!(staff_calls.borrow_and_update().map(|c| c.seq), Some(2), "every press counts");
     tap(&app, "Ke Beranda");
     assert_eq!(page_of(&app), Page::Home);
+
+    // A desa that does not offer tracking: a ticket's QR opens nothing.
+    let fleet = app.window.global::<kiosk::ui::Fleet>();
+    let services: Vec<slint::SharedString> = vec!["status".into(), "help".into()];
+    fleet.set_services(slint::ModelRc::new(slint::VecModel::from(services)));
+    fleet.set_configured(true);
+    scanner.scan(&payload).expect("scan");
+    run_until(Duration::from_millis(700), || false);
+    assert_eq!(page_of(&app), Page::Home, "tracking is not offered here");
 }
