@@ -62,10 +62,10 @@ fn translations(po: &str) -> BTreeMap<(String, String), String> {
             context = po_string(value);
         } else if let Some(value) = line.strip_prefix("msgid ") {
             msgid = Some(po_string(value));
-        } else if let Some(value) = line.strip_prefix("msgstr ") {
-            if let Some(id) = msgid.take().filter(|id| !id.is_empty()) {
-                entries.insert((std::mem::take(&mut context), id), po_string(value));
-            }
+        } else if let Some(value) = line.strip_prefix("msgstr ")
+            && let Some(id) = msgid.take().filter(|id| !id.is_empty())
+        {
+            entries.insert((std::mem::take(&mut context), id), po_string(value));
         }
     }
     entries
