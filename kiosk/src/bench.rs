@@ -281,6 +281,66 @@ pub fn child(backend_url: &str, key_file: &Path, nik: &str, rounds: usize) -> an
         app.window.window().take_snapshot()?;
     }
     emit(&Report::Rss { after: format!("{rounds} visits"), mb: rss_mb() })?;
+    other_flows(&app, &printer, nik)?;
     runtime.shutdown_background();
+    Ok(())
+}
+
+/// A report about oneself, a letter request and tracking the report's ticket, each to its
+/// last page with its slip printed, and the memory after each.
+fn other_flows(
+    app: &crate::app::KioskApp,
+    printer: &MemoryPrinter,
+    nik: &str,
+) -> anyhow::Result<()> {
+    let kiosk = app.window.global::<Kiosk>();
+    let reached = |page: Page, with_print: bool| {
+        let (ui, watched, jobs) = (app.window.as_weak(), printer.clone(), printer.jobs().len());
+        run_until(Duration::from_secs(10), move || {
+            ui.upgrade().is_some_and(|w| w.global::<Kiosk>().get_page() == page)
+                && (!with_print || watched.jobs().len() > jobs)
+        })
+    };
+    let keys = |press: &dyn Fn(slint::SharedString), text: &str| {
+        for key in text.chars() {
+            press(if key == ' ' { "space".into() } else { key.to_string().into() });
+        }
+    };
+
+    kiosk.invoke_start_report();
+    kiosk.invoke_choose_report_self(true);
+    keys(&|k| kiosk.invoke_nik_key(k), nik);
+    kiosk.invoke_submit_nik();
+    kiosk.invoke_choose_reason(crate::ui::Reason::LostJob);
+    keys(&|k| kiosk.invoke_phone_key(k), "081234567890");
+    kiosk.invoke_submit_phone();
+    keys(&|k| kiosk.invoke_text_key(k), "TERKENA PHK");
+    kiosk.invoke_submit_text();
+    kiosk.invoke_submit_report();
+    anyhow::ensure!(reached(Page::ReportDone, true)?, "the report was not filed and printed");
+    app.window.window().take_snapshot()?;
+    emit(&Report::Rss { after: "a report".into(), mb: rss_mb() })?;
+    let ticket: String = kiosk.get_ticket().chars().filter(char::is_ascii_digit).collect();
+    kiosk.invoke_go_home();
+
+    kiosk.invoke_start_letter();
+    kiosk.invoke_choose_letter(crate::ui::LetterKind::Sktm);
+    keys(&|k| kiosk.invoke_nik_key(k), nik);
+    kiosk.invoke_submit_nik();
+    keys(&|k| kiosk.invoke_text_key(k), "BEASISWA SEKOLAH");
+    kiosk.invoke_submit_text();
+    kiosk.invoke_submit_letter();
+    anyhow::ensure!(reached(Page::LetterDone, true)?, "the letter request was not filed");
+    app.window.window().take_snapshot()?;
+    emit(&Report::Rss { after: "a letter request".into(), mb: rss_mb() })?;
+    kiosk.invoke_go_home();
+
+    kiosk.invoke_start_track();
+    keys(&|k| kiosk.invoke_ticket_key(k), &ticket);
+    kiosk.invoke_submit_ticket();
+    anyhow::ensure!(reached(Page::TrackResult, false)?, "the ticket was not tracked");
+    app.window.window().take_snapshot()?;
+    emit(&Report::Rss { after: "tracking a ticket".into(), mb: rss_mb() })?;
+    kiosk.invoke_go_home();
     Ok(())
 }

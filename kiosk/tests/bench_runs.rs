@@ -14,6 +14,9 @@ fn bench_prints_start_memory_and_print_figures() {
         "RSS after start:",
         "RSS after status check:",
         "RSS after printing the slip:",
+        "RSS after a report:",
+        "RSS after a letter request:",
+        "RSS after tracking a ticket:",
         "tap to print",
     ] {
         assert!(stdout.contains(expected), "missing {expected:?} in:\n{stdout}");
