@@ -15,7 +15,7 @@ impl TextLimit {
     /// The report's description: what the central service accepts.
     pub const REPORT: TextLimit = TextLimit(REPORT_TEXT_MAX);
     /// A letter's purpose: one line on the letter.
-    pub const LETTER_PURPOSE: TextLimit = TextLimit(200);
+    pub const LETTER_PURPOSE: TextLimit = TextLimit(protocol::letter::LETTER_PURPOSE_MAX);
 }
 
 /// Applies one key (`A`..`Z`, a digit, `,` `.` `-`, `space`, `back`, `clear`) to `text`.
