@@ -26,13 +26,16 @@ struct State {
     idle: Vec<Conn>,
     /// Connections open, idle or on loan.
     open: usize,
+    /// Callers waiting for a connection: only then is `returned` signalled (a signal is a
+    /// system call even when nobody waits, and connections come back once per lookup).
+    waiting: usize,
 }
 
 impl Pool {
     pub(super) fn new(opener: Opener) -> Pool {
         Pool {
             opener,
-            state: Mutex::new(State { idle: Vec::new(), open: 0 }),
+            state: Mutex::new(State { idle: Vec::new(), open: 0, waiting: 0 }),
             returned: Condvar::new(),
         }
     }
@@ -56,7 +59,9 @@ impl Pool {
                     }
                 };
             }
+            state.waiting += 1;
             state = self.returned.wait(state).unwrap_or_else(|p| p.into_inner());
+            state.waiting -= 1;
         }
     }
 
@@ -85,7 +90,9 @@ impl Pool {
     fn forget_one(&self) {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         state.open = state.open.saturating_sub(1);
-        self.returned.notify_one();
+        if state.waiting > 0 {
+            self.returned.notify_one();
+        }
     }
 
     /// A connection outside the pool, for a thread that keeps it for life.
@@ -128,7 +135,9 @@ impl Drop for Pooled<'_> {
             Some(conn) => {
                 let mut state = self.pool.state.lock().unwrap_or_else(|p| p.into_inner());
                 state.idle.push(conn);
-                self.pool.returned.notify_one();
+                if state.waiting > 0 {
+                    self.pool.returned.notify_one();
+                }
             }
             None => self.pool.forget_one(),
         }

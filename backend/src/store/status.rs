@@ -82,7 +82,7 @@ impl Store {
 
     /// The resident's status, or `None` when the NIK is not in the registry.
     pub fn status(&self, nik: &Nik) -> Result<Option<StatusRecord>, StoreError> {
-        read_status(&mut *self.pool.get()?, nik)
+        self.pool.get()?.read(|db| read_status(db, nik))
     }
 
     /// [`Store::status`] on the calling thread when that means no waiting: on SQLite, with
@@ -96,7 +96,9 @@ impl Store {
         nik: &Nik,
     ) -> Option<Result<Option<StatusRecord>, StoreError>> {
         match self.pool.try_get() {
-            Ok(Some(mut db)) if db.dialect() == Dialect::Sqlite => Some(read_status(&mut *db, nik)),
+            Ok(Some(mut db)) if db.dialect() == Dialect::Sqlite => {
+                Some(db.read(|db| read_status(db, nik)))
+            }
             Ok(_) => None,
             Err(error) => Some(Err(error)),
         }
