@@ -219,7 +219,7 @@ impl Store {
         self.pool.get()?.query_value("SELECT NOT EXISTS (SELECT 1 FROM residents)", &[])
     }
 
-    /// Queues an audit entry; it is written within milliseconds, in batches.
+    /// Queues an audit entry; it is written within a tenth of a second, in batches.
     pub fn audit(&self, entry: AuditEntry) {
         self.audit.record(entry);
     }
