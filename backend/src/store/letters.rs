@@ -6,7 +6,7 @@ use protocol::ticket::Ticket;
 use protocol::{Nik, Text};
 
 use super::sql::{Db, params};
-use super::tickets::{next_central, status, taken};
+use super::tickets::{Table, filed_before, for_new, status};
 use super::{Store, StoreError};
 
 /// A letter request as it is filed, after validation and decision.
@@ -32,27 +32,12 @@ impl Store {
     /// submission (report or letter) holds is refused with [`StoreError::Invalid`].
     pub fn file_letter(&self, request: &NewLetter) -> Result<(TicketStatus, bool), StoreError> {
         self.write(|db| {
-            let existing = db.query_opt(
-                "SELECT ticket FROM letter_requests WHERE kiosk = ?1 AND idempotency_key = ?2",
-                params![request.kiosk, request.idempotency_key],
-            )?;
-            if let Some(mut existing) = existing {
-                let ticket: String = existing.get(0)?;
-                let ticket =
-                    Ticket::parse(&ticket).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                let status = status(db, &ticket)?
-                    .ok_or_else(|| StoreError::Corrupt("letter request vanished".into()))?;
-                return Ok((status, false));
+            if let Some(first) =
+                filed_before(db, Table::LetterRequests, &request.kiosk, &request.idempotency_key)?
+            {
+                return Ok((first, false));
             }
-            let ticket = match request.ticket {
-                Some(ticket) if taken(db, &ticket)? => {
-                    return Err(StoreError::Invalid(format!(
-                        "ticket {ticket} already belongs to another submission"
-                    )));
-                }
-                Some(ticket) => ticket,
-                None => next_central(db)?,
-            };
+            let ticket = for_new(db, request.ticket)?;
             db.execute(
                 "INSERT INTO letter_requests (issuer, serial, ticket, kiosk, idempotency_key,
                      applicant_nik, desa_code, letter, purpose, state, decision_id, decision_en,

@@ -1,7 +1,7 @@
 //! Citizen reports and their tickets.
 
 use super::sql::{Db, params};
-use super::tickets::status as ticket_status;
+use super::tickets::{Table, filed_before, for_new, status as ticket_status};
 use super::{Store, StoreError};
 use protocol::api::{ReportState, TicketStatus};
 use protocol::ticket::Ticket;
@@ -41,29 +41,12 @@ impl Store {
     /// that another submission already holds is refused with [`StoreError::Invalid`].
     pub fn file_report(&self, report: &NewReport) -> Result<(TicketStatus, bool), StoreError> {
         self.write(|db| {
-            let existing = db.query_opt(
-                "SELECT ticket FROM reports WHERE kiosk = ?1 AND idempotency_key = ?2",
-                params![report.kiosk, report.idempotency_key],
-            )?;
-            if let Some(mut existing) = existing {
-                let ticket: String = existing.get(0)?;
-                let ticket =
-                    Ticket::parse(&ticket).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                let status = ticket_status(db, &ticket)?
-                    .ok_or_else(|| StoreError::Corrupt("report vanished".into()))?;
-                return Ok((status, false));
+            if let Some(first) =
+                filed_before(db, Table::Reports, &report.kiosk, &report.idempotency_key)?
+            {
+                return Ok((first, false));
             }
-            let ticket = match report.ticket {
-                Some(ticket) => {
-                    if super::tickets::taken(db, &ticket)? {
-                        return Err(StoreError::Invalid(format!(
-                            "ticket {ticket} already belongs to another submission"
-                        )));
-                    }
-                    ticket
-                }
-                None => super::tickets::next_central(db)?,
-            };
+            let ticket = for_new(db, report.ticket)?;
             db.execute(
                 "INSERT INTO reports (issuer, serial, ticket, kiosk, idempotency_key, reporter_nik,
                      subject_nik, about_self, reason, phone, text, state, decision_id, decision_en,

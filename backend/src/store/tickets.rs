@@ -13,7 +13,7 @@ use super::sql::{Db, params};
 const CENTRAL_ISSUER: u16 = 0;
 
 /// Whether any submission already holds `ticket`.
-pub(super) fn taken(db: &mut impl Db, ticket: &Ticket) -> Result<bool, StoreError> {
+fn taken(db: &mut impl Db, ticket: &Ticket) -> Result<bool, StoreError> {
     let held: i64 = db.query_value(
         "SELECT (SELECT count(*) FROM reports WHERE issuer = ?1 AND serial = ?2)
               + (SELECT count(*) FROM letter_requests WHERE issuer = ?1 AND serial = ?2)",
@@ -24,7 +24,7 @@ pub(super) fn taken(db: &mut impl Db, ticket: &Ticket) -> Result<bool, StoreErro
 
 /// The next ticket of the central service, after every one either table holds. Call it
 /// inside the write that uses it: writers take turns, so no two get the same serial.
-pub(super) fn next_central(db: &mut impl Db) -> Result<Ticket, StoreError> {
+fn next_central(db: &mut impl Db) -> Result<Ticket, StoreError> {
     let serial: i64 = db.query_value(
         "SELECT coalesce(max(serial), 0) + 1 FROM (
              SELECT serial FROM reports WHERE issuer = ?1
@@ -35,6 +35,52 @@ pub(super) fn next_central(db: &mut impl Db) -> Result<Ticket, StoreError> {
         .ok()
         .and_then(|serial| Ticket::new(CENTRAL_ISSUER, serial).ok())
         .ok_or_else(|| StoreError::Invalid("ticket serials exhausted".into()))
+}
+
+/// Which table a kind of submission is filed in.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Table {
+    Reports,
+    LetterRequests,
+}
+
+/// The submission `kiosk` already filed in `table` under this idempotency key, if any: a
+/// resend after a lost answer gets the first answer again.
+pub(super) fn filed_before(
+    db: &mut impl Db,
+    table: Table,
+    kiosk: &str,
+    idempotency_key: &str,
+) -> Result<Option<TicketStatus>, StoreError> {
+    let sql = match table {
+        Table::Reports => "SELECT ticket FROM reports WHERE kiosk = ?1 AND idempotency_key = ?2",
+        Table::LetterRequests => {
+            "SELECT ticket FROM letter_requests WHERE kiosk = ?1 AND idempotency_key = ?2"
+        }
+    };
+    let Some(mut row) = db.query_opt(sql, params![kiosk, idempotency_key])? else {
+        return Ok(None);
+    };
+    let ticket: String = row.get(0)?;
+    let ticket = Ticket::parse(&ticket).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let status =
+        status(db, &ticket)?.ok_or_else(|| StoreError::Corrupt(format!("{ticket} vanished")))?;
+    Ok(Some(status))
+}
+
+/// The ticket a new submission is filed under: the kiosk's own (refused with
+/// [`StoreError::Invalid`] when another submission holds it), or the next central one.
+pub(super) fn for_new(
+    db: &mut impl Db,
+    kiosk_ticket: Option<Ticket>,
+) -> Result<Ticket, StoreError> {
+    match kiosk_ticket {
+        Some(ticket) if taken(db, &ticket)? => Err(StoreError::Invalid(format!(
+            "ticket {ticket} already belongs to another submission"
+        ))),
+        Some(ticket) => Ok(ticket),
+        None => next_central(db),
+    }
 }
 
 /// Where the submission under `ticket` stands, whether a report or a letter request.
