@@ -148,14 +148,8 @@ async fn offline_the_report_is_queued_with_its_ticket_and_drains_when_the_servic
 
     assert!(contains(&database_bytes(dir.path()), &nik), "kept while the queue needs it");
 
-    let sender = Sender::spawn(outbox.clone(), client.clone(), &tokio::runtime::Handle::current());
-    let mut depth = outbox.watch_depth();
-    // The service comes back on the same address.
-    backend.serve().await;
-    outbox.force_sync().expect("force sync");
-    let drained = tokio::time::timeout(Duration::from_secs(20), depth.wait_for(|d| *d == 0)).await;
-    assert!(drained.is_ok(), "outbox drained: {:?}", outbox.list_masked(5));
-    sender.stop();
+    // The service comes back on the same address; the sender drains the queue.
+    drain_once_back(&mut backend, &outbox, &client).await;
 
     let filed = backend.ticket(ticket).await.expect("the service has the kiosk's ticket");
     assert_eq!(filed.state, ReportState::Verification);
@@ -191,13 +185,8 @@ async fn an_offline_letter_request_shares_the_ticket_counter_and_drains_like_a_r
     assert_eq!((entry.kind, entry.state), (Kind::LetterRequest, SubmissionState::Queued));
     assert!(entry.subject.contains('*') && !entry.subject.contains(&nik[6..12]));
 
-    let sender = Sender::spawn(outbox.clone(), client.clone(), &tokio::runtime::Handle::current());
-    let mut depth = outbox.watch_depth();
-    backend.serve().await;
-    outbox.force_sync().expect("force sync");
-    let drained = tokio::time::timeout(Duration::from_secs(20), depth.wait_for(|d| *d == 0)).await;
-    assert!(drained.is_ok(), "outbox drained: {:?}", outbox.list_masked(5));
-    sender.stop();
+    // The service comes back on the same address; the sender drains the queue.
+    drain_once_back(&mut backend, &outbox, &client).await;
 
     let filed = backend.ticket(ticket).await.expect("the service has the letter's ticket");
     assert_eq!((filed.kind, filed.letter), (TicketKind::Letter, Some(LetterKind::Domisili)));
@@ -226,6 +215,18 @@ async fn retries_back_off_instead_of_hammering_a_service_that_is_down() {
     assert!((2..=3).contains(&entry.attempts), "{} attempts in 3.5 s", entry.attempts);
     assert_eq!(entry.state, SubmissionState::Queued);
     assert_eq!(queued_payloads(dir.path()), 1, "kept while the queue needs it");
+}
+
+/// Starts the sender, brings the service back on its address, and waits (20 s at most)
+/// until nothing is queued.
+async fn drain_once_back(backend: &mut Backend, outbox: &Outbox, client: &BackendClient) {
+    let sender = Sender::spawn(outbox.clone(), client.clone(), &tokio::runtime::Handle::current());
+    let mut depth = outbox.watch_depth();
+    backend.serve().await;
+    outbox.force_sync().expect("force sync");
+    let drained = tokio::time::timeout(Duration::from_secs(20), depth.wait_for(|d| *d == 0)).await;
+    assert!(drained.is_ok(), "outbox drained: {:?}", outbox.list_masked(5));
+    sender.stop();
 }
 
 /// A stand-in service that answers every request with `status` and `body`.
