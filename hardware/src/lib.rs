@@ -2,6 +2,8 @@
 The devices of an Anjungan kiosk, each behind a small trait with a simulator that speaks the
 same protocol, so the kiosk can be developed on a laptop and trusted on a Raspberry Pi.
 
+- [`config`]: the kiosk's hardware file, a `[printer]` and a `[gpio]` section in one TOML,
+  read by the kiosk and by `anjungan-hw`.
 - [`gpio`]: status LED, buzzer, door/presence/call-staff inputs as debounced events;
   Raspberry Pi pins (feature `rpi`) or a simulator.
 - [`printer`]: receipt documents, ESC/POS rendering (with the `escpos` crate), a decoder
@@ -11,8 +13,6 @@ same protocol, so the kiosk can be developed on a laptop and trusted on a Raspbe
 - [`pty`]: pseudo-terminal pairs, for simulated serial devices and tests.
 - [`reader`]: ID input over serial: the e-KTP reader bridge framing and a serial QR/barcode
   scanner, with reconnecting readers and simulators.
-
-ID readers and GPIO come with the hardware issue.
 */
 
 pub mod config;

@@ -73,9 +73,10 @@ pub struct Services {
     /// ([`forward_reader`] feeds a reader in). A card on the NIK page fills the NIK; a
     /// scanned ticket QR opens it on the tracking page.
     pub id_input: Option<broadcast::Sender<ReaderEvent>>,
-    /// The kiosk's durable outbox: reports are written there (with a kiosk-issued ticket)
-    /// before they are sent, so one filed while the central service is out of reach is
-    /// queued, printed as such, and sent later. Without it reports go straight over HTTP.
+    /// The kiosk's durable outbox: reports and letter requests are written there (with a
+    /// kiosk-issued ticket) before they are sent, so one filed while the central service is
+    /// out of reach is queued, printed as such, and sent later. Without it they go straight
+    /// over HTTP.
     pub outbox: Option<crate::local::Outbox>,
 }
 

@@ -5,7 +5,9 @@ the printer and the central service.
 - [`session`] holds what one visitor did (the only place personal data lives) and
   [`app`] draws it with Slint and runs slow work on tokio, so the UI never blocks.
 - [`client`] talks to the central service, [`slip`] and [`present`] turn answers into the
-  words on screen and paper, [`devices`] opens the configured printer.
+  words on screen and paper, [`devices`] opens the configured printer, [`panel`] ties the
+  GPIO's LED, buzzer, door switch and call-staff button to the kiosk, [`local`] is its own
+  database (the outbox, ticket serials, the staff PIN lockout).
 - [`screenshot`] renders every screen headless to PNG; `demo` (feature `demo`) starts an
   embedded central service on synthetic data; [`bench`] measures start, memory and printing.
 */
