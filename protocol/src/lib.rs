@@ -16,6 +16,7 @@ assert_eq!(nik.masked(), "3510********0002");
 pub mod api;
 pub mod auth;
 pub mod fleet;
+pub mod idempotency;
 pub mod lang;
 pub mod letter;
 pub mod mask;
@@ -25,5 +26,6 @@ pub mod region;
 pub mod staff;
 pub mod ticket;
 
+pub use idempotency::IdempotencyKey;
 pub use lang::{Lang, Text};
 pub use nik::{Nik, NikDate, NikError, NoKk, Sex};

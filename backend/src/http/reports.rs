@@ -16,7 +16,7 @@ use protocol::api::{
 use protocol::mask::mask_digits_in;
 use protocol::phone::normalise_phone;
 use protocol::ticket::Ticket;
-use protocol::{Nik, Text};
+use protocol::{IdempotencyKey, Nik, Text};
 
 use super::{AppState, Failure, Kiosk, internal, now};
 use crate::checks::decide_for;
@@ -58,13 +58,12 @@ fn clean_text(raw: &str) -> Option<String> {
     (cleaned.chars().count() <= REPORT_TEXT_MAX).then_some(cleaned)
 }
 
-/// 8 to 64 of `A-Z a-z 0-9 -`: what a kiosk's outbox chooses.
+/// The rule a kiosk's outbox chooses keys by (`protocol::IdempotencyKey`).
 pub(super) fn check_idempotency_key(key: &str) -> Result<(), Failure> {
-    if (8..=64).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-    {
-        return Ok(());
-    }
-    Err(bad(ErrorCode::BadRequest, "Kunci idempotensi tidak valid.", "Invalid idempotency key."))
+    IdempotencyKey::parse(key).map(drop).map_err(|error| {
+        let text = error.text();
+        bad(ErrorCode::BadRequest, text.id, text.en)
+    })
 }
 
 /// Files a citizen's report and decides it at once.

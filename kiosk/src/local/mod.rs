@@ -110,6 +110,13 @@ impl LocalStore {
     }
 }
 
+/// A fresh idempotency key from 128 random bits, chosen once per submission.
+pub fn new_idempotency_key() -> String {
+    let mut bits = [0u8; 16];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut bits);
+    protocol::IdempotencyKey::from_random(bits).into()
+}
+
 /// Opens the kiosk's database in `data_dir` and its outbox, numbering tickets with the
 /// issuer from the kiosk's key file.
 pub fn open_outbox(data_dir: &Path, key: &protocol::auth::KioskKey) -> Result<Outbox, LocalError> {

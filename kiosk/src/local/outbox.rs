@@ -15,8 +15,7 @@ use protocol::api::{ApiError, ErrorCode, ReportRequest, TicketStatus};
 use protocol::letter::LetterRequest;
 use protocol::mask::mask_digits_in;
 use protocol::ticket::Ticket;
-use protocol::{Nik, Text};
-use rand::RngCore;
+use protocol::{IdempotencyKey, Nik, Text};
 use rusqlite::{OptionalExtension, params};
 use tokio::sync::{Notify, watch};
 
@@ -358,11 +357,11 @@ impl Outbox {
             }
         }
         let key = if requested_key.is_empty() {
-            new_idempotency_key()
-        } else if valid_idempotency_key(requested_key) {
-            requested_key.to_string()
+            super::new_idempotency_key()
         } else {
-            return Err(LocalError::Invalid("idempotency key: 8-64 of A-Z a-z 0-9 -".into()));
+            IdempotencyKey::parse(requested_key)
+                .map_err(|error| LocalError::Invalid(error.to_string()))?
+                .into()
         };
         let subject = Nik::parse(submission.subject_nik())
             .map(|nik| nik.masked())
@@ -584,18 +583,6 @@ pub async fn submit_within(
         // Too slow for the citizen to wait: the attempt goes on in the background.
         Err(_) => Submitted::Queued { ticket },
     })
-}
-
-/// An idempotency key: 128 random bits in hex.
-fn new_idempotency_key() -> String {
-    let mut bytes = [0u8; 16];
-    rand::rng().fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// What the central service accepts as an idempotency key.
-fn valid_idempotency_key(key: &str) -> bool {
-    (8..=64).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
 fn parse_ticket(text: &str) -> Result<Ticket, LocalError> {

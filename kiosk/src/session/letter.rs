@@ -9,8 +9,8 @@ use protocol::Nik;
 use protocol::api::TicketKind;
 use protocol::letter::{LetterRequest, clean_purpose};
 
-use super::report::new_idempotency_key;
 use super::{EntryPurpose, Printing, Screen, Session};
+use crate::local::new_idempotency_key;
 
 pub use protocol::letter::LetterKind;
 

@@ -3,7 +3,8 @@
 
 use protocol::api::{ReportReason, ReportRequest};
 use protocol::{Nik, Text};
-use rand::RngCore;
+
+use crate::local::new_idempotency_key;
 
 use super::text::{TextLimit, edit_text};
 use super::{EntryPurpose, Printing, Screen, Session, edit_digits};
@@ -176,13 +177,6 @@ impl Session {
         self.printing = Printing::Idle;
         Some(request)
     }
-}
-
-/// 128 random bits in hex: what the central service accepts as an idempotency key.
-pub(super) fn new_idempotency_key() -> String {
-    let mut bytes = [0u8; 16];
-    rand::rng().fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]
