@@ -11,9 +11,12 @@ use crate::nik::NikError;
 /// Path prefix of every versioned endpoint.
 pub const API_V1: &str = "/api/v1";
 
+/// `GET` route of a resident's status, `{nik}` a path parameter; [`status_path`] fills it in.
+pub const STATUS_PATH: &str = "/api/v1/residents/{nik}/status";
+
 /// `GET` path of a resident's status.
 pub fn status_path(nik: &str) -> String {
-    format!("{API_V1}/residents/{nik}/status")
+    STATUS_PATH.replace("{nik}", nik)
 }
 
 /// Answer to `GET /api/v1/residents/{nik}/status`.
@@ -223,9 +226,12 @@ impl From<&NikError> for ApiError {
 /// Path of citizen reports.
 pub const REPORTS_PATH: &str = "/api/v1/reports";
 
+/// `GET` route of a ticket's status, `{ticket}` a path parameter; [`ticket_path`] fills it in.
+pub const TICKET_PATH: &str = "/api/v1/tickets/{ticket}";
+
 /// `GET` path of a ticket's status.
 pub fn ticket_path(ticket: &crate::ticket::Ticket) -> String {
-    format!("{API_V1}/tickets/{ticket}")
+    TICKET_PATH.replace("{ticket}", &ticket.to_string())
 }
 
 /// Why a citizen says they (or someone else) need assistance.
@@ -386,6 +392,9 @@ impl TicketStatus {
     }
 }
 
+/// `GET`, unsigned: liveness and registry size ([`Health`]).
+pub const HEALTH_PATH: &str = "/healthz";
+
 /// Answer to `GET /healthz`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -406,5 +415,15 @@ mod tests {
         let json = serde_json::to_value(&error).expect("serialize");
         assert_eq!(json["code"], "nik_invalid_date");
         assert!(json["message"]["id"].as_str().is_some_and(|m| m.contains("tanggal 31")));
+    }
+
+    #[test]
+    fn paths_fill_in_the_route_parameters() {
+        assert_eq!(status_path("3510011203850001"), "/api/v1/residents/3510011203850001/status");
+        let ticket = crate::ticket::Ticket::new(1, 1).expect("ticket");
+        assert_eq!(ticket_path(&ticket), format!("/api/v1/tickets/{ticket}"));
+        for path in [STATUS_PATH, TICKET_PATH, REPORTS_PATH] {
+            assert!(path.starts_with(API_V1), "{path}");
+        }
     }
 }
