@@ -33,3 +33,52 @@ fn audit_entries_come_back_newest_first_with_their_text_intact() {
     assert_eq!(subjects, ["3510********0129", "3510********0128", "3510********0127"]);
     assert_eq!(recent[0].outcome, "found ? 'quoted' $1");
 }
+
+/// One ticket names one submission: a letter request under a ticket a report holds is
+/// refused as taken, and nothing is written.
+#[test]
+fn a_kiosk_ticket_another_submission_holds_is_refused_as_taken() {
+    use backend::StoreError;
+    use backend::store::{NewLetter, NewReport};
+    use protocol::api::ReportState;
+    use protocol::letter::LetterKind;
+    use protocol::ticket::Ticket;
+
+    let store = Store::open_temporary().expect("store");
+    let nik = protocol::Nik::parse("3510011203850001").expect("NIK");
+    let ticket = Ticket::new(7, 1).expect("ticket");
+    let report = NewReport {
+        kiosk: "BWI-07".into(),
+        idempotency_key: "report-key-0001".into(),
+        reporter: nik,
+        subject: nik,
+        reason: "lost_job".into(),
+        phone: "+6281234567890".into(),
+        text: String::new(),
+        state: ReportState::Verification,
+        decision: None,
+        now: "2026-11-23T08:00:00Z".into(),
+        ticket: Some(ticket),
+    };
+    let (filed, created) = store.file_report(&report).expect("filed");
+    assert!(created);
+    assert_eq!(filed.ticket, ticket);
+
+    let letter = NewLetter {
+        kiosk: "BWI-07".into(),
+        idempotency_key: "letter-key-0001".into(),
+        applicant: nik,
+        desa_code: 3510012001,
+        letter: LetterKind::Sktm,
+        purpose: "Syarat beasiswa".into(),
+        state: ReportState::Verification,
+        decision: None,
+        now: "2026-11-23T08:01:00Z".into(),
+        ticket: Some(ticket),
+    };
+    match store.file_letter(&letter) {
+        Err(StoreError::TicketTaken(taken)) => assert_eq!(taken, ticket),
+        other => panic!("expected TicketTaken, got {other:?}"),
+    }
+    assert_eq!(store.ticket(&ticket).expect("read").map(|s| s.kind), Some(filed.kind));
+}

@@ -103,9 +103,5 @@ pub async fn file(
         now: now(),
         ticket: request.ticket,
     };
-    let kiosk_ticket = request.ticket.is_some();
-    answer_filed(&state, &kiosk, "letter_request", kiosk_ticket, move |store| {
-        store.file_letter(&letter)
-    })
-    .await
+    answer_filed(&state, &kiosk, "letter_request", move |store| store.file_letter(&letter)).await
 }

@@ -163,28 +163,25 @@ pub async fn file(
         now: now(),
         ticket: request.ticket,
     };
-    let kiosk_ticket = request.ticket.is_some();
-    answer_filed(&state, &kiosk, "report", kiosk_ticket, move |store| store.file_report(&report))
-        .await
+    answer_filed(&state, &kiosk, "report", move |store| store.file_report(&report)).await
 }
 
 /// Files a submission (report or letter request) with `file` on the blocking pool, logs
 /// and audits it with masked identifiers, and answers `201` for a new one or `200` for a
-/// repeated idempotency key. With `kiosk_ticket`, a ticket another submission holds is
-/// the kiosk's input error, not the service's.
+/// repeated idempotency key. A kiosk ticket another submission holds is the kiosk's input
+/// error, not the service's.
 pub(super) async fn answer_filed(
     state: &AppState,
     kiosk: &str,
     action: &str,
-    kiosk_ticket: bool,
     file: impl FnOnce(&Store) -> Result<(TicketStatus, bool), StoreError> + Send + 'static,
 ) -> Result<Response, Failure> {
     let store = state.store.clone();
     let (status, created) =
         match tokio::task::spawn_blocking(move || file(&store)).await.map_err(|_| internal())? {
             Ok(filed) => filed,
-            Err(StoreError::Invalid(why)) if kiosk_ticket => {
-                tracing::warn!(kiosk, why, "kiosk ticket refused");
+            Err(StoreError::TicketTaken(ticket)) => {
+                tracing::warn!(kiosk, %ticket, "kiosk ticket refused: already taken");
                 return Err(ticket_refused());
             }
             Err(error) => return Err(error.into()),

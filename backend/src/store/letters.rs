@@ -29,7 +29,7 @@ pub struct NewLetter {
 impl Store {
     /// Files a letter request in one transaction. The same kiosk and idempotency key again
     /// returns the first ticket and `false`, writing nothing; a kiosk-issued ticket another
-    /// submission (report or letter) holds is refused with [`StoreError::Invalid`].
+    /// submission (report or letter) holds is refused with [`StoreError::TicketTaken`].
     pub fn file_letter(&self, request: &NewLetter) -> Result<(TicketStatus, bool), StoreError> {
         self.write(|db| {
             if let Some(first) =

@@ -51,6 +51,10 @@ pub enum StoreError {
     Corrupt(String),
     #[error("invalid input: {0}")]
     Invalid(String),
+    /// A kiosk-issued ticket that another submission (report or letter request) already
+    /// holds: the kiosk's input error, answered as such, not a failure of the store.
+    #[error("ticket {0} already belongs to another submission")]
+    TicketTaken(protocol::ticket::Ticket),
 }
 
 /// Where the registry lives: a SQLite file or a PostgreSQL server.

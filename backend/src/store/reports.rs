@@ -38,7 +38,7 @@ pub struct ReportChange {
 impl Store {
     /// Files a report in one transaction. A second call with the same kiosk and idempotency
     /// key returns the first ticket and `false`, and writes nothing. A kiosk-issued ticket
-    /// that another submission already holds is refused with [`StoreError::Invalid`].
+    /// that another submission already holds is refused with [`StoreError::TicketTaken`].
     pub fn file_report(&self, report: &NewReport) -> Result<(TicketStatus, bool), StoreError> {
         self.write(|db| {
             if let Some(first) =

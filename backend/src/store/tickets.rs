@@ -69,15 +69,13 @@ pub(super) fn filed_before(
 }
 
 /// The ticket a new submission is filed under: the kiosk's own (refused with
-/// [`StoreError::Invalid`] when another submission holds it), or the next central one.
+/// [`StoreError::TicketTaken`] when another submission holds it), or the next central one.
 pub(super) fn for_new(
     db: &mut impl Db,
     kiosk_ticket: Option<Ticket>,
 ) -> Result<Ticket, StoreError> {
     match kiosk_ticket {
-        Some(ticket) if taken(db, &ticket)? => Err(StoreError::Invalid(format!(
-            "ticket {ticket} already belongs to another submission"
-        ))),
+        Some(ticket) if taken(db, &ticket)? => Err(StoreError::TicketTaken(ticket)),
         Some(ticket) => Ok(ticket),
         None => next_central(db),
     }
