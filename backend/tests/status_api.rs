@@ -201,6 +201,43 @@ async fn the_openapi_document_describes_every_endpoint() {
     assert!(document["components"]["securitySchemes"]["kiosk_signature"].is_object());
 }
 
+/// The document and the router name the same paths, both from `protocol`'s constants.
+#[tokio::test]
+async fn the_openapi_document_lists_exactly_the_routed_paths() {
+    use protocol::api::{HEALTH_PATH, REPORTS_PATH, STATUS_PATH, TICKET_PATH};
+    use protocol::fleet::{CONFIG_PATH, HEARTBEAT_PATH};
+    use protocol::letter::LETTERS_PATH;
+    use protocol::staff::{IMPORTS_PATH, LOGIN_PATH, MEMBERSHIPS_PATH};
+    let server = server().await;
+    let document: serde_json::Value = reqwest::get(format!("{}/api/openapi.json", server.url))
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("JSON");
+    let documented: std::collections::BTreeSet<&str> =
+        document["paths"].as_object().expect("paths").keys().map(String::as_str).collect();
+    let constants = [
+        HEALTH_PATH,
+        STATUS_PATH,
+        REPORTS_PATH,
+        TICKET_PATH,
+        LETTERS_PATH,
+        HEARTBEAT_PATH,
+        CONFIG_PATH,
+        LOGIN_PATH,
+        MEMBERSHIPS_PATH,
+        IMPORTS_PATH,
+    ];
+    assert_eq!(documented, constants.into_iter().collect());
+    // Each is routed: an unsigned GET is refused or answered, never the fallback's 404.
+    for path in constants {
+        let concrete = path.replace("{nik}", "3510011203850001").replace("{ticket}", "x");
+        let response = reqwest::get(format!("{}{concrete}", server.url)).await.expect("request");
+        assert_ne!(response.status(), 404, "{path} is not routed");
+    }
+}
+
 #[tokio::test]
 async fn a_replaced_catalogue_renames_programs_in_answers() {
     let server = server().await;

@@ -165,7 +165,7 @@ impl BackendClient {
         let started = std::time::Instant::now();
         let response = self
             .http
-            .get(format!("{}/healthz", self.base_url))
+            .get(format!("{}{}", self.base_url, protocol::api::HEALTH_PATH))
             .send()
             .await
             .map_err(|error| ClientError::Unreachable(without_url(error)))?;

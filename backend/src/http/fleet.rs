@@ -9,7 +9,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use protocol::Text;
 use protocol::api::{ApiError, ErrorCode};
-use protocol::fleet::{Heartbeat, HeartbeatAck, KioskConfig, LAST_ERROR_MAX, VERSION_MAX};
+use protocol::fleet::{
+    CONFIG_PATH, HEARTBEAT_PATH, Heartbeat, HeartbeatAck, KioskConfig, LAST_ERROR_MAX, VERSION_MAX,
+};
 use protocol::mask::mask_digits_in;
 
 use super::{AppState, Failure, Kiosk, internal, now};
@@ -56,7 +58,7 @@ fn clean(mut beat: Heartbeat) -> Result<Heartbeat, Failure> {
 /// Records a kiosk's heartbeat and answers with the current configuration version.
 #[utoipa::path(
     post,
-    path = "/api/v1/kiosk/heartbeat",
+    path = HEARTBEAT_PATH,
     request_body = Heartbeat,
     security(("kiosk_signature" = [])),
     responses(
@@ -108,7 +110,7 @@ pub async fn heartbeat(
 /// The calling kiosk's configuration: identity, desa, services, texts, staff PIN hashes.
 #[utoipa::path(
     get,
-    path = "/api/v1/kiosk/config",
+    path = CONFIG_PATH,
     security(("kiosk_signature" = [])),
     responses(
         (status = 200, body = KioskConfig),

@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use protocol::Text;
 use protocol::api::{ApiError, ErrorCode, ReportState, TicketStatus};
-use protocol::letter::{LetterRequest, clean_purpose};
+use protocol::letter::{LETTERS_PATH, LetterRequest, clean_purpose};
 
 use super::reports::{answer_filed, bad, check_idempotency_key, check_kiosk_ticket, nik_field};
 use super::{AppState, Failure, Kiosk, internal, now};
@@ -21,7 +21,7 @@ use crate::store::{NewLetter, StoreError, village_name};
 /// Files a citizen's letter request and decides it at once.
 #[utoipa::path(
     post,
-    path = "/api/v1/letters",
+    path = LETTERS_PATH,
     request_body = LetterRequest,
     security(("kiosk_signature" = [])),
     responses(

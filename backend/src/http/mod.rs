@@ -15,10 +15,11 @@ use std::sync::Arc;
 use axum::extract::{DefaultBodyLimit, Extension, MatchedPath, Path, State};
 use axum::http::{Request, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use protocol::api::{
-    ApiError, ErrorCode, Health, HouseholdMember, HouseholdStatus, Membership, StatusResponse,
+    ApiError, ErrorCode, HEALTH_PATH, Health, HouseholdMember, HouseholdStatus, Membership,
+    REPORTS_PATH, STATUS_PATH, StatusResponse, TICKET_PATH,
 };
 use protocol::mask::{mask_digits_in, mask_name};
 use protocol::region::regions;
@@ -53,25 +54,24 @@ pub fn router_with(store: Store, catalogue: Catalogue) -> Router {
     let state =
         AppState { store, guard: Arc::new(Guard::default()), catalogue: Arc::new(catalogue) };
     let kiosk_api = Router::new()
-        .route("/api/v1/residents/{nik}/status", get(status))
-        .route("/api/v1/reports", axum::routing::post(reports::file))
-        .route(protocol::letter::LETTERS_PATH, axum::routing::post(letters::file))
-        .route("/api/v1/tickets/{ticket}", get(reports::ticket))
-        .route(protocol::fleet::HEARTBEAT_PATH, axum::routing::post(fleet::heartbeat))
+        .route(STATUS_PATH, get(status))
+        .route(REPORTS_PATH, post(reports::file))
+        .route(protocol::letter::LETTERS_PATH, post(letters::file))
+        .route(TICKET_PATH, get(reports::ticket))
+        .route(protocol::fleet::HEARTBEAT_PATH, post(fleet::heartbeat))
         .route(protocol::fleet::CONFIG_PATH, get(fleet::config))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), authenticate));
     let staff_api = Router::new()
-        .route(protocol::staff::MEMBERSHIPS_PATH, axum::routing::post(staff::add_membership))
+        .route(protocol::staff::MEMBERSHIPS_PATH, post(staff::add_membership))
         .route(
             protocol::staff::IMPORTS_PATH,
-            axum::routing::post(staff::import_list)
-                .layer(DefaultBodyLimit::max(staff::IMPORT_BODY_LIMIT)),
+            post(staff::import_list).layer(DefaultBodyLimit::max(staff::IMPORT_BODY_LIMIT)),
         )
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), staff::authenticate));
     Router::new()
-        .route("/healthz", get(health))
-        .route("/api/openapi.json", get(openapi::document))
-        .route(protocol::staff::LOGIN_PATH, axum::routing::post(staff::login))
+        .route(HEALTH_PATH, get(health))
+        .route(openapi::DOCUMENT_PATH, get(openapi::document))
+        .route(protocol::staff::LOGIN_PATH, post(staff::login))
         .merge(kiosk_api)
         .merge(staff_api)
         .fallback(not_found)
@@ -138,7 +138,7 @@ async fn not_found() -> Failure {
 }
 
 /// Liveness and registry size. Not authenticated.
-#[utoipa::path(get, path = "/healthz", responses((status = 200, body = Health)))]
+#[utoipa::path(get, path = HEALTH_PATH, responses((status = 200, body = Health)))]
 async fn health(State(state): State<AppState>) -> Result<Json<Health>, Failure> {
     let store = state.store;
     let residents = tokio::task::spawn_blocking(move || store.resident_count())
@@ -154,7 +154,7 @@ fn now() -> String {
 /// A resident's and their family's program memberships, masked.
 #[utoipa::path(
     get,
-    path = "/api/v1/residents/{nik}/status",
+    path = STATUS_PATH,
     params(("nik" = String, Path, description = "16-digit NIK")),
     security(("kiosk_signature" = [])),
     responses(

@@ -5,6 +5,9 @@ use axum::Json;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+/// Where the document is served, unauthenticated.
+pub const DOCUMENT_PATH: &str = "/api/openapi.json";
+
 #[derive(OpenApi)]
 #[openapi(
     info(

@@ -11,7 +11,8 @@ use axum::extract::{Extension, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use protocol::api::{
-    ApiError, ErrorCode, REPORT_TEXT_MAX, ReportRequest, ReportState, TicketStatus,
+    ApiError, ErrorCode, REPORT_TEXT_MAX, REPORTS_PATH, ReportRequest, ReportState, TICKET_PATH,
+    TicketStatus,
 };
 use protocol::mask::mask_digits_in;
 use protocol::phone::normalise_phone;
@@ -69,7 +70,7 @@ pub(super) fn check_idempotency_key(key: &str) -> Result<(), Failure> {
 /// Files a citizen's report and decides it at once.
 #[utoipa::path(
     post,
-    path = "/api/v1/reports",
+    path = REPORTS_PATH,
     request_body = ReportRequest,
     security(("kiosk_signature" = [])),
     responses(
@@ -234,7 +235,7 @@ pub(super) fn ticket_refused() -> Failure {
 /// The state of a ticket printed on a receipt.
 #[utoipa::path(
     get,
-    path = "/api/v1/tickets/{ticket}",
+    path = TICKET_PATH,
     params(("ticket" = String, Path, description = "LP-IIII-SSSSSS-C")),
     security(("kiosk_signature" = [])),
     responses(

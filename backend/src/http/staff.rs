@@ -12,8 +12,8 @@ use axum::response::{IntoResponse, Response};
 use protocol::api::{ApiError, ErrorCode, MembershipState};
 use protocol::region::regions;
 use protocol::staff::{
-    AddMembershipRequest, DecisionReason, DecisionResponse, ImportResponse, ImportRow,
-    LoginRequest, LoginResponse,
+    AddMembershipRequest, DecisionReason, DecisionResponse, IMPORTS_PATH, ImportResponse,
+    ImportRow, LOGIN_PATH, LoginRequest, LoginResponse, MEMBERSHIPS_PATH,
 };
 use protocol::{Nik, NoKk, Text};
 use serde::Deserialize;
@@ -103,7 +103,7 @@ fn audit(state: &AppState, staff: &str, action: &str, subject: String, outcome: 
 /// Signs a staff member in: a bearer token for the working day.
 #[utoipa::path(
     post,
-    path = "/api/v1/staff/login",
+    path = LOGIN_PATH,
     request_body = LoginRequest,
     responses(
         (status = 200, body = LoginResponse),
@@ -201,7 +201,7 @@ enum Added {
 /// if the engine accepts it. The membership starts as `proposed`, for verification.
 #[utoipa::path(
     post,
-    path = "/api/v1/staff/memberships",
+    path = MEMBERSHIPS_PATH,
     request_body = AddMembershipRequest,
     security(("staff_session" = [])),
     responses(
@@ -324,7 +324,7 @@ fn row(report: &RowReport) -> ImportRow {
 /// `Accept: text/csv` answers with the per-row report as CSV.
 #[utoipa::path(
     post,
-    path = "/api/v1/staff/imports",
+    path = IMPORTS_PATH,
     params(ImportQuery),
     request_body(content = String, content_type = "text/csv"),
     security(("staff_session" = [])),
