@@ -3,9 +3,7 @@
 //! like every kiosk request; a kiosk only ever sees and reports on itself.
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{Extension, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use protocol::Text;
 use protocol::api::{ApiError, ErrorCode};
@@ -14,14 +12,13 @@ use protocol::fleet::{
 };
 use protocol::mask::mask_digits_in;
 
-use super::{AppState, Failure, Kiosk, internal, now};
+use super::error::{ApiJson, JsonBody};
+use super::{AppError, AppState, Kiosk, now};
 use crate::store::AuditEntry;
 
-fn bad(id: impl Into<String>, en: impl Into<String>) -> Failure {
-    Failure(
-        StatusCode::BAD_REQUEST,
-        ApiError { code: ErrorCode::BadRequest, message: Text::new(id, en) },
-    )
+impl JsonBody for Heartbeat {
+    const NAME_ID: &'static str = "Heartbeat";
+    const NAME_EN: &'static str = "The heartbeat";
 }
 
 /// Printable characters only, at most `max` of them.
@@ -36,17 +33,23 @@ fn printable(text: &str, max: usize) -> String {
 
 /// What is kept of a heartbeat: a version that fits, and an error line that holds no NIK
 /// even if the kiosk forgot to mask it, cut to [`LAST_ERROR_MAX`].
-fn clean(mut beat: Heartbeat) -> Result<Heartbeat, Failure> {
+fn clean(mut beat: Heartbeat) -> Result<Heartbeat, AppError> {
     if beat.version.is_empty()
         || beat.version.len() > VERSION_MAX
         || !beat.version.bytes().all(|b| b.is_ascii_graphic())
     {
-        return Err(bad("Versi perangkat lunak tidak valid.", "Invalid software version."));
+        return Err(AppError::bad_request(
+            ErrorCode::BadRequest,
+            Text::new("Versi perangkat lunak tidak valid.", "Invalid software version."),
+        ));
     }
     if time::OffsetDateTime::parse(&beat.sent_at, &time::format_description::well_known::Rfc3339)
         .is_err()
     {
-        return Err(bad("Waktu kirim tidak valid.", "Invalid sent_at time."));
+        return Err(AppError::bad_request(
+            ErrorCode::BadRequest,
+            Text::new("Waktu kirim tidak valid.", "Invalid sent_at time."),
+        ));
     }
     beat.last_error = beat
         .last_error
@@ -70,14 +73,8 @@ fn clean(mut beat: Heartbeat) -> Result<Heartbeat, Failure> {
 pub async fn heartbeat(
     State(state): State<AppState>,
     Extension(Kiosk(kiosk)): Extension<Kiosk>,
-    body: Result<Json<Heartbeat>, JsonRejection>,
-) -> Result<Response, Failure> {
-    let Json(beat) = body.map_err(|rejection| {
-        bad(
-            format!("Heartbeat tidak dapat dibaca: {}", rejection.body_text()),
-            format!("The heartbeat could not be read: {}", rejection.body_text()),
-        )
-    })?;
+    ApiJson(beat): ApiJson<Heartbeat>,
+) -> Result<Response, AppError> {
     let beat = clean(beat)?;
     let printer = beat.printer.map(|p| p.state.as_str()).unwrap_or("unknown");
     let config = {
@@ -86,8 +83,7 @@ pub async fn heartbeat(
             store.record_heartbeat(&kiosk, &beat, &now())?;
             store.kiosk_config(&kiosk)
         })
-        .await
-        .map_err(|_| internal())??
+        .await??
     };
     tracing::debug!(%kiosk, printer, queue = ?beat.queue_depth, "heartbeat");
     state.store.audit(AuditEntry {
@@ -120,14 +116,12 @@ pub async fn heartbeat(
 pub async fn config(
     State(state): State<AppState>,
     Extension(Kiosk(kiosk)): Extension<Kiosk>,
-) -> Result<Response, Failure> {
+) -> Result<Response, AppError> {
     let config = {
         let (store, kiosk) = (state.store.clone(), kiosk.clone());
-        tokio::task::spawn_blocking(move || store.kiosk_config(&kiosk))
-            .await
-            .map_err(|_| internal())??
+        tokio::task::spawn_blocking(move || store.kiosk_config(&kiosk)).await??
     };
-    let config = config.ok_or_else(internal)?;
+    let config = config.ok_or_else(AppError::internal)?;
     state.store.audit(AuditEntry {
         at: now(),
         actor: format!("kiosk:{kiosk}"),
@@ -156,11 +150,11 @@ mod tests {
 
     #[test]
     fn error_lines_are_masked_printable_and_bounded() {
-        let kept = clean(beat("lookup 3510011203850001 failed\n\x1b[2J")).ok().expect("clean");
+        let kept = clean(beat("lookup 3510011203850001 failed\n\x1b[2J")).expect("clean");
         assert_eq!(kept.last_error.as_deref(), Some("lookup 3510********0001 failed  [2J"));
-        let long = clean(beat(&"x".repeat(1000))).ok().expect("clean");
+        let long = clean(beat(&"x".repeat(1000))).expect("clean");
         assert_eq!(long.last_error.map(|e| e.len()), Some(LAST_ERROR_MAX));
-        assert!(clean(beat("  ")).ok().expect("clean").last_error.is_none());
+        assert!(clean(beat("  ")).expect("clean").last_error.is_none());
     }
 
     #[test]

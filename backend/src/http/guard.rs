@@ -11,17 +11,16 @@ use std::time::{Duration, Instant};
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use protocol::Text;
-use protocol::api::{ApiError, ErrorCode};
 use protocol::auth::{
     AuthError, HEADER_KIOSK, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIMESTAMP, MAX_SKEW_SECONDS,
     SignedHeaders, verify,
 };
 
-use super::{AppState, BODY_LIMIT, Failure};
+use super::{AppError, AppState, BODY_LIMIT};
 use crate::store::KioskRecord;
 
 /// The kiosk a request was authenticated as.
@@ -122,36 +121,12 @@ impl Guard {
     }
 }
 
-pub fn unauthorized() -> Failure {
-    Failure(
-        StatusCode::UNAUTHORIZED,
-        ApiError {
-            code: ErrorCode::Unauthorized,
-            message: Text::new(
-                "Kios tidak dikenali. Hubungi petugas kabupaten.",
-                "This kiosk is not recognised. Contact the regency operators.",
-            ),
-        },
-    )
-}
-
-pub fn rate_limited(retry_after: Duration) -> Response {
-    let seconds = retry_after.as_secs().max(1);
-    let mut response = Failure(
-        StatusCode::TOO_MANY_REQUESTS,
-        ApiError {
-            code: ErrorCode::RateLimited,
-            message: Text::new(
-                format!("Terlalu banyak pemeriksaan. Coba lagi dalam {seconds} detik."),
-                format!("Too many lookups. Try again in {seconds} seconds."),
-            ),
-        },
-    )
-    .into_response();
-    if let Ok(value) = seconds.to_string().parse() {
-        response.headers_mut().insert("retry-after", value);
-    }
-    response
+/// The refusal of a request whose kiosk, signature, clock or nonce does not check out.
+pub fn unauthorized() -> AppError {
+    AppError::unauthorized(Text::new(
+        "Kios tidak dikenali. Hubungi petugas kabupaten.",
+        "This kiosk is not recognised. Contact the regency operators.",
+    ))
 }
 
 fn header(headers: &HeaderMap, name: &'static str) -> Result<String, AuthError> {
@@ -177,7 +152,7 @@ pub async fn authenticate(State(state): State<AppState>, request: Request, next:
     let (parts, body) = request.into_parts();
     let body = match to_bytes(body, BODY_LIMIT).await {
         Ok(body) => body,
-        Err(_) => return super::too_large().into_response(),
+        Err(_) => return AppError::payload_too_large().into_response(),
     };
     let signed = match signed_headers(&parts.headers) {
         Ok(signed) => signed,
@@ -197,8 +172,8 @@ pub async fn authenticate(State(state): State<AppState>, request: Request, next:
                     Some(record)
                 }
                 Ok(Ok(None)) => None,
-                Ok(Err(error)) => return Failure::from(error).into_response(),
-                Err(_) => return super::internal().into_response(),
+                Ok(Err(error)) => return AppError::from(error).into_response(),
+                Err(error) => return AppError::from(error).into_response(),
             }
         }
     };

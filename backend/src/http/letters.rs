@@ -5,18 +5,21 @@
 //! another desa refuses it with the desa to go to. Otherwise the request waits for the desa
 //! staff (state `verification`); its ticket is tracked like a report's.
 
-use axum::Json;
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{Extension, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use protocol::Text;
 use protocol::api::{ApiError, ErrorCode, ReportState, TicketStatus};
 use protocol::letter::{LETTERS_PATH, LetterRequest, clean_purpose};
 
-use super::reports::{answer_filed, bad, check_idempotency_key, check_kiosk_ticket, nik_field};
-use super::{AppState, Failure, Kiosk, internal, now};
+use super::error::{ApiJson, JsonBody};
+use super::reports::{answer_filed, check_kiosk_ticket, idempotency_key, nik_field};
+use super::{AppError, AppState, Kiosk, now};
 use crate::store::{NewLetter, StoreError, village_name};
+
+impl JsonBody for LetterRequest {
+    const NAME_ID: &'static str = "Permohonan surat";
+    const NAME_EN: &'static str = "The letter request";
+}
 
 /// Files a citizen's letter request and decides it at once.
 #[utoipa::path(
@@ -36,20 +39,12 @@ use crate::store::{NewLetter, StoreError, village_name};
 pub async fn file(
     State(state): State<AppState>,
     Extension(Kiosk(kiosk)): Extension<Kiosk>,
-    body: Result<Json<LetterRequest>, JsonRejection>,
-) -> Result<Response, Failure> {
-    let Json(request) = body.map_err(|rejection| {
-        bad(
-            ErrorCode::BadRequest,
-            format!("Permohonan surat tidak dapat dibaca: {}", rejection.body_text()),
-            format!("The letter request could not be read: {}", rejection.body_text()),
-        )
-    })?;
+    ApiJson(request): ApiJson<LetterRequest>,
+) -> Result<Response, AppError> {
     let applicant = nik_field(&request.applicant_nik, "NIK pemohon", "Applicant's NIK")?;
-    let purpose = clean_purpose(&request.purpose).map_err(|why| {
-        Failure(StatusCode::BAD_REQUEST, ApiError { code: ErrorCode::InvalidText, message: why })
-    })?;
-    check_idempotency_key(&request.idempotency_key)?;
+    let purpose = clean_purpose(&request.purpose)
+        .map_err(|why| AppError::bad_request(ErrorCode::InvalidText, why))?;
+    let key = idempotency_key(&request.idempotency_key)?;
     if let Some(ticket) = request.ticket {
         check_kiosk_ticket(&state, &kiosk, ticket).await?;
     }
@@ -59,19 +54,15 @@ pub async fn file(
         tokio::task::spawn_blocking(move || {
             Ok::<_, StoreError>((store.status(&applicant)?, store.kiosk_desa(&id)?))
         })
-        .await
-        .map_err(|_| internal())??
+        .await??
     };
     let Some(facts) = facts else {
-        return Err(Failure(
-            StatusCode::NOT_FOUND,
-            ApiError {
-                code: ErrorCode::ResidentNotFound,
-                message: Text::new(
-                    "NIK pemohon tidak ditemukan dalam data desa. Silakan datang ke kantor desa dengan KTP dan Kartu Keluarga.",
-                    "The applicant's NIK is not in the village records. Please come to the village office with your ID card and family card.",
-                ),
-            },
+        return Err(AppError::not_found(
+            ErrorCode::ResidentNotFound,
+            Text::new(
+                "NIK pemohon tidak ditemukan dalam data desa. Silakan datang ke kantor desa dengan KTP dan Kartu Keluarga.",
+                "The applicant's NIK is not in the village records. Please come to the village office with your ID card and family card.",
+            ),
         ));
     };
     let (letter_state, decision) = match kiosk_desa {
@@ -93,7 +84,7 @@ pub async fn file(
     };
     let letter = NewLetter {
         kiosk: kiosk.clone(),
-        idempotency_key: request.idempotency_key.clone(),
+        idempotency_key: key.to_string(),
         applicant,
         desa_code: facts.desa_code,
         letter: request.letter,

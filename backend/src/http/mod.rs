@@ -1,6 +1,7 @@
 //! The HTTP API. Handlers validate input at the boundary, call the store on the blocking
 //! pool, and answer with the types of `protocol::api`. Every status lookup is audited.
 
+mod error;
 mod fleet;
 mod guard;
 mod letters;
@@ -13,7 +14,7 @@ pub use reports::REPORT_PROGRAM;
 use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, Extension, MatchedPath, Path, State};
-use axum::http::{Request, StatusCode};
+use axum::http::Request;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -29,9 +30,10 @@ use time::format_description::well_known::Rfc3339;
 use tower_http::trace::TraceLayer;
 
 use crate::eligibility::Catalogue;
-use crate::store::{AuditEntry, KioskRecord, MembershipRecord, StatusRecord, Store, StoreError};
+use crate::store::{AuditEntry, KioskRecord, MembershipRecord, StatusRecord, Store};
+use error::AppError;
 pub use guard::Kiosk;
-use guard::{Guard, authenticate, rate_limited};
+use guard::{Guard, authenticate};
 
 /// Largest request body accepted; no endpoint of this version needs more.
 const BODY_LIMIT: usize = 64 * 1024;
@@ -88,62 +90,16 @@ pub fn router_with(store: Store, catalogue: Catalogue) -> Router {
         .with_state(state)
 }
 
-/// An error answer: status code plus the bilingual body every client understands.
-pub struct Failure(StatusCode, ApiError);
-
-impl IntoResponse for Failure {
-    fn into_response(self) -> Response {
-        (self.0, Json(self.1)).into_response()
-    }
-}
-
-impl From<StoreError> for Failure {
-    fn from(error: StoreError) -> Failure {
-        tracing::error!(%error, "store failure");
-        internal()
-    }
-}
-
-fn too_large() -> Failure {
-    Failure(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        ApiError {
-            code: ErrorCode::PayloadTooLarge,
-            message: Text::new("Permintaan terlalu besar.", "Request too large."),
-        },
-    )
-}
-
-fn internal() -> Failure {
-    Failure(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        ApiError {
-            code: ErrorCode::Internal,
-            message: Text::new(
-                "Terjadi gangguan pada layanan pusat. Silakan coba lagi.",
-                "The central service had a problem. Please try again.",
-            ),
-        },
-    )
-}
-
-async fn not_found() -> Failure {
-    Failure(
-        StatusCode::NOT_FOUND,
-        ApiError {
-            code: ErrorCode::NotFound,
-            message: Text::new("Alamat tidak dikenal.", "Unknown path."),
-        },
-    )
+/// Any path no route answers.
+async fn not_found() -> AppError {
+    AppError::not_found(ErrorCode::NotFound, Text::new("Alamat tidak dikenal.", "Unknown path."))
 }
 
 /// Liveness and registry size. Not authenticated.
 #[utoipa::path(get, path = HEALTH_PATH, responses((status = 200, body = Health)))]
-async fn health(State(state): State<AppState>) -> Result<Json<Health>, Failure> {
+async fn health(State(state): State<AppState>) -> Result<Json<Health>, AppError> {
     let store = state.store;
-    let residents = tokio::task::spawn_blocking(move || store.resident_count())
-        .await
-        .map_err(|_| internal())??;
+    let residents = tokio::task::spawn_blocking(move || store.resident_count()).await??;
     Ok(Json(Health { status: "ok".into(), version: env!("CARGO_PKG_VERSION").into(), residents }))
 }
 
@@ -170,11 +126,11 @@ async fn status(
     Extension(Kiosk(kiosk)): Extension<Kiosk>,
     Extension(record): Extension<KioskRecord>,
     Path(raw): Path<String>,
-) -> Result<Response, Failure> {
+) -> Result<Response, AppError> {
     // Every attempt counts, valid or not: the limit is against trying many numbers.
     if let Err(retry_after) = state.guard.allow_lookup(&kiosk, record.lookups_per_minute) {
         tracing::warn!(%kiosk, "lookup rate limit reached");
-        return Ok(rate_limited(retry_after));
+        return Err(AppError::rate_limited(retry_after));
     }
     let store = state.store;
     let actor = format!("kiosk:{kiosk}");
@@ -189,16 +145,14 @@ async fn status(
                 subject: mask_digits_in(&raw.chars().take(32).collect::<String>()),
                 outcome: "invalid".into(),
             });
-            return Err(Failure(StatusCode::BAD_REQUEST, ApiError::from(&error)));
+            return Err(AppError::from(&error));
         }
     };
     let record = match store.status_without_waiting(&nik) {
         Some(record) => record?,
         None => {
             let store = store.clone();
-            tokio::task::spawn_blocking(move || store.status(&nik))
-                .await
-                .map_err(|_| internal())??
+            tokio::task::spawn_blocking(move || store.status(&nik)).await??
         }
     };
     let outcome = if record.is_some() { "found" } else { "not_found" };
@@ -212,15 +166,12 @@ async fn status(
     });
     match record {
         Some(record) => Ok(Json(status_response(&state.catalogue, &nik, record)).into_response()),
-        None => Err(Failure(
-            StatusCode::NOT_FOUND,
-            ApiError {
-                code: ErrorCode::ResidentNotFound,
-                message: Text::new(
-                    "NIK ini tidak ditemukan dalam data desa. Periksa kembali angkanya atau hubungi petugas desa.",
-                    "This NIK is not in the village records. Check the digits or ask the village staff.",
-                ),
-            },
+        None => Err(AppError::not_found(
+            ErrorCode::ResidentNotFound,
+            Text::new(
+                "NIK ini tidak ditemukan dalam data desa. Periksa kembali angkanya atau hubungi petugas desa.",
+                "This NIK is not in the village records. Check the digits or ask the village staff.",
+            ),
         )),
     }
 }

@@ -6,7 +6,6 @@
 //! someone else never learns what that person receives.
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{Extension, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -19,7 +18,8 @@ use protocol::phone::normalise_phone;
 use protocol::ticket::Ticket;
 use protocol::{IdempotencyKey, Nik, Text};
 
-use super::{AppState, Failure, Kiosk, internal, now};
+use super::error::{ApiJson, JsonBody};
+use super::{AppError, AppState, Kiosk, now};
 use crate::checks::decide_for;
 use crate::eligibility::{Decision, Quota, Request};
 use crate::store::{AuditEntry, NewReport, Store, StoreError};
@@ -28,24 +28,9 @@ use crate::store::{AuditEntry, NewReport, Store, StoreError};
 /// scheme covers yet.
 pub const REPORT_PROGRAM: &str = "GOTONG_ROYONG";
 
-pub(super) fn bad(code: ErrorCode, id: impl Into<String>, en: impl Into<String>) -> Failure {
-    Failure(StatusCode::BAD_REQUEST, ApiError { code, message: Text::new(id, en) })
-}
-
-pub(super) fn nik_field(value: &str, who_id: &str, who_en: &str) -> Result<Nik, Failure> {
-    Nik::parse(value).map_err(|error| {
-        let text = error.text();
-        Failure(
-            StatusCode::BAD_REQUEST,
-            ApiError {
-                code: (&error).into(),
-                message: Text::new(
-                    format!("{who_id}: {}", text.id),
-                    format!("{who_en}: {}", text.en),
-                ),
-            },
-        )
-    })
+impl JsonBody for ReportRequest {
+    const NAME_ID: &'static str = "Isian laporan";
+    const NAME_EN: &'static str = "The report";
 }
 
 /// Free text without control characters, or `None` when too long.
@@ -59,12 +44,82 @@ fn clean_text(raw: &str) -> Option<String> {
     (cleaned.chars().count() <= REPORT_TEXT_MAX).then_some(cleaned)
 }
 
-/// The rule a kiosk's outbox chooses keys by (`protocol::IdempotencyKey`).
-pub(super) fn check_idempotency_key(key: &str) -> Result<(), Failure> {
-    IdempotencyKey::parse(key).map(drop).map_err(|error| {
-        let text = error.text();
-        bad(ErrorCode::BadRequest, text.id, text.en)
-    })
+/// A NIK field of a submission; a refusal names the field ("NIK pelapor: ...").
+pub(super) fn nik_field(value: &str, field_id: &str, field_en: &str) -> Result<Nik, AppError> {
+    Nik::parse(value).map_err(|error| AppError::nik_field(&error, Text::new(field_id, field_en)))
+}
+
+/// The key the kiosk's outbox resends a submission under, by the rule it chose it by.
+pub(super) fn idempotency_key(key: &str) -> Result<IdempotencyKey, AppError> {
+    IdempotencyKey::parse(key)
+        .map_err(|error| AppError::bad_request(ErrorCode::BadRequest, error.text()))
+}
+
+/// A kiosk may file under a ticket it issued itself only with its own issuer number: two
+/// kiosks (or a kiosk and the central service) can then never hand out the same ticket.
+/// Read fresh from the store, not from the guard's cache, so a renewed registration counts.
+pub(super) async fn check_kiosk_ticket(
+    state: &AppState,
+    kiosk: &str,
+    ticket: Ticket,
+) -> Result<(), AppError> {
+    let record = {
+        let store = state.store.clone();
+        let id = kiosk.to_string();
+        tokio::task::spawn_blocking(move || store.kiosk(&id)).await??
+    };
+    let own = record.and_then(|record| record.issuer);
+    if own.is_some() && own == Some(ticket.issuer()) {
+        return Ok(());
+    }
+    tracing::warn!(kiosk, issuer = ticket.issuer(), ?own, "ticket of another issuer refused");
+    Err(ticket_refused())
+}
+
+/// A kiosk ticket of another issuer, or one another submission holds.
+fn ticket_refused() -> AppError {
+    AppError::bad_request(
+        ErrorCode::InvalidTicket,
+        Text::new(
+            "Nomor tiket dari anjungan ini tidak dapat diterima. Silakan hubungi petugas desa.",
+            "This kiosk's ticket number cannot be accepted. Please ask the village staff.",
+        ),
+    )
+}
+
+/// Files a submission (report or letter request) with `file` on the blocking pool, logs
+/// and audits it with masked identifiers, and answers `201` for a new one or `200` for a
+/// repeated idempotency key. A kiosk ticket another submission holds is the kiosk's input
+/// error, not the service's.
+pub(super) async fn answer_filed(
+    state: &AppState,
+    kiosk: &str,
+    action: &str,
+    file: impl FnOnce(&Store) -> Result<(TicketStatus, bool), StoreError> + Send + 'static,
+) -> Result<Response, AppError> {
+    let store = state.store.clone();
+    let (status, created) = match tokio::task::spawn_blocking(move || file(&store)).await? {
+        Ok(filed) => filed,
+        Err(StoreError::TicketTaken(ticket)) => {
+            tracing::warn!(kiosk, %ticket, "kiosk ticket refused: already taken");
+            return Err(ticket_refused());
+        }
+        Err(error) => return Err(error.into()),
+    };
+    let outcome = match status.letter {
+        Some(letter) => format!("{} {}", letter.as_str(), status.state.as_str()),
+        None => status.state.as_str().to_string(),
+    };
+    tracing::info!(ticket = %status.ticket, subject = %status.subject, outcome, created, "{action}");
+    state.store.audit(AuditEntry {
+        at: now(),
+        actor: format!("kiosk:{kiosk}"),
+        action: action.into(),
+        subject: format!("{} {}", status.ticket, status.subject),
+        outcome,
+    });
+    let code = if created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((code, Json(status)).into_response())
 }
 
 /// Files a citizen's report and decides it at once.
@@ -85,33 +140,29 @@ pub(super) fn check_idempotency_key(key: &str) -> Result<(), Failure> {
 pub async fn file(
     State(state): State<AppState>,
     Extension(Kiosk(kiosk)): Extension<Kiosk>,
-    body: Result<Json<ReportRequest>, JsonRejection>,
-) -> Result<Response, Failure> {
-    let Json(request) = body.map_err(|rejection| {
-        bad(
-            ErrorCode::BadRequest,
-            format!("Isian laporan tidak dapat dibaca: {}", rejection.body_text()),
-            format!("The report could not be read: {}", rejection.body_text()),
-        )
-    })?;
+    ApiJson(request): ApiJson<ReportRequest>,
+) -> Result<Response, AppError> {
     let reporter = nik_field(&request.reporter_nik, "NIK pelapor", "Reporter's NIK")?;
     let subject = nik_field(&request.subject_nik, "NIK yang dilaporkan", "Reported person's NIK")?;
     let phone = normalise_phone(&request.phone).ok_or_else(|| {
-        bad(
+        AppError::bad_request(
             ErrorCode::InvalidPhone,
-            "Nomor HP tidak valid. Contoh: 0812 3456 7890.",
-            "Invalid mobile number. Example: 0812 3456 7890.",
+            Text::new(
+                "Nomor HP tidak valid. Contoh: 0812 3456 7890.",
+                "Invalid mobile number. Example: 0812 3456 7890.",
+            ),
         )
     })?;
     let text = clean_text(&request.text).ok_or_else(|| {
-        bad(
+        AppError::bad_request(
             ErrorCode::InvalidText,
-            format!("Keterangan paling banyak {REPORT_TEXT_MAX} huruf."),
-            format!("The description may have at most {REPORT_TEXT_MAX} characters."),
+            Text::new(
+                format!("Keterangan paling banyak {REPORT_TEXT_MAX} huruf."),
+                format!("The description may have at most {REPORT_TEXT_MAX} characters."),
+            ),
         )
     })?;
-    let key = &request.idempotency_key;
-    check_idempotency_key(key)?;
+    let key = idempotency_key(&request.idempotency_key)?;
 
     if let Some(ticket) = request.ticket {
         check_kiosk_ticket(&state, &kiosk, ticket).await?;
@@ -119,20 +170,15 @@ pub async fn file(
 
     let facts = {
         let store = state.store.clone();
-        tokio::task::spawn_blocking(move || store.status(&subject))
-            .await
-            .map_err(|_| internal())??
+        tokio::task::spawn_blocking(move || store.status(&subject)).await??
     };
     let Some(facts) = facts else {
-        return Err(Failure(
-            StatusCode::NOT_FOUND,
-            ApiError {
-                code: ErrorCode::ResidentNotFound,
-                message: Text::new(
-                    "NIK yang dilaporkan tidak ditemukan dalam data desa. Silakan lapor langsung ke petugas desa.",
-                    "The reported NIK is not in the village records. Please report to the village staff in person.",
-                ),
-            },
+        return Err(AppError::not_found(
+            ErrorCode::ResidentNotFound,
+            Text::new(
+                "NIK yang dilaporkan tidak ditemukan dalam data desa. Silakan lapor langsung ke petugas desa.",
+                "The reported NIK is not in the village records. Please report to the village staff in person.",
+            ),
         ));
     };
     let about_self = reporter == subject;
@@ -150,7 +196,7 @@ pub async fn file(
     };
     let report = NewReport {
         kiosk: kiosk.clone(),
-        idempotency_key: key.clone(),
+        idempotency_key: key.to_string(),
         reporter,
         subject,
         reason: serde_json::to_value(request.reason)
@@ -165,71 +211,6 @@ pub async fn file(
         ticket: request.ticket,
     };
     answer_filed(&state, &kiosk, "report", move |store| store.file_report(&report)).await
-}
-
-/// Files a submission (report or letter request) with `file` on the blocking pool, logs
-/// and audits it with masked identifiers, and answers `201` for a new one or `200` for a
-/// repeated idempotency key. A kiosk ticket another submission holds is the kiosk's input
-/// error, not the service's.
-pub(super) async fn answer_filed(
-    state: &AppState,
-    kiosk: &str,
-    action: &str,
-    file: impl FnOnce(&Store) -> Result<(TicketStatus, bool), StoreError> + Send + 'static,
-) -> Result<Response, Failure> {
-    let store = state.store.clone();
-    let (status, created) =
-        match tokio::task::spawn_blocking(move || file(&store)).await.map_err(|_| internal())? {
-            Ok(filed) => filed,
-            Err(StoreError::TicketTaken(ticket)) => {
-                tracing::warn!(kiosk, %ticket, "kiosk ticket refused: already taken");
-                return Err(ticket_refused());
-            }
-            Err(error) => return Err(error.into()),
-        };
-    let outcome = match status.letter {
-        Some(letter) => format!("{} {}", letter.as_str(), status.state.as_str()),
-        None => status.state.as_str().to_string(),
-    };
-    tracing::info!(ticket = %status.ticket, subject = %status.subject, outcome, created, "{action}");
-    state.store.audit(AuditEntry {
-        at: now(),
-        actor: format!("kiosk:{kiosk}"),
-        action: action.into(),
-        subject: format!("{} {}", status.ticket, status.subject),
-        outcome,
-    });
-    let code = if created { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((code, Json(status)).into_response())
-}
-
-/// A kiosk may file under a ticket it issued itself only with its own issuer number: two
-/// kiosks (or a kiosk and the central service) can then never hand out the same ticket.
-/// Read fresh from the store, not from the guard's cache, so a renewed registration counts.
-pub(super) async fn check_kiosk_ticket(
-    state: &AppState,
-    kiosk: &str,
-    ticket: Ticket,
-) -> Result<(), Failure> {
-    let record = {
-        let store = state.store.clone();
-        let id = kiosk.to_string();
-        tokio::task::spawn_blocking(move || store.kiosk(&id)).await.map_err(|_| internal())??
-    };
-    let own = record.and_then(|record| record.issuer);
-    if own.is_some() && own == Some(ticket.issuer()) {
-        return Ok(());
-    }
-    tracing::warn!(kiosk, issuer = ticket.issuer(), ?own, "ticket of another issuer refused");
-    Err(ticket_refused())
-}
-
-pub(super) fn ticket_refused() -> Failure {
-    bad(
-        ErrorCode::InvalidTicket,
-        "Nomor tiket dari anjungan ini tidak dapat diterima. Silakan hubungi petugas desa.",
-        "This kiosk's ticket number cannot be accepted. Please ask the village staff.",
-    )
 }
 
 /// The state of a ticket printed on a receipt.
@@ -249,7 +230,7 @@ pub async fn ticket(
     State(state): State<AppState>,
     Extension(Kiosk(kiosk)): Extension<Kiosk>,
     Path(raw): Path<String>,
-) -> Result<Response, Failure> {
+) -> Result<Response, AppError> {
     let ticket = Ticket::parse(&raw).map_err(|error| {
         let (id, en) = match error {
             protocol::ticket::TicketError::CheckDigit => (
@@ -261,13 +242,11 @@ pub async fn ticket(
                 "A ticket number looks like LP-0000-000123-4.",
             ),
         };
-        bad(ErrorCode::InvalidTicket, id, en)
+        AppError::bad_request(ErrorCode::InvalidTicket, Text::new(id, en))
     })?;
     let found = {
         let store = state.store.clone();
-        tokio::task::spawn_blocking(move || store.ticket(&ticket))
-            .await
-            .map_err(|_| internal())??
+        tokio::task::spawn_blocking(move || store.ticket(&ticket)).await??
     };
     state.store.audit(AuditEntry {
         at: now(),
@@ -278,12 +257,9 @@ pub async fn ticket(
     });
     match found {
         Some(status) => Ok(Json(status).into_response()),
-        None => Err(Failure(
-            StatusCode::NOT_FOUND,
-            ApiError {
-                code: ErrorCode::NotFound,
-                message: Text::new("Tiket tidak ditemukan.", "Ticket not found."),
-            },
+        None => Err(AppError::not_found(
+            ErrorCode::NotFound,
+            Text::new("Tiket tidak ditemukan.", "Ticket not found."),
         )),
     }
 }

@@ -4,7 +4,6 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
@@ -18,7 +17,8 @@ use protocol::staff::{
 use protocol::{Nik, NoKk, Text};
 use serde::Deserialize;
 
-use super::{AppState, Failure, internal, now};
+use super::error::{ApiJson, JsonBody};
+use super::{AppError, AppState, now};
 use crate::checks::decide_for;
 use crate::eligibility::{Decision, Quota, Request as Asked, Unit};
 use crate::import::{ImportError, ImportOptions, RowReport, import};
@@ -37,52 +37,32 @@ const LOGINS_PER_MINUTE: u32 = 6;
 #[derive(Debug, Clone)]
 pub struct Staff(pub StaffRecord);
 
-fn failure(
-    status: StatusCode,
-    code: ErrorCode,
-    id: impl Into<String>,
-    en: impl Into<String>,
-) -> Failure {
-    Failure(status, ApiError { code, message: Text::new(id, en) })
-}
+impl JsonBody for LoginRequest {}
 
-fn unreadable(rejection: JsonRejection) -> Failure {
-    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        return super::too_large();
-    }
-    failure(
-        StatusCode::BAD_REQUEST,
-        ErrorCode::BadRequest,
-        format!("Isian tidak dapat dibaca: {}", rejection.body_text()),
-        format!("The request could not be read: {}", rejection.body_text()),
-    )
-}
+impl JsonBody for AddMembershipRequest {}
 
-fn refused_login() -> Failure {
-    failure(
-        StatusCode::UNAUTHORIZED,
-        ErrorCode::Unauthorized,
+fn refused_login() -> AppError {
+    AppError::unauthorized(Text::new(
         "Nama pengguna atau kata sandi salah.",
         "Wrong username or password.",
-    )
+    ))
 }
 
-fn other_desa() -> Failure {
-    failure(
-        StatusCode::FORBIDDEN,
-        ErrorCode::Forbidden,
+fn other_desa() -> AppError {
+    AppError::forbidden(Text::new(
         "Akun ini tidak berwenang untuk desa tersebut.",
         "This account may not act for that desa.",
-    )
+    ))
 }
 
-fn unknown_program(code: &str) -> Failure {
+fn unknown_program(code: &str) -> AppError {
     let shown: String = code.chars().filter(|c| c.is_ascii_graphic()).take(32).collect();
-    failure(
-        StatusCode::BAD_REQUEST,
+    AppError::bad_request(
         ErrorCode::UnknownProgram,
-        format!("Program {shown:?} tidak ada dalam katalog."),
-        format!("Program {shown:?} is not in the catalogue."),
+        Text::new(
+            format!("Program {shown:?} tidak ada dalam katalog."),
+            format!("Program {shown:?} is not in the catalogue."),
+        ),
     )
 }
 
@@ -113,9 +93,8 @@ fn audit(state: &AppState, staff: &str, action: &str, subject: String, outcome: 
 )]
 pub async fn login(
     State(state): State<AppState>,
-    body: Result<Json<LoginRequest>, JsonRejection>,
-) -> Result<Response, Failure> {
-    let Json(request) = body.map_err(unreadable)?;
+    ApiJson(request): ApiJson<LoginRequest>,
+) -> Result<Response, AppError> {
     // Nothing that could not be a username reaches the database or the logs.
     if !valid_username(&request.username) || request.password.len() > 1024 {
         return Err(refused_login());
@@ -123,7 +102,7 @@ pub async fn login(
     let limiter_key = format!("login:{}", request.username);
     if let Err(retry_after) = state.guard.allow_lookup(&limiter_key, LOGINS_PER_MINUTE) {
         audit(&state, &request.username, "staff_login", String::new(), "rate_limited");
-        return Ok(super::guard::rate_limited(retry_after));
+        return Err(AppError::rate_limited(retry_after));
     }
     let session = {
         let store = state.store.clone();
@@ -131,8 +110,7 @@ pub async fn login(
         tokio::task::spawn_blocking(move || {
             store.staff_login(&username, &password, unix_now(), SESSION_SECONDS)
         })
-        .await
-        .map_err(|_| internal())??
+        .await??
     };
     let Some(session) = session else {
         tracing::warn!(username = %request.username, "staff sign-in refused");
@@ -170,8 +148,8 @@ pub async fn authenticate(
             next.run(request).await
         }
         Ok(Ok(None)) => super::guard::unauthorized().into_response(),
-        Ok(Err(error)) => Failure::from(error).into_response(),
-        Err(_) => internal().into_response(),
+        Ok(Err(error)) => AppError::from(error).into_response(),
+        Err(error) => AppError::from(error).into_response(),
     }
 }
 
@@ -215,11 +193,9 @@ enum Added {
 pub async fn add_membership(
     State(state): State<AppState>,
     axum::Extension(Staff(staff)): axum::Extension<Staff>,
-    body: Result<Json<AddMembershipRequest>, JsonRejection>,
-) -> Result<Response, Failure> {
-    let Json(request) = body.map_err(unreadable)?;
-    let nik = Nik::parse(&request.nik)
-        .map_err(|error| Failure(StatusCode::BAD_REQUEST, ApiError::from(&error)))?;
+    ApiJson(request): ApiJson<AddMembershipRequest>,
+) -> Result<Response, AppError> {
+    let nik = Nik::parse(&request.nik).map_err(|error| AppError::from(&error))?;
     let Some(program) = state.catalogue.program(&request.program).cloned() else {
         return Err(unknown_program(&request.program));
     };
@@ -263,18 +239,18 @@ pub async fn add_membership(
                 Ok(Added::Decided(decision))
             })
         })
-        .await
-        .map_err(|_| internal())??
+        .await??
     };
     let subject = format!("{} {}", request.program, nik.masked());
     match outcome {
         Added::NotFound => {
             audit(&state, &staff.username, "add_membership", subject, "not_found");
-            Err(failure(
-                StatusCode::NOT_FOUND,
+            Err(AppError::not_found(
                 ErrorCode::ResidentNotFound,
-                "NIK ini tidak ada di data kependudukan.",
-                "This NIK is not in the registry.",
+                Text::new(
+                    "NIK ini tidak ada di data kependudukan.",
+                    "This NIK is not in the registry.",
+                ),
             ))
         }
         Added::OtherDesa => {
@@ -342,24 +318,26 @@ pub async fn import_list(
     query: Result<Query<ImportQuery>, axum::extract::rejection::QueryRejection>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Response, Failure> {
+) -> Result<Response, AppError> {
     let Query(query) = query.map_err(|rejection| {
-        failure(
-            StatusCode::BAD_REQUEST,
+        AppError::bad_request(
             ErrorCode::BadRequest,
-            format!("Parameter impor tidak valid: {}", rejection.body_text()),
-            format!("Invalid import parameters: {}", rejection.body_text()),
+            Text::new(
+                format!("Parameter impor tidak valid: {}", rejection.body_text()),
+                format!("Invalid import parameters: {}", rejection.body_text()),
+            ),
         )
     })?;
     if state.catalogue.program(&query.program).is_none() {
         return Err(unknown_program(&query.program));
     }
     if regions().village(query.desa).is_none() {
-        return Err(failure(
-            StatusCode::BAD_REQUEST,
+        return Err(AppError::bad_request(
             ErrorCode::BadRequest,
-            format!("Kode desa {} tidak dikenal.", query.desa),
-            format!("Unknown desa code {}.", query.desa),
+            Text::new(
+                format!("Kode desa {} tidak dikenal.", query.desa),
+                format!("Unknown desa code {}.", query.desa),
+            ),
         ));
     }
     if !staff.covers(query.desa) {
@@ -377,11 +355,12 @@ pub async fn import_list(
         Some(text) => MembershipState::parse(text)
             .filter(|s| *s != MembershipState::Ended)
             .ok_or_else(|| {
-                failure(
-                    StatusCode::BAD_REQUEST,
+                AppError::bad_request(
                     ErrorCode::BadRequest,
-                    "Status awal harus proposed, verified atau active.",
-                    "The starting state must be proposed, verified or active.",
+                    Text::new(
+                        "Status awal harus proposed, verified atau active.",
+                        "The starting state must be proposed, verified or active.",
+                    ),
                 )
             })?,
     };
@@ -399,8 +378,7 @@ pub async fn import_list(
             import(&store, &catalogue, &options, body.as_ref(), |r| rows.push(r.clone()), |_| {})
                 .map(|summary| (summary, rows))
         })
-        .await
-        .map_err(|_| internal())?
+        .await?
     };
     let subject = format!("{} {}", query.program, query.desa);
     let (summary, rows) = match result {
@@ -412,11 +390,12 @@ pub async fn import_list(
         Err(error) => {
             audit(&state, &staff.username, "import", subject, "invalid_csv");
             let detail = error.to_string();
-            return Err(failure(
-                StatusCode::BAD_REQUEST,
+            return Err(AppError::bad_request(
                 ErrorCode::InvalidCsv,
-                format!("Berkas CSV tidak dapat dibaca: {detail}"),
-                format!("The CSV file cannot be read: {detail}"),
+                Text::new(
+                    format!("Berkas CSV tidak dapat dibaca: {detail}"),
+                    format!("The CSV file cannot be read: {detail}"),
+                ),
             ));
         }
     };
@@ -437,11 +416,12 @@ pub async fn import_list(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|accept| accept.contains("text/csv"));
     if wants_csv {
-        let mut writer = crate::import::report_writer(Vec::new()).map_err(|_| internal())?;
+        let mut writer =
+            crate::import::report_writer(Vec::new()).map_err(|_| AppError::internal())?;
         for report in &rows {
-            crate::import::write_row(&mut writer, report).map_err(|_| internal())?;
+            crate::import::write_row(&mut writer, report).map_err(|_| AppError::internal())?;
         }
-        let bytes = writer.into_inner().map_err(|_| internal())?;
+        let bytes = writer.into_inner().map_err(|_| AppError::internal())?;
         return Ok(
             (status, [(header::CONTENT_TYPE, "text/csv; charset=utf-8")], bytes).into_response()
         );
