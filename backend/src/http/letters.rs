@@ -12,7 +12,7 @@ use protocol::api::{ApiError, ErrorCode, ReportState, TicketStatus};
 use protocol::letter::{LETTERS_PATH, LetterRequest, clean_purpose};
 
 use super::error::{ApiJson, JsonBody};
-use super::reports::{answer_filed, check_kiosk_ticket, idempotency_key, nik_field};
+use super::submit::{answer_filed, check_kiosk_ticket, idempotency_key, nik_field};
 use super::{AppError, AppState, Kiosk, now};
 use crate::store::{NewLetter, StoreError, village_name};
 

@@ -8,6 +8,7 @@ mod letters;
 mod openapi;
 mod reports;
 mod staff;
+mod submit;
 
 pub use reports::REPORT_PROGRAM;
 

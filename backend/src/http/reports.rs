@@ -7,8 +7,8 @@
 
 use axum::Json;
 use axum::extract::{Extension, Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use protocol::Text;
 use protocol::api::{
     ApiError, ErrorCode, REPORT_TEXT_MAX, REPORTS_PATH, ReportRequest, ReportState, TICKET_PATH,
     TicketStatus,
@@ -16,13 +16,13 @@ use protocol::api::{
 use protocol::mask::mask_digits_in;
 use protocol::phone::normalise_phone;
 use protocol::ticket::Ticket;
-use protocol::{IdempotencyKey, Nik, Text};
 
 use super::error::{ApiJson, JsonBody};
+use super::submit::{answer_filed, check_kiosk_ticket, idempotency_key, nik_field};
 use super::{AppError, AppState, Kiosk, now};
 use crate::checks::decide_for;
 use crate::eligibility::{Decision, Quota, Request};
-use crate::store::{AuditEntry, NewReport, Store, StoreError};
+use crate::store::{AuditEntry, NewReport};
 
 /// The program a citizen report asks for: Banyuwangi Gotong Royong, for families that no
 /// scheme covers yet.
@@ -42,84 +42,6 @@ fn clean_text(raw: &str) -> Option<String> {
         .collect();
     let cleaned = cleaned.trim().to_string();
     (cleaned.chars().count() <= REPORT_TEXT_MAX).then_some(cleaned)
-}
-
-/// A NIK field of a submission; a refusal names the field ("NIK pelapor: ...").
-pub(super) fn nik_field(value: &str, field_id: &str, field_en: &str) -> Result<Nik, AppError> {
-    Nik::parse(value).map_err(|error| AppError::nik_field(&error, Text::new(field_id, field_en)))
-}
-
-/// The key the kiosk's outbox resends a submission under, by the rule it chose it by.
-pub(super) fn idempotency_key(key: &str) -> Result<IdempotencyKey, AppError> {
-    IdempotencyKey::parse(key)
-        .map_err(|error| AppError::bad_request(ErrorCode::BadRequest, error.text()))
-}
-
-/// A kiosk may file under a ticket it issued itself only with its own issuer number: two
-/// kiosks (or a kiosk and the central service) can then never hand out the same ticket.
-/// Read fresh from the store, not from the guard's cache, so a renewed registration counts.
-pub(super) async fn check_kiosk_ticket(
-    state: &AppState,
-    kiosk: &str,
-    ticket: Ticket,
-) -> Result<(), AppError> {
-    let record = {
-        let store = state.store.clone();
-        let id = kiosk.to_string();
-        tokio::task::spawn_blocking(move || store.kiosk(&id)).await??
-    };
-    let own = record.and_then(|record| record.issuer);
-    if own.is_some() && own == Some(ticket.issuer()) {
-        return Ok(());
-    }
-    tracing::warn!(kiosk, issuer = ticket.issuer(), ?own, "ticket of another issuer refused");
-    Err(ticket_refused())
-}
-
-/// A kiosk ticket of another issuer, or one another submission holds.
-fn ticket_refused() -> AppError {
-    AppError::bad_request(
-        ErrorCode::InvalidTicket,
-        Text::new(
-            "Nomor tiket dari anjungan ini tidak dapat diterima. Silakan hubungi petugas desa.",
-            "This kiosk's ticket number cannot be accepted. Please ask the village staff.",
-        ),
-    )
-}
-
-/// Files a submission (report or letter request) with `file` on the blocking pool, logs
-/// and audits it with masked identifiers, and answers `201` for a new one or `200` for a
-/// repeated idempotency key. A kiosk ticket another submission holds is the kiosk's input
-/// error, not the service's.
-pub(super) async fn answer_filed(
-    state: &AppState,
-    kiosk: &str,
-    action: &str,
-    file: impl FnOnce(&Store) -> Result<(TicketStatus, bool), StoreError> + Send + 'static,
-) -> Result<Response, AppError> {
-    let store = state.store.clone();
-    let (status, created) = match tokio::task::spawn_blocking(move || file(&store)).await? {
-        Ok(filed) => filed,
-        Err(StoreError::TicketTaken(ticket)) => {
-            tracing::warn!(kiosk, %ticket, "kiosk ticket refused: already taken");
-            return Err(ticket_refused());
-        }
-        Err(error) => return Err(error.into()),
-    };
-    let outcome = match status.letter {
-        Some(letter) => format!("{} {}", letter.as_str(), status.state.as_str()),
-        None => status.state.as_str().to_string(),
-    };
-    tracing::info!(ticket = %status.ticket, subject = %status.subject, outcome, created, "{action}");
-    state.store.audit(AuditEntry {
-        at: now(),
-        actor: format!("kiosk:{kiosk}"),
-        action: action.into(),
-        subject: format!("{} {}", status.ticket, status.subject),
-        outcome,
-    });
-    let code = if created { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((code, Json(status)).into_response())
 }
 
 /// Files a citizen's report and decides it at once.
