@@ -22,7 +22,7 @@ pub const DOCUMENT_PATH: &str = "/api/openapi.json";
     ),
     paths(
         super::health,
-        super::status,
+        super::status::status,
         super::reports::file,
         super::reports::ticket,
         super::letters::file,
