@@ -6,4 +6,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 [[ -f "$HOME/.cargo/env" ]] && source "$HOME/.cargo/env"
-exec cargo run --release --locked -p anjungan-kiosk -- --demo --printer target/demo-receipts.escpos "$@"
+exec cargo run --release --locked -p anjungan-kiosk --features demo -- --demo --printer target/demo-receipts.escpos "$@"

@@ -5,12 +5,24 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 [[ -f "$HOME/.cargo/env" ]] && source "$HOME/.cargo/env"
 
+# The kiosk's opt-in features, so the demo, `kiosk screenshots` and `kiosk bench` are
+# built, linted and tested like everything else.
+features=anjungan-kiosk/demo,anjungan-kiosk/tools
+
 echo "== cargo fmt --check" >&2
 cargo fmt --all -- --check
 echo "== cargo clippy" >&2
-cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy --workspace --all-targets --locked --features "$features" -- -D warnings
+# The firmware as the kiosk image builds it: KMS output and the Pi's GPIO, no central
+# service, no testing platform.
+echo "== cargo check, device build" >&2
+cargo check -p anjungan-kiosk --no-default-features --features device --locked
+# Every module documented (the Pi's GPIO too), with broken links as errors.
+echo "== cargo doc" >&2
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked \
+  --features "$features,anjungan-hardware/rpi"
 echo "== cargo test" >&2
-cargo test --workspace --locked
+cargo test --workspace --locked --features "$features"
 
 # The backend's suite again with every temporary store on PostgreSQL (a throwaway server
 # started by scripts/postgres.sh), so both databases pass the same tests.

@@ -2,8 +2,8 @@
 //! slow work (network, printer) runs on the tokio runtime, and every change ends with
 //! [`render`] drawing the session onto the window. The UI thread never waits.
 //!
-//! [`idle`] sends the kiosk home when nobody touches it; [`render`] is the one function that
-//! draws the session; [`flows`] holds the callbacks that leave the UI thread.
+//! `idle` sends the kiosk home when nobody touches it; [`render`] is the one function that
+//! draws the session; `flows` holds the callbacks that leave the UI thread.
 
 mod flows;
 mod idle;

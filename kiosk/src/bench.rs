@@ -86,7 +86,6 @@ impl std::fmt::Display for Figures {
 }
 
 /// Runs the benchmark: a central service here, the kiosk as child processes.
-#[cfg(feature = "demo")]
 pub fn run(exe: &Path) -> anyhow::Result<Figures> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -108,7 +107,6 @@ pub fn run(exe: &Path) -> anyhow::Result<Figures> {
     figures
 }
 
-#[cfg(feature = "demo")]
 fn measure(exe: &Path, url: &str, key_file: &Path, nik: &str) -> anyhow::Result<Figures> {
     let mut figures = Figures::default();
     for start in 0..STARTS {
@@ -147,11 +145,6 @@ fn measure(exe: &Path, url: &str, key_file: &Path, nik: &str) -> anyhow::Result<
         anyhow::ensure!(status.success(), "the kiosk bench child failed: {status}");
     }
     Ok(figures)
-}
-
-#[cfg(not(feature = "demo"))]
-pub fn run(_exe: &Path) -> anyhow::Result<Figures> {
-    anyhow::bail!("`kiosk bench` needs the `demo` feature (it runs a central service)")
 }
 
 fn emit(report: &Report) -> anyhow::Result<()> {

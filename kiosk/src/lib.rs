@@ -8,12 +8,14 @@ the printer and the central service.
   words on screen and paper, [`devices`] opens the configured printer, [`panel`] ties the
   GPIO's LED, buzzer, door switch and call-staff button to the kiosk, [`local`] is its own
   database (the outbox, ticket serials, the staff PIN lockout).
-- [`screenshot`] renders every screen headless to PNG; `demo` (feature `demo`) starts an
-  embedded central service on synthetic data; [`bench`] measures start, memory and printing.
+- [`screenshot`] renders every screen headless to PNG (feature `tools`; its sample answers
+  serve the tests too); `demo` (feature `demo`) starts an embedded central service on
+  synthetic data; `bench` (features `tools` and `demo`) measures start, memory and printing.
 */
 
 pub mod agent;
 pub mod app;
+#[cfg(all(feature = "tools", feature = "demo"))]
 pub mod bench;
 pub mod client;
 #[cfg(feature = "demo")]

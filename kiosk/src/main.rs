@@ -26,6 +26,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Render every screen, in Indonesian and English, to PNG files (no display needed).
+    #[cfg_attr(not(feature = "tools"), command(hide = true))]
     Screenshots {
         /// Directory the PNG files are written to.
         #[arg(long, default_value = "docs/screens")]
@@ -33,6 +34,7 @@ enum Command {
     },
     /// Measure cold start to first frame, memory after each flow and tap-to-print latency
     /// (runs a central service on loopback and the kiosk as child processes).
+    #[cfg_attr(not(all(feature = "tools", feature = "demo")), command(hide = true))]
     Bench,
     /// One measured kiosk run, started by `bench`.
     #[command(hide = true)]
@@ -176,25 +178,64 @@ fn run_cli() -> anyhow::Result<()> {
             .init();
     }
     match cli.command {
-        Some(Command::Screenshots { out }) => {
-            kiosk::screenshot::init_headless()?;
-            let files = kiosk::screenshot::write_all(&out)?;
-            println!("{} screenshots written to {}", files.len(), out.display());
-            Ok(())
-        }
-        Some(Command::Bench) => {
-            let exe = std::env::current_exe().context("find the kiosk binary")?;
-            println!("{}", kiosk::bench::run(&exe)?);
-            Ok(())
-        }
+        Some(Command::Screenshots { out }) => screenshots(&out),
+        Some(Command::Bench) => bench(),
         Some(Command::BenchChild { backend_url, key_file, nik, rounds }) => {
-            kiosk::bench::child(&backend_url, &key_file, &nik, rounds)
+            bench_child(&backend_url, &key_file, &nik, rounds)
         }
         Some(Command::Outbox { data_dir, key_file, action }) => {
             outbox_command(&data_dir, &key_file, action)
         }
         None => run(cli.run),
     }
+}
+
+#[cfg(feature = "tools")]
+fn screenshots(out: &std::path::Path) -> anyhow::Result<()> {
+    kiosk::screenshot::init_headless()?;
+    let files = kiosk::screenshot::write_all(out)?;
+    println!("{} screenshots written to {}", files.len(), out.display());
+    Ok(())
+}
+
+/// The firmware leaves out Slint's testing platform; say how to get the command.
+#[cfg(not(feature = "tools"))]
+fn screenshots(_: &std::path::Path) -> anyhow::Result<()> {
+    anyhow::bail!(
+        "this kiosk was built without the `tools` feature, which `screenshots` needs: \
+         cargo run -p anjungan-kiosk --features tools -- screenshots"
+    )
+}
+
+#[cfg(all(feature = "tools", feature = "demo"))]
+fn bench() -> anyhow::Result<()> {
+    let exe = std::env::current_exe().context("find the kiosk binary")?;
+    println!("{}", kiosk::bench::run(&exe)?);
+    Ok(())
+}
+
+/// The bench runs a central service (`demo`) and renders headless (`tools`).
+#[cfg(not(all(feature = "tools", feature = "demo")))]
+fn bench() -> anyhow::Result<()> {
+    anyhow::bail!(
+        "`bench` needs the `tools` and `demo` features, and this kiosk was built without \
+         at least one of them: cargo run --release -p anjungan-kiosk --features tools,demo -- bench"
+    )
+}
+
+#[cfg(all(feature = "tools", feature = "demo"))]
+fn bench_child(
+    backend_url: &str,
+    key_file: &std::path::Path,
+    nik: &str,
+    rounds: usize,
+) -> anyhow::Result<()> {
+    kiosk::bench::child(backend_url, key_file, nik, rounds)
+}
+
+#[cfg(not(all(feature = "tools", feature = "demo")))]
+fn bench_child(_: &str, _: &std::path::Path, _: &str, _: usize) -> anyhow::Result<()> {
+    bench()
 }
 
 fn read_key(path: &std::path::Path) -> anyhow::Result<KioskKey> {
@@ -433,5 +474,8 @@ fn start_demo(
     _: &tokio::runtime::Runtime,
     _: &RunArgs,
 ) -> anyhow::Result<(String, KioskKey, String)> {
-    anyhow::bail!("this kiosk was built without the `demo` feature")
+    anyhow::bail!(
+        "this kiosk was built without the `demo` feature, which `--demo` needs: \
+         scripts/demo.sh builds with it"
+    )
 }

@@ -26,7 +26,8 @@ use crate::session::{Decision, EntryPurpose, LetterKind, Printing, Screen, Sessi
 pub const SIZES: [(u32, u32); 2] = [(1280, 800), (1024, 600)];
 
 /// Installs Slint's headless platform with a real (software) renderer. Call once per process,
-/// before any window exists.
+/// before any window exists. The testing platform is not part of the firmware: feature `tools`.
+#[cfg(feature = "tools")]
 pub fn init_headless() -> anyhow::Result<()> {
     let backend = i_slint_backend_testing::TestingBackend::new(
         i_slint_backend_testing::TestingBackendOptions {

@@ -1,8 +1,9 @@
 //! The registry's storage: residents, families, programs, memberships and the audit log.
 //!
 //! Handlers and the generator call domain-level methods; SQL lives only here, written once
-//! against [`sql::Db`] and run on either database: SQLite (the embedded default: WAL, one
-//! writer, many readers from a small connection pool) or PostgreSQL (a `postgres://` URL).
+//! against the crate-private `sql::Db` and run on either database: SQLite (the embedded
+//! default: WAL, one writer, many readers from a small connection pool) or PostgreSQL (a
+//! `postgres://` URL).
 
 mod audit;
 mod conn;

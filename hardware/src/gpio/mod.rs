@@ -3,9 +3,10 @@
 //! as debounced [`GpioEvent`]s on a `tokio::sync::mpsc` channel.
 //!
 //! [`open`] picks the backend from [`GpioConfig::driver`]: the Raspberry Pi's pins through
-//! `rppal` ([`rpi`], cargo feature `rpi`) or the simulator ([`sim`]), which the desktop demo
-//! and the tests drive. Both feed raw pin changes through the same input task and the same
-//! [`debounce::Debouncer`], and play LED and buzzer [`Pattern`]s with the same player.
+//! `rppal` (module `rpi`, built only with the cargo feature `rpi`) or the simulator
+//! ([`sim`]), which the desktop demo and the tests drive. Both feed raw pin changes through
+//! the same input task and the same [`debounce::Debouncer`], and play LED and buzzer
+//! [`Pattern`]s with the same player.
 //!
 //! ```no_run
 //! # async fn kiosk(config: hardware::gpio::GpioConfig) -> Result<(), hardware::gpio::GpioError> {

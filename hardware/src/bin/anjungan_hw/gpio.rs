@@ -15,9 +15,14 @@ pub struct GpioArgs {
     /// Use the GPIO simulator instead of the Raspberry Pi's pins
     #[arg(long)]
     sim: bool,
-    /// The kiosk's TOML config (its [gpio] section gives the pins); default: the
-    /// reference wiring of docs/hardware/cli.md
-    #[arg(long, value_name = "FILE")]
+    // An attribute rather than a doc comment: rustdoc would read "[gpio]" as a link, and an
+    // escaped "\[gpio\]" would reach the help text with its backslashes.
+    #[arg(
+        long,
+        value_name = "FILE",
+        help = "The kiosk's TOML config (its [gpio] section gives the pins); default: the \
+                reference wiring of docs/hardware/cli.md"
+    )]
     config: Option<PathBuf>,
 }
 

@@ -15,9 +15,14 @@ use tokio::time::{Instant, sleep_until};
 #[derive(clap::Args)]
 #[command(group(clap::ArgGroup::new("printer").required(true).args(["device", "network", "config"])))]
 pub struct Args {
-    /// The kiosk's hardware file: the printer of its [printer] section, as the kiosk
-    /// opens it
-    #[arg(long, value_name = "FILE")]
+    // An attribute rather than a doc comment: rustdoc would read "[printer]" as a link, and
+    // an escaped "\[printer\]" would reach the help text with its backslashes.
+    #[arg(
+        long,
+        value_name = "FILE",
+        help = "The kiosk's hardware file: the printer of its [printer] section, as the kiosk \
+                opens it"
+    )]
     config: Option<PathBuf>,
     /// The printer's device: /dev/usb/lp0 or a serial port (/dev/serial/by-id/...)
     #[arg(long, short, value_name = "PATH")]
