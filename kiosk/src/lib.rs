@@ -7,7 +7,8 @@ the printer and the central service.
 - [`client`] talks to the central service, [`slip`] and [`present`] turn answers into the
   words on screen and paper, [`devices`] opens the configured printer, [`panel`] ties the
   GPIO's LED, buzzer, door switch and call-staff button to the kiosk, [`local`] is its own
-  database (the outbox, ticket serials, the staff PIN lockout).
+  database (the outbox, ticket serials, the staff PIN lockout), [`scan`] sorts what the QR
+  scanner read into a NIK or a ticket.
 - [`screenshot`] renders every screen headless to PNG (feature `tools`; its sample answers
   serve the tests too); `demo` (feature `demo`) starts an embedded central service on
   synthetic data; `bench` (features `tools` and `demo`) measures start, memory and printing.
@@ -26,6 +27,7 @@ pub mod local;
 pub mod logring;
 pub mod panel;
 pub mod present;
+pub mod scan;
 pub mod screenshot;
 pub mod session;
 pub mod slip;
