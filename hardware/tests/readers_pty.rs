@@ -247,6 +247,7 @@ async fn stop_is_prompt_while_waiting_to_reconnect() {
 const NIK: &str = "3510011203850001";
 const TICKET: &str = "LP-0042-000123-9";
 const LETTER: &str = "ANJ-SURAT:470/12/429.501/2024";
+const PAYLOAD: &str = "ANJUNGAN/REPORT/1?kiosk=BWI-01&ticket=LP-0042-000123-9";
 
 #[tokio::test]
 async fn scanner_every_line_end_and_every_kind_of_code() {
@@ -256,21 +257,13 @@ async fn scanner_every_line_end_and_every_kind_of_code() {
         sim.scan(NIK).unwrap();
         sim.scan(TICKET).unwrap();
         sim.scan(LETTER).unwrap();
-        sim.scan("ANJUNGAN/REPORT/1?kiosk=BWI-01&ticket=LP-0042-000123-9").unwrap();
+        sim.scan(PAYLOAD).unwrap();
         sim.scan("8991002101012").unwrap();
-        assert_eq!(next(&mut reader).await, scan(Scanned::Nik(NIK.into())), "{end:?}");
-        assert_eq!(next(&mut reader).await, scan(Scanned::Ticket(TICKET.into())), "{end:?}");
-        assert_eq!(
-            next(&mut reader).await,
-            scan(Scanned::Letter("470/12/429.501/2024".into())),
-            "{end:?}"
-        );
-        assert_eq!(next(&mut reader).await, scan(Scanned::Ticket(TICKET.into())), "{end:?}");
-        assert_eq!(
-            next(&mut reader).await,
-            scan(Scanned::Other("8991002101012".into())),
-            "{end:?}"
-        );
+        assert_eq!(next(&mut reader).await, scan(Scanned::new(NIK)), "{end:?}");
+        assert_eq!(next(&mut reader).await, scan(Scanned::new(TICKET)), "{end:?}");
+        assert_eq!(next(&mut reader).await, scan(Scanned::new(LETTER)), "{end:?}");
+        assert_eq!(next(&mut reader).await, scan(Scanned::new(PAYLOAD)), "{end:?}");
+        assert_eq!(next(&mut reader).await, scan(Scanned::new("8991002101012")), "{end:?}");
     }
 }
 
@@ -280,8 +273,8 @@ async fn scanner_lines_written_one_byte_at_a_time_are_reassembled() {
     let mut reader = scanner_reader(sim.path()).await;
     sim.scan_split(TICKET, 1, Duration::from_millis(2)).unwrap();
     sim.scan_split(NIK, 3, Duration::from_millis(5)).unwrap();
-    assert_eq!(next(&mut reader).await, scan(Scanned::Ticket(TICKET.into())));
-    assert_eq!(next(&mut reader).await, scan(Scanned::Nik(NIK.into())));
+    assert_eq!(next(&mut reader).await, scan(Scanned::new(TICKET)));
+    assert_eq!(next(&mut reader).await, scan(Scanned::new(NIK)));
 }
 
 #[tokio::test]
@@ -295,13 +288,13 @@ async fn scanner_garbage_lines_are_rejected_and_the_next_scan_still_arrives() {
     sim.send_raw(b"\r").unwrap();
     sim.scan(TICKET).unwrap();
     assert_eq!(next(&mut reader).await, rejected(Reject::NotText));
-    assert_eq!(next(&mut reader).await, scan(Scanned::Nik(NIK.into())));
+    assert_eq!(next(&mut reader).await, scan(Scanned::new(NIK)));
     assert_eq!(next(&mut reader).await, rejected(Reject::NotText));
     assert_eq!(
         next(&mut reader).await,
         rejected(Reject::TooLong { max: hardware::reader::scanner::MAX_LINE })
     );
-    assert_eq!(next(&mut reader).await, scan(Scanned::Ticket(TICKET.into())));
+    assert_eq!(next(&mut reader).await, scan(Scanned::new(TICKET)));
 }
 
 #[tokio::test]
@@ -314,7 +307,7 @@ async fn scanner_a_partial_line_then_silence_times_out_and_is_dropped() {
     assert!(sent.elapsed() >= RECORD_TIMEOUT, "dropped before the timeout");
     // Had the half line been kept, this would arrive as 35100112LP-... and be useless.
     sim.scan(TICKET).unwrap();
-    assert_eq!(next(&mut reader).await, scan(Scanned::Ticket(TICKET.into())));
+    assert_eq!(next(&mut reader).await, scan(Scanned::new(TICKET)));
 }
 
 #[tokio::test]
@@ -323,7 +316,7 @@ async fn scanner_unplug_and_replug_reconnects_and_delivers_the_next_scan() {
     let by_id = ById::new(first.path());
     let mut reader = scanner_reader(&by_id.link).await;
     first.scan(NIK).unwrap();
-    assert_eq!(next(&mut reader).await, scan(Scanned::Nik(NIK.into())));
+    assert_eq!(next(&mut reader).await, scan(Scanned::new(NIK)));
 
     // Unplugged half-way through a code: the half is not glued to the next scan.
     first.send_raw(b"LP-00").unwrap();
@@ -340,7 +333,7 @@ async fn scanner_unplug_and_replug_reconnects_and_delivers_the_next_scan() {
     by_id.point_to(second.path());
     assert_eq!(next(&mut reader).await, ReaderEvent::Connected);
     second.scan(TICKET).unwrap();
-    assert_eq!(next(&mut reader).await, scan(Scanned::Ticket(TICKET.into())));
+    assert_eq!(next(&mut reader).await, scan(Scanned::new(TICKET)));
 }
 
 #[tokio::test]
@@ -366,5 +359,5 @@ fn blocking_recv_works_from_sync_code() {
     // The wait lives here, so a broken reader fails the test instead of hanging it.
     let (connected, scanned) = finished.recv_timeout(WAIT).expect("events within the wait");
     assert_eq!(connected, Some(ReaderEvent::Connected));
-    assert_eq!(scanned, Some(scan(Scanned::Letter("470/12/429.501/2024".into()))));
+    assert_eq!(scanned, Some(scan(Scanned::new(LETTER))));
 }

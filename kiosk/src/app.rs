@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use hardware::printer::{Paper, Printer};
-use hardware::reader::{Reader, ReaderEvent, Scanned};
+use hardware::reader::{Reader, ReaderEvent};
 use protocol::Lang;
 use protocol::api::ReportReason;
 use slint::{ComponentHandle, Model, ModelRc, VecModel};
@@ -22,6 +22,7 @@ use time::{OffsetDateTime, UtcOffset};
 use tokio::sync::{broadcast, watch};
 
 use crate::client::BackendClient;
+use crate::scan::{ScannedCode, classify};
 use crate::session::{LetterKind, Session};
 use crate::ui::{AppWindow, Kiosk, ProgramRow};
 
@@ -346,11 +347,17 @@ fn listen_to_readers(
                     let mut s = lock(&session);
                     match &event {
                         ReaderEvent::Card(card) => s.nik_read(&card.nik),
-                        ReaderEvent::Scan(Scanned::Nik(nik)) => s.nik_read(nik),
-                        // A ticket's QR opens tracking only where the desa offers it.
-                        ReaderEvent::Scan(Scanned::Ticket(ticket)) => {
-                            offers(&window, "track") && s.ticket_read(ticket)
-                        }
+                        ReaderEvent::Scan(scanned) => match classify(scanned.as_str()) {
+                            ScannedCode::Nik(nik) => s.nik_read(nik),
+                            // A ticket's QR opens tracking only where the desa offers it.
+                            ScannedCode::Ticket(ticket) => {
+                                offers(&window, "track") && s.ticket_read(ticket)
+                            }
+                            ScannedCode::Other => {
+                                tracing::info!(event = ?event, "reader event not used here");
+                                false
+                            }
+                        },
                         ReaderEvent::Connected => {
                             tracing::info!("ID reader connected");
                             false

@@ -95,7 +95,7 @@ pub struct ReportSummary<'a> {
 }
 
 /// The QR payload of a report ticket: the ticket only, which the kiosk's scanner reads back
-/// on the "Lacak Tiket" page (hardware::reader::scanner finds `ticket=`).
+/// on the "Lacak Tiket" page (`crate::scan` finds `ticket=`).
 pub fn report_qr_payload(ticket: Ticket) -> String {
     format!("ANJUNGAN/REPORT/1?ticket={ticket}")
 }

@@ -7,8 +7,9 @@
 //! kiosk can `select!` on it and sync code can call [`Reader::blocking_recv`]. Simulators that
 //! speak both protocols over a pseudo-terminal are in [`sim`].
 //!
-//! Nothing here logs or formats card data in the clear: `Debug` of [`EktpCard`] and
-//! [`Scanned`] masks the NIK and the name, and a [`Reject`] never carries the bytes it refused.
+//! Nothing here logs or formats card data in the clear: `Debug` of [`EktpCard`] masks the NIK
+//! and the name, `Debug` of [`Scanned`] shows a scan's length only, and a [`Reject`] never
+//! carries the bytes it refused.
 
 pub mod ektp;
 pub mod link;

@@ -6,96 +6,42 @@
 //! dropped after the timeout, so noise from a cable being plugged in is not glued onto the
 //! next scan.
 //!
-//! Each line is sorted by shape only ([`classify`]): the kiosk validates fully (NIK region
-//! and date, ticket check digit) with the protocol crate, which this crate must not use.
+//! Each line is handed over as it was sent ([`Scanned`]): what it means (a NIK, one of our
+//! tickets) is the kiosk's to decide with the protocol crate's rules, which this crate must
+//! not use. The line may hold anything, a NIK included, so its `Debug` shows its length only.
 
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use super::{Decoder, ReaderEvent, Reject, mask_nik};
+use super::{Decoder, ReaderEvent, Reject};
 
 /// Longest line accepted. Our own QR payloads are well under 200 bytes.
 pub const MAX_LINE: usize = 512;
 /// A scanner sends a code in one burst; a line unfinished after this long is dropped.
 pub const DEFAULT_LINE_TIMEOUT: Duration = Duration::from_millis(500);
-/// Prefix of the QR on a printed letter (surat): `ANJ-SURAT:<letter number>`.
-pub const LETTER_PREFIX: &str = "ANJ-SURAT:";
-/// Prefix of every QR payload the kiosk prints, e.g. `ANJUNGAN/STATUS/1?kiosk=..&t=..`.
-pub const PAYLOAD_PREFIX: &str = "ANJUNGAN/";
 
-/// What a scanned line looks like.
+/// One scanned code: a line of printable UTF-8 text, without its line end and the spaces
+/// around it.
 #[derive(Clone, PartialEq, Eq)]
-pub enum Scanned {
-    /// 16 digits: a NIK typed into a barcode, or scanned from a document.
-    Nik(String),
-    /// A ticket from our receipts, in the canonical form `LP-IIII-SSSSSS-C`. Found as the
-    /// whole line (with or without dashes, any case) or as the `ticket=` parameter of an
-    /// `ANJUNGAN/...` payload. The check digit is not verified here.
-    Ticket(String),
-    /// The letter number after [`LETTER_PREFIX`].
-    Letter(String),
-    /// Any other text, e.g. the QR of a status slip or a product barcode.
-    Other(String),
+pub struct Scanned {
+    line: String,
+}
+
+impl Scanned {
+    pub fn new(line: impl Into<String>) -> Scanned {
+        Scanned { line: line.into() }
+    }
+
+    /// The line as the scanner sent it.
+    pub fn as_str(&self) -> &str {
+        &self.line
+    }
 }
 
 impl fmt::Debug for Scanned {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Scanned::Nik(nik) => write!(f, "Nik({})", mask_nik(nik)),
-            Scanned::Ticket(ticket) => write!(f, "Ticket({ticket})"),
-            Scanned::Letter(letter) => write!(f, "Letter({letter})"),
-            // Foreign text may hold anything, a NIK included: show its size only.
-            Scanned::Other(text) => write!(f, "Other({} bytes)", text.len()),
-        }
+        write!(f, "Scanned({} chars)", self.line.chars().count())
     }
-}
-
-/// Sorts a line (already known to be printable text) by its shape.
-pub fn classify(line: &str) -> Scanned {
-    let line = line.trim();
-    if line.len() == 16 && line.bytes().all(|b| b.is_ascii_digit()) {
-        return Scanned::Nik(line.to_string());
-    }
-    if let Some(ticket) = ticket_shape(line) {
-        return Scanned::Ticket(ticket);
-    }
-    if let Some(ticket) = payload_ticket(line) {
-        return Scanned::Ticket(ticket);
-    }
-    if let Some(letter) = letter_number(line) {
-        return Scanned::Letter(letter);
-    }
-    Scanned::Other(line.to_string())
-}
-
-/// `LP-0000-000123-4`, `lp00000001234`, `LP 0000 000123 4` -> `LP-0000-000123-4`: the same
-/// spellings `protocol::Ticket::parse` accepts.
-fn ticket_shape(text: &str) -> Option<String> {
-    let compact: String =
-        text.chars().filter(|c| *c != '-' && *c != ' ').collect::<String>().to_uppercase();
-    let digits = compact.strip_prefix("LP")?;
-    if digits.len() != 11 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    Some(format!("LP-{}-{}-{}", &digits[..4], &digits[4..10], &digits[10..]))
-}
-
-/// The `ticket=` parameter of one of our payloads: `ANJUNGAN/REPORT/1?ticket=LP-...`.
-fn payload_ticket(text: &str) -> Option<String> {
-    let query = text.strip_prefix(PAYLOAD_PREFIX)?.split_once('?')?.1;
-    query.split('&').find_map(|pair| ticket_shape(pair.strip_prefix("ticket=")?))
-}
-
-/// `ANJ-SURAT:470/12/2024` -> `470/12/2024`: letter numbers are digits, capitals and `/.-`.
-fn letter_number(text: &str) -> Option<String> {
-    let prefix = text.get(..LETTER_PREFIX.len())?;
-    if !prefix.eq_ignore_ascii_case(LETTER_PREFIX) {
-        return None;
-    }
-    let number = &text[LETTER_PREFIX.len()..];
-    let shape_ok = (1..=64).contains(&number.len())
-        && number.bytes().all(|b| b.is_ascii_alphanumeric() || b"/.-".contains(&b));
-    shape_ok.then(|| number.to_ascii_uppercase())
 }
 
 /// Incremental line decoder: feed it chunks as they come off the wire, in any split.
@@ -171,22 +117,12 @@ impl LineDecoder {
         }
         match std::str::from_utf8(&line) {
             Ok(text) if !text.chars().any(char::is_control) && !text.trim().is_empty() => {
-                let scanned = classify(text);
-                tracing::debug!(kind = kind(&scanned), bytes = line.len(), "code scanned");
-                out.push(ReaderEvent::Scan(scanned));
+                tracing::debug!(bytes = line.len(), "code scanned");
+                out.push(ReaderEvent::Scan(Scanned::new(text.trim())));
             }
             Ok(text) if text.trim().is_empty() => {}
             _ => out.push(rejected(Reject::NotText)),
         }
-    }
-}
-
-fn kind(scanned: &Scanned) -> &'static str {
-    match scanned {
-        Scanned::Nik(_) => "nik",
-        Scanned::Ticket(_) => "ticket",
-        Scanned::Letter(_) => "letter",
-        Scanned::Other(_) => "other",
     }
 }
 
@@ -220,35 +156,24 @@ mod tests {
         chunks.iter().flat_map(|chunk| decoder.push(chunk, now)).collect()
     }
 
-    fn scan(s: Scanned) -> ReaderEvent {
-        ReaderEvent::Scan(s)
+    fn scan(line: &str) -> ReaderEvent {
+        ReaderEvent::Scan(Scanned::new(line))
     }
 
     #[test]
-    fn lines_are_classified_by_shape() {
-        assert_eq!(classify("3510011203850001"), Scanned::Nik("3510011203850001".into()));
-        assert_eq!(classify("LP-0000-000123-4"), Scanned::Ticket("LP-0000-000123-4".into()));
-        assert_eq!(classify("lp00420001239"), Scanned::Ticket("LP-0042-000123-9".into()));
-        assert_eq!(
-            classify("ANJUNGAN/REPORT/1?kiosk=BWI-01&ticket=LP-0042-000123-9"),
-            Scanned::Ticket("LP-0042-000123-9".into())
-        );
-        assert_eq!(
-            classify("ANJ-SURAT:470/12/429.501/2024"),
-            Scanned::Letter("470/12/429.501/2024".into())
-        );
-        let slip = "ANJUNGAN/STATUS/1?kiosk=BWI-01&t=1700000000&nik=3510********0001";
-        assert_eq!(classify(slip), Scanned::Other(slip.into()));
-        // Near misses stay Other: the kiosk must not look them up as what they resemble.
-        for near in [
-            "351001120385000",
-            "35100112038500011",
+    fn lines_are_handed_over_as_sent() {
+        // Whatever a line means is the kiosk's business: no spelling is changed here, only
+        // the spaces around the code go.
+        for line in [
+            "3510011203850001",
+            "lp00420001239",
+            "ANJUNGAN/REPORT/1?kiosk=BWI-01&ticket=LP-0042-000123-9",
+            "ANJ-SURAT:470/12/429.501/2024",
             "LP-0000-00123-4",
-            "ANJ-SURAT:",
-            "ANJ-SURAT:a b",
         ] {
-            assert_eq!(classify(near), Scanned::Other(near.into()), "{near}");
+            assert_eq!(scans(&[line.as_bytes(), b"\r"]), vec![scan(line)], "{line}");
         }
+        assert_eq!(scans(&[b"  LP 0042 000123 9 \r"]), vec![scan("LP 0042 000123 9")]);
     }
 
     #[test]
@@ -256,11 +181,7 @@ mod tests {
         let events = scans(&[b"3510011203850001\r", b"LP-0000-000123-4\n", b"ANJ-SURAT:1/2\r\n"]);
         assert_eq!(
             events,
-            vec![
-                scan(Scanned::Nik("3510011203850001".into())),
-                scan(Scanned::Ticket("LP-0000-000123-4".into())),
-                scan(Scanned::Letter("1/2".into())),
-            ]
+            vec![scan("3510011203850001"), scan("LP-0000-000123-4"), scan("ANJ-SURAT:1/2")]
         );
     }
 
@@ -270,7 +191,7 @@ mod tests {
         for cut in 0..=line.len() {
             assert_eq!(
                 scans(&[&line[..cut], &line[cut..]]),
-                vec![scan(Scanned::Ticket("LP-0000-000123-4".into()))],
+                vec![scan("LP-0000-000123-4")],
                 "cut at {cut}"
             );
         }
@@ -285,12 +206,12 @@ mod tests {
             vec![
                 ReaderEvent::Rejected { why: Reject::NotText },
                 ReaderEvent::Rejected { why: Reject::TooLong { max: MAX_LINE } },
-                scan(Scanned::Nik("3510011203850001".into())),
+                scan("3510011203850001"),
             ]
         );
         // Exactly MAX_LINE is still a line.
         let edge = vec![b'A'; MAX_LINE];
-        assert_eq!(scans(&[&edge, b"\r"]), vec![scan(Scanned::Other("A".repeat(MAX_LINE)))]);
+        assert_eq!(scans(&[&edge, b"\r"]), vec![scan(&"A".repeat(MAX_LINE))]);
     }
 
     #[test]
@@ -304,20 +225,14 @@ mod tests {
             vec![ReaderEvent::Rejected { why: Reject::TimedOut }]
         );
         let later = start + Duration::from_secs(2);
-        assert_eq!(
-            decoder.push(b"LP-0000-000123-4\r", later),
-            vec![scan(Scanned::Ticket("LP-0000-000123-4".into()))]
-        );
+        assert_eq!(decoder.push(b"LP-0000-000123-4\r", later), vec![scan("LP-0000-000123-4")]);
     }
 
     #[test]
-    fn debug_masks_a_nik_and_foreign_text() {
-        let text = format!(
-            "{:?} {:?}",
-            Scanned::Nik("3510011203850001".into()),
-            Scanned::Other("name=BUDI".into())
-        );
-        assert_eq!(text, "Nik(3510********0001) Other(9 bytes)");
+    fn debug_shows_the_length_only() {
+        let text =
+            format!("{:?} {:?}", Scanned::new("3510011203850001"), Scanned::new("name=BUDÍ"));
+        assert_eq!(text, "Scanned(16 chars) Scanned(9 chars)");
     }
 
     proptest! {
@@ -337,7 +252,7 @@ mod tests {
             let mut bytes = line.clone().into_bytes();
             bytes.extend_from_slice(b"\r\n");
             let events = scans(&[&bytes]);
-            prop_assert_eq!(events, vec![ReaderEvent::Scan(classify(&line))]);
+            prop_assert_eq!(events, vec![ReaderEvent::Scan(Scanned::new(line))]);
         }
     }
 }
