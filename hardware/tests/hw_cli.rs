@@ -343,7 +343,7 @@ fn watch_shows_an_ektp_card_masked() {
     reader.send_card(&card).unwrap();
     let line = watch.expect("e-KTP read");
     assert!(line.contains("3510********0001"), "{line}");
-    assert!(line.contains("B*** S******"), "{line}");
+    assert!(line.contains("<12 chars>"), "{line}");
     assert!(!line.contains(&card.nik) && !line.contains("BUDI") && !line.contains("SANTOSO"));
     assert!(!line.contains(&card.address), "{line}");
 

@@ -8,8 +8,9 @@
 //! speak both protocols over a pseudo-terminal are in [`sim`].
 //!
 //! Nothing here logs or formats card data in the clear: `Debug` of [`EktpCard`] masks the NIK
-//! and the name, `Debug` of [`Scanned`] shows a scan's length only, and a [`Reject`] never
-//! carries the bytes it refused.
+//! and hides the name, `Debug` of [`Scanned`] shows a scan's length only, and a [`Reject`]
+//! never carries the bytes it refused. These redactions are this crate's own, for its logs
+//! and diagnostics; what a slip or screen shows is the protocol crate's masking.
 
 pub mod ektp;
 pub mod link;
@@ -179,29 +180,20 @@ impl Drop for Reader {
     }
 }
 
-/// `3510011203850001` -> `3510********0001`, as the protocol crate masks a NIK (this crate
-/// must not depend on it).
-pub(crate) fn mask_nik(nik: &str) -> String {
-    let chars: Vec<char> = nik.chars().collect();
-    if chars.len() < 8 {
+/// `3510011203850001` -> `3510********0001`: the first and last four characters, the rest
+/// starred (all of it when there are eight or fewer).
+pub(crate) fn keep_ends(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() <= 8 {
         return "*".repeat(chars.len());
     }
     let tail = chars.len() - 4;
     chars.iter().enumerate().map(|(i, c)| if i < 4 || i >= tail { *c } else { '*' }).collect()
 }
 
-/// `BUDI SANTOSO` -> `B*** S******`: initials only.
-pub(crate) fn mask_name(name: &str) -> String {
-    name.split_whitespace()
-        .map(|word| {
-            let mut chars = word.chars();
-            match chars.next() {
-                Some(first) => std::iter::once(first).chain(chars.map(|_| '*')).collect(),
-                None => String::new(),
-            }
-        })
-        .collect::<Vec<String>>()
-        .join(" ")
+/// `BUDI SANTOSO` -> `<12 chars>`: a name says nothing in a log, its length shows it was read.
+pub(crate) fn redact(text: &str) -> String {
+    format!("<{} chars>", text.chars().count())
 }
 
 #[cfg(test)]
@@ -209,9 +201,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn masks_keep_only_what_a_slip_shows() {
-        assert_eq!(mask_nik("3510011203850001"), "3510********0001");
-        assert_eq!(mask_nik("123"), "***");
-        assert_eq!(mask_name("BUDI  SANTOSO"), "B*** S******");
+    fn redactions_keep_no_more_than_a_log_needs() {
+        assert_eq!(keep_ends("3510011203850001"), "3510********0001");
+        assert_eq!(keep_ends("351001120"), "3510*1120");
+        assert_eq!(keep_ends("35100112"), "********");
+        assert_eq!(keep_ends("123"), "***");
+        assert_eq!(redact("BUDI  SANTOSO"), "<13 chars>");
+        assert_eq!(redact("Ñoño"), "<4 chars>");
     }
 }

@@ -1,7 +1,7 @@
 //! `watch`: what an e-KTP reader or QR scanner sends, through the kiosk's own
 //! [`hardware::reader::Reader`] (same framing, validation and reconnects). Cards and scans
 //! are printed with the reader's masked `Debug`: a card's NIK as `3510********0001` and its
-//! name as initials, a scan as its length (it may be anything, a NIK included), so
+//! name as its length, a scan as its length (it may be anything, a NIK included), so
 //! running this in front of a citizen shows nothing they would mind.
 
 use std::path::PathBuf;
