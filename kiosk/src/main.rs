@@ -280,16 +280,7 @@ fn outbox_command(
         }
         OutboxAction::List => {
             for entry in outbox.list_masked(100)? {
-                println!(
-                    "{} {} {} attempts={} subject={} age={}s{}",
-                    entry.ticket,
-                    entry.kind.as_str(),
-                    entry.state.as_str(),
-                    entry.attempts,
-                    entry.subject,
-                    entry.age.as_secs(),
-                    entry.last_error.map(|e| format!(" error={e}")).unwrap_or_default()
-                );
+                println!("{}", kiosk::present::outbox::list_line(&entry));
             }
             Ok(())
         }

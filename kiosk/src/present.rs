@@ -9,6 +9,8 @@ use time::{OffsetDateTime, UtcOffset};
 
 use crate::session::Decision;
 
+pub mod outbox;
+
 /// One "who receives what" line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProgramLine {

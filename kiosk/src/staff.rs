@@ -751,8 +751,8 @@ fn refresh(window: &AppWindow, tools: &Arc<StaffTools>, _state: &Shared) {
                                 SharedString::from(format!(
                                     "{} · {} · {} · {}× · {} · {} {}{error}",
                                     e.ticket,
-                                    e.kind.text().get(lang),
-                                    e.state.text().get(lang),
+                                    crate::present::outbox::kind_text(e.kind).get(lang),
+                                    crate::present::outbox::state_text(e.state).get(lang),
                                     e.attempts,
                                     e.subject,
                                     e.age.as_secs() / 60,

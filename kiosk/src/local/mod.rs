@@ -1,27 +1,29 @@
 /*!
 The kiosk's own durable state: a small SQLite database in its data directory.
 
-It holds the outbox of submissions waiting for the central service ([`outbox`]), the
-counter of ticket serials the kiosk hands out itself ([`tickets`]), the task that
-drains the outbox ([`sender`]), and the staff keypad's lockout ([`pin_lock`]). WAL with `synchronous=FULL`: a ticket printed on a receipt
-must survive a power cut (kiosks are unplugged), and the writes are a few per citizen.
+It holds the outbox of submissions waiting for the central service ([`outbox`], storage
+only), the counter of ticket serials the kiosk hands out itself ([`tickets`]), and the
+staff keypad's lockout ([`pin_lock`]). Above the outbox, [`sender`] makes one attempt and
+classifies the answer, and [`submit`] is the path the UI calls and the task that drains
+the queue; the words the screen shows for all this are in [`crate::present::outbox`].
+WAL with `synchronous=FULL`: a ticket printed on a receipt must survive a power cut
+(kiosks are unplugged), and the writes are a few per citizen.
 */
 
 pub mod outbox;
 pub mod pin_lock;
 pub mod sender;
+pub mod submit;
 pub mod tickets;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-pub use outbox::{
-    Kind, MaskedEntry, Outbox, Queued, Submission, SubmissionState, Submitted, submit,
-    submit_report_within, submit_within,
-};
+pub use outbox::{Kind, MaskedEntry, Outbox, Queued, Submission, SubmissionState};
 pub use pin_lock::{PinAttempt, PinLock};
-pub use sender::{Sender, backoff, drain};
+pub use sender::backoff;
+pub use submit::{Sender, Submitted, drain, submit, submit_report_within, submit_within};
 
 /// Default directory of the kiosk's database.
 pub const DEFAULT_DATA_DIR: &str = "/var/lib/anjungan-kiosk";

@@ -1,7 +1,9 @@
 //! The outbox: every submission a citizen makes is written here, durably and with its
-//! ticket, before anything is printed or sent. The [`sender`](super::sender) drains it; a
-//! submission is sent with the same idempotency key until the central service answers, so
-//! a crash or a lost answer can neither lose a report nor file it twice.
+//! ticket, before anything is printed or sent. It is storage only: it writes, claims, lists
+//! and settles rows, and knows neither the network nor the words the screen shows (the
+//! submit path, [`submit`](super::submit), sends what it holds; a submission is sent with
+//! the same idempotency key until the central service answers, so a crash or a lost answer
+//! can neither lose a report nor file it twice).
 //!
 //! Personal data stays only while the queue needs it: once a submission is sent or refused
 //! for good its payload is wiped, and only the ticket, the state, the times and the masked
@@ -11,24 +13,18 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use protocol::api::{ApiError, ErrorCode, ReportRequest, TicketStatus};
+use protocol::api::{ApiError, ReportRequest, TicketStatus};
 use protocol::letter::LetterRequest;
 use protocol::mask::mask_digits_in;
 use protocol::ticket::Ticket;
-use protocol::{IdempotencyKey, Nik, Text};
+use protocol::{IdempotencyKey, Nik};
 use rusqlite::{OptionalExtension, params};
 use tokio::sync::{Notify, watch};
 
-use super::sender::{Outcome, attempt};
 use super::{LocalError, LocalStore, now_ms, tickets};
-use crate::client::BackendClient;
 
 /// How long finished (sent or refused) rows stay for the staff screen.
 pub const KEEP_FINISHED: Duration = Duration::from_secs(30 * 24 * 3600);
-
-/// How long [`submit`] waits for the central service's decision before the citizen
-/// gets a "queued" receipt instead.
-pub const SUBMIT_DEADLINE: Duration = Duration::from_secs(4);
 
 /// What a submission is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -54,13 +50,6 @@ impl Kind {
         match self {
             Kind::Report => protocol::api::TicketKind::Report,
             Kind::LetterRequest => protocol::api::TicketKind::Letter,
-        }
-    }
-
-    pub fn text(self) -> Text {
-        match self {
-            Kind::Report => Text::new("Laporan", "Report"),
-            Kind::LetterRequest => Text::new("Permohonan surat", "Letter request"),
         }
     }
 }
@@ -137,14 +126,6 @@ impl SubmissionState {
             .into_iter()
             .find(|state| state.as_str() == text)
     }
-
-    pub fn text(self) -> Text {
-        match self {
-            SubmissionState::Queued => Text::new("antrean", "queued"),
-            SubmissionState::Sent => Text::new("terkirim", "sent"),
-            SubmissionState::RejectedPermanent => Text::new("ditolak", "refused"),
-        }
-    }
 }
 
 /// A submission written to the outbox: its ticket may be printed now.
@@ -152,20 +133,7 @@ impl SubmissionState {
 pub struct Queued {
     pub ticket: Ticket,
     pub idempotency_key: String,
-    id: i64,
-}
-
-/// What the citizen is told after submitting.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Submitted {
-    /// The central service decided at once: show and print the decision.
-    Decided(TicketStatus),
-    /// Not decided yet (the service is out of reach or slow): the receipt says
-    /// "antrean / queued" with this ticket; the outbox keeps sending it.
-    Queued { ticket: Ticket },
-    /// The central service refused the submission for good (unknown NIK, invalid phone,
-    /// ...): show the reason; the ticket was never filed and must not be printed.
-    Refused { ticket: Ticket, error: ApiError },
+    pub(crate) id: i64,
 }
 
 /// One row of the staff screen: nothing in it identifies a person.
@@ -193,6 +161,16 @@ pub(crate) struct Pending {
     pub ticket: Ticket,
     pub payload: String,
     pub attempts: u32,
+}
+
+impl Pending {
+    /// The stored body read back as the request it was written from.
+    pub(crate) fn submission(&self) -> Result<Submission, serde_json::Error> {
+        Ok(match self.kind {
+            Kind::Report => Submission::Report(serde_json::from_str(&self.payload)?),
+            Kind::LetterRequest => Submission::Letter(serde_json::from_str(&self.payload)?),
+        })
+    }
 }
 
 /// Marks a submission as being sent right now, so the sender and an immediate submit never
@@ -332,6 +310,16 @@ impl Outbox {
         Ok(changed as u64)
     }
 
+    /// Writes the submission and marks it as being sent, before the sender can see it, for
+    /// an immediate attempt. A repeated idempotency key returns the first submission,
+    /// unclaimed (the sender owns it). Blocks on disk.
+    pub(crate) fn enqueue_claimed(
+        &self,
+        submission: &Submission,
+    ) -> Result<(Queued, Option<Claim>), LocalError> {
+        self.enqueue(submission, true)
+    }
+
     /// Writes the submission; with `claim`, marks it as being sent before the sender can
     /// see it. A repeated idempotency key returns the first submission, unclaimed.
     fn enqueue(
@@ -391,7 +379,7 @@ impl Outbox {
     }
 
     /// The payload of a queued submission the caller has claimed.
-    fn pending(&self, id: i64) -> Result<Option<Pending>, LocalError> {
+    pub(crate) fn pending(&self, id: i64) -> Result<Option<Pending>, LocalError> {
         let conn = self.inner.store.conn();
         conn.query_row(
             "SELECT id, kind, ticket, payload, attempts FROM outbox
@@ -519,72 +507,6 @@ impl Outbox {
     }
 }
 
-/// Files a submission the way the UI should: written to the outbox first (so its ticket
-/// may be printed whatever happens next), then sent at once. The citizen sees the decision
-/// if it comes within [`SUBMIT_DEADLINE`], else a queued receipt; the attempt keeps running
-/// in the background and the sender takes over from there.
-pub async fn submit(
-    outbox: &Outbox,
-    client: &BackendClient,
-    submission: Submission,
-) -> Result<Submitted, LocalError> {
-    submit_within(outbox, client, submission, SUBMIT_DEADLINE).await
-}
-
-/// [`submit`] of a report with a chosen deadline.
-pub async fn submit_report_within(
-    outbox: &Outbox,
-    client: &BackendClient,
-    request: ReportRequest,
-    deadline: Duration,
-) -> Result<Submitted, LocalError> {
-    submit_within(outbox, client, Submission::Report(request), deadline).await
-}
-
-/// [`submit`] with a chosen deadline.
-pub async fn submit_within(
-    outbox: &Outbox,
-    client: &BackendClient,
-    submission: Submission,
-    deadline: Duration,
-) -> Result<Submitted, LocalError> {
-    let writer = outbox.clone();
-    let (queued, claim) = tokio::task::spawn_blocking(move || writer.enqueue(&submission, true))
-        .await
-        .map_err(|error| LocalError::Task(error.to_string()))??;
-    let ticket = queued.ticket;
-    let Some(claim) = claim else {
-        // The same key was submitted before; the sender owns it.
-        return Ok(Submitted::Queued { ticket });
-    };
-    let reader = outbox.clone();
-    let id = queued.id;
-    let Some(pending) = tokio::task::spawn_blocking(move || reader.pending(id))
-        .await
-        .map_err(|error| LocalError::Task(error.to_string()))??
-    else {
-        return Ok(Submitted::Queued { ticket });
-    };
-    let (outbox, client) = (outbox.clone(), client.clone());
-    let sending = tokio::spawn(async move {
-        let outcome = attempt(&outbox, &client, pending).await;
-        drop(claim);
-        outcome
-    });
-    Ok(match tokio::time::timeout(deadline, sending).await {
-        Ok(Ok(Ok(Outcome::Sent(status)))) => Submitted::Decided(status),
-        Ok(Ok(Ok(Outcome::Refused(error)))) => Submitted::Refused { ticket, error },
-        Ok(Ok(Ok(Outcome::Retry))) => Submitted::Queued { ticket },
-        Ok(Ok(Err(error))) => {
-            tracing::warn!(%error, %ticket, "recording the first attempt failed; it stays queued");
-            Submitted::Queued { ticket }
-        }
-        Ok(Err(join)) => return Err(LocalError::Task(join.to_string())),
-        // Too slow for the citizen to wait: the attempt goes on in the background.
-        Err(_) => Submitted::Queued { ticket },
-    })
-}
-
 fn parse_ticket(text: &str) -> Result<Ticket, LocalError> {
     Ticket::parse(text).map_err(|error| LocalError::Corrupt(format!("ticket {text:?}: {error}")))
 }
@@ -641,16 +563,4 @@ fn entry(raw: RawEntry, now: i64) -> Result<MaskedEntry, LocalError> {
             .transpose()
             .map_err(|error| LocalError::Corrupt(format!("answer: {error}")))?,
     })
-}
-
-/// The error for a payload this version cannot read back: refused for good, since sending
-/// it again cannot help.
-pub(crate) fn unreadable_payload(error: impl std::fmt::Display) -> ApiError {
-    ApiError {
-        code: ErrorCode::BadRequest,
-        message: Text::new(
-            format!("Data antrean rusak: {error}"),
-            format!("Queued data is damaged: {error}"),
-        ),
-    }
 }

@@ -1,5 +1,6 @@
-//! The task that drains the outbox: each queued submission is sent with its idempotency
-//! key until the central service gives an answer that settles it.
+//! One attempt at sending a queued submission, and what the central service's answer
+//! means for it. Nothing here touches the outbox: [`submit`](super::submit) records the
+//! [`Outcome`] and decides when to try again.
 //!
 //! - 2xx: sent; the answer (the ticket's state) is kept, the payload wiped.
 //! - 400/404/413/422 (an [`ApiError`] about the submission itself): refused for good,
@@ -7,18 +8,14 @@
 //! - 401, 429, 5xx, no connection, an answer this version cannot read: tried again after
 //!   an exponential backoff with jitter, 1 s doubling up to 5 min, so a fleet of kiosks
 //!   coming back online does not hit the service in one wave.
-//!
-//! The sender sleeps until the earliest submission is due and is woken at once by a new
-//! submission, a finished immediate attempt, or staff's force-sync.
 
 use std::time::Duration;
 
-use protocol::api::{ApiError, ErrorCode, ReportRequest, TicketStatus};
-use protocol::letter::LetterRequest;
+use protocol::Text;
+use protocol::api::{ApiError, ErrorCode, TicketStatus};
 use rand::Rng;
 
-use super::outbox::{Kind, Outbox, Pending, unreadable_payload};
-use super::{LocalError, now_ms};
+use super::outbox::{Pending, Submission};
 use crate::client::{BackendClient, ClientError};
 
 /// The first retry delay.
@@ -42,7 +39,12 @@ pub fn backoff(failures: u32, jitter: f64) -> Duration {
 pub(crate) enum Outcome {
     Sent(TicketStatus),
     Refused(ApiError),
-    Retry,
+    /// Not settled: try again after `delay`; `error` says why (unmasked: the outbox masks
+    /// what it stores).
+    Retry {
+        error: String,
+        delay: Duration,
+    },
 }
 
 /// Whether a failed request may succeed when sent again unchanged.
@@ -59,124 +61,41 @@ fn retryable(error: &ClientError) -> bool {
     }
 }
 
-/// Sends one claimed submission and records what happened. Shared by the sender and the
-/// immediate attempt of [`submit`](super::submit).
-pub(crate) async fn attempt(
-    outbox: &Outbox,
-    client: &BackendClient,
-    pending: Pending,
-) -> Result<Outcome, LocalError> {
-    let result = match pending.kind {
-        Kind::Report => match serde_json::from_str::<ReportRequest>(&pending.payload) {
-            Ok(request) => client.file_report(&request).await,
-            Err(error) => Err(ClientError::Api(unreadable_payload(error))),
-        },
-        Kind::LetterRequest => match serde_json::from_str::<LetterRequest>(&pending.payload) {
-            Ok(request) => client.file_letter(&request).await,
-            Err(error) => Err(ClientError::Api(unreadable_payload(error))),
-        },
+/// Sends one claimed submission once and classifies the answer. Shared by the background
+/// sender and the immediate attempt of [`submit`](super::submit).
+pub(crate) async fn send(client: &BackendClient, pending: &Pending) -> Outcome {
+    let result = match pending.submission() {
+        Ok(Submission::Report(request)) => client.file_report(&request).await,
+        Ok(Submission::Letter(request)) => client.file_letter(&request).await,
+        Err(error) => Err(ClientError::Api(unreadable_payload(error))),
     };
-    let (id, ticket) = (pending.id, pending.ticket);
-    let outcome = match result {
+    classify(result, pending.attempts, rand::rng().random::<f64>())
+}
+
+/// What an answer means for a submission that failed `attempts` times before; `jitter` in
+/// `[0, 1)` spreads the retry (see [`backoff`]).
+fn classify(result: Result<TicketStatus, ClientError>, attempts: u32, jitter: f64) -> Outcome {
+    match result {
         Ok(status) => Outcome::Sent(status),
-        Err(error) if retryable(&error) => {
-            let failures = pending.attempts.saturating_add(1);
-            let delay = backoff(failures, rand::rng().random::<f64>());
-            tracing::info!(%ticket, failures, ?delay, %error, "not sent; will retry");
-            let (outbox, why) = (outbox.clone(), error.to_string());
-            let next_at = now_ms() + delay.as_millis() as i64;
-            blocking(move || outbox.record_retry(id, &why, next_at)).await?;
-            return Ok(Outcome::Retry);
-        }
+        Err(error) if retryable(&error) => Outcome::Retry {
+            delay: backoff(attempts.saturating_add(1), jitter),
+            error: error.to_string(),
+        },
         Err(ClientError::Api(error)) => Outcome::Refused(error),
         Err(other) => Outcome::Refused(unreadable_payload(other)),
-    };
-    let recorder = outbox.clone();
-    match &outcome {
-        Outcome::Sent(status) => {
-            tracing::info!(%ticket, state = status.state.as_str(), "submission sent");
-            let status = status.clone();
-            blocking(move || recorder.record_sent(id, &status)).await?;
-        }
-        Outcome::Refused(error) => {
-            tracing::warn!(%ticket, code = ?error.code, "submission refused for good");
-            let error = error.clone();
-            blocking(move || recorder.record_refused(id, &error)).await?;
-        }
-        Outcome::Retry => {}
-    }
-    Ok(outcome)
-}
-
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, LocalError> + Send + 'static,
-) -> Result<T, LocalError> {
-    tokio::task::spawn_blocking(work).await.map_err(|error| LocalError::Task(error.to_string()))?
-}
-
-/// The running sender. Dropping it does not stop the task; [`Sender::stop`] does.
-pub struct Sender {
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Sender {
-    /// Starts draining `outbox` through `client` on `runtime`, for as long as the kiosk runs.
-    pub fn spawn(
-        outbox: Outbox,
-        client: BackendClient,
-        runtime: &tokio::runtime::Handle,
-    ) -> Sender {
-        Sender { task: runtime.spawn(run(outbox, client, None)) }
-    }
-
-    pub fn stop(self) {
-        self.task.abort();
     }
 }
 
-/// Sends until the outbox has nothing queued (for the headless `kiosk outbox drain`);
-/// returns how many submissions stayed queued when `give_up_after` passed.
-pub async fn drain(outbox: Outbox, client: BackendClient, give_up_after: Duration) -> u64 {
-    let deadline = tokio::time::Instant::now() + give_up_after;
-    let _ = tokio::time::timeout_at(deadline, run(outbox.clone(), client, Some(()))).await;
-    let reader = outbox.clone();
-    blocking(move || reader.depth()).await.unwrap_or(u64::MAX)
-}
-
-/// The sender loop; with `until_empty` it returns once nothing is queued.
-async fn run(outbox: Outbox, client: BackendClient, until_empty: Option<()>) {
-    loop {
-        let taker = outbox.clone();
-        match blocking(move || taker.take_due(now_ms())).await {
-            Ok(Some((pending, claim))) => {
-                if let Err(error) = attempt(&outbox, &client, pending).await {
-                    tracing::error!(%error, "outbox: recording an attempt failed");
-                    tokio::time::sleep(BACKOFF_MIN).await;
-                }
-                drop(claim);
-                continue;
-            }
-            Ok(None) => {}
-            Err(error) => {
-                tracing::error!(%error, "outbox: reading the queue failed");
-                outbox.woken_or(Duration::from_secs(5)).await;
-                continue;
-            }
-        }
-        let reader = outbox.clone();
-        let next = blocking(move || Ok((reader.next_due_at()?, reader.depth()?))).await;
-        let wait = match next {
-            Ok((_, 0)) if until_empty.is_some() => return,
-            Ok((Some(at), _)) => Duration::from_millis(u64::try_from(at - now_ms()).unwrap_or(0)),
-            Ok((None, _)) => Duration::from_secs(3600),
-            Err(error) => {
-                tracing::error!(%error, "outbox: reading the queue failed");
-                Duration::from_secs(5)
-            }
-        };
-        if !wait.is_zero() {
-            outbox.woken_or(wait).await;
-        }
+/// The error for a payload this version cannot read back: refused for good, since sending
+/// it again cannot help. An [`ApiError`] like the service's own, so the citizen and the
+/// staff screen see it the same way.
+fn unreadable_payload(error: impl std::fmt::Display) -> ApiError {
+    ApiError {
+        code: ErrorCode::BadRequest,
+        message: Text::new(
+            format!("Data antrean rusak: {error}"),
+            format!("Queued data is damaged: {error}"),
+        ),
     }
 }
 
@@ -199,5 +118,34 @@ mod tests {
             assert!(backoff(failures, 0.999) <= BACKOFF_MAX);
             assert!(backoff(failures, 0.0) >= BACKOFF_MAX / 2);
         }
+    }
+
+    fn api(code: ErrorCode) -> Result<TicketStatus, ClientError> {
+        Err(ClientError::Api(ApiError { code, message: Text::new("x", "x") }))
+    }
+
+    /// Which answers settle a submission, and which are tried again after the backoff.
+    #[test]
+    fn answers_settle_or_retry_by_what_may_change() {
+        use ErrorCode::*;
+        let retried = |result: Result<TicketStatus, ClientError>| match classify(result, 3, 0.0) {
+            Outcome::Retry { delay, .. } => Some(delay),
+            Outcome::Refused(_) => None,
+            Outcome::Sent(status) => panic!("sent {status:?}"),
+        };
+        let fourth_try = Some(backoff(4, 0.0));
+        for code in [Unauthorized, RateLimited, Unavailable, Internal] {
+            assert_eq!(retried(api(code)), fourth_try, "{code:?}");
+        }
+        for code in [ResidentNotFound, InvalidPhone, InvalidText, BadRequest, PayloadTooLarge] {
+            assert_eq!(retried(api(code)), None, "{code:?}");
+        }
+        for error in [ClientError::Unreachable("down".into()), ClientError::BadResponse("?".into())]
+        {
+            assert_eq!(retried(Err(error)), fourth_try);
+        }
+        let damaged = unreadable_payload("expected value");
+        assert_eq!(damaged.code, BadRequest);
+        assert_eq!(damaged.message.id, "Data antrean rusak: expected value");
     }
 }
