@@ -2,23 +2,23 @@
 //! today's counters, the printer's state as seen from the jobs sent to it, the paper count,
 //! and the last receipt (kept for a staff reprint only until the next visitor starts).
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use hardware::printer::paper::PaperCounter;
 use hardware::printer::status::StatusEvent;
 use hardware::printer::{Document, PrintError, Printer};
 use protocol::fleet::{PrinterState, PrinterStatus};
+use time::UtcOffset;
 
-/// Lookups, reports, letter requests and prints since midnight (kiosk-local day), counted in memory: a
-/// restart starts them again, which the staff screen says.
+/// Lookups, reports, letter requests and prints, counted in memory: a restart starts them
+/// again, which the staff screen says. Counted in quarter-hour slots of UTC time, so the
+/// counters need no time zone: whoever asks for [`Counters::today`] passes the kiosk's UTC
+/// offset (from its settings), and gets what happened since midnight there.
 #[derive(Debug, Default)]
 pub struct Counters {
-    day: AtomicU64,
-    lookups: AtomicU64,
-    reports: AtomicU64,
-    letters: AtomicU64,
-    prints: AtomicU64,
+    slots: Mutex<VecDeque<Slot>>,
 }
 
 /// A snapshot of [`Counters`].
@@ -30,62 +30,77 @@ pub struct Today {
     pub prints: u64,
 }
 
-/// Hours ahead of UTC used to decide when "today" starts (WIB unless set otherwise).
-static UTC_OFFSET_HOURS: AtomicU64 = AtomicU64::new(7);
-
-/// Sets the kiosk's UTC offset for the day boundary of the counters.
-pub fn set_utc_offset_hours(hours: i8) {
-    UTC_OFFSET_HOURS.store(hours.clamp(0, 14) as u64, Ordering::Relaxed);
+/// What was counted in one quarter hour starting at `start` (Unix seconds).
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    start: i64,
+    counts: Today,
 }
 
-fn local_day() -> u64 {
-    let offset = UTC_OFFSET_HOURS.load(Ordering::Relaxed) as i64 * 3600;
-    let now = time::OffsetDateTime::now_utc().unix_timestamp() + offset;
-    (now.max(0) / 86_400) as u64
-}
+/// Every UTC offset in use is a whole number of quarter hours, so a local midnight always
+/// starts a slot.
+const SLOT_SECONDS: i64 = 15 * 60;
+/// A local midnight is at most a day ago: older slots count for no "today".
+const KEEP_SECONDS: i64 = 24 * 3600 + SLOT_SECONDS;
 
 impl Counters {
-    fn roll_over(&self) {
-        let today = local_day();
-        if self.day.swap(today, Ordering::Relaxed) != today {
-            for counter in [&self.lookups, &self.reports, &self.letters, &self.prints] {
-                counter.store(0, Ordering::Relaxed);
+    fn add(&self, count: impl FnOnce(&mut Today)) {
+        self.add_at(time::OffsetDateTime::now_utc().unix_timestamp(), count);
+    }
+
+    fn add_at(&self, at: i64, count: impl FnOnce(&mut Today)) {
+        let start = at.div_euclid(SLOT_SECONDS) * SLOT_SECONDS;
+        let mut slots = self.slots.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        // Old slots go, and so do slots "in the future" when the clock was set back.
+        slots.retain(|slot| slot.start > start - KEEP_SECONDS && slot.start <= start);
+        match slots.back_mut() {
+            Some(slot) if slot.start == start => count(&mut slot.counts),
+            _ => {
+                let mut counts = Today::default();
+                count(&mut counts);
+                slots.push_back(Slot { start, counts });
             }
         }
     }
 
     /// A status lookup answered by the central service.
     pub fn lookup(&self) {
-        self.roll_over();
-        self.lookups.fetch_add(1, Ordering::Relaxed);
+        self.add(|today| today.lookups += 1);
     }
 
     /// A report filed with the central service.
     pub fn report(&self) {
-        self.roll_over();
-        self.reports.fetch_add(1, Ordering::Relaxed);
+        self.add(|today| today.reports += 1);
     }
 
     /// A letter request filed with the central service.
     pub fn letter(&self) {
-        self.roll_over();
-        self.letters.fetch_add(1, Ordering::Relaxed);
+        self.add(|today| today.letters += 1);
     }
 
     /// A receipt printed for a citizen.
     pub fn print(&self) {
-        self.roll_over();
-        self.prints.fetch_add(1, Ordering::Relaxed);
+        self.add(|today| today.prints += 1);
     }
 
-    pub fn today(&self) -> Today {
-        self.roll_over();
-        Today {
-            lookups: self.lookups.load(Ordering::Relaxed),
-            reports: self.reports.load(Ordering::Relaxed),
-            letters: self.letters.load(Ordering::Relaxed),
-            prints: self.prints.load(Ordering::Relaxed),
-        }
+    /// What was counted since midnight at `offset` (the kiosk's time zone).
+    pub fn today(&self, offset: UtcOffset) -> Today {
+        self.today_at(time::OffsetDateTime::now_utc(), offset)
+    }
+
+    fn today_at(&self, now: time::OffsetDateTime, offset: UtcOffset) -> Today {
+        let midnight = now.to_offset(offset).replace_time(time::Time::MIDNIGHT).unix_timestamp();
+        let now = now.unix_timestamp();
+        let slots = self.slots.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        slots.iter().filter(|slot| (midnight..=now).contains(&slot.start)).fold(
+            Today::default(),
+            |sum, slot| Today {
+                lookups: sum.lookups + slot.counts.lookups,
+                reports: sum.reports + slot.counts.reports,
+                letters: sum.letters + slot.counts.letters,
+                prints: sum.prints + slot.counts.prints,
+            },
+        )
     }
 }
 
@@ -332,14 +347,44 @@ mod tests {
         let monitor = PrinterMonitor::new(None);
         let mut printer = monitor.wrap(Box::new(MemoryPrinter::new(Paper::Mm58)));
         assert_eq!(monitor.status(), None, "nothing known before the first job");
-        let before = counters().today().prints;
+        let before = counters().today(UtcOffset::UTC).prints;
         printer.print(&receipt("citizen")).expect("print");
         monitor.staff_job(|| printer.print(&receipt("test page"))).expect("print");
         assert_eq!(monitor.last_receipt(), Some(receipt("citizen")));
-        assert_eq!(counters().today().prints, before + 1, "the test page is not counted");
+        let after = counters().today(UtcOffset::UTC).prints;
+        assert_eq!(after, before + 1, "the test page is not counted");
         assert_eq!(monitor.status().map(|s| s.state), Some(PrinterState::Online));
         monitor.forget_receipt();
         assert_eq!(monitor.last_receipt(), None);
+    }
+
+    #[test]
+    fn today_starts_at_midnight_in_the_time_zone_asked_for() {
+        let at = |text: &str| {
+            time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+                .expect("time")
+        };
+        let wib = UtcOffset::from_hms(7, 0, 0).expect("offset");
+        let wit = UtcOffset::from_hms(9, 0, 0).expect("offset");
+        let counters = Counters::default();
+        // 23:59 WIB on the 22nd, then just after midnight WIB on the 23rd.
+        counters.add_at(at("2026-11-22T16:59:00Z").unix_timestamp(), |t| t.lookups += 1);
+        counters.add_at(at("2026-11-22T17:00:30Z").unix_timestamp(), |t| t.prints += 1);
+        counters.add_at(at("2026-11-22T17:10:00Z").unix_timestamp(), |t| t.prints += 1);
+        let morning = at("2026-11-23T01:00:00Z");
+        assert_eq!(counters.today_at(morning, wib), Today { prints: 2, ..Today::default() });
+        // In WIT (UTC+9) all three fell on the 23rd (from 01:59 there).
+        assert_eq!(
+            counters.today_at(morning, wit),
+            Today { lookups: 1, prints: 2, ..Today::default() }
+        );
+        // A day later nothing is left, and the clock set back forgets the "future".
+        assert_eq!(counters.today_at(at("2026-11-24T01:00:00Z"), wib), Today::default());
+        counters.add_at(at("2026-11-22T10:00:00Z").unix_timestamp(), |t| t.reports += 1);
+        assert_eq!(
+            counters.today_at(at("2026-11-22T10:01:00Z"), wib),
+            Today { reports: 1, ..Today::default() }
+        );
     }
 
     #[test]

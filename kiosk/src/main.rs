@@ -353,7 +353,6 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         feed.poller
     });
     let printer: kiosk::app::SharedPrinter = Arc::new(Mutex::new(monitor.wrap(printer)));
-    kiosk::diagnostics::set_utc_offset_hours(args.utc_offset);
     let started = std::time::Instant::now();
     let mut services = Services::new(client.clone(), printer.clone(), runtime.handle().clone())
         .with_outbox(outbox.clone());

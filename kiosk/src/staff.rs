@@ -783,7 +783,7 @@ fn refresh(window: &AppWindow, tools: &Arc<StaffTools>, _state: &Shared) {
             }
         },
         StaffTab::Today => {
-            let today = counters().today();
+            let today = counters().today(tools.utc_offset);
             staff.set_lookups_today(today.lookups as i32);
             staff.set_reports_today(today.reports as i32);
             staff.set_letters_today(today.letters as i32);

@@ -32,6 +32,11 @@ use time::UtcOffset;
 
 const PIN: &str = "482913";
 
+/// The kiosk's time zone in this test, for its slips and "today".
+fn wib() -> UtcOffset {
+    UtcOffset::from_hms(7, 0, 0).expect("offset")
+}
+
 fn mode(app: &kiosk::app::KioskApp) -> StaffMode {
     app.window.global::<Staff>().get_mode()
 }
@@ -173,7 +178,7 @@ fn staff_mode_from_gesture_to_leaving() {
             printer: shared.clone(),
             monitor: monitor.clone(),
             paper: Paper::Mm58,
-            utc_offset: UtcOffset::from_hms(7, 0, 0).expect("offset"),
+            utc_offset: wib(),
             runtime: runtime.handle().clone(),
             config: agent.config(),
             outbox: Some(outbox),
@@ -234,7 +239,7 @@ fn staff_mode_from_gesture_to_leaving() {
     let mut receipt = Document::new(Paper::Mm58);
     receipt.text("BUKTI CEK STATUS", Default::default()).cut();
     shared.lock().expect("printer").print(&receipt).expect("print");
-    let prints_before = counters().today().prints;
+    let prints_before = counters().today(wib()).prints;
 
     // The gesture: four taps do nothing, nor do five spread out; five quick ones open the
     // keypad.
@@ -299,7 +304,11 @@ fn staff_mode_from_gesture_to_leaving() {
     assert!(text.contains("12345678901234567890123456789012"), "a full-width ruler:\n{text}");
     assert_eq!(page.qr_codes, [format!("ANJUNGAN/TEST/1?kiosk={KIOSK_ID}")]);
     assert_eq!(page.cuts, 1);
-    assert_eq!(counters().today().prints, prints_before, "a test page is not a citizen's print");
+    assert_eq!(
+        counters().today(wib()).prints,
+        prints_before,
+        "a test page is not a citizen's print"
+    );
 
     // Paper: every print is counted; a new roll starts the count again.
     assert!(paper.used_mm() > 0, "the receipt and the test page used paper");
@@ -360,8 +369,8 @@ fn staff_mode_from_gesture_to_leaving() {
 
     // Today's counters and the log tail.
     tap(&app, "Hari Ini");
-    assert_eq!(value_of(&app, "prints-today"), Some(counters().today().prints.to_string()));
-    assert!(counters().today().prints >= 1);
+    assert_eq!(value_of(&app, "prints-today"), Some(counters().today(wib()).prints.to_string()));
+    assert!(counters().today(wib()).prints >= 1);
     tap(&app, "Log");
     let log = value_of(&app, "log-text").unwrap_or_default();
     assert!(log.contains("wrong staff PIN") && log.contains("staff mode opened"), "{log}");
