@@ -110,15 +110,20 @@ pub fn date_from_iso(iso: &str, lang: Lang) -> Option<String> {
     (1..=12).contains(&month).then(|| format!("{day} {} {year}", month_name(month, lang)))
 }
 
+/// The Indonesian name of the time zone at `offset` (WIB, WITA, WIT), if it is one of them.
+pub fn zone_name(offset: UtcOffset) -> Option<&'static str> {
+    match offset.whole_hours() {
+        7 => Some("WIB"),
+        8 => Some("WITA"),
+        9 => Some("WIT"),
+        _ => None,
+    }
+}
+
 /// Local date and time as Indonesians write it: `23 November 2026 10.41 WIB`.
 pub fn date_time(moment: OffsetDateTime, offset: UtcOffset, lang: Lang) -> String {
     let local = moment.to_offset(offset);
-    let zone = match offset.whole_hours() {
-        7 => "WIB",
-        8 => "WITA",
-        9 => "WIT",
-        _ => "",
-    };
+    let zone = zone_name(offset).unwrap_or("");
     let separator = match lang {
         Lang::Id => '.',
         Lang::En => ':',

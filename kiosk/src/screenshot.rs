@@ -22,6 +22,8 @@ use crate::app::{KioskApp, Services, Settings, build};
 use crate::client::{BackendClient, ClientError};
 use crate::session::{Decision, EntryPurpose, LetterKind, Printing, Screen, Session};
 
+mod staff;
+
 /// Display sizes to render, width x height in pixels.
 pub const SIZES: [(u32, u32); 2] = [(1280, 800), (1024, 600)];
 
@@ -101,8 +103,8 @@ pub fn write_all(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
             configure_fleet(&app, false);
         }
     }
-    // Staff mode's pages (kiosk/src/staff.rs).
-    written.extend(crate::staff::screenshots(&app, dir, snapshot)?);
+    // Staff mode's pages, drawn by the staff screen's own functions (screenshot/staff.rs).
+    written.extend(staff::write_all(&app, dir)?);
     Ok(written)
 }
 
