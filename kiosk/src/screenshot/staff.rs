@@ -1,28 +1,67 @@
-//! Staff mode's pages in sample states: one PNG per page, language and display size.
+//! Staff mode's pages in sample states: one PNG per page, language and display size. The
+//! tabs are drawn by the live screen's own `show_*` functions and sentences
+//! (`crate::staff::{tabs, messages}`), from sample views, so only the data here is made up.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use protocol::{Lang, Text};
-use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
+use protocol::Lang;
+use protocol::fleet::PrinterState;
+use protocol::ticket::Ticket;
+use slint::{ComponentHandle, SharedString};
 
 use super::{SIZES, snapshot};
 use crate::app::KioskApp;
+use crate::diagnostics::Today;
+use crate::local::{Kind, MaskedEntry, SubmissionState};
+use crate::staff::messages;
+use crate::staff::tabs::{
+    PaperView, PrinterView, QueueView, TodayView, show_printer, show_queue, show_today,
+};
 use crate::ui::{Staff, StaffMode, StaffTab};
+
+/// A queued report as the staff screen lists it.
+fn queued_report(
+    serial: u32,
+    attempts: u32,
+    subject: &str,
+    minutes: u64,
+    why: Option<&str>,
+) -> anyhow::Result<MaskedEntry> {
+    Ok(MaskedEntry {
+        ticket: Ticket::new(1, serial)?,
+        kind: Kind::Report,
+        state: SubmissionState::Queued,
+        attempts,
+        subject: subject.into(),
+        age: Duration::from_secs(minutes * 60),
+        last_error: why.map(Into::into),
+        answer: None,
+    })
+}
 
 /// Writes the staff pages with `app`'s window into `dir`; returns the files written.
 pub(super) fn write_all(app: &KioskApp, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    let mut written = Vec::new();
-    let rows = |lang: Lang| -> Vec<SharedString> {
-        let (queued, min) = if lang == Lang::En {
-            ("Report · queued", "min ago")
-        } else {
-            ("Laporan · antre", "menit lalu")
-        };
-        vec![
-            format!("LP-0001-000124-3 · {queued} · 4× · 3510********0002 · 12 {min} · backend unreachable").into(),
-            format!("LP-0001-000125-1 · {queued} · 1× · 3510********0017 · 3 {min}").into(),
-        ]
+    let printer = PrinterView {
+        name: "/dev/usb/lp0".into(),
+        state: Some(PrinterState::Online),
+        last_error: None,
+        paper: Some(PaperView { remaining_mm: 2_400, roll_m: 30, warn: true }),
+        can_reprint: true,
     };
+    let entries = vec![
+        queued_report(124, 4, "3510********0002", 12, Some("backend unreachable"))?,
+        queued_report(125, 1, "3510********0017", 3, None)?,
+    ];
+    let queue = QueueView::Entries { depth: entries.len() as u64, entries };
+    let today = TodayView {
+        today: Today { lookups: 37, reports: 5, letters: 3, prints: 29 },
+        kiosk_id: "BWI-3510-0001".into(),
+        version: "0.1.0".into(),
+        uptime: Duration::from_secs(6 * 3600 + 12 * 60),
+        config_version: "3f9a01c2d4e5b6a7".into(),
+    };
+    let mut written = Vec::new();
     for (width, height) in SIZES {
         app.window.window().set_size(slint::PhysicalSize::new(width, height));
         for lang in [Lang::Id, Lang::En] {
@@ -31,36 +70,19 @@ pub(super) fn write_all(app: &KioskApp, dir: &Path) -> anyhow::Result<Vec<PathBu
                 session.lang = lang;
             });
             let staff = app.window.global::<Staff>();
-            let t = |id: &str, en: &str| SharedString::from(Text::new(id, en).get(lang));
+            let say = |text: protocol::Text| SharedString::from(text.get(lang));
             staff.set_who("Sekdes Bomo".into());
-            staff.set_printer_name("/dev/usb/lp0".into());
-            staff.set_printer_status(t("siap", "ready"));
-            staff.set_printer_ok(true);
-            staff.set_paper_status(t(
-                "Sisa kertas sekitar 2,4 m dari 30 m. Segera ganti gulungan.",
-                "About 2.4 m of 30 m paper left. Replace the roll soon.",
-            ));
-            staff.set_can_reprint(true);
+            show_printer(&staff, &printer, lang);
             staff.set_backend_url("https://anjungan.banyuwangikab.go.id".into());
-            staff.set_backend_status(t(
-                "Tidak terhubung: layanan pusat tidak dapat dihubungi",
-                "Not connected: the central service cannot be reached",
-            ));
+            // The client's error, in the language of the page.
+            let unreachable = match lang {
+                Lang::Id => "layanan pusat tidak dapat dihubungi",
+                Lang::En => "the central service cannot be reached",
+            };
+            staff.set_backend_status(say(messages::backend_not_connected(unreachable)));
             staff.set_backend_up(false);
-            staff.set_outbox_available(true);
-            staff.set_outbox_summary(t(
-                "2 kiriman menunggu dikirim ke layanan pusat.",
-                "2 submissions waiting for the central service.",
-            ));
-            staff.set_outbox_rows(ModelRc::new(VecModel::from(rows(lang))));
-            staff.set_lookups_today(37);
-            staff.set_reports_today(5);
-            staff.set_letters_today(3);
-            staff.set_prints_today(29);
-            staff.set_kiosk_info(t(
-                "Kios BWI-3510-0001 · versi 0.1.0 · menyala 6 jam 12 menit · konfigurasi 3f9a01c2d4e5b6a7. Hitungan mulai dari nol setiap tengah malam dan saat aplikasi dimulai ulang.",
-                "Kiosk BWI-3510-0001 · version 0.1.0 · up 6 h 12 min · configuration 3f9a01c2d4e5b6a7. Counts start from zero at midnight and when the app restarts.",
-            ));
+            show_queue(&staff, &queue, lang);
+            show_today(&staff, &today, lang);
             staff.set_log_text(
                 [
                     "08:01:12 INFO  agent: configuration applied version=3f9a01c2d4e5b6a7 pins=2",
@@ -74,34 +96,31 @@ pub(super) fn write_all(app: &KioskApp, dir: &Path) -> anyhow::Result<Vec<PathBu
                 .into(),
             );
             let code = if lang == Lang::Id { "id" } else { "en" };
-            let pages: [(&str, StaffMode, StaffTab, &str); 7] = [
-                ("50-staff-pin", StaffMode::Pin, StaffTab::Printer, ""),
+            let pages: [(&str, StaffMode, StaffTab, Option<protocol::Text>); 7] = [
+                ("50-staff-pin", StaffMode::Pin, StaffTab::Printer, None),
                 (
                     "51-staff-printer",
                     StaffMode::Open,
                     StaffTab::Printer,
-                    "Halaman uji sudah dicetak.",
+                    Some(messages::test_page_printed()),
                 ),
-                ("52-staff-network", StaffMode::Open, StaffTab::Network, ""),
-                ("53-staff-queue", StaffMode::Open, StaffTab::Queue, ""),
-                ("54-staff-today", StaffMode::Open, StaffTab::Today, ""),
-                ("55-staff-log", StaffMode::Open, StaffTab::Log, ""),
-                ("56-staff-system", StaffMode::Open, StaffTab::System, ""),
+                ("52-staff-network", StaffMode::Open, StaffTab::Network, None),
+                ("53-staff-queue", StaffMode::Open, StaffTab::Queue, None),
+                ("54-staff-today", StaffMode::Open, StaffTab::Today, None),
+                ("55-staff-log", StaffMode::Open, StaffTab::Log, None),
+                ("56-staff-system", StaffMode::Open, StaffTab::System, None),
             ];
             for (name, mode, tab, message) in pages {
                 staff.set_mode(mode);
                 staff.set_tab(tab);
-                staff.set_pin_count(if mode == StaffMode::Pin { 3 } else { 0 });
-                staff.set_pin_message(if mode == StaffMode::Pin {
-                    t("PIN salah. Sisa 4 kali percobaan.", "Wrong PIN. 4 attempts left.")
+                let on_keypad = mode == StaffMode::Pin;
+                staff.set_pin_count(if on_keypad { 3 } else { 0 });
+                staff.set_pin_message(if on_keypad {
+                    say(messages::wrong_pin(4))
                 } else {
                     SharedString::new()
                 });
-                staff.set_message(if message.is_empty() {
-                    SharedString::new()
-                } else {
-                    t(message, "The test page has been printed.")
-                });
+                staff.set_message(message.map(say).unwrap_or_default());
                 staff.set_message_bad(false);
                 let path = dir.join(format!("{name}-{code}-{width}x{height}.png"));
                 snapshot(app, &path)?;
