@@ -4,7 +4,7 @@ The kiosk's own durable state: a small SQLite database in its data directory.
 It holds the outbox of submissions waiting for the central service ([`outbox`], storage
 only), the counter of ticket serials the kiosk hands out itself ([`tickets`]), and the
 staff keypad's lockout ([`pin_lock`]). Above the outbox, [`sender`] makes one attempt and
-classifies the answer, and [`submit`] is the path the UI calls and the task that drains
+classifies the answer, and [`submit`](mod@submit) is the path the UI calls and the task that drains
 the queue; the words the screen shows for all this are in [`crate::present::outbox`].
 WAL with `synchronous=FULL`: a ticket printed on a receipt must survive a power cut
 (kiosks are unplugged), and the writes are a few per citizen.

@@ -1,7 +1,7 @@
 //! The outbox: every submission a citizen makes is written here, durably and with its
 //! ticket, before anything is printed or sent. It is storage only: it writes, claims, lists
 //! and settles rows, and knows neither the network nor the words the screen shows (the
-//! submit path, [`submit`](super::submit), sends what it holds; a submission is sent with
+//! submit path, [`submit`](mod@super::submit), sends what it holds; a submission is sent with
 //! the same idempotency key until the central service answers, so a crash or a lost answer
 //! can neither lose a report nor file it twice).
 //!

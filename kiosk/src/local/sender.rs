@@ -1,6 +1,6 @@
 //! One attempt at sending a queued submission, and what the central service's answer
-//! means for it. Nothing here touches the outbox: [`submit`](super::submit) records the
-//! [`Outcome`] and decides when to try again.
+//! means for it. Nothing here touches the outbox: [`submit`](mod@super::submit) records
+//! the `Outcome` and decides when to try again.
 //!
 //! - 2xx: sent; the answer (the ticket's state) is kept, the payload wiped.
 //! - 400/404/413/422 (an [`ApiError`] about the submission itself): refused for good,
@@ -62,7 +62,7 @@ fn retryable(error: &ClientError) -> bool {
 }
 
 /// Sends one claimed submission once and classifies the answer. Shared by the background
-/// sender and the immediate attempt of [`submit`](super::submit).
+/// sender and the immediate attempt of [`submit`](mod@super::submit).
 pub(crate) async fn send(client: &BackendClient, pending: &Pending) -> Outcome {
     let result = match pending.submission() {
         Ok(Submission::Report(request)) => client.file_report(&request).await,

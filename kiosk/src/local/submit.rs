@@ -5,7 +5,7 @@
 //! A submission is committed to the outbox first, so its ticket may be printed whatever
 //! happens next, then tried once at once; the citizen sees the decision if it comes within
 //! [`SUBMIT_DEADLINE`], else a queued receipt. Every attempt, immediate or from the
-//! background [`Sender`], is recorded the same way by [`attempt`].
+//! background [`Sender`], is recorded the same way by `attempt`.
 //!
 //! The sender sleeps until the earliest submission is due and is woken at once by a new
 //! submission, a finished immediate attempt, or staff's force-sync.

@@ -11,9 +11,9 @@
 //! Callbacks run on the Slint thread; Argon2, printing, disk and network run on tokio and
 //! come back through the event loop, so the UI never waits.
 //!
-//! The parts: [`pin`] (the gesture and the keypad), [`tabs`] (what each tab shows, drawn
-//! from a plain view so the screenshots draw the same way), [`actions`] (the buttons),
-//! [`test_page`] (the printer test page) and [`messages`] (every sentence staff mode says).
+//! The parts: `pin` (the gesture and the keypad), `tabs` (what each tab shows, drawn from a
+//! plain view so the screenshots draw the same way), `actions` (the buttons), `test_page`
+//! (the printer test page) and `messages` (every sentence staff mode says).
 
 mod actions;
 pub(crate) mod messages;
