@@ -564,3 +564,52 @@ fn entry(raw: RawEntry, now: i64) -> Result<MaskedEntry, LocalError> {
             .map_err(|error| LocalError::Corrupt(format!("answer: {error}")))?,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(idempotency_key: &str) -> Submission {
+        let request = serde_json::json!({
+            "reporter_nik": "3510011203850001",
+            "subject_nik": "3510015203850002",
+            "reason": "lost_job",
+            "phone": "081234567890",
+            "idempotency_key": idempotency_key,
+        });
+        Submission::Report(serde_json::from_value(request).expect("report"))
+    }
+
+    #[test]
+    fn a_claimed_submission_waits_for_its_claim_and_a_repeated_key_gets_the_first_ticket() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let outbox = Outbox::open(LocalStore::open(dir.path()).expect("store"), 42).expect("open");
+        let (queued, claim) = outbox.enqueue_claimed(&report("")).expect("enqueue");
+        let claim = claim.expect("a new submission is claimed");
+        assert_eq!(queued.ticket.issuer(), 42);
+        assert_eq!(outbox.depth().expect("depth"), 1);
+        assert!(outbox.take_due(i64::MAX).expect("take").is_none(), "claimed: not the sender's");
+        assert_eq!(outbox.next_due_at().expect("due"), None);
+        drop(claim);
+
+        let (pending, _claim) = outbox.take_due(i64::MAX).expect("take").expect("due now");
+        assert_eq!(pending.ticket, queued.ticket);
+        match pending.submission().expect("payload") {
+            Submission::Report(request) => {
+                assert_eq!(request.idempotency_key, queued.idempotency_key);
+                assert_eq!(request.ticket, Some(queued.ticket));
+            }
+            other => panic!("read back as {other:?}"),
+        }
+        let (again, claim) =
+            outbox.enqueue_claimed(&report(&queued.idempotency_key)).expect("again");
+        assert_eq!((again.ticket, claim.is_none()), (queued.ticket, true));
+
+        outbox.record_retry(pending.id, "NIK 3510015203850002: unreachable", 0).expect("retry");
+        let entry = outbox.entry(&queued.ticket).expect("entry").expect("listed");
+        assert_eq!((entry.state, entry.attempts), (SubmissionState::Queued, 1));
+        assert_eq!(entry.subject, "3510********0002");
+        let why = entry.last_error.expect("why");
+        assert!(!why.contains("3510015203850002"), "stored masked: {why}");
+    }
+}
