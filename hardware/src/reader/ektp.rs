@@ -174,8 +174,9 @@ impl Sex {
 }
 
 /// The printed fields of an e-KTP, as the bridge read them from the chip. Every card the
-/// decoder delivers passed [`EktpCard::validate`]. `Debug` masks the NIK, shows only the name's
-/// length, and leaves out the birth date and address, so a stray `{:?}` cannot leak who was at the kiosk.
+/// decoder delivers passed [`EktpCard::validate`]. `Debug` masks the NIK, shows only the
+/// name's length, and leaves out the birth date and address, so a stray `{:?}` cannot leak
+/// who was at the kiosk.
 #[derive(Clone, PartialEq, Eq)]
 pub struct EktpCard {
     /// 16 digits. The kiosk validates the region code and date with `protocol::Nik`.
