@@ -11,7 +11,6 @@ use time::{Date, OffsetDateTime};
 
 use crate::checks::decide_for;
 use crate::eligibility::{Catalogue, Decision, Quota, Request};
-use crate::http::REPORT_PROGRAM;
 use crate::store::{AuditEntry, NewMembership, ReportChange, Store, StoreError};
 
 /// Packages go out in batches between these many days after verification.
@@ -80,12 +79,13 @@ pub fn advance(
         Step::Verify => {
             // The same engine as at filing: the family may have been covered since.
             let family = store.status(&subject)?.ok_or(WorkflowError::Conflict)?;
-            let asked = Request { program: REPORT_PROGRAM, component: None };
+            let program = &catalogue.report_program().code;
+            let asked = Request { program, component: None };
             match decide_for(catalogue, asked, &subject, &family, Quota::default()) {
                 Decision::Accepted => {
                     change.verified_at = Some(stamp.clone());
                     membership = Some(NewMembership {
-                        program: REPORT_PROGRAM.into(),
+                        program: program.clone(),
                         nik: None,
                         kk: NoKk::parse(&family.kk).ok(),
                         component: None,

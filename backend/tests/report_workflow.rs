@@ -124,3 +124,26 @@ async fn staff_can_reject_with_their_reason() {
         (ReportState::RejectedAfterVerification, Some(reason))
     );
 }
+
+/// The shipped catalogue with citizen reports asking for ASN Peduli instead of Gotong Royong.
+fn reports_for_asn_peduli() -> Catalogue {
+    let toml = backend::eligibility::catalogue::DEFAULT_TOML
+        .replace("citizen_reports = true\n", "")
+        .replace("code = \"ASN_PEDULI\"\n", "code = \"ASN_PEDULI\"\ncitizen_reports = true\n");
+    Catalogue::from_toml_str(&toml).expect("catalogue")
+}
+
+#[tokio::test]
+async fn verification_writes_the_program_the_catalogue_names_for_reports() {
+    let server = server().await;
+    let person = example(&server.summary, "tidak menerima").nik;
+    let filed = file(&server, person.as_str(), "key-flow-0004").await;
+    let catalogue = reports_for_asn_peduli();
+    assert_eq!(catalogue.report_program().code, "ASN_PEDULI");
+    let verified = advance(&server.store, &catalogue, &filed.ticket, &Step::Verify, "staff:test")
+        .expect("verify");
+    assert_eq!(verified.state, ReportState::Verified);
+    let status = server.store.status(&person).expect("status").expect("resident");
+    let programs: Vec<&str> = status.memberships.iter().map(|m| m.program.as_str()).collect();
+    assert_eq!(programs, ["ASN_PEDULI"]);
+}

@@ -103,6 +103,10 @@ pub struct Program {
     pub quota_overrides: HashMap<String, u32>,
     #[serde(default)]
     pub only_if_uncovered: bool,
+    /// The program a citizen's report at the kiosk asks for, on behalf of their family;
+    /// exactly one program of a catalogue carries it.
+    #[serde(default)]
+    pub citizen_reports: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -125,6 +129,11 @@ pub enum CatalogueError {
     UnknownComponent { program: String, of: String, component: String },
     #[error("program {program}: {problem}")]
     Invalid { program: String, problem: String },
+    #[error(
+        "exactly one program must have citizen_reports = true (the program citizen reports ask for); found [{}]",
+        .0.join(", ")
+    )]
+    ReportProgram(Vec<String>),
 }
 
 /// A checked catalogue with its conflict table.
@@ -136,6 +145,8 @@ pub struct Catalogue {
     /// For each program, everything it may not be combined with: its own exclusions, the
     /// mirror of others' exclusions, and its groups.
     conflicts: Vec<Vec<Conflict>>,
+    /// Position of the program carrying `citizen_reports`.
+    report_program: usize,
 }
 
 /// One entry of the conflict table.
@@ -241,7 +252,14 @@ impl Catalogue {
             let mut seen = HashSet::new();
             list.retain(|conflict| seen.insert(conflict.clone()));
         }
-        Ok(Catalogue { version: file.version, programs: file.program, index, conflicts })
+        let report_program = report_program(&file.program)?;
+        Ok(Catalogue {
+            version: file.version,
+            programs: file.program,
+            index,
+            conflicts,
+            report_program,
+        })
     }
 
     pub fn program(&self, code: &str) -> Option<&Program> {
@@ -250,6 +268,11 @@ impl Catalogue {
 
     pub fn programs(&self) -> &[Program] {
         &self.programs
+    }
+
+    /// The program citizen reports ask for (and staff verify them against).
+    pub fn report_program(&self) -> &Program {
+        &self.programs[self.report_program]
     }
 
     /// What `code` may not be combined with.
@@ -262,4 +285,22 @@ impl Catalogue {
         let program = self.program(code)?;
         program.quota_overrides.get(&desa.to_string()).copied().or(program.quota_per_desa)
     }
+}
+
+/// The one program carrying `citizen_reports`. It must be a household program: a report is
+/// verified for the reporter's family, and its membership is written for the KK.
+fn report_program(programs: &[Program]) -> Result<usize, CatalogueError> {
+    let marked: Vec<usize> = (0..programs.len()).filter(|&i| programs[i].citizen_reports).collect();
+    let [position] = marked[..] else {
+        return Err(CatalogueError::ReportProgram(
+            marked.iter().map(|&i| programs[i].code.clone()).collect(),
+        ));
+    };
+    if programs[position].unit != Unit::Household {
+        return Err(CatalogueError::Invalid {
+            program: programs[position].code.clone(),
+            problem: "citizen_reports is only supported for household programs".into(),
+        });
+    }
+    Ok(position)
 }

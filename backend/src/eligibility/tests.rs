@@ -249,6 +249,42 @@ fn broken_catalogues_are_refused_with_the_reason() {
 }
 
 #[test]
+fn exactly_one_household_program_takes_citizen_reports() {
+    let program = |code: &str, unit: &str, reports: bool| {
+        format!(
+            "[[program]]\ncode = \"{code}\"\nname = {{ id = \"a\", en = \"a\" }}\nlevel = \"community\"\nunit = \"{unit}\"\ncitizen_reports = {reports}\n"
+        )
+    };
+    let none = format!(
+        "version = 1\n{}{}",
+        program("A", "household", false),
+        program("B", "household", false)
+    );
+    assert_eq!(Catalogue::from_toml_str(&none).err(), Some(CatalogueError::ReportProgram(vec![])));
+    let two = format!(
+        "version = 1\n{}{}",
+        program("A", "household", true),
+        program("B", "household", true)
+    );
+    let refused = Catalogue::from_toml_str(&two).err();
+    assert_eq!(refused, Some(CatalogueError::ReportProgram(vec!["A".into(), "B".into()])));
+    assert!(refused.map(|e| e.to_string()).unwrap_or_default().contains("[A, B]"));
+    let person = format!("version = 1\n{}", program("A", "person", true));
+    assert!(matches!(
+        Catalogue::from_toml_str(&person),
+        Err(CatalogueError::Invalid { program, .. }) if program == "A"
+    ));
+    let one = format!(
+        "version = 1\n{}{}",
+        program("A", "household", false),
+        program("B", "household", true)
+    );
+    let catalogue = Catalogue::from_toml_str(&one).expect("one report program");
+    assert_eq!(catalogue.report_program().code, "B");
+    assert_eq!(Catalogue::default_catalogue().report_program().code, "GOTONG_ROYONG");
+}
+
+#[test]
 fn the_shipped_catalogue_has_every_program_of_the_brief() {
     let catalogue = Catalogue::default_catalogue();
     for code in [

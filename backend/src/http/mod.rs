@@ -11,8 +11,6 @@ mod staff;
 mod status;
 mod submit;
 
-pub use reports::REPORT_PROGRAM;
-
 use std::sync::Arc;
 
 use axum::Json;

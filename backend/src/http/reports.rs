@@ -24,10 +24,6 @@ use crate::checks::decide_for;
 use crate::eligibility::{Decision, Quota, Request};
 use crate::store::{AuditEntry, NewReport};
 
-/// The program a citizen report asks for: Banyuwangi Gotong Royong, for families that no
-/// scheme covers yet.
-pub const REPORT_PROGRAM: &str = "GOTONG_ROYONG";
-
 impl JsonBody for ReportRequest {
     const NAME_ID: &'static str = "Isian laporan";
     const NAME_EN: &'static str = "The report";
@@ -104,7 +100,7 @@ pub async fn file(
         ));
     };
     let about_self = reporter == subject;
-    let asked = Request { program: REPORT_PROGRAM, component: None };
+    let asked = Request { program: &state.catalogue.report_program().code, component: None };
     let decision = decide_for(&state.catalogue, asked, &subject, &facts, Quota::default());
     let (report_state, reason) = match &decision {
         Decision::Accepted => (ReportState::Verification, None),
