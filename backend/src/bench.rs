@@ -400,7 +400,7 @@ const IMPORT_ROWS: u64 = 50_000;
 /// Imports the residents of the largest desas as candidates for a person program, one list
 /// per desa as staff would, each as a dry run.
 fn measure_import(store: &Store) -> anyhow::Result<Option<ImportFigures>> {
-    use crate::import::{ImportOptions, import};
+    use crate::import::{ImportOptions, Requester, admit};
     let catalogue = crate::eligibility::Catalogue::default_catalogue();
     let program = "GURU_NGAJI";
     let mut lists = Vec::new();
@@ -422,16 +422,16 @@ fn measure_import(store: &Store) -> anyhow::Result<Option<ImportFigures>> {
         return Ok(None);
     }
     let (mut total, mut accepted) = (0, 0);
+    let requester = Requester { actor: "bench".into(), desa: None };
+    let options = ImportOptions {
+        state: protocol::api::MembershipState::Proposed,
+        since: "2026-01-01".into(),
+        dry_run: true,
+    };
     let started = Instant::now();
     for (desa, csv) in &lists {
-        let options = ImportOptions {
-            program: program.into(),
-            desa: *desa,
-            state: protocol::api::MembershipState::Proposed,
-            since: "2026-01-01".into(),
-            dry_run: true,
-        };
-        let summary = import(store, &catalogue, &options, csv.as_bytes(), |_| {}, |_| {})?;
+        let list = admit(store, &catalogue, &requester, program, *desa)?;
+        let summary = list.run(store, &catalogue, &options, csv.as_bytes(), |_| {}, |_| {})?;
         total += summary.rows;
         accepted += summary.accepted;
     }

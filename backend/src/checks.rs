@@ -1,8 +1,10 @@
 //! The glue every entry path uses: the stored record of a person and their family, turned into
 //! the engine's inputs, decided by [`eligibility::decide`](crate::eligibility::decide).
-//! Reports and imports both come through here, so they cannot judge differently.
+//! Reports and imports both come through here, so they cannot judge differently. And the one
+//! check of a desa code that the CLI and the staff API apply alike.
 
 use protocol::Nik;
+use protocol::region::regions;
 
 use crate::eligibility::{
     Catalogue, Decision, Held, Holder, Member, Quota, Request, Subject, decide,
@@ -41,4 +43,18 @@ pub fn decide_for(
         nursing: family.nursing,
     };
     decide(catalogue, request, &person, &members, &held, quota, family.desa_code)
+}
+
+/// A desa code the Kemendagri list does not know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("unknown desa code {0}")]
+pub struct UnknownDesa(pub u64);
+
+/// Checks that `code` names a desa of the Kemendagri list: a recipient list, staff account or
+/// PIN for a desa that does not exist would never apply to anyone.
+pub fn known_desa(code: u64) -> Result<u64, UnknownDesa> {
+    match regions().village(code) {
+        Some(_) => Ok(code),
+        None => Err(UnknownDesa(code)),
+    }
 }

@@ -275,13 +275,11 @@ fn run_command() -> anyhow::Result<()> {
         Command::Import { data_dir, program, desa, state, report, programs, dry_run, file } => {
             let catalogue = load_catalogue(programs.as_deref())?;
             let options = backend::import::ImportOptions {
-                program,
-                desa,
                 state: protocol::api::MembershipState::parse(&state).context("state")?,
                 since: time::OffsetDateTime::now_utc().date().to_string(),
                 dry_run,
             };
-            import(&data_dir, &catalogue, &options, report, &file)
+            import(&data_dir, &catalogue, (&program, desa), &options, report, &file)
         }
         Command::Report { data_dir, ticket, step } => {
             use backend::workflow::{Step, advance};
@@ -449,13 +447,18 @@ async fn shutdown_signal() {
 fn import(
     data_dir: &std::path::Path,
     catalogue: &Catalogue,
+    (program, desa): (&str, u64),
     options: &backend::import::ImportOptions,
     report: Option<PathBuf>,
     file: &std::path::Path,
 ) -> anyhow::Result<()> {
-    use backend::import::{import, report_writer, write_row};
+    use backend::import::{Requester, admit, report_writer, write_row};
     let store = open_store(data_dir)?;
     store.sync_programs(catalogue)?;
+    // The CLI acts for every desa; an unknown program or desa code is refused before any
+    // file is touched.
+    let actor = format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into()));
+    let list = admit(&store, catalogue, &Requester { actor, desa: None }, program, desa)?;
     let input = std::fs::File::open(file).with_context(|| format!("open {}", file.display()))?;
     let size = input.metadata().map(|m| m.len()).unwrap_or(0);
     let report_path = report.unwrap_or_else(|| {
@@ -475,7 +478,7 @@ fn import(
     );
     let started = Instant::now();
     let mut write_error = None;
-    let summary = import(
+    let result = list.run(
         &store,
         catalogue,
         options,
@@ -486,7 +489,10 @@ fn import(
             }
         },
         |done| bar.set_position(done),
-    )?;
+    );
+    // The import audited itself; the entry must reach the disk before the process ends.
+    store.flush_audit();
+    let summary = result?;
     bar.finish_and_clear();
     writer.flush()?;
     if let Some(error) = write_error {
@@ -506,19 +512,6 @@ fn import(
         summary.malformed
     );
     println!("report: {}", report_path.display());
-    store.audit(backend::store::AuditEntry {
-        at: time::OffsetDateTime::now_utc()
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default(),
-        actor: format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into())),
-        action: format!("import {} {}", options.program, options.desa),
-        subject: file.display().to_string(),
-        outcome: format!(
-            "rows={} accepted={} written={}",
-            summary.rows, summary.accepted, summary.written
-        ),
-    });
-    store.flush_audit();
     if summary.written {
         println!("{} memberships written", summary.accepted);
     } else if options.dry_run && summary.malformed + summary.duplicate == 0 {

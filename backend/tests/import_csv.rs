@@ -3,7 +3,7 @@
 
 use backend::Store;
 use backend::eligibility::Catalogue;
-use backend::import::{ImportError, ImportOptions, ImportSummary, RowReport, import};
+use backend::import::{ImportError, ImportOptions, ImportSummary, Requester, RowReport, admit};
 use backend::store::{NewMembership, NewResident};
 use protocol::api::{MembershipState, Relation};
 use protocol::region::regions;
@@ -64,22 +64,14 @@ fn run_with(
     csv: &str,
     dry_run: bool,
 ) -> Result<(ImportSummary, Vec<RowReport>), ImportError> {
-    let options = ImportOptions {
-        program: "BLT_DD".into(),
-        desa,
-        state: MembershipState::Proposed,
-        since: "2020-05-06".into(),
-        dry_run,
-    };
+    let catalogue = Catalogue::default_catalogue();
+    let requester = Requester { actor: "cli:test".into(), desa: None };
+    let list = admit(store, &catalogue, &requester, "BLT_DD", desa)?;
+    let options =
+        ImportOptions { state: MembershipState::Proposed, since: "2020-05-06".into(), dry_run };
     let mut rows = Vec::new();
-    let summary = import(
-        store,
-        &Catalogue::default_catalogue(),
-        &options,
-        csv.as_bytes(),
-        |r| rows.push(r.clone()),
-        |_| {},
-    )?;
+    let summary =
+        list.run(store, &catalogue, &options, csv.as_bytes(), |r| rows.push(r.clone()), |_| {})?;
     Ok((summary, rows))
 }
 
@@ -183,4 +175,57 @@ fn a_dry_run_reports_every_row_and_changes_nothing() {
     assert_eq!((real.accepted, real.rejected, real.written), (175, 1, true));
     assert_eq!(dry_rows, real_rows);
     assert_eq!(store.quota_used("BLT_DD", desa).expect("count"), 175);
+}
+
+#[test]
+fn a_list_is_admitted_only_for_a_known_program_a_real_desa_and_a_desa_of_the_requester() {
+    let store = Store::open_temporary().expect("store");
+    let catalogue = Catalogue::default_catalogue();
+    let (desa, heads) = desa_with_families(&store, 0, 3);
+    let anyone = Requester { actor: "cli:test".into(), desa: None };
+    assert!(matches!(
+        admit(&store, &catalogue, &anyone, "NOPE", desa),
+        Err(ImportError::UnknownProgram(code)) if code == "NOPE"
+    ));
+    let refused = admit(&store, &catalogue, &anyone, "BLT_DD", 3510252999).map(|_| ());
+    assert!(matches!(refused, Err(ImportError::UnknownDesa(_))), "{refused:?}");
+    assert!(refused.err().is_some_and(|e| e.to_string() == "unknown desa code 3510252999"));
+    let neighbour = regions().villages_of(351025)[1].code;
+    let staff = Requester { actor: "staff:sekdes".into(), desa: Some(neighbour) };
+    assert!(matches!(
+        admit(&store, &catalogue, &staff, "BLT_DD", desa),
+        Err(ImportError::Forbidden { desa: d, .. }) if d == desa
+    ));
+    let own = Requester { actor: "staff:sekdes".into(), desa: Some(desa) };
+    let list = admit(&store, &catalogue, &own, "BLT_DD", desa).expect("admitted");
+    let options = ImportOptions {
+        state: MembershipState::Proposed,
+        since: "2020-05-06".into(),
+        dry_run: false,
+    };
+    list.run(&store, &catalogue, &options, csv_of(&heads).as_bytes(), |_| {}, |_| {}).expect("run");
+    let broken = list.run(&store, &catalogue, &options, "nama\nBUDI\n".as_bytes(), |_| {}, |_| {});
+    assert!(matches!(broken, Err(ImportError::NoNikColumn)));
+
+    // One audit shape whoever imports: refusals of scope, unreadable files and the counts.
+    store.flush_audit();
+    let audit = store.recent_audit(10).expect("audit");
+    let imports: Vec<(&str, &str, &str)> = audit
+        .iter()
+        .filter(|e| e.action == "import")
+        .map(|e| (e.actor.as_str(), e.subject.as_str(), e.outcome.as_str()))
+        .collect();
+    let subject = format!("BLT_DD {desa}");
+    assert_eq!(
+        imports,
+        [
+            ("staff:sekdes", subject.as_str(), "invalid_csv"),
+            (
+                "staff:sekdes",
+                subject.as_str(),
+                "rows=3 accepted=3 rejected=0 over_quota=0 written=true"
+            ),
+            ("staff:sekdes", subject.as_str(), "forbidden"),
+        ]
+    );
 }

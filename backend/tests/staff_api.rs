@@ -363,6 +363,21 @@ async fn bad_requests_get_a_clear_answer_in_both_languages() {
         .expect("request");
     assert_eq!(response.status(), 400);
     assert_eq!(response.json::<ApiError>().await.expect("JSON").code, ErrorCode::UnknownProgram);
+    // A desa code the Kemendagri list does not know is refused by the same check as the CLI's.
+    let response = d
+        .client
+        .post(format!("{}/api/v1/staff/imports?program=BLT_DD&desa=3510252999", d.url))
+        .bearer_auth(&d.token)
+        .body("nik\n")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 400);
+    let error = response.json::<ApiError>().await.expect("JSON");
+    assert_eq!(
+        (error.code, error.message.en.as_str()),
+        (ErrorCode::BadRequest, "Unknown desa code 3510252999.")
+    );
     assert_eq!(quota_used(&d, "BST"), 0);
 }
 

@@ -9,7 +9,6 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use protocol::api::{ApiError, ErrorCode, MembershipState};
-use protocol::region::regions;
 use protocol::staff::{
     AddMembershipRequest, DecisionReason, DecisionResponse, IMPORTS_PATH, ImportResponse,
     ImportRow, LOGIN_PATH, LoginRequest, LoginResponse, MEMBERSHIPS_PATH,
@@ -19,9 +18,9 @@ use serde::Deserialize;
 
 use super::error::{ApiJson, JsonBody};
 use super::{AppError, AppState, now};
-use crate::checks::decide_for;
+use crate::checks::{UnknownDesa, decide_for};
 use crate::eligibility::{Decision, Quota, Request as Asked, Unit};
-use crate::import::{ImportError, ImportOptions, RowReport, import};
+use crate::import::{ImportError, ImportOptions, Requester, RowReport, admit};
 use crate::store::{AuditEntry, NewMembership, StaffRecord, StoreError, valid_username};
 
 /// How long a sign-in lasts: one working day.
@@ -285,6 +284,33 @@ pub struct ImportQuery {
     dry_run: bool,
 }
 
+/// The answer to a refused import; the import has audited it already where that is due.
+fn import_failure(error: ImportError) -> AppError {
+    match error {
+        ImportError::Store(error) => error.into(),
+        ImportError::UnknownProgram(code) => unknown_program(&code),
+        ImportError::UnknownDesa(UnknownDesa(desa)) => AppError::bad_request(
+            ErrorCode::BadRequest,
+            Text::new(
+                format!("Kode desa {desa} tidak dikenal."),
+                format!("Unknown desa code {desa}."),
+            ),
+        ),
+        ImportError::Forbidden { .. } => other_desa(),
+        error
+        @ (ImportError::NoNikColumn | ImportError::UnknownColumn(_) | ImportError::Csv(_)) => {
+            let detail = error.to_string();
+            AppError::bad_request(
+                ErrorCode::InvalidCsv,
+                Text::new(
+                    format!("Berkas CSV tidak dapat dibaca: {detail}"),
+                    format!("The CSV file cannot be read: {detail}"),
+                ),
+            )
+        }
+    }
+}
+
 fn row(report: &RowReport) -> ImportRow {
     ImportRow {
         line: report.line,
@@ -328,28 +354,9 @@ pub async fn import_list(
             ),
         )
     })?;
-    if state.catalogue.program(&query.program).is_none() {
-        return Err(unknown_program(&query.program));
-    }
-    if regions().village(query.desa).is_none() {
-        return Err(AppError::bad_request(
-            ErrorCode::BadRequest,
-            Text::new(
-                format!("Kode desa {} tidak dikenal.", query.desa),
-                format!("Unknown desa code {}.", query.desa),
-            ),
-        ));
-    }
-    if !staff.covers(query.desa) {
-        audit(
-            &state,
-            &staff.username,
-            "import",
-            format!("{} {}", query.program, query.desa),
-            "forbidden",
-        );
-        return Err(other_desa());
-    }
+    let requester = Requester { actor: format!("staff:{}", staff.username), desa: staff.desa_code };
+    let list = admit(&state.store, &state.catalogue, &requester, &query.program, query.desa)
+        .map_err(import_failure)?;
     let membership_state = match query.state.as_deref() {
         None => MembershipState::Proposed,
         Some(text) => MembershipState::parse(text)
@@ -365,51 +372,21 @@ pub async fn import_list(
             })?,
     };
     let options = ImportOptions {
-        program: query.program.clone(),
-        desa: query.desa,
         state: membership_state,
         since: time::OffsetDateTime::now_utc().date().to_string(),
         dry_run: query.dry_run,
     };
-    let result = {
+    let (summary, rows) = {
         let (store, catalogue) = (state.store.clone(), state.catalogue.clone());
         tokio::task::spawn_blocking(move || {
             let mut rows = Vec::new();
-            import(&store, &catalogue, &options, body.as_ref(), |r| rows.push(r.clone()), |_| {})
+            list.run(&store, &catalogue, &options, body.as_ref(), |r| rows.push(r.clone()), |_| {})
                 .map(|summary| (summary, rows))
         })
         .await?
-    };
-    let subject = format!("{} {}", query.program, query.desa);
-    let (summary, rows) = match result {
-        Ok(done) => done,
-        Err(ImportError::Store(error)) => return Err(error.into()),
-        Err(error @ ImportError::UnknownProgram(_)) => {
-            return Err(unknown_program(&error.to_string()));
-        }
-        Err(error) => {
-            audit(&state, &staff.username, "import", subject, "invalid_csv");
-            let detail = error.to_string();
-            return Err(AppError::bad_request(
-                ErrorCode::InvalidCsv,
-                Text::new(
-                    format!("Berkas CSV tidak dapat dibaca: {detail}"),
-                    format!("The CSV file cannot be read: {detail}"),
-                ),
-            ));
-        }
+        .map_err(import_failure)?
     };
     let refused = summary.malformed > 0 || summary.duplicate > 0;
-    audit(
-        &state,
-        &staff.username,
-        "import",
-        subject,
-        &format!(
-            "rows={} accepted={} rejected={} over_quota={} written={}",
-            summary.rows, summary.accepted, summary.rejected, summary.over_quota, summary.written
-        ),
-    );
     let status = if refused { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     let wants_csv = headers
         .get(header::ACCEPT)
