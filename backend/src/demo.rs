@@ -1,9 +1,11 @@
 //! A deterministic synthetic Banyuwangi: families with valid NIKs and KK numbers across the
 //! real desa of Kabupaten Banyuwangi (35.10), and program memberships that respect the
 //! brief's rules: one household program per family (so no PKH household is in BST and no
-//! family is covered twice), BLT Dana Desa within its desa quota, nutrition only where PKH's
-//! pregnant-mother component does not already cover the woman, ASN Peduli and Gotong Royong
-//! only for families that receive nothing else.
+//! family is covered twice), BLT Dana Desa within its desa quota, nutrition only where the
+//! eligibility engine admits the woman (PKH's pregnant-mother component does not already
+//! cover her), nothing besides a program only for families that receive nothing else. The
+//! quota, the nutrition check and that flag come from the shipped catalogue and the engine
+//! ([`Rules`]), not from a copy of them; `tests/demo_rules.rs` checks the result.
 //!
 //! The registry describes [`REFERENCE_YEAR`]: children are born while their mother is 18 to
 //! 42, a parent living in the KK is 18 to 45 years older than the head, only women of 19 to
@@ -16,15 +18,15 @@
 
 use std::collections::HashMap;
 
+use protocol::api::{MembershipState, Relation};
 use protocol::region::regions;
-use protocol::{Nik, NoKk};
+use protocol::{Nik, NoKk, Sex};
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::eligibility::Catalogue;
-use crate::store::sql::{Db, params};
-use crate::store::{Store, StoreError};
+use crate::eligibility::{Catalogue, Held, Holder, Quota, Request, Subject, decide};
+use crate::store::{NewFamily, NewMembership, NewResident, Store, StoreError};
 
 /// Banyuwangi.
 pub const REGENCY: u32 = 3510;
@@ -124,7 +126,7 @@ struct Person {
     female: bool,
     /// Day, month, year.
     birth: (u32, u32, u32),
-    relation: &'static str,
+    relation: Relation,
     pregnant: bool,
     nursing: bool,
 }
@@ -204,7 +206,7 @@ impl Generator {
         district: u32,
         female: bool,
         years: (u32, u32),
-        relation: &'static str,
+        relation: Relation,
         family_name: Option<&str>,
     ) -> Option<Person> {
         let birth = self.date(years.0, years.1);
@@ -239,7 +241,7 @@ impl Generator {
         ))
         .ok()?;
         let head_year = self.rng.random_range(1950..=1998);
-        let head = self.person(district, false, (head_year, head_year), "head", None)?;
+        let head = self.person(district, false, (head_year, head_year), Relation::Head, None)?;
         let family_name = head.name.split(' ').nth(1).map(str::to_string);
         let mut people = vec![head];
 
@@ -248,7 +250,8 @@ impl Generator {
         let has_wife = self.rng.random_bool(0.85);
         if has_wife {
             let youngest = (head_year + 8).min(REFERENCE_YEAR - 19);
-            let wife = self.person(district, true, (head_year - 2, youngest), "spouse", None)?;
+            let wife =
+                self.person(district, true, (head_year - 2, youngest), Relation::Spouse, None)?;
             mother_year = wife.birth.2;
             people.push(wife);
         }
@@ -257,8 +260,9 @@ impl Generator {
         if first <= last {
             for _ in 0..self.rng.random_range(0..=4) {
                 let female = self.rng.random_bool(0.5);
+                let relation = Relation::Child;
                 let child =
-                    self.person(district, female, (first, last), "child", family_name.as_deref())?;
+                    self.person(district, female, (first, last), relation, family_name.as_deref())?;
                 children.push(child);
             }
         }
@@ -270,8 +274,13 @@ impl Generator {
                 if !children.iter().any(|c| c.birth.2 + 1 >= REFERENCE_YEAR) {
                     let female = self.rng.random_bool(0.5);
                     let years = (REFERENCE_YEAR - 1, REFERENCE_YEAR);
-                    let baby =
-                        self.person(district, female, years, "child", family_name.as_deref())?;
+                    let baby = self.person(
+                        district,
+                        female,
+                        years,
+                        Relation::Child,
+                        family_name.as_deref(),
+                    )?;
                     children.push(baby);
                 }
             }
@@ -284,7 +293,13 @@ impl Generator {
             let (oldest, youngest) = ((head_year - 45).max(REFERENCE_YEAR - 95), head_year - 18);
             if oldest <= youngest {
                 let female = self.rng.random_bool(0.6);
-                people.push(self.person(district, female, (oldest, youngest), "parent", None)?);
+                people.push(self.person(
+                    district,
+                    female,
+                    (oldest, youngest),
+                    Relation::Parent,
+                    None,
+                )?);
             }
         }
         let address = format!(
@@ -303,39 +318,41 @@ struct Grant {
     person: Option<usize>,
     /// A household program's component and the member it concerns.
     component: Option<(&'static str, usize)>,
-    state: &'static str,
+    state: MembershipState,
 }
 
 impl Grant {
     fn household(
         program: &'static str,
         component: Option<(&'static str, usize)>,
-        state: &'static str,
+        state: MembershipState,
     ) -> Grant {
         Grant { program, person: None, component, state }
     }
 
-    fn person(program: &'static str, index: usize, state: &'static str) -> Grant {
+    fn person(program: &'static str, index: usize, state: MembershipState) -> Grant {
         Grant { program, person: Some(index), component: None, state }
     }
 }
 
-/// BLT Dana Desa places taken per desa, against the shipped catalogue's quota. Every
-/// generated membership takes a place, ended ones too, so the data stays within the quota
-/// whatever the eligibility engine counts.
-struct BltQuota {
+/// What the generator asks of the shipped catalogue and the eligibility engine, so that the
+/// data follows the rules the service enforces rather than a copy of them. Every generated
+/// membership is judged as if it were live, ended ones too (and takes a place in a quota), so
+/// the data stays within the rules whatever the engine counts.
+struct Rules {
     catalogue: Catalogue,
-    used: HashMap<u64, u32>,
+    /// BLT Dana Desa places taken per desa.
+    blt_used: HashMap<u64, u32>,
 }
 
-impl BltQuota {
-    fn new() -> BltQuota {
-        BltQuota { catalogue: Catalogue::default_catalogue(), used: HashMap::new() }
+impl Rules {
+    fn new() -> Rules {
+        Rules { catalogue: Catalogue::default_catalogue(), blt_used: HashMap::new() }
     }
 
-    /// Takes a place in the desa's quota; false when it is full.
-    fn take(&mut self, desa: u64) -> bool {
-        let used = self.used.entry(desa).or_insert(0);
+    /// Takes a place in the desa's BLT Dana Desa quota; false when it is full.
+    fn take_blt(&mut self, desa: u64) -> bool {
+        let used = self.blt_used.entry(desa).or_insert(0);
         match self.catalogue.quota("BLT_DD", desa) {
             Some(limit) if *used >= limit => false,
             _ => {
@@ -344,13 +361,48 @@ impl BltQuota {
             }
         }
     }
+
+    /// Whether `program` is only for families that receive nothing else: a family holding
+    /// it is given nothing besides.
+    fn only_if_uncovered(&self, program: &str) -> bool {
+        self.catalogue.program(program).is_some_and(|p| p.only_if_uncovered)
+    }
+
+    /// Whether the engine admits member `index` of `family` to the person program `program`
+    /// next to the `grants` the family has so far.
+    fn admits(&self, program: &str, family: &Family, index: usize, grants: &[Grant]) -> bool {
+        let nik = |i: usize| family.people[i].nik.as_str();
+        let held: Vec<Held<'_>> = grants
+            .iter()
+            .map(|grant| Held {
+                program: grant.program,
+                component: grant.component.map(|(code, _)| code),
+                holder: match grant.person {
+                    Some(i) => Holder::Person(nik(i)),
+                    None => Holder::Household { member: grant.component.map(|(_, i)| nik(i)) },
+                },
+                state: MembershipState::Active,
+            })
+            .collect();
+        let person = &family.people[index];
+        let subject = Subject {
+            nik: person.nik.as_str(),
+            sex: if person.female { Sex::Female } else { Sex::Male },
+            pregnant: person.pregnant,
+            nursing: person.nursing,
+        };
+        let request = Request { program, component: None };
+        // Members only word the reasons of a refusal, which is not read here.
+        decide(&self.catalogue, request, &subject, &[], &held, Quota::default(), family.desa)
+            .is_accepted()
+    }
 }
 
 /// The PKH component a family qualifies through, most pressing first. PKH needs one.
 fn pkh_component(family: &Family) -> Option<(&'static str, usize)> {
     let find = |test: &dyn Fn(&Person) -> bool| family.people.iter().position(test);
     let child = |p: &Person, ages: std::ops::RangeInclusive<u32>| {
-        p.relation == "child" && ages.contains(&p.age())
+        p.relation == Relation::Child && ages.contains(&p.age())
     };
     find(&|p| p.pregnant)
         .map(|i| ("ibu_hamil", i))
@@ -359,25 +411,26 @@ fn pkh_component(family: &Family) -> Option<(&'static str, usize)> {
         .or_else(|| find(&|p| p.age() >= 60).map(|i| ("lansia", i)))
 }
 
-fn random_state(rng: &mut ChaCha8Rng) -> &'static str {
+fn random_state(rng: &mut ChaCha8Rng) -> MembershipState {
     match rng.random_range(0..100) {
-        0..=84 => "active",
-        85..=89 => "verified",
-        90..=94 => "proposed",
-        _ => "ended",
+        0..=84 => MembershipState::Active,
+        85..=89 => MembershipState::Verified,
+        90..=94 => MembershipState::Proposed,
+        _ => MembershipState::Ended,
     }
 }
 
 /// The memberships of a family drawn at random. At most one household program, so no
-/// family is covered twice; nutrition only for a pregnant or nursing woman not covered by
-/// PKH's pregnant-mother component; nothing besides ASN Peduli or Gotong Royong.
-fn random_grants(rng: &mut ChaCha8Rng, family: &Family, blt: &mut BltQuota) -> Vec<Grant> {
+/// family is covered twice; nothing besides a program only for families that receive nothing
+/// else; person programs only where the engine admits the member (nutrition for a pregnant or
+/// nursing woman not covered by PKH's pregnant-mother component).
+fn random_grants(rng: &mut ChaCha8Rng, family: &Family, rules: &mut Rules) -> Vec<Grant> {
     let roll = rng.random_range(0..100);
     let household = if family.dtks {
         // The DTKS households are shared out between the programs ("dibagi habis").
         Some(match roll {
             0..=29 if pkh_component(family).is_some() => "PKH",
-            65..=74 if blt.take(family.desa) => "BLT_DD",
+            65..=74 if rules.take_blt(family.desa) => "BLT_DD",
             0..=49 | 65..=74 => "BPNT",
             50..=64 => "BST",
             75..=82 => "PEMPROV_JATIM",
@@ -386,30 +439,32 @@ fn random_grants(rng: &mut ChaCha8Rng, family: &Family, blt: &mut BltQuota) -> V
     } else {
         // Outside DTKS, the village fund and the community schemes catch some families.
         match roll {
-            0..=4 if blt.take(family.desa) => Some("BLT_DD"),
+            0..=4 if rules.take_blt(family.desa) => Some("BLT_DD"),
             5..=6 => Some("ASN_PEDULI"),
             7..=8 => Some("GOTONG_ROYONG"),
             _ => None,
         }
     };
     let mut out = Vec::new();
-    let pkh = household == Some("PKH");
     if let Some(program) = household {
-        let component = if pkh { pkh_component(family) } else { None };
+        // PKH needs the component the family qualifies through.
+        let component = if program == "PKH" { pkh_component(family) } else { None };
         out.push(Grant::household(program, component, random_state(rng)));
+        if rules.only_if_uncovered(program) {
+            return out;
+        }
     }
-    if matches!(household, Some("ASN_PEDULI" | "GOTONG_ROYONG")) {
-        return out;
-    }
-    for (index, person) in family.people.iter().enumerate() {
-        // In a PKH family a pregnant woman holds the pregnant-mother component (it is
-        // chosen first), which excludes the nutrition package.
-        let covered = pkh && person.pregnant;
-        if (person.pregnant || person.nursing) && !covered && rng.random_bool(0.8) {
+    for index in 0..family.people.len() {
+        // The engine is asked before the draw, the age after it, as the data was first
+        // generated: the same seed keeps giving the same registry.
+        if rules.admits("NUTRISI_BUMIL", family, index, &out) && rng.random_bool(0.8) {
             out.push(Grant::person("NUTRISI_BUMIL", index, random_state(rng)));
         }
-        if (25..=75).contains(&person.age()) && rng.random_bool(0.011) {
-            out.push(Grant::person("GURU_NGAJI", index, "active"));
+        if (25..=75).contains(&family.people[index].age())
+            && rng.random_bool(0.011)
+            && rules.admits("GURU_NGAJI", family, index, &out)
+        {
+            out.push(Grant::person("GURU_NGAJI", index, MembershipState::Active));
         }
     }
     out
@@ -468,37 +523,38 @@ impl Story {
             Story::PkhPregnant | Story::NutritionWithSembako => find(&|p| p.pregnant),
             Story::NursingMother => find(&|p| p.nursing),
             // The brief's young man whose father's household receives BST.
-            Story::SonOfBst => {
-                find(&|p| p.relation == "child" && !p.female && (17..=30).contains(&p.age()))
+            Story::SonOfBst => find(&|p| {
+                p.relation == Relation::Child && !p.female && (17..=30).contains(&p.age())
+            }),
+            Story::GuruNgaji => {
+                find(&|p| p.relation == Relation::Head && (25..=75).contains(&p.age()))
             }
-            Story::GuruNgaji => find(&|p| p.relation == "head" && (25..=75).contains(&p.age())),
-            Story::ElderWithBpnt => find(&|p| p.relation == "parent" && p.age() >= 60),
+            Story::ElderWithBpnt => find(&|p| p.relation == Relation::Parent && p.age() >= 60),
             Story::Uncovered | Story::BltDesa | Story::AsnPeduli => Some(0),
         }
     }
 
     /// Sets the family's DTKS flag and returns its memberships.
-    fn plant(self, family: &mut Family, subject: usize, blt: &mut BltQuota) -> Vec<Grant> {
-        let household = |program| Grant::household(program, None, "active");
+    fn plant(self, family: &mut Family, subject: usize, rules: &mut Rules) -> Vec<Grant> {
+        let active = MembershipState::Active;
+        let household = |program| Grant::household(program, None, active);
         let (dtks, grants) = match self {
             Story::PkhPregnant => {
-                (true, vec![Grant::household("PKH", Some(("ibu_hamil", subject)), "active")])
+                (true, vec![Grant::household("PKH", Some(("ibu_hamil", subject)), active)])
             }
             Story::Uncovered => (false, vec![]),
             Story::SonOfBst => (true, vec![household("BST")]),
             Story::NutritionWithSembako => (
                 true,
-                vec![household("APBD_SEMBAKO"), Grant::person("NUTRISI_BUMIL", subject, "active")],
+                vec![household("APBD_SEMBAKO"), Grant::person("NUTRISI_BUMIL", subject, active)],
             ),
             Story::BltDesa => {
                 // The first family of its desa to take a place, so there is one.
-                blt.take(family.desa);
+                rules.take_blt(family.desa);
                 (false, vec![household("BLT_DD")])
             }
-            Story::NursingMother => {
-                (false, vec![Grant::person("NUTRISI_BUMIL", subject, "active")])
-            }
-            Story::GuruNgaji => (false, vec![Grant::person("GURU_NGAJI", subject, "active")]),
+            Story::NursingMother => (false, vec![Grant::person("NUTRISI_BUMIL", subject, active)]),
+            Story::GuruNgaji => (false, vec![Grant::person("GURU_NGAJI", subject, active)]),
             Story::ElderWithBpnt => (true, vec![household("BPNT")]),
             Story::AsnPeduli => (false, vec![household("ASN_PEDULI")]),
         };
@@ -510,12 +566,12 @@ impl Story {
     fn family(
         self,
         generator: &mut Generator,
-        blt: &mut BltQuota,
+        rules: &mut Rules,
     ) -> Result<(Family, Vec<Grant>, Example), StoreError> {
         for _ in 0..STORY_ATTEMPTS {
             let mut family = generator.family().ok_or_else(out_of_serials)?;
             if let Some(subject) = self.subject(&family) {
-                let grants = self.plant(&mut family, subject, blt);
+                let grants = self.plant(&mut family, subject, rules);
                 let example = Example {
                     nik: family.people[subject].nik,
                     description: self.description().to_string(),
@@ -555,33 +611,35 @@ pub fn generate_with_progress(
 ) -> Result<DemoSummary, StoreError> {
     let mut generator = Generator::new(options.seed);
     let mut grant_rng = ChaCha8Rng::seed_from_u64(options.seed ^ 0x5eed);
-    let mut blt = BltQuota::new();
+    let mut rules = Rules::new();
     let mut stories = STORIES.iter();
     let mut summary =
         DemoSummary { residents: 0, families: 0, memberships: 0, examples: Vec::new() };
     while (summary.residents as usize) < options.residents {
-        let mut batch = Vec::with_capacity(BATCH_FAMILIES);
+        let mut families = Vec::with_capacity(BATCH_FAMILIES);
+        let mut memberships = Vec::new();
         let mut planned = summary.residents as usize;
-        while batch.len() < BATCH_FAMILIES && planned < options.residents {
+        while families.len() < BATCH_FAMILIES && planned < options.residents {
             let (family, grants) = match stories.next() {
                 Some(story) => {
-                    let (family, grants, example) = story.family(&mut generator, &mut blt)?;
+                    let (family, grants, example) = story.family(&mut generator, &mut rules)?;
                     summary.examples.push(example);
                     (family, grants)
                 }
                 None => {
                     let family = generator.family().ok_or_else(out_of_serials)?;
-                    let grants = random_grants(&mut grant_rng, &family, &mut blt);
+                    let grants = random_grants(&mut grant_rng, &family, &mut rules);
                     (family, grants)
                 }
             };
             planned += family.people.len();
-            batch.push((family, grants));
+            memberships.extend(grants.iter().map(|grant| grant.membership(&family)));
+            families.push(family.into_record());
         }
-        let (residents, memberships) = store.write(|db| write_batch(db, &batch))?;
-        summary.families += batch.len() as u64;
-        summary.residents += residents;
-        summary.memberships += memberships;
+        store.add_families(&families, &memberships)?;
+        summary.families += families.len() as u64;
+        summary.residents += families.iter().map(|f| f.members.len() as u64).sum::<u64>();
+        summary.memberships += memberships.len() as u64;
         progress(summary.residents);
     }
     Ok(summary)
@@ -592,54 +650,44 @@ pub fn generate(store: &Store, options: &DemoOptions) -> Result<DemoSummary, Sto
     generate_with_progress(store, options, |_| {})
 }
 
-fn write_batch(db: &mut impl Db, batch: &[(Family, Vec<Grant>)]) -> Result<(u64, u64), StoreError> {
-    let (mut residents, mut memberships) = (0, 0);
-    for (family, grants) in batch {
-        db.execute(
-            "INSERT INTO families (kk, desa_code, address) VALUES (?1, ?2, ?3)",
-            params![family.kk.as_str(), family.desa, family.address],
-        )?;
-        for person in &family.people {
-            let (d, m, y) = person.birth;
-            db.execute(
-                "INSERT INTO residents (nik, kk, name, sex, birth_date, relation, pregnant, nursing, dtks)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                params![
-                    person.nik.as_str(),
-                    family.kk.as_str(),
-                    person.name,
-                    if person.female { "female" } else { "male" },
-                    format!("{y:04}-{m:02}-{d:02}"),
-                    person.relation,
-                    person.pregnant,
-                    person.nursing,
-                    family.dtks
-                ],
-            )?;
-            residents += 1;
-        }
-        for grant in grants {
-            let nik = grant.person.map(|i| family.people[i].nik.as_str());
-            let kk = if grant.person.is_none() { Some(family.kk.as_str()) } else { None };
-            let member = grant.component.map(|(_, i)| family.people[i].nik.as_str());
-            db.execute(
-                "INSERT INTO memberships (program, nik, kk, component, member_nik, state, since, desa_code)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![
-                    grant.program,
-                    nik,
-                    kk,
-                    grant.component.map(|(code, _)| code),
-                    member,
-                    grant.state,
-                    since(grant.program),
-                    family.desa
-                ],
-            )?;
-            memberships += 1;
+impl Family {
+    /// The family as the registry records it.
+    fn into_record(self) -> NewFamily {
+        let dtks = self.dtks;
+        let members = self
+            .people
+            .into_iter()
+            .map(|person| {
+                let (d, m, y) = person.birth;
+                NewResident {
+                    nik: person.nik,
+                    name: person.name,
+                    birth_date: format!("{y:04}-{m:02}-{d:02}"),
+                    relation: person.relation,
+                    pregnant: person.pregnant,
+                    nursing: person.nursing,
+                }
+            })
+            .collect();
+        NewFamily { kk: self.kk, desa_code: self.desa, address: self.address, dtks, members }
+    }
+}
+
+impl Grant {
+    /// The membership `family` holds by this grant.
+    fn membership(&self, family: &Family) -> NewMembership {
+        let nik = |i: usize| family.people[i].nik;
+        NewMembership {
+            program: self.program.to_string(),
+            nik: self.person.map(nik),
+            kk: if self.person.is_none() { Some(family.kk) } else { None },
+            component: self.component.map(|(code, _)| code.to_string()),
+            member_nik: self.component.map(|(_, i)| nik(i)),
+            state: self.state,
+            since: since(self.program).to_string(),
+            desa_code: family.desa,
         }
     }
-    Ok((residents, memberships))
 }
 
 #[cfg(test)]
@@ -648,12 +696,35 @@ mod tests {
 
     #[test]
     fn blt_quota_refuses_places_beyond_the_desa_limit() {
-        let mut quota = BltQuota::new();
+        let mut rules = Rules::new();
         let desa = 3510252005;
-        let limit = quota.catalogue.quota("BLT_DD", desa).expect("BLT_DD has a quota");
-        assert!((0..limit).all(|_| quota.take(desa)));
-        assert!(!quota.take(desa));
-        assert!(quota.take(3510252006), "another desa has its own quota");
+        let limit = rules.catalogue.quota("BLT_DD", desa).expect("BLT_DD has a quota");
+        assert!((0..limit).all(|_| rules.take_blt(desa)));
+        assert!(!rules.take_blt(desa));
+        assert!(rules.take_blt(3510252006), "another desa has its own quota");
+    }
+
+    #[test]
+    fn the_engine_decides_nutrition_with_every_grant_judged_as_live() {
+        let mut generator = Generator::new(3);
+        let mut family = (0..1000)
+            .filter_map(|_| generator.family())
+            .find(|f| f.people.len() >= 2 && f.people[1].relation == Relation::Spouse)
+            .expect("a family with a wife");
+        let rules = Rules::new();
+        (family.people[1].pregnant, family.people[1].nursing) = (false, false);
+        assert!(!rules.admits("NUTRISI_BUMIL", &family, 1, &[]), "neither pregnant nor nursing");
+        family.people[1].pregnant = true;
+        assert!(rules.admits("NUTRISI_BUMIL", &family, 1, &[]));
+        assert!(!rules.admits("NUTRISI_BUMIL", &family, 0, &[]), "the head is a man");
+        let sembako = Grant::household("APBD_SEMBAKO", None, MembershipState::Active);
+        assert!(rules.admits("NUTRISI_BUMIL", &family, 1, &[sembako]), "explicitly allowed");
+        // Even an ended pregnant-mother component keeps her out: the data must stay valid
+        // were it live again.
+        let pkh = Grant::household("PKH", Some(("ibu_hamil", 1)), MembershipState::Ended);
+        assert!(!rules.admits("NUTRISI_BUMIL", &family, 1, &[pkh]));
+        assert!(rules.only_if_uncovered("GOTONG_ROYONG") && rules.only_if_uncovered("ASN_PEDULI"));
+        assert!(!rules.only_if_uncovered("PKH"));
     }
 
     #[test]
@@ -663,8 +734,8 @@ mod tests {
             .filter_map(|_| generator.family())
             .find(|f| {
                 f.people.len() >= 3
-                    && f.people[1].relation == "spouse"
-                    && f.people[2].relation == "child"
+                    && f.people[1].relation == Relation::Spouse
+                    && f.people[2].relation == Relation::Child
             })
             .expect("a family with a wife and a child");
         family.people[1].pregnant = true;

@@ -2,7 +2,9 @@
 //! asked for, and what is written survives reopening.
 
 use backend::Store;
-use backend::store::{AuditEntry, TEST_DATABASE_ENV};
+use backend::store::{AuditEntry, NewFamily, NewMembership, NewResident, TEST_DATABASE_ENV};
+use protocol::api::{MembershipState, Relation};
+use protocol::{Nik, NoKk};
 
 #[test]
 fn temporary_stores_use_the_database_the_run_asks_for() {
@@ -81,4 +83,59 @@ fn a_kiosk_ticket_another_submission_holds_is_refused_as_taken() {
         other => panic!("expected TicketTaken, got {other:?}"),
     }
     assert_eq!(store.ticket(&ticket).expect("read").map(|s| s.kind), Some(filed.kind));
+}
+
+fn family(serial: u32) -> NewFamily {
+    let resident = |nik: String, relation| NewResident {
+        nik: Nik::parse(&nik).expect("NIK"),
+        name: format!("WARGA {serial}"),
+        birth_date: "1980-01-01".into(),
+        relation,
+        pregnant: false,
+        nursing: false,
+    };
+    NewFamily {
+        kk: NoKk::parse(&format!("351025010120{serial:04}")).expect("KK"),
+        desa_code: 3510252005,
+        address: "Dusun Krajan".into(),
+        dtks: true,
+        members: vec![
+            resident(format!("351025010180{serial:04}"), Relation::Head),
+            resident(format!("351025410180{serial:04}"), Relation::Spouse),
+        ],
+    }
+}
+
+fn membership(program: &str, kk: NoKk) -> NewMembership {
+    NewMembership {
+        program: program.into(),
+        nik: None,
+        kk: Some(kk),
+        component: None,
+        member_nik: None,
+        state: MembershipState::Active,
+        since: "2020-04-27".into(),
+        desa_code: 3510252005,
+    }
+}
+
+#[test]
+fn families_and_their_memberships_are_added_together_or_not_at_all() {
+    let store = Store::open_temporary().expect("store");
+    let families: Vec<NewFamily> = (1..=3).map(family).collect();
+    let memberships = vec![membership("BST", families[0].kk), membership("BPNT", families[2].kk)];
+    store.add_families(&families, &memberships).expect("add");
+    assert_eq!(store.resident_count().expect("count"), 6);
+    let wife = families[2].members[1].nik;
+    let status = store.status(&wife).expect("status").expect("resident");
+    assert_eq!(status.sex, protocol::Sex::Female, "sex comes from the NIK");
+    assert_eq!(status.members.len(), 2);
+    let programs: Vec<&str> = status.memberships.iter().map(|m| m.program.as_str()).collect();
+    assert_eq!(programs, ["BPNT"]);
+
+    // A membership of a program the registry does not know refuses the whole batch.
+    let more: Vec<NewFamily> = (4..=5).map(family).collect();
+    let broken = vec![membership("BST", more[0].kk), membership("NOPE", more[1].kk)];
+    assert!(store.add_families(&more, &broken).is_err());
+    assert_eq!(store.resident_count().expect("count"), 6, "nothing of the batch stayed");
 }

@@ -29,7 +29,7 @@ pub use fleet::{DEFAULT_IDLE_TIMEOUT, HeartbeatRecord, KioskSettings, PinScope};
 pub use inspect::Cell;
 pub use kiosks::KioskRecord;
 pub use letters::NewLetter;
-pub use registry::{NewMembership, NewResident};
+pub use registry::{NewFamily, NewMembership, NewResident};
 pub use reports::{NewReport, ReportChange};
 pub use staff::{StaffRecord, StaffSession, valid_username};
 pub use status::{MemberRecord, MembershipRecord, StatusRecord};

@@ -18,6 +18,18 @@ pub struct NewResident {
     pub nursing: bool,
 }
 
+/// A family and its members as the registry records them, for [`Store::add_families`].
+#[derive(Debug, Clone)]
+pub struct NewFamily {
+    pub kk: NoKk,
+    pub desa_code: u64,
+    pub address: String,
+    /// Listed in the DTKS (the social welfare register); recorded on every member.
+    pub dtks: bool,
+    /// The head first, as the KK lists them.
+    pub members: Vec<NewResident>,
+}
+
 /// A membership to write. Exactly one of `nik` (person programs) and `kk` (household
 /// programs) is set.
 #[derive(Debug, Clone)]
@@ -42,30 +54,22 @@ impl Store {
         dtks: bool,
         members: &[NewResident],
     ) -> Result<(), StoreError> {
+        self.write(|db| insert_family(db, kk, desa_code, address, dtks, members))
+    }
+
+    /// Adds families with their members, then memberships of them, in one transaction: all
+    /// of it, or none. For loading a registry in bulk (the demo generator).
+    pub fn add_families(
+        &self,
+        families: &[NewFamily],
+        memberships: &[NewMembership],
+    ) -> Result<(), StoreError> {
         self.write(|db| {
-            db.execute(
-                "INSERT INTO families (kk, desa_code, address) VALUES (?1, ?2, ?3)",
-                params![kk.as_str(), desa_code, address],
-            )?;
-            for member in members {
-                let sex = if member.nik.sex() == Sex::Female { "female" } else { "male" };
-                db.execute(
-                    "INSERT INTO residents (nik, kk, name, sex, birth_date, relation, pregnant, nursing, dtks)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                    params![
-                        member.nik.as_str(),
-                        kk.as_str(),
-                        member.name,
-                        sex,
-                        member.birth_date,
-                        member.relation.as_str(),
-                        member.pregnant,
-                        member.nursing,
-                        dtks
-                    ],
-                )?;
+            for family in families {
+                let NewFamily { kk, desa_code, address, dtks, members } = family;
+                insert_family(db, kk, *desa_code, address, *dtks, members)?;
             }
-            Ok(())
+            insert_memberships(db, memberships)
         })
     }
 
@@ -78,6 +82,39 @@ impl Store {
     pub fn quota_used(&self, program: &str, desa_code: u64) -> Result<u32, StoreError> {
         quota_used(&mut *self.pool.get()?, program, desa_code)
     }
+}
+
+fn insert_family(
+    db: &mut impl Db,
+    kk: &NoKk,
+    desa_code: u64,
+    address: &str,
+    dtks: bool,
+    members: &[NewResident],
+) -> Result<(), StoreError> {
+    db.execute(
+        "INSERT INTO families (kk, desa_code, address) VALUES (?1, ?2, ?3)",
+        params![kk.as_str(), desa_code, address],
+    )?;
+    for member in members {
+        let sex = if member.nik.sex() == Sex::Female { "female" } else { "male" };
+        db.execute(
+            "INSERT INTO residents (nik, kk, name, sex, birth_date, relation, pregnant, nursing, dtks)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                member.nik.as_str(),
+                kk.as_str(),
+                member.name,
+                sex,
+                member.birth_date,
+                member.relation.as_str(),
+                member.pregnant,
+                member.nursing,
+                dtks
+            ],
+        )?;
+    }
+    Ok(())
 }
 
 /// Memberships of a program in a desa that count against its quota.
