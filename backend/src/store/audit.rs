@@ -15,7 +15,7 @@ use super::sql::{Db, Param, params};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEntry {
     pub at: String,
-    /// `kiosk:<id>`, `staff:<user>`, `cli`, or `anonymous`.
+    /// `kiosk:<id>`, `staff:<user>`, `cli:<user>`, `bench`, or `anonymous`.
     pub actor: String,
     /// e.g. `status_lookup`.
     pub action: String,
