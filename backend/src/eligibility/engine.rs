@@ -132,6 +132,16 @@ impl Decision {
     }
 }
 
+impl Requirement {
+    /// Whether `subject` meets this requirement of a program.
+    pub fn met_by(self, subject: &Subject<'_>) -> bool {
+        match self {
+            Requirement::Female => subject.sex == Sex::Female,
+            Requirement::PregnantOrNursing => subject.pregnant || subject.nursing,
+        }
+    }
+}
+
 fn counts(state: MembershipState) -> bool {
     state != MembershipState::Ended
 }
@@ -174,11 +184,7 @@ pub fn decide(
     }
 
     for requirement in &program.requires {
-        let met = match requirement {
-            Requirement::Female => subject.sex == Sex::Female,
-            Requirement::PregnantOrNursing => subject.pregnant || subject.nursing,
-        };
-        if !met {
+        if !requirement.met_by(subject) {
             let (id, en) = match requirement {
                 Requirement::Female => ("hanya untuk perempuan", "for women only"),
                 Requirement::PregnantOrNursing => {
