@@ -5,7 +5,7 @@
 //! eligibility engine admits the woman (PKH's pregnant-mother component does not already
 //! cover her), nothing besides a program only for families that receive nothing else. The
 //! quota, the nutrition check and that flag come from the shipped catalogue and the engine
-//! ([`Rules`]), not from a copy of them; `tests/demo_rules.rs` checks the result.
+//! (`Rules`), not from a copy of them; `tests/demo_rules.rs` checks the result.
 //!
 //! The registry describes [`REFERENCE_YEAR`]: children are born while their mother is 18 to
 //! 42, a parent living in the KK is 18 to 45 years older than the head, only women of 19 to

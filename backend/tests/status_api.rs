@@ -176,12 +176,7 @@ async fn lookups_beyond_the_kiosk_rate_are_refused_with_retry_after() {
 #[tokio::test]
 async fn the_openapi_document_describes_every_endpoint() {
     let server = server().await;
-    let document: serde_json::Value = reqwest::get(format!("{}/api/openapi.json", server.url))
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("JSON");
+    let document = openapi_document(&server).await;
     assert!(document["openapi"].as_str().is_some_and(|v| v.starts_with("3.")));
     let paths = document["paths"].as_object().expect("paths");
     for path in [
@@ -209,12 +204,7 @@ async fn the_openapi_document_lists_exactly_the_routed_paths() {
     use protocol::letter::LETTERS_PATH;
     use protocol::staff::{IMPORTS_PATH, LOGIN_PATH, MEMBERSHIPS_PATH};
     let server = server().await;
-    let document: serde_json::Value = reqwest::get(format!("{}/api/openapi.json", server.url))
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("JSON");
+    let document = openapi_document(&server).await;
     let documented: std::collections::BTreeSet<&str> =
         document["paths"].as_object().expect("paths").keys().map(String::as_str).collect();
     let constants = [
@@ -253,4 +243,14 @@ async fn a_replaced_catalogue_renames_programs_in_answers() {
         .expect("status");
     let program = status.household.programs.iter().find(|m| m.program == "PKH").expect("PKH");
     assert_eq!(program.program_name.id, "PKH (nama baru)");
+}
+
+/// The OpenAPI document the running service publishes.
+async fn openapi_document(server: &Server) -> serde_json::Value {
+    reqwest::get(format!("{}/api/openapi.json", server.url))
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("JSON")
 }
