@@ -15,6 +15,7 @@ pub mod eligibility;
 pub mod http;
 pub mod import;
 pub mod log;
+pub mod population;
 pub mod store;
 pub mod workflow;
 
