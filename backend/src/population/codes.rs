@@ -197,6 +197,32 @@ impl LifeStatus {
 
     /// Only a living resident who still lives here can hold a program, be reported as
     /// affected, or be given a letter.
+    /// The name the registry stores (`residents.life_status`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LifeStatus::Alive => "alive",
+            LifeStatus::Died => "died",
+            LifeStatus::MovedAway => "moved_away",
+            LifeStatus::Missing => "missing",
+            LifeStatus::Left => "left",
+            LifeStatus::Invalid => "invalid",
+        }
+    }
+
+    /// The status a stored name stands for.
+    pub fn from_stored(name: &str) -> Option<LifeStatus> {
+        [
+            LifeStatus::Alive,
+            LifeStatus::Died,
+            LifeStatus::MovedAway,
+            LifeStatus::Missing,
+            LifeStatus::Left,
+            LifeStatus::Invalid,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == name)
+    }
+
     pub fn is_active(self) -> bool {
         self == LifeStatus::Alive
     }

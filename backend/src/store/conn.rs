@@ -180,6 +180,7 @@ fn sqlite_migrations() -> rusqlite_migration::Migrations<'static> {
         M::up(include_str!("../../migrations/0007_fleet.sql")),
         M::up(include_str!("../../migrations/0008_kiosk_issuer.sql")),
         M::up(include_str!("../../migrations/0009_letters.sql")),
+        M::up(include_str!("../../migrations/0010_population.sql")),
     ])
 }
 
@@ -195,6 +196,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0007_fleet.sql"),
     include_str!("../../migrations/0008_kiosk_issuer.sql"),
     include_str!("../../migrations/0009_letters.sql"),
+    include_str!("../../migrations/0010_population.sql"),
 ];
 
 impl Db for Conn {
