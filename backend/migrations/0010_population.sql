@@ -51,15 +51,19 @@ CREATE TABLE registry_imports (
     changed    BIGINT NOT NULL
 );
 
--- What an import changed, one row per change of one resident: a move to another KK or desa,
--- a death, a name correction, ... `field` names what changed; `before`/`after` are the
--- stored values (codes as numbers, text as written). Append-only like the audit log.
+-- What an import changed, one row per changed field: of a resident (`nik`: a move to another
+-- KK, a death, a name correction, ...) or of a family (`kk`: a move to another desa, a new
+-- RT, a desil). `before`/`after` are the stored values (codes as numbers, text as
+-- written). Append-only like the audit log.
 CREATE TABLE resident_history (
     import_id  TEXT NOT NULL REFERENCES registry_imports (id),
-    nik        TEXT NOT NULL,
+    nik        TEXT,
+    kk         TEXT,
     field      TEXT NOT NULL,
     before     TEXT,
-    after      TEXT
+    after      TEXT,
+    CHECK ((nik IS NULL) <> (kk IS NULL))
 );
 CREATE INDEX resident_history_by_nik ON resident_history (nik);
+CREATE INDEX resident_history_by_kk ON resident_history (kk);
 CREATE INDEX resident_history_by_import ON resident_history (import_id);
