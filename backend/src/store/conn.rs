@@ -68,6 +68,16 @@ impl Conn {
         Ok(())
     }
 
+    /// Bulk-loads rows with PostgreSQL's `COPY ... FROM STDIN`, `data` being the complete
+    /// input in the format `sql` names; returns the rows copied. SQLite has no COPY: its
+    /// bulk path is multi-row INSERTs through [`Db::execute`].
+    pub(crate) fn copy_in(&mut self, sql: &str, data: Vec<u8>) -> Result<u64, StoreError> {
+        match &mut self.kind {
+            Kind::Postgres(pg) => pg.copy_in(sql, data),
+            Kind::Sqlite(_) => Err(StoreError::Invalid("COPY is PostgreSQL's only".into())),
+        }
+    }
+
     /// Runs `work` in one transaction, committed only if it returns `Ok`.
     pub(crate) fn transaction<T, E: From<StoreError>>(
         &mut self,

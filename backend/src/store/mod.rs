@@ -12,6 +12,7 @@ mod inspect;
 mod kiosks;
 mod letters;
 mod pool;
+mod population;
 mod postgres_conn;
 mod registry;
 mod reports;
@@ -29,6 +30,10 @@ pub use fleet::{DEFAULT_IDLE_TIMEOUT, HeartbeatRecord, KioskSettings, PinScope};
 pub use inspect::Cell;
 pub use kiosks::KioskRecord;
 pub use letters::NewLetter;
+pub use population::{
+    Change, DesilMiss, DesilOutcome, DesilRow, DesilWriter, ImportCounts, ImportKind, ImportMeta,
+    PopulationOutcome, PopulationWriter,
+};
 pub use registry::{NewFamily, NewMembership, NewResident};
 pub use reports::{NewReport, ReportChange};
 pub use staff::{StaffRecord, StaffSession, valid_username};

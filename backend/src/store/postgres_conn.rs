@@ -105,6 +105,24 @@ impl PgConn {
                 .collect()
         })
     }
+    /// Runs `COPY ... FROM STDIN` with `data` as the whole of its input (text or CSV, as
+    /// `sql` says); returns the rows copied. The rows cross to the connection's thread as
+    /// one buffer: a bulk load sends a chunk per call rather than a statement per row.
+    pub(super) fn copy_in(&self, sql: &str, data: Vec<u8>) -> Result<u64, StoreError> {
+        let sql = sql.to_owned();
+        self.call(move |worker| {
+            use std::io::Write;
+            let mut writer = worker.client.copy_in(&sql)?;
+            // A failed write means the server ended the COPY; `finish` then reports why.
+            if let Err(error) = writer.write_all(&data) {
+                return Err(match writer.finish() {
+                    Err(server) => server.into(),
+                    Ok(_) => StoreError::Corrupt(format!("COPY input not sent: {error}")),
+                });
+            }
+            Ok(writer.finish()?)
+        })
+    }
 }
 
 impl Worker {

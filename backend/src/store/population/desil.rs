@@ -1,0 +1,191 @@
+//! Writing a DTSEN desil file: each row names a family by KK, by one member's NIK, or by
+//! both, and gives its welfare decile. Rows are staged, matched to families in SQL, and the
+//! families' desil set where it changes, with one history row each.
+
+use protocol::{Nik, NoKk};
+
+use super::super::conn::Conn;
+use super::super::sql::{Db, params};
+use super::super::{Store, StoreError};
+use super::stage::{Stager, create_temp, drop_temp};
+use super::{Abort, Change, ImportCounts, ImportKind, ImportMeta, expect_kind};
+use super::{finish_import, record_import};
+
+/// One accepted row of a desil file, as the reader hands it over.
+// The reader's `population::read::DesilRecord` has these very fields; until both are on
+// one branch the store names its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DesilRow {
+    /// CSV line (1 = the header) or spreadsheet row, for the report.
+    pub line: u64,
+    pub kk: Option<NoKk>,
+    pub nik: Option<Nik>,
+    /// 1 (poorest) ..= 10.
+    pub desil: u8,
+}
+
+/// Why a row's desil was not applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DesilMiss {
+    /// Neither the KK nor the NIK is in the registry.
+    NotRegistered,
+    /// The row gives a KK and a NIK, and the NIK is not a member of that KK.
+    NikNotInKk,
+    /// Two rows give one family different desil: neither is applied.
+    Conflicting,
+}
+
+impl DesilMiss {
+    /// Stable snake_case name, for the report file.
+    pub fn code(self) -> &'static str {
+        match self {
+            DesilMiss::NotRegistered => "not_registered",
+            DesilMiss::NikNotInKk => "nik_not_in_kk",
+            DesilMiss::Conflicting => "conflicting",
+        }
+    }
+
+    fn from_code(code: &str) -> Option<DesilMiss> {
+        [DesilMiss::NotRegistered, DesilMiss::NikNotInKk, DesilMiss::Conflicting]
+            .into_iter()
+            .find(|miss| miss.code() == code)
+    }
+}
+
+/// What a desil import did (or, dry, would do).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DesilOutcome {
+    /// Rows matched to a family and applied (agreeing rows of one family each count).
+    pub matched: u64,
+    /// Families whose desil changed.
+    pub changed: u64,
+    /// Rows not applied, in line order.
+    pub unmatched: Vec<(u64, DesilMiss)>,
+    /// One `desil` change per family whose desil changed, keyed by KK.
+    pub changes: Vec<Change>,
+}
+
+const STAGE: &str = "desil_stage";
+const STAGE_COLUMNS: &[&str] = &["line", "kk", "nik", "desil"];
+
+impl Store {
+    /// One write transaction for the whole file, as [`Store::import_population`]: each
+    /// row is matched on its KK or its NIK, each matched family's desil set (and
+    /// `desil_import`, where it changes), the import recorded with its history.
+    pub fn import_desil<E: From<StoreError>>(
+        &self,
+        meta: &ImportMeta,
+        work: impl FnOnce(&mut DesilWriter<'_>) -> Result<ImportCounts, E>,
+    ) -> Result<DesilOutcome, E> {
+        expect_kind(meta, ImportKind::Desil)?;
+        self.import(meta.dry_run, |db| {
+            create_temp(
+                db,
+                STAGE,
+                "line BIGINT NOT NULL, kk TEXT, nik TEXT, desil SMALLINT NOT NULL,
+                 family TEXT, miss TEXT",
+            )?;
+            let stage = Stager::new(db.dialect(), STAGE, STAGE_COLUMNS);
+            let mut writer = DesilWriter { db, stage };
+            let counts = work(&mut writer).map_err(Abort::Failed)?;
+            let DesilWriter { db, mut stage } = writer;
+            stage.finish(db)?;
+            Ok(merge(db, meta, &counts)?)
+        })
+    }
+}
+
+/// Takes the accepted rows of a desil file into the import's staging table.
+pub struct DesilWriter<'a> {
+    db: &'a mut Conn,
+    stage: Stager,
+}
+
+impl DesilWriter<'_> {
+    pub fn push(&mut self, record: &DesilRow) -> Result<(), StoreError> {
+        if !(1..=10).contains(&record.desil) {
+            return Err(StoreError::Invalid(format!(
+                "desil {} on line {} is not 1-10",
+                record.desil, record.line
+            )));
+        }
+        self.stage.push(
+            self.db,
+            params![
+                record.line,
+                record.kk.as_ref().map(NoKk::as_str),
+                record.nik.as_ref().map(Nik::as_str),
+                record.desil
+            ],
+        )
+    }
+}
+
+fn merge(
+    db: &mut Conn,
+    meta: &ImportMeta,
+    counts: &ImportCounts,
+) -> Result<DesilOutcome, StoreError> {
+    record_import(db, meta, counts)?;
+    // Which family each row names: by KK, by NIK, or (both given) the NIK within the KK.
+    db.execute(
+        "UPDATE desil_stage SET family = CASE
+             WHEN nik IS NULL THEN (SELECT f.kk FROM families f WHERE f.kk = desil_stage.kk)
+             WHEN kk IS NULL THEN (SELECT r.kk FROM residents r WHERE r.nik = desil_stage.nik)
+             ELSE (SELECT r.kk FROM residents r
+                   WHERE r.nik = desil_stage.nik AND r.kk = desil_stage.kk)
+         END",
+        &[],
+    )?;
+    db.execute(
+        "UPDATE desil_stage SET miss = CASE
+             WHEN kk IS NOT NULL AND nik IS NOT NULL
+                  AND (EXISTS (SELECT 1 FROM families f WHERE f.kk = desil_stage.kk)
+                       OR EXISTS (SELECT 1 FROM residents r WHERE r.nik = desil_stage.nik))
+             THEN 'nik_not_in_kk' ELSE 'not_registered' END
+         WHERE family IS NULL",
+        &[],
+    )?;
+    db.execute(
+        "UPDATE desil_stage SET miss = 'conflicting'
+         WHERE miss IS NULL AND family IN (
+             SELECT family FROM desil_stage WHERE miss IS NULL
+             GROUP BY family HAVING min(desil) <> max(desil))",
+        &[],
+    )?;
+    create_temp(db, "desil_apply", "kk TEXT NOT NULL PRIMARY KEY, desil SMALLINT NOT NULL")?;
+    db.execute(
+        "INSERT INTO desil_apply (kk, desil)
+         SELECT family, min(desil) FROM desil_stage WHERE miss IS NULL GROUP BY family",
+        &[],
+    )?;
+    db.execute(
+        "INSERT INTO resident_history (import_id, nik, kk, field, before, after)
+         SELECT CAST(?1 AS TEXT), NULL, a.kk, 'desil', CAST(f.desil AS TEXT),
+                CAST(a.desil AS TEXT)
+         FROM desil_apply a JOIN families f ON f.kk = a.kk
+         WHERE f.desil IS DISTINCT FROM a.desil",
+        params![meta.id],
+    )?;
+    let changed = db.execute(
+        "UPDATE families SET desil = a.desil, desil_import = ?1
+         FROM desil_apply a
+         WHERE families.kk = a.kk AND families.desil IS DISTINCT FROM a.desil",
+        params![meta.id],
+    )?;
+    let matched: u64 =
+        db.query_value("SELECT count(*) FROM desil_stage WHERE miss IS NULL", &[])?;
+    let unmatched = db
+        .query("SELECT line, miss FROM desil_stage WHERE miss IS NOT NULL ORDER BY line", &[])?
+        .into_iter()
+        .map(|mut row| {
+            let (line, miss): (u64, String) = (row.get(0)?, row.get(1)?);
+            let miss = DesilMiss::from_code(&miss)
+                .ok_or_else(|| StoreError::Corrupt(format!("desil miss {miss:?}")))?;
+            Ok((line, miss))
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let changes = finish_import(db, &meta.id)?;
+    drop_temp(db, &[STAGE, "desil_apply"])?;
+    Ok(DesilOutcome { matched, changed, unmatched, changes })
+}

@@ -1,0 +1,323 @@
+//! Writing a population file or a DTSEN desil file into the registry: every row staged in
+//! a temporary table inside one write transaction, then merged with set-based SQL, so a
+//! file of 1.7 million residents is written in seconds and all or nothing.
+//!
+//! The caller (the registry import) reads and validates the file and pushes the records it
+//! accepts; this module decides what changed, writes it, records the import and its
+//! history, and answers what it did.
+
+mod desil;
+mod merge;
+mod stage;
+
+use std::fmt;
+
+use protocol::Sex;
+use protocol::mask::{mask_digits_in, mask_name};
+
+use super::conn::{Conn, Exclusivity};
+use super::sql::{Db, Param, params};
+use super::{Store, StoreError};
+use crate::population::PersonRecord;
+use stage::Stager;
+
+pub use desil::{DesilMiss, DesilOutcome, DesilRow, DesilWriter};
+
+/// Which kind of file an import read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportKind {
+    Population,
+    Desil,
+}
+
+impl ImportKind {
+    /// The name `registry_imports.kind` stores.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImportKind::Population => "population",
+            ImportKind::Desil => "desil",
+        }
+    }
+}
+
+/// What is recorded about an import besides its counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportMeta {
+    /// The import's own identifier, chosen by the service (also in its report file).
+    pub id: String,
+    pub kind: ImportKind,
+    /// When it ran, RFC 3339; also the `ended_at` of the memberships it ends.
+    pub at: String,
+    pub actor: String,
+    pub file_name: String,
+    /// Hex SHA-256 of the file's bytes.
+    pub sha256: String,
+    /// The file's layout ("opensid", "siak", ...).
+    pub layout: String,
+    /// Work out the same outcome, then write nothing.
+    pub dry_run: bool,
+}
+
+/// What reading the file found, as the reader counted it; recorded with the import.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportCounts {
+    pub rows_read: u64,
+    pub accepted: u64,
+    pub rejected: u64,
+}
+
+/// One changed field: of a resident (`nik` set) or of a family (`kk` set). Values are the
+/// stored ones, whole (codes as numbers): the caller masks them for reports and logs.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Change {
+    pub nik: Option<String>,
+    pub kk: Option<String>,
+    /// The column's name: `kk`, `name`, `religion`, `life_status`, ..., or for a family
+    /// `desa`, `dusun`, `rw`, `rt`, `address`, `desil`.
+    pub field: &'static str,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+/// Masked, so that a stray `{:?}` cannot log whose record changed.
+impl fmt::Debug for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let personal = matches!(
+            self.field,
+            "name" | "birth_place" | "father_name" | "mother_name" | "address"
+        );
+        let shown = |value: &Option<String>| {
+            value.as_deref().map(|text| {
+                let text = mask_digits_in(text);
+                if personal { mask_name(&text) } else { text }
+            })
+        };
+        f.debug_struct("Change")
+            .field("nik", &self.nik.as_deref().map(mask_digits_in))
+            .field("kk", &self.kk.as_deref().map(mask_digits_in))
+            .field("field", &self.field)
+            .field("before", &shown(&self.before))
+            .field("after", &shown(&self.after))
+            .finish()
+    }
+}
+
+/// What a population import did (or, dry, would do).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PopulationOutcome {
+    /// Residents new to the registry.
+    pub inserted: u64,
+    /// Residents already registered with at least one of their own fields changed.
+    pub updated: u64,
+    /// Residents already registered with none of their own fields changed (a change of
+    /// their family's desa or RT alone leaves them here; it is in `changes`, keyed by KK).
+    pub unchanged: u64,
+    /// Families (KK) new to the registry.
+    pub families_new: u64,
+    /// Memberships ended because their person, or every member of their household, is no
+    /// longer alive and resident.
+    pub memberships_ended: u64,
+    /// Every changed field, residents' first, each group in key order.
+    pub changes: Vec<Change>,
+}
+
+impl Store {
+    /// One write transaction for the whole file: everything pushed, or nothing. Records the
+    /// import in registry_imports (with the counts `work` returns) and every change in
+    /// resident_history. `dry_run`: computes the same outcome, then rolls back.
+    ///
+    /// `work` pushes the accepted records, each NIK once, and every KK with its head
+    /// (SHDK 1) among its rows: the family's address is the head's.
+    pub fn import_population<E: From<StoreError>>(
+        &self,
+        meta: &ImportMeta,
+        work: impl FnOnce(&mut PopulationWriter<'_>) -> Result<ImportCounts, E>,
+    ) -> Result<PopulationOutcome, E> {
+        expect_kind(meta, ImportKind::Population)?;
+        self.import(meta.dry_run, |db| {
+            merge::create_stage(db)?;
+            let stage = Stager::new(db.dialect(), merge::STAGE, merge::STAGE_COLUMNS);
+            let mut writer = PopulationWriter { db, stage };
+            let counts = work(&mut writer).map_err(Abort::Failed)?;
+            let PopulationWriter { db, mut stage } = writer;
+            let staged = stage.finish(db)?;
+            Ok(merge::merge(db, meta, &counts, staged)?)
+        })
+    }
+
+    /// Runs an import's transaction: committed when `body` succeeds, rolled back when it
+    /// fails or when the import is a dry run (whose outcome is then answered all the same).
+    fn import<T, E: From<StoreError>>(
+        &self,
+        dry_run: bool,
+        body: impl FnOnce(&mut Conn) -> Result<T, Abort<T, E>>,
+    ) -> Result<T, E> {
+        let mut conn = self.pool.get()?;
+        let result = conn.transaction(Exclusivity::Exclusive, |db| {
+            let outcome = body(db)?;
+            if dry_run { Err(Abort::DryRun(outcome)) } else { Ok(outcome) }
+        });
+        match result {
+            Ok(outcome) | Err(Abort::DryRun(outcome)) => Ok(outcome),
+            Err(Abort::Failed(error)) => Err(error),
+        }
+    }
+}
+
+/// Why an import's transaction is not committed: it failed, or it was only a dry run (the
+/// one way out of [`Conn::transaction`] that rolls back and still carries a result).
+enum Abort<T, E> {
+    Failed(E),
+    DryRun(T),
+}
+
+impl<T, E: From<StoreError>> From<StoreError> for Abort<T, E> {
+    fn from(error: StoreError) -> Self {
+        Abort::Failed(E::from(error))
+    }
+}
+
+fn expect_kind(meta: &ImportMeta, kind: ImportKind) -> Result<(), StoreError> {
+    if meta.kind == kind {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid(format!(
+            "a {} import given as {}",
+            kind.as_str(),
+            meta.kind.as_str()
+        )))
+    }
+}
+
+/// Takes the accepted records of a population file into the import's staging table.
+pub struct PopulationWriter<'a> {
+    db: &'a mut Conn,
+    stage: Stager,
+}
+
+impl PopulationWriter<'_> {
+    /// Stages one record; rows are written a chunk at a time, so memory stays flat.
+    pub fn push(&mut self, record: &PersonRecord) -> Result<(), StoreError> {
+        let date = record.birth_date;
+        let birth_date =
+            format!("{:04}-{:02}-{:02}", date.year(), u8::from(date.month()), date.day());
+        let sex = match record.sex {
+            Sex::Male => "male",
+            Sex::Female => "female",
+        };
+        let address = &record.address;
+        self.stage.push(
+            self.db,
+            params![
+                record.nik.as_str(),
+                record.kk.as_str(),
+                record.name,
+                sex,
+                record.birth_place,
+                birth_date,
+                record.religion,
+                record.education,
+                record.occupation,
+                record.marital_status,
+                record.shdk,
+                record.nationality,
+                record.blood_type,
+                record.father_name,
+                record.mother_name,
+                record.life_status.as_str(),
+                address.desa_code,
+                address.dusun,
+                address.rw,
+                address.rt,
+                address.street,
+                record.line
+            ],
+        )
+    }
+}
+
+/// Writes the import's row; its `changed` is set by [`finish_import`] once known.
+fn record_import(
+    db: &mut Conn,
+    meta: &ImportMeta,
+    counts: &ImportCounts,
+) -> Result<(), StoreError> {
+    db.execute(
+        "INSERT INTO registry_imports
+             (id, kind, at, actor, file_name, sha256, layout, rows_read, accepted, rejected, changed)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0)",
+        params![
+            meta.id,
+            meta.kind.as_str(),
+            meta.at,
+            meta.actor,
+            meta.file_name,
+            meta.sha256,
+            meta.layout,
+            counts.rows_read,
+            counts.accepted,
+            counts.rejected
+        ],
+    )?;
+    Ok(())
+}
+
+/// Reads back the import's history, records how many fields it changed, and returns them.
+fn finish_import(db: &mut Conn, import_id: &str) -> Result<Vec<Change>, StoreError> {
+    let rows = db.query(
+        "SELECT nik, kk, field, before, after FROM resident_history WHERE import_id = ?1
+         ORDER BY CASE WHEN nik IS NULL THEN 1 ELSE 0 END, coalesce(nik, kk), field",
+        params![import_id],
+    )?;
+    let changes = rows
+        .into_iter()
+        .map(|mut row| {
+            let field: String = row.get(2)?;
+            Ok(Change {
+                nik: row.get(0)?,
+                kk: row.get(1)?,
+                field: known_field(&field)?,
+                before: row.get(3)?,
+                after: row.get(4)?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    db.execute(
+        "UPDATE registry_imports SET changed = ?2 WHERE id = ?1",
+        &[Param::Text(import_id), Param::Int(changes.len() as i64)],
+    )?;
+    Ok(changes)
+}
+
+/// Field names a history row may carry: the residents' columns, then the families'.
+const FIELDS: &[&str] = &[
+    "kk",
+    "name",
+    "sex",
+    "birth_place",
+    "birth_date",
+    "religion",
+    "education",
+    "occupation",
+    "marital_status",
+    "shdk",
+    "nationality",
+    "blood_type",
+    "father_name",
+    "mother_name",
+    "life_status",
+    "desa",
+    "dusun",
+    "rw",
+    "rt",
+    "address",
+    "desil",
+];
+
+fn known_field(name: &str) -> Result<&'static str, StoreError> {
+    FIELDS
+        .iter()
+        .find(|field| **field == name)
+        .copied()
+        .ok_or_else(|| StoreError::Corrupt(format!("history of an unknown field {name:?}")))
+}
