@@ -3,6 +3,7 @@
 //! a synthetic file of any size for tests and benchmarks ([`generate`]).
 
 pub mod codes;
+pub mod generate;
 pub mod read;
 pub mod record;
 
