@@ -86,7 +86,12 @@ fn meta(id: &str, kind: ImportKind, dry_run: bool) -> ImportMeta {
 }
 
 fn counts(rows: usize) -> ImportCounts {
-    ImportCounts { rows_read: rows as u64 + 1, accepted: rows as u64, rejected: 1 }
+    ImportCounts {
+        rows_read: rows as u64 + 1,
+        accepted: rows as u64,
+        rejected: 1,
+        ..Default::default()
+    }
 }
 
 fn try_import(

@@ -185,7 +185,7 @@ fn merge(
             Ok((line, miss))
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
-    let changes = finish_import(db, &meta.id)?;
+    let changes = finish_import(db, &meta.id, STAGE)?;
     drop_temp(db, &[STAGE, "desil_apply"])?;
     Ok(DesilOutcome { matched, changed, unmatched, changes })
 }

@@ -109,7 +109,7 @@ pub(super) fn merge(
     let inserted = db.execute(&insert_residents_sql(), &[])?;
     let memberships_ended = end_memberships(db, &meta.at)?;
 
-    let changes = finish_import(db, &meta.id)?;
+    let changes = finish_import(db, &meta.id, STAGE)?;
     drop_temp(db, TEMP_TABLES)?;
     let existing = staged.saturating_sub(inserted);
     Ok(PopulationOutcome {

@@ -59,11 +59,15 @@ pub struct ImportMeta {
 }
 
 /// What reading the file found, as the reader counted it; recorded with the import.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ImportCounts {
     pub rows_read: u64,
     pub accepted: u64,
     pub rejected: u64,
+    /// The file's SHA-256 and layout as the reader found them, known only once the file is
+    /// read; they take the place of [`ImportMeta`]'s when given.
+    pub sha256: String,
+    pub layout: String,
 }
 
 /// One changed field: of a resident (`nik` set) or of a family (`kk` set). Values are the
@@ -77,6 +81,9 @@ pub struct Change {
     pub field: &'static str,
     pub before: Option<String>,
     pub after: Option<String>,
+    /// The file's line (or sheet row) behind the change: the resident's row, or for a
+    /// family the first row naming its KK; `None` when no row of this import names it.
+    pub line: Option<u64>,
 }
 
 /// Masked, so that a stray `{:?}` cannot log whose record changed.
@@ -252,8 +259,8 @@ fn record_import(
             meta.at,
             meta.actor,
             meta.file_name,
-            meta.sha256,
-            meta.layout,
+            if counts.sha256.is_empty() { &meta.sha256 } else { &counts.sha256 },
+            if counts.layout.is_empty() { &meta.layout } else { &counts.layout },
             counts.rows_read,
             counts.accepted,
             counts.rejected
@@ -263,10 +270,17 @@ fn record_import(
 }
 
 /// Reads back the import's history, records how many fields it changed, and returns them.
-fn finish_import(db: &mut Conn, import_id: &str) -> Result<Vec<Change>, StoreError> {
+/// `stage` is the import's staging table, with the `line`, `nik` and `kk` of every row.
+fn finish_import(db: &mut Conn, import_id: &str, stage: &str) -> Result<Vec<Change>, StoreError> {
     let rows = db.query(
-        "SELECT nik, kk, field, before, after FROM resident_history WHERE import_id = ?1
-         ORDER BY CASE WHEN nik IS NULL THEN 1 ELSE 0 END, coalesce(nik, kk), field",
+        &format!(
+            "SELECT h.nik, h.kk, h.field, h.before, h.after,
+                    CASE WHEN h.nik IS NOT NULL
+                         THEN (SELECT min(s.line) FROM {stage} s WHERE s.nik = h.nik)
+                         ELSE (SELECT min(s.line) FROM {stage} s WHERE s.kk = h.kk) END
+             FROM resident_history h WHERE h.import_id = ?1
+             ORDER BY CASE WHEN h.nik IS NULL THEN 1 ELSE 0 END, coalesce(h.nik, h.kk), h.field"
+        ),
         params![import_id],
     )?;
     let changes = rows
@@ -279,6 +293,7 @@ fn finish_import(db: &mut Conn, import_id: &str) -> Result<Vec<Change>, StoreErr
                 field: known_field(&field)?,
                 before: row.get(3)?,
                 after: row.get(4)?,
+                line: row.get::<Option<i64>>(5)?.and_then(|line| u64::try_from(line).ok()),
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
