@@ -6,6 +6,8 @@ and the HTTP API the kiosks call.
 - [`http`]: the axum router; input validated at the boundary, NIKs masked in logs.
 - [`demo`]: a deterministic synthetic Banyuwangi for demos, tests and benchmarks.
 - [`eligibility`]: the program catalogue (`programs.toml`) and the pure eligibility engine.
+- [`population`] and [`registry_import`]: the kabupaten's population and DTSEN files, read,
+  checked and loaded into the registry.
 */
 
 pub mod bench;
@@ -16,6 +18,7 @@ pub mod http;
 pub mod import;
 pub mod log;
 pub mod population;
+pub mod registry_import;
 pub mod store;
 pub mod workflow;
 

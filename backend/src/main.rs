@@ -27,6 +27,9 @@ enum Command {
     /// every row is checked by the eligibility engine and the desa quota; accepted rows are
     /// written together, and only when no row is malformed or duplicated.
     Import(cli::import::Args),
+    /// Load the kabupaten's population (`registry import FILE`: OpenSID or SIAK layout, CSV
+    /// or XLSX) or DTSEN desil (`registry desil FILE`), every row checked, with a report.
+    Registry(cli::registry::Args),
     /// Move a citizen's report on: verify (checked again by the engine), reject, schedule
     /// into a distribution batch 5-7 days after verification, or record the delivery.
     Report(cli::report::Args),
@@ -72,6 +75,7 @@ fn run_command() -> anyhow::Result<()> {
         Command::DemoData(args) => cli::demo::run(args),
         Command::Import(args) => cli::import::run(args),
         Command::Report(args) => cli::report::run(args),
+        Command::Registry(args) => cli::registry::run(args),
         Command::KioskAdd(args) => cli::kiosk::add(args),
         Command::KioskDisable(args) => cli::kiosk::disable(args),
         Command::StaffAdd(args) => cli::staff::add(args),

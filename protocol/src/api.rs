@@ -193,6 +193,11 @@ pub enum ErrorCode {
     UnknownProgram,
     /// A recipient list that cannot be read as CSV with the expected columns.
     InvalidCsv,
+    /// A file posted to the registry loads that is neither a population file nor a desil
+    /// file (its columns say which are missing).
+    InvalidPopulationFile,
+    /// Another population or desil import is running.
+    ImportRunning,
     /// Signed in, but not allowed this (another desa's data).
     Forbidden,
     BadRequest,

@@ -23,6 +23,7 @@ pub mod mask;
 pub mod nik;
 pub mod phone;
 pub mod region;
+pub mod registry;
 pub mod staff;
 pub mod ticket;
 

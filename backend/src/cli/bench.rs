@@ -1,4 +1,5 @@
-//! `backend bench`: status lookups over HTTP on loopback against a synthetic registry.
+//! `backend bench`: status lookups over HTTP on loopback against a synthetic registry;
+//! `backend bench import`: loading a Banyuwangi-sized population file.
 
 use std::path::PathBuf;
 
@@ -22,10 +23,35 @@ pub struct Args {
     /// Server worker threads.
     #[arg(long, default_value_t = 2)]
     server_threads: usize,
+    #[command(subcommand)]
+    what: Option<What>,
+}
+
+#[derive(clap::Subcommand)]
+enum What {
+    /// Load a generated OpenSID-layout population file into a fresh registry, on SQLite and
+    /// (with --postgres) on PostgreSQL, first and again; prints rows/s and peak RSS.
+    Import {
+        #[arg(long, default_value_t = 1_700_000)]
+        residents: u64,
+        #[arg(long, default_value_t = 2020)]
+        seed: u64,
+        /// Where the generated file is kept (reused) and the SQLite registry is written.
+        #[arg(long, default_value = "target/bench-import")]
+        dir: PathBuf,
+        /// PostgreSQL server to load into as well, in a schema of its own.
+        #[arg(long, env = "ANJUNGAN_BENCH_POSTGRES")]
+        postgres: Option<String>,
+    },
 }
 
 /// Runs the bench on `--database`, or in its own data directory (not the service's).
 pub fn run(args: Args, database: &DatabaseOption) -> anyhow::Result<()> {
+    if let Some(What::Import { residents, seed, dir, postgres }) = args.what {
+        let options = backend::bench::import::ImportBenchOptions { residents, seed, dir, postgres };
+        println!("{}", backend::bench::import::run(&options)?);
+        return Ok(());
+    }
     let options = backend::bench::BenchOptions {
         residents: args.residents,
         seed: args.seed,

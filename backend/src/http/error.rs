@@ -60,6 +60,11 @@ impl AppError {
         AppError::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, message)
     }
 
+    /// `409`: the request conflicts with work in progress (`code` says which).
+    pub fn conflict(code: ErrorCode, message: Text) -> AppError {
+        AppError::new(StatusCode::CONFLICT, code, message)
+    }
+
     /// `413`.
     pub fn payload_too_large() -> AppError {
         AppError::new(

@@ -6,6 +6,7 @@ mod fleet;
 mod guard;
 mod letters;
 mod openapi;
+mod registry;
 mod reports;
 mod staff;
 mod status;
@@ -40,6 +41,8 @@ pub struct AppState {
     store: Store,
     guard: Arc<Guard>,
     catalogue: Arc<Catalogue>,
+    /// Held while a population or desil file is imported: one at a time.
+    registry_lock: registry::ImportLock,
 }
 
 /// The API with the shipped program catalogue.
@@ -49,8 +52,12 @@ pub fn router(store: Store) -> Router {
 
 /// The API with a catalogue loaded by operations.
 pub fn router_with(store: Store, catalogue: Catalogue) -> Router {
-    let state =
-        AppState { store, guard: Arc::new(Guard::default()), catalogue: Arc::new(catalogue) };
+    let state = AppState {
+        store,
+        guard: Arc::new(Guard::default()),
+        catalogue: Arc::new(catalogue),
+        registry_lock: registry::ImportLock::default(),
+    };
     let kiosk_api = Router::new()
         .route(STATUS_PATH, get(status::status))
         .route(REPORTS_PATH, post(reports::file))
@@ -65,6 +72,9 @@ pub fn router_with(store: Store, catalogue: Catalogue) -> Router {
             protocol::staff::IMPORTS_PATH,
             post(staff::import_list).layer(DefaultBodyLimit::max(staff::IMPORT_BODY_LIMIT)),
         )
+        // Raw bodies, streamed to disk and limited by the handler itself.
+        .route(protocol::registry::POPULATION_PATH, post(registry::population))
+        .route(protocol::registry::DESIL_PATH, post(registry::desil))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), staff::authenticate));
     Router::new()
         .route(HEALTH_PATH, get(health))

@@ -30,7 +30,9 @@ pub const DOCUMENT_PATH: &str = "/api/openapi.json";
         super::fleet::config,
         super::staff::login,
         super::staff::add_membership,
-        super::staff::import_list
+        super::staff::import_list,
+        super::registry::population,
+        super::registry::desil
     ),
     modifiers(&KioskSignature)
 )]

@@ -147,11 +147,18 @@ impl Store {
     /// so it locks exactly like the production database; on PostgreSQL (when
     /// [`TEST_DATABASE_ENV`] names a server) a schema of its own.
     pub fn open_temporary() -> Result<Store, StoreError> {
+        Store::open_temporary_on(std::env::var(TEST_DATABASE_ENV).ok().as_deref())
+    }
+
+    /// [`Store::open_temporary`] on the PostgreSQL server `postgres` names (a schema of its
+    /// own), or on a temporary SQLite file when `None` or empty: for benchmarks that load
+    /// both side by side.
+    pub fn open_temporary_on(postgres: Option<&str>) -> Result<Store, StoreError> {
         use std::sync::atomic::{AtomicU64, Ordering};
         static NEXT: AtomicU64 = AtomicU64::new(0);
         let unique = format!("{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
-        match std::env::var(TEST_DATABASE_ENV) {
-            Ok(url) if !url.is_empty() => {
+        match postgres.map(str::to_owned) {
+            Some(url) if !url.is_empty() => {
                 let schema = format!("anjungan_tmp_{unique}");
                 let mut admin = Conn::open_postgres(&url, None)?;
                 drop_abandoned_schemas(&mut admin)?;
