@@ -1,8 +1,10 @@
 //! The first pass: which families have exactly one valid head.
 //!
 //! A family's rows may be anywhere in the file, so before any row is handed on, the whole
-//! file is checked once and, per KK, the valid rows with SHDK 1 are counted. Memory: one
-//! `u64 -> u8` entry per family and one `u64` per NIK (the repeat check), never row text.
+//! file is read once: every row's NIK is noted (the repeat check must see the same rows
+//! before a head as the second pass will), and every row with SHDK 1 is checked in full and,
+//! if valid, counted for its KK. Memory: one `u64 -> u8` entry per family with a head and
+//! one `u64` per NIK, never row text.
 
 use std::collections::{HashMap, HashSet};
 
@@ -18,10 +20,10 @@ pub(crate) struct Families {
 }
 
 impl Families {
-    /// Counts a row that passed every row check.
-    pub(crate) fn note(&mut self, record: &PersonRecord) {
-        let heads = self.heads.entry(number(&record.kk)).or_insert(0);
-        if record.is_head() {
+    /// Counts a head's row that passed every row check.
+    pub(crate) fn note(&mut self, head: &PersonRecord) {
+        if head.is_head() {
+            let heads = self.heads.entry(number(&head.kk)).or_insert(0);
             *heads = heads.saturating_add(1);
         }
     }

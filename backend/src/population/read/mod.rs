@@ -118,8 +118,8 @@ pub fn read_population<E>(
     let mut families = Families::default();
     let mut seen = SeenNiks::new();
     let rows = walk(&mut source, &plans, 1, options.progress, &mut |plan, line, row| {
-        if let Ok(record) = validators[plan].check(line, row, &mut seen) {
-            families.note(&record);
+        if let Some(head) = validators[plan].check_head(line, row, &mut seen) {
+            families.note(&head);
         }
         Ok::<(), Infallible>(())
     })

@@ -267,6 +267,10 @@ impl Row for CsvRow<'_> {
     fn width(&self) -> usize {
         self.0.len()
     }
+
+    fn is_blank(&self) -> bool {
+        self.0.iter().all(|field| field.iter().all(u8::is_ascii_whitespace))
+    }
 }
 
 struct XlsxRow<'r, 'a>(&'r [DataRef<'a>]);

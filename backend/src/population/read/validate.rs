@@ -54,29 +54,51 @@ impl Validator {
         row: &dyn Row,
         seen: &mut HashSet<u64>,
     ) -> Result<PersonRecord, Rejection> {
-        let shown = |field| self.columns.shown(field);
-        let fail = |nik: Option<String>, reason, detail| Rejection { line, nik, reason, detail };
+        let nik = self.nik(line, row, seen)?;
+        self.rest(line, row, nik)
+    }
 
-        let nik = match sixteen(&self.cell(row, Field::Nik), shown(Field::Nik), Nik::parse) {
+    /// The first pass's check: the NIK (noted in `seen` exactly as [`Validator::check`] notes
+    /// it), and the rest of the row only when it claims to be a head, for only valid heads
+    /// decide a family. `None` for any row that is not a valid head.
+    pub(crate) fn check_head(
+        &self,
+        line: u64,
+        row: &dyn Row,
+        seen: &mut HashSet<u64>,
+    ) -> Option<PersonRecord> {
+        let nik = self.nik(line, row, seen).ok()?;
+        let claims_head = self.code(row, Field::Shdk, codes::shdk()) == Ok(Some(codes::SHDK_HEAD));
+        if !claims_head {
+            return None;
+        }
+        self.rest(line, row, nik).ok()
+    }
+
+    /// The row's NIK, unless it is missing, invalid or already seen.
+    fn nik(&self, line: u64, row: &dyn Row, seen: &mut HashSet<u64>) -> Result<Nik, Rejection> {
+        let column = self.columns.shown(Field::Nik);
+        let fail = |nik: Option<String>, reason, detail| Rejection { line, nik, reason, detail };
+        let nik = match sixteen(&self.cell(row, Field::Nik), column, Nik::parse) {
             Parsed::Ok(nik) => nik,
             Parsed::Missing => {
-                return Err(fail(
-                    None,
-                    RejectReason::NikMissing,
-                    format!("{} = \"\"", shown(Field::Nik)),
-                ));
+                return Err(fail(None, RejectReason::NikMissing, format!("{column} = \"\"")));
             }
             Parsed::Bad(reason, masked, detail) => return Err(fail(Some(masked), reason, detail)),
         };
-        let masked = Some(nik.masked());
-        let fail = |reason, detail: String| fail(masked.clone(), reason, detail);
         let nik_number: u64 = nik.as_str().parse().unwrap_or_default();
         if !seen.insert(nik_number) {
-            return Err(fail(
-                RejectReason::NikRepeated,
-                format!("{} = \"{}\"", shown(Field::Nik), nik.masked()),
-            ));
+            let detail = format!("{column} = \"{}\"", nik.masked());
+            return Err(fail(Some(nik.masked()), RejectReason::NikRepeated, detail));
         }
+        Ok(nik)
+    }
+
+    /// Everything after the NIK.
+    fn rest(&self, line: u64, row: &dyn Row, nik: Nik) -> Result<PersonRecord, Rejection> {
+        let shown = |field| self.columns.shown(field);
+        let masked = Some(nik.masked());
+        let fail = |reason, detail: String| Rejection { line, nik: masked.clone(), reason, detail };
 
         let kk = match sixteen(&self.cell(row, Field::Kk), shown(Field::Kk), NoKk::parse) {
             Parsed::Ok(kk) => kk,
