@@ -477,3 +477,84 @@ fn the_samples_show_every_reason() {
         assert!(codes.contains(&reason.code()), "no sample row is {}", reason.code());
     }
 }
+
+#[test]
+fn progress_reports_both_passes_from_nothing_to_the_whole_file() {
+    let path = sample("opensid.csv");
+    let seen = std::sync::Mutex::new(Vec::new());
+    let progress = |report: ReadProgress| seen.lock().expect("lock").push(report);
+    let options = ReadOptions { desa: None, regency: Some(3510), progress: &progress };
+    read_population::<()>(&path, &options, &mut |_| Ok(())).expect("reads");
+    let total = std::fs::metadata(&path).expect("size").len();
+    let seen = seen.into_inner().expect("lock");
+    let ends: Vec<(u8, u64, u64)> = [seen.first(), seen.iter().rfind(|p| p.pass == 1), seen.last()]
+        .into_iter()
+        .flatten()
+        .map(|p| (p.pass, p.done_bytes, p.rows))
+        .collect();
+    assert_eq!(ends, [(1, 0, 0), (1, total, 29), (2, total, 29)]);
+    assert!(seen.iter().all(|p| p.total_bytes == total));
+}
+
+#[test]
+fn every_data_sheet_of_an_opensid_workbook_is_read_and_families_span_sheets() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("dua-dusun.xlsx");
+    let mut workbook = Workbook::new();
+    let header = ["nik", "no_kk", "nama", "sex", "tanggallahir", "kk_level", "dusun"];
+    let sheets: [(&str, &[[&str; 7]]); 3] = [
+        ("Petunjuk", &[["Isi data mulai baris 2", "", "", "", "", "", ""]]),
+        (
+            "Krajan",
+            &[[
+                "3510091203850001",
+                "3510092504150001",
+                "BUDI SANTOSO",
+                "1",
+                "12-03-1985",
+                "1",
+                "Krajan",
+            ]],
+        ),
+        (
+            "Kopen",
+            &[
+                [
+                    "3510094507880001",
+                    "3510092504150001",
+                    "SITI AMINAH",
+                    "2",
+                    "05-07-1988",
+                    "3",
+                    "Krajan",
+                ],
+                [
+                    "3510091203850001",
+                    "3510092504150001",
+                    "BUDI SANTOSO",
+                    "1",
+                    "12-03-1985",
+                    "1",
+                    "Kopen",
+                ],
+            ],
+        ),
+    ];
+    for (name, rows) in sheets {
+        let sheet = workbook.add_worksheet();
+        sheet.set_name(name).expect("name");
+        let has_header = name != "Petunjuk";
+        for (row, cells) in has_header.then_some(&header).into_iter().chain(rows.iter()).enumerate()
+        {
+            for (column, cell) in cells.iter().enumerate() {
+                sheet.write_string(row as u32, column as u16, *cell).expect("write");
+            }
+        }
+    }
+    workbook.save(&path).expect("save");
+    let (summary, verdicts) = read(&path, Some(3510092001), Some(3510));
+    assert_eq!(outcomes(&verdicts), [(2, "accepted"), (2, "accepted"), (3, "nik_repeated")]);
+    assert_eq!(summary.layout, Layout::OpenSid);
+    let Verdict::Rejected(repeated) = &verdicts[2] else { panic!("{verdicts:?}") };
+    assert_eq!(repeated.detail, "[Kopen] nik = \"3510********0001\"");
+}
