@@ -122,10 +122,13 @@ impl Desa {
 }
 
 /// A dusun as the registry keeps it, OpenSID's way: upper case, `_` as a space, without the
-/// word "DUSUN" in front.
+/// word "DUSUN" in front; OpenSID's export writes `-` for none.
 pub(crate) fn dusun_name(cell: &str) -> String {
     let upper = cell.replace('_', " ").to_uppercase();
     let trimmed = upper.trim();
+    if trimmed == "-" {
+        return String::new();
+    }
     let rest = ["DUSUN ", "DSN. ", "DSN "]
         .iter()
         .find_map(|prefix| trimmed.strip_prefix(prefix))
@@ -201,5 +204,6 @@ mod tests {
         assert_eq!(split_dusun("JL. PANDSARI 4"), ("JL. PANDSARI 4".to_string(), String::new()));
         assert_eq!(dusun_name("Dusun_Krajan"), "KRAJAN");
         assert_eq!(dusun_name(" krajan "), "KRAJAN");
+        assert_eq!(dusun_name("-"), "");
     }
 }

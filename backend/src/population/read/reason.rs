@@ -231,4 +231,13 @@ mod tests {
             assert_ne!(message.id, message.en, "{code}");
         }
     }
+
+    #[test]
+    fn the_import_guide_explains_every_code() {
+        let guide = include_str!("../../../../docs/registry-import.md");
+        for reason in RejectReason::ALL {
+            let row = format!("| `{}` |", reason.code());
+            assert!(guide.contains(&row), "docs/registry-import.md lacks {}", reason.code());
+        }
+    }
 }
