@@ -120,8 +120,7 @@ impl Validator {
                 )
             })
         };
-        let quoted =
-            |field: Field| format!("{} = \"{}\"", shown(field), self.cell(row, field).text());
+        let quoted = |field: Field| quote(shown(field), &self.cell(row, field).text());
 
         let name = text(Field::Name, NAME_MAX)?;
         if name.is_empty() {
@@ -247,6 +246,16 @@ impl Validator {
     }
 }
 
+/// `column = "value"` for a report, the value cut to 60 characters: a report line stays a
+/// line whatever a cell holds.
+fn quote(column: &str, value: &str) -> String {
+    let mut shown: String = value.chars().take(60).collect();
+    if shown.len() < value.len() {
+        shown.push('…');
+    }
+    format!("{column} = \"{shown}\"")
+}
+
 /// A NIK or KK cell parsed with `parse`; a bad value's detail holds it masked, in quotes.
 fn sixteen<T>(
     cell: &Cell<'_>,
@@ -268,5 +277,17 @@ fn sixteen<T>(
                 Parsed::Bad(RejectReason::NikInvalid, masked, detail)
             }
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reported_value_is_cut_to_sixty_characters() {
+        assert_eq!(quote("agama_id", "9"), "agama_id = \"9\"");
+        let long = "X".repeat(500);
+        assert_eq!(quote("kode_desa", &long), format!("kode_desa = \"{}…\"", "X".repeat(60)));
     }
 }
