@@ -103,10 +103,17 @@ fn run(mut conn: Conn, receiver: Receiver<Message>) {
             }
             std::thread::park_timeout(deadline - now);
         }
-        // A write can find the database busy beyond the busy timeout (a long import);
-        // try again before giving up, since an audit entry should not be lost lightly.
+        // A write can find the database busy beyond the busy timeout: a population import
+        // holds the write lock for its whole transaction (a minute for a kabupaten on
+        // SQLite). Busy is waited out however long it lasts, since an audit entry must not
+        // be lost to a lock; any other failure is tried a few times, then reported.
         let mut attempt = 0;
         while let Err(error) = write(&mut conn, &batch) {
+            if is_busy(&error) {
+                tracing::warn!(queued = batch.len(), "audit writer waits for the database lock");
+                std::thread::sleep(Duration::from_millis(200));
+                continue;
+            }
             attempt += 1;
             if attempt == 5 {
                 tracing::error!(%error, lost = batch.len(), "audit entries not written");
@@ -119,6 +126,15 @@ fn run(mut conn: Conn, receiver: Receiver<Message>) {
             let _ = done.send(());
         }
     }
+}
+
+/// SQLite's "database is locked" or "busy": another writer holds the lock.
+fn is_busy(error: &StoreError) -> bool {
+    matches!(
+        error,
+        StoreError::Sqlite(rusqlite::Error::SqliteFailure(failure, _))
+            if matches!(failure.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
 }
 
 /// Rows per INSERT statement: one statement per row would cost more than the lookups
