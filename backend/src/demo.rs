@@ -667,16 +667,18 @@ impl Family {
             .map(|person| {
                 let (d, m, y) = person.birth;
                 NewResident {
-                    nik: person.nik,
-                    name: person.name,
-                    birth_date: format!("{y:04}-{m:02}-{d:02}"),
-                    relation: person.relation,
                     pregnant: person.pregnant,
                     nursing: person.nursing,
+                    ..NewResident::new(
+                        person.nik,
+                        person.name,
+                        format!("{y:04}-{m:02}-{d:02}"),
+                        person.relation,
+                    )
                 }
             })
             .collect();
-        NewFamily { kk: self.kk, desa_code: self.desa, address: self.address, dtks, members }
+        NewFamily { dtks, ..NewFamily::new(self.kk, self.desa, self.address, members) }
     }
 }
 

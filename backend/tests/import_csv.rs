@@ -4,7 +4,7 @@
 use backend::Store;
 use backend::eligibility::Catalogue;
 use backend::import::{ImportError, ImportOptions, ImportSummary, Requester, RowReport, admit};
-use backend::store::{NewMembership, NewResident};
+use backend::store::{NewFamily, NewMembership, NewResident};
 use protocol::api::{MembershipState, Relation};
 use protocol::region::regions;
 use protocol::{Nik, NoKk};
@@ -20,15 +20,13 @@ fn desa_with_families(store: &Store, village_index: usize, families: u32) -> (u6
             Nik::parse(&format!("3510250101{:02}{serial:04}", 60 + village_index)).expect("NIK");
         let kk =
             NoKk::parse(&format!("3510250101{:02}{serial:04}", 10 + village_index)).expect("KK");
-        let head = NewResident {
-            nik,
-            name: format!("WARGA {i}"),
-            birth_date: "1960-01-01".into(),
-            relation: Relation::Head,
-            pregnant: false,
-            nursing: false,
+        let head = NewResident::new(nik, format!("WARGA {i}"), "1960-01-01", Relation::Head);
+        let family = NewFamily {
+            dtks: true,
+            desil: Some(2),
+            ..NewFamily::new(kk, desa, "Dusun Krajan", vec![head])
         };
-        store.add_family(&kk, desa, "Dusun Krajan", true, &[head]).expect("family");
+        store.add_family(&family).expect("family");
         heads.push(nik);
     }
     (desa, heads)

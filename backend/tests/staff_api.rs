@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 
 use backend::Store;
-use backend::store::{NewMembership, NewResident};
+use backend::store::{NewFamily, NewMembership, NewResident};
 use protocol::api::{ApiError, ErrorCode, MembershipState, Relation};
 use protocol::region::regions;
 use protocol::staff::{DecisionResponse, ImportResponse, LoginResponse};
@@ -59,13 +59,14 @@ fn kk(serial: u32) -> NoKk {
 
 fn resident(nik: Nik, relation: Relation, pregnant: bool) -> NewResident {
     NewResident {
-        nik,
-        name: format!("WARGA {}", nik.as_str()),
-        birth_date: "1980-01-01".into(),
-        relation,
         pregnant,
-        nursing: false,
+        ..NewResident::new(nik, format!("WARGA {}", nik.as_str()), "1980-01-01", relation)
     }
+}
+
+/// A DTKS family ranked in DTSEN's desil 2: within BLT Dana Desa's range.
+fn ranked(family: NewFamily) -> NewFamily {
+    NewFamily { dtks: true, desil: Some(2), ..family }
 }
 
 /// A father, a (possibly pregnant) mother and a son, in family `serial`.
@@ -73,18 +74,13 @@ fn family(d: &Desa, serial: u32, pregnant: bool) -> (NoKk, Nik, Nik, Nik) {
     let (father, mother, son) =
         (nik(70, serial, false), nik(75, serial, true), nik(99, serial, false));
     let kk = kk(serial);
+    let members = vec![
+        resident(father, Relation::Head, false),
+        resident(mother, Relation::Spouse, pregnant),
+        resident(son, Relation::Child, false),
+    ];
     d.store
-        .add_family(
-            &kk,
-            d.desa,
-            "Dusun Krajan",
-            true,
-            &[
-                resident(father, Relation::Head, false),
-                resident(mother, Relation::Spouse, pregnant),
-                resident(son, Relation::Child, false),
-            ],
-        )
+        .add_family(&ranked(NewFamily::new(kk, d.desa, "Dusun Krajan", members)))
         .expect("family");
     (kk, father, mother, son)
 }
@@ -222,15 +218,9 @@ fn heads(d: &Desa, first: u32, count: u32) -> Vec<Nik> {
     (first..first + count)
         .map(|serial| {
             let head = nik(60, serial, false);
-            d.store
-                .add_family(
-                    &kk(serial),
-                    d.desa,
-                    "Dusun Krajan",
-                    true,
-                    &[resident(head, Relation::Head, false)],
-                )
-                .expect("family");
+            let members = vec![resident(head, Relation::Head, false)];
+            let family = NewFamily::new(kk(serial), d.desa, "Dusun Krajan", members);
+            d.store.add_family(&ranked(family)).expect("family");
             head
         })
         .collect()

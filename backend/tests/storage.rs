@@ -86,23 +86,25 @@ fn a_kiosk_ticket_another_submission_holds_is_refused_as_taken() {
 }
 
 fn family(serial: u32) -> NewFamily {
-    let resident = |nik: String, relation| NewResident {
-        nik: Nik::parse(&nik).expect("NIK"),
-        name: format!("WARGA {serial}"),
-        birth_date: "1980-01-01".into(),
-        relation,
-        pregnant: false,
-        nursing: false,
+    let resident = |nik: String, relation| {
+        NewResident::new(
+            Nik::parse(&nik).expect("NIK"),
+            format!("WARGA {serial}"),
+            "1980-01-01",
+            relation,
+        )
     };
     NewFamily {
-        kk: NoKk::parse(&format!("351025010120{serial:04}")).expect("KK"),
-        desa_code: 3510252005,
-        address: "Dusun Krajan".into(),
         dtks: true,
-        members: vec![
-            resident(format!("351025010180{serial:04}"), Relation::Head),
-            resident(format!("351025410180{serial:04}"), Relation::Spouse),
-        ],
+        ..NewFamily::new(
+            NoKk::parse(&format!("351025010120{serial:04}")).expect("KK"),
+            3510252005,
+            "Dusun Krajan",
+            vec![
+                resident(format!("351025010180{serial:04}"), Relation::Head),
+                resident(format!("351025410180{serial:04}"), Relation::Spouse),
+            ],
+        )
     }
 }
 
@@ -138,4 +140,97 @@ fn families_and_their_memberships_are_added_together_or_not_at_all() {
     let broken = vec![membership("BST", more[0].kk), membership("NOPE", more[1].kk)];
     assert!(store.add_families(&more, &broken).is_err());
     assert_eq!(store.resident_count().expect("count"), 6, "nothing of the batch stayed");
+}
+
+#[test]
+fn every_new_field_is_stored_and_a_death_ends_what_the_dead_held() {
+    use backend::population::LifeStatus;
+    let store = Store::open_temporary().expect("store");
+    let mut family = family(7);
+    family.dusun = "Krajan".into();
+    family.rw = "002".into();
+    family.rt = "004".into();
+    family.desil = Some(3);
+    let head = &mut family.members[0];
+    head.birth_place = "BANYUWANGI".into();
+    (head.shdk, head.religion, head.education, head.occupation) =
+        (Some(1), Some(1), Some(3), Some(9));
+    (head.marital_status, head.nationality, head.blood_type) = (Some(2), Some(1), Some(13));
+    head.father_name = "SLAMET".into();
+    head.mother_name = "SUMINAH".into();
+    head.life_status = LifeStatus::Died;
+    let (head, wife) = (family.members[0].nik, family.members[1].nik);
+    let person = |program: &str, nik: Nik, state| NewMembership {
+        nik: Some(nik),
+        kk: None,
+        state,
+        since: "2021-08-01".into(),
+        ..membership(program, family.kk)
+    };
+    // The dead man's incentive given live refuses the whole call.
+    let live = [person("GURU_NGAJI", head, MembershipState::Active)];
+    let refused = store.add_families(std::slice::from_ref(&family), &live);
+    assert!(refused.is_err(), "{refused:?}");
+    assert_eq!(store.resident_count().expect("count"), 0);
+
+    let ended = [person("GURU_NGAJI", head, MembershipState::Ended), membership("BPNT", family.kk)];
+    store.add_families(std::slice::from_ref(&family), &ended).expect("add");
+    let rows = store
+        .inspect("SELECT program, state, ended_reason, ended_at FROM memberships ORDER BY program")
+        .expect("query");
+    let rows: Vec<Vec<Option<&str>>> =
+        rows.iter().map(|row| row.iter().map(|cell| cell.opt_text()).collect()).collect();
+    assert_eq!(
+        rows,
+        [
+            vec![Some("BPNT"), Some("active"), None, None],
+            vec![Some("GURU_NGAJI"), Some("ended"), Some("died"), Some("2021-08-01")],
+        ],
+        "the household's program stays: the wife lives"
+    );
+    let fields = store
+        .inspect(&format!(
+            "SELECT r.birth_place, r.shdk, r.religion, r.education, r.occupation,
+                    r.marital_status, r.nationality, r.blood_type, r.father_name, r.mother_name,
+                    f.dusun, f.rw, f.rt
+             FROM residents r JOIN families f ON f.kk = r.kk WHERE r.nik = '{}'",
+            head.as_str()
+        ))
+        .expect("query");
+    let text = |i: usize| fields[0][i].text().to_string();
+    let int = |i: usize| fields[0][i].int();
+    assert_eq!(text(0), "BANYUWANGI");
+    assert_eq!([int(1), int(2), int(3), int(4), int(5), int(6), int(7)], [1, 1, 3, 9, 2, 1, 13]);
+    assert_eq!(
+        [text(8), text(9), text(10), text(11), text(12)],
+        ["SLAMET", "SUMINAH", "Krajan", "002", "004"]
+    );
+
+    let status = store.status(&head).expect("status").expect("resident");
+    assert_eq!((status.life_status, status.desil), (LifeStatus::Died, Some(3)));
+    let widow = store.status(&wife).expect("status").expect("resident");
+    assert_eq!(widow.life_status, LifeStatus::Alive);
+    let lives: Vec<LifeStatus> = widow.members.iter().map(|m| m.life_status).collect();
+    assert_eq!(lives, [LifeStatus::Died, LifeStatus::Alive]);
+    let ended = widow.memberships.iter().find(|m| m.program == "GURU_NGAJI").expect("ended");
+    assert_eq!(ended.ended_reason.as_deref(), Some("died"));
+
+    // A family whose every member is gone ends its household programs too.
+    let mut gone = family_with(8, LifeStatus::MovedAway);
+    gone.desil = None;
+    let live = [membership("BST", gone.kk)];
+    assert!(store.add_families(std::slice::from_ref(&gone), &live).is_err());
+    let ended = [NewMembership { state: MembershipState::Ended, ..membership("BST", gone.kk) }];
+    store.add_families(std::slice::from_ref(&gone), &ended).expect("add");
+    let status = store.status(&gone.members[1].nik).expect("status").expect("resident");
+    assert_eq!(status.desil, None);
+    assert_eq!(status.memberships[0].ended_reason.as_deref(), Some("moved_away"));
+}
+
+fn family_with(serial: u32, life_status: backend::population::LifeStatus) -> NewFamily {
+    let mut family = family(serial);
+    for member in &mut family.members {
+        member.life_status = life_status;
+    }
+    family
 }

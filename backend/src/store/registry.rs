@@ -1,21 +1,68 @@
 //! Writing the registry: families, residents and memberships.
 
+use std::collections::HashMap;
+
 use protocol::api::{MembershipState, Relation};
 use protocol::{Nik, NoKk, Sex};
 
 use super::conn::Conn;
 use super::sql::{Db, Param, params};
 use super::{Store, StoreError};
+use crate::population::LifeStatus;
 
-/// A resident as the registry records them.
+/// A resident as the registry records them. The codes are those of
+/// [`population::codes`](crate::population::codes), `None` where unknown.
 #[derive(Debug, Clone)]
 pub struct NewResident {
     pub nik: Nik,
     pub name: String,
+    pub birth_place: String,
     pub birth_date: String,
+    /// The engine's coarse relation; `shdk` is the KK's own (1-11).
     pub relation: Relation,
+    pub shdk: Option<u8>,
+    pub religion: Option<u8>,
+    pub education: Option<u8>,
+    pub occupation: Option<u8>,
+    pub marital_status: Option<u8>,
+    pub nationality: Option<u8>,
+    pub blood_type: Option<u8>,
+    pub father_name: String,
+    pub mother_name: String,
     pub pregnant: bool,
     pub nursing: bool,
+    /// Only an alive resident may hold a live membership: see [`Store::add_families`].
+    pub life_status: LifeStatus,
+}
+
+impl NewResident {
+    /// A living resident of whom only the name, birth date and relation are known.
+    pub fn new(
+        nik: Nik,
+        name: impl Into<String>,
+        birth_date: impl Into<String>,
+        relation: Relation,
+    ) -> NewResident {
+        NewResident {
+            nik,
+            name: name.into(),
+            birth_place: String::new(),
+            birth_date: birth_date.into(),
+            relation,
+            shdk: None,
+            religion: None,
+            education: None,
+            occupation: None,
+            marital_status: None,
+            nationality: None,
+            blood_type: None,
+            father_name: String::new(),
+            mother_name: String::new(),
+            pregnant: false,
+            nursing: false,
+            life_status: LifeStatus::Alive,
+        }
+    }
 }
 
 /// A family and its members as the registry records them, for [`Store::add_families`].
@@ -23,11 +70,39 @@ pub struct NewResident {
 pub struct NewFamily {
     pub kk: NoKk,
     pub desa_code: u64,
+    /// Inside the desa: dusun, RW and RT (three digits, "004"; "" unknown), street address.
+    pub dusun: String,
+    pub rw: String,
+    pub rt: String,
     pub address: String,
     /// Listed in the DTKS (the social welfare register); recorded on every member.
     pub dtks: bool,
+    /// DTSEN's welfare decile (1 poorest .. 10); `None` when the family is not ranked.
+    pub desil: Option<u8>,
     /// The head first, as the KK lists them.
     pub members: Vec<NewResident>,
+}
+
+impl NewFamily {
+    /// A family of the desa with no RT/RW, dusun or desil known.
+    pub fn new(
+        kk: NoKk,
+        desa_code: u64,
+        address: impl Into<String>,
+        members: Vec<NewResident>,
+    ) -> NewFamily {
+        NewFamily {
+            kk,
+            desa_code,
+            dusun: String::new(),
+            rw: String::new(),
+            rt: String::new(),
+            address: address.into(),
+            dtks: false,
+            desil: None,
+            members,
+        }
+    }
 }
 
 /// A membership to write. Exactly one of `nik` (person programs) and `kk` (household
@@ -46,30 +121,31 @@ pub struct NewMembership {
 
 impl Store {
     /// Adds a family and its members in one transaction.
-    pub fn add_family(
-        &self,
-        kk: &NoKk,
-        desa_code: u64,
-        address: &str,
-        dtks: bool,
-        members: &[NewResident],
-    ) -> Result<(), StoreError> {
-        self.write(|db| insert_family(db, kk, desa_code, address, dtks, members))
+    pub fn add_family(&self, family: &NewFamily) -> Result<(), StoreError> {
+        self.write(|db| insert_family(db, family))
     }
 
     /// Adds families with their members, then memberships of them, in one transaction: all
     /// of it, or none. For loading a registry in bulk (the demo generator).
+    ///
+    /// A resident who is not alive holds no live membership: one held by such a member of
+    /// these families (the person, or the member a component concerns), or a household's
+    /// where no member is alive, must be given `ended`, and is recorded as ended for that
+    /// reason (`ended_reason` = the life status, `ended_at` = its `since`, the day it took
+    /// its current state). Given live, the whole call is refused.
     pub fn add_families(
         &self,
         families: &[NewFamily],
         memberships: &[NewMembership],
     ) -> Result<(), StoreError> {
+        let reasons = ending_reasons(families, memberships)?;
         self.write(|db| {
             for family in families {
-                let NewFamily { kk, desa_code, address, dtks, members } = family;
-                insert_family(db, kk, *desa_code, address, *dtks, members)?;
+                insert_family(db, family)?;
             }
-            insert_memberships(db, memberships)
+            let rows: Vec<(&NewMembership, Option<&str>)> =
+                memberships.iter().zip(reasons.iter().copied()).collect();
+            insert_rows(db, &rows)
         })
     }
 
@@ -84,23 +160,69 @@ impl Store {
     }
 }
 
-fn insert_family(
-    db: &mut impl Db,
-    kk: &NoKk,
-    desa_code: u64,
-    address: &str,
-    dtks: bool,
-    members: &[NewResident],
-) -> Result<(), StoreError> {
+/// For each membership, why it ended when its holder is not alive: the holder's life status
+/// (the person, or the member its component concerns), else for a household's the head's
+/// when no member is alive. A live membership with such a reason is refused.
+fn ending_reasons<'a>(
+    families: &'a [NewFamily],
+    memberships: &[NewMembership],
+) -> Result<Vec<Option<&'static str>>, StoreError> {
+    let mut inactive: HashMap<&str, LifeStatus> = HashMap::new();
+    let mut nobody_alive: HashMap<&'a str, LifeStatus> = HashMap::new();
+    for family in families {
+        for member in &family.members {
+            if !member.life_status.is_active() {
+                inactive.insert(member.nik.as_str(), member.life_status);
+            }
+        }
+        if let Some(head) = family.members.first()
+            && family.members.iter().all(|m| !m.life_status.is_active())
+        {
+            nobody_alive.insert(family.kk.as_str(), head.life_status);
+        }
+    }
+    memberships
+        .iter()
+        .map(|membership| {
+            let holder = membership.nik.as_ref().or(membership.member_nik.as_ref());
+            let status = holder
+                .and_then(|nik| inactive.get(nik.as_str()))
+                .or_else(|| membership.kk.as_ref().and_then(|kk| nobody_alive.get(kk.as_str())));
+            match status {
+                Some(status) if membership.state != MembershipState::Ended => {
+                    Err(StoreError::Invalid(format!(
+                        "a live {} membership of a resident recorded as {}",
+                        membership.program,
+                        status.as_str()
+                    )))
+                }
+                Some(status) => Ok(Some(status.as_str())),
+                None => Ok(None),
+            }
+        })
+        .collect()
+}
+
+fn insert_family(db: &mut impl Db, family: &NewFamily) -> Result<(), StoreError> {
+    let NewFamily { kk, desa_code, dusun, rw, rt, address, dtks, desil, members } = family;
+    if let Some(desil) = desil
+        && !(1..=10).contains(desil)
+    {
+        return Err(StoreError::Invalid(format!("desil {desil} is not 1 to 10")));
+    }
     db.execute(
-        "INSERT INTO families (kk, desa_code, address) VALUES (?1, ?2, ?3)",
-        params![kk.as_str(), desa_code, address],
+        "INSERT INTO families (kk, desa_code, address, dusun, rw, rt, desil)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![kk.as_str(), desa_code, address, dusun, rw, rt, desil],
     )?;
     for member in members {
         let sex = if member.nik.sex() == Sex::Female { "female" } else { "male" };
         db.execute(
-            "INSERT INTO residents (nik, kk, name, sex, birth_date, relation, pregnant, nursing, dtks)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            "INSERT INTO residents (nik, kk, name, sex, birth_date, relation, pregnant, nursing,
+                 dtks, birth_place, religion, education, occupation, marital_status, shdk,
+                 nationality, blood_type, father_name, mother_name, life_status)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                 ?17, ?18, ?19, ?20)",
             params![
                 member.nik.as_str(),
                 kk.as_str(),
@@ -110,7 +232,18 @@ fn insert_family(
                 member.relation.as_str(),
                 member.pregnant,
                 member.nursing,
-                dtks
+                dtks,
+                member.birth_place,
+                member.religion,
+                member.education,
+                member.occupation,
+                member.marital_status,
+                member.shdk,
+                member.nationality,
+                member.blood_type,
+                member.father_name,
+                member.mother_name,
+                member.life_status.as_str()
             ],
         )?;
     }
@@ -133,12 +266,19 @@ pub(crate) fn insert_memberships(
     db: &mut Conn,
     memberships: &[NewMembership],
 ) -> Result<(), StoreError> {
+    let rows: Vec<(&NewMembership, Option<&str>)> = memberships.iter().map(|m| (m, None)).collect();
+    insert_rows(db, &rows)
+}
+
+/// Writes memberships, each with why it ended (then `ended_at` is its `since`) if it did
+/// for a reason the registry knows.
+fn insert_rows(db: &mut Conn, rows: &[(&NewMembership, Option<&str>)]) -> Result<(), StoreError> {
     // Several rows per statement: an import writes thousands, and on PostgreSQL each
     // statement is a round trip.
-    for chunk in memberships.chunks(ROWS_PER_INSERT) {
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
         let params: Vec<Param<'_>> = chunk
             .iter()
-            .flat_map(|m| {
+            .flat_map(|&(m, ended_reason)| {
                 [
                     Param::Text(&m.program),
                     optional(m.nik.as_ref().map(Nik::as_str)),
@@ -148,6 +288,8 @@ pub(crate) fn insert_memberships(
                     Param::Text(m.state.as_str()),
                     Param::Text(&m.since),
                     Param::Int(i64::try_from(m.desa_code).unwrap_or(i64::MAX)),
+                    optional(ended_reason),
+                    optional(ended_reason.map(|_| m.since.as_str())),
                 ]
             })
             .collect();
@@ -163,15 +305,20 @@ fn optional(text: Option<&str>) -> Param<'_> {
 /// Membership rows written per INSERT statement.
 const ROWS_PER_INSERT: usize = 64;
 
+/// Columns of a membership row.
+const COLUMNS: usize = 10;
+
 fn insert_sql(rows: usize) -> String {
     let values: Vec<String> = (0..rows)
         .map(|row| {
-            let list: Vec<String> = (1..=8).map(|col| format!("?{}", row * 8 + col)).collect();
+            let list: Vec<String> =
+                (1..=COLUMNS).map(|col| format!("?{}", row * COLUMNS + col)).collect();
             format!("({})", list.join(", "))
         })
         .collect();
     format!(
-        "INSERT INTO memberships (program, nik, kk, component, member_nik, state, since, desa_code)
+        "INSERT INTO memberships (program, nik, kk, component, member_nik, state, since, desa_code,
+             ended_reason, ended_at)
          VALUES {}",
         values.join(", ")
     )

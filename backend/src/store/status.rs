@@ -5,6 +5,7 @@ use std::sync::LazyLock;
 
 use super::sql::{Db, Dialect, Param, params};
 use super::{Store, StoreError};
+use crate::population::LifeStatus;
 use protocol::api::{MembershipState, Relation};
 use protocol::{Nik, Text};
 
@@ -21,6 +22,9 @@ pub struct MembershipRecord {
     pub member_nik: Option<String>,
     pub state: MembershipState,
     pub since: String,
+    /// Why it ended, when the registry recorded a reason: the holder's life status
+    /// (`died`, `moved_away`, ...), written when their death or move ended it.
+    pub ended_reason: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +32,7 @@ pub struct MemberRecord {
     pub nik: String,
     pub name: String,
     pub relation: Relation,
+    pub life_status: LifeStatus,
 }
 
 /// Everything the status answer is built from.
@@ -37,8 +42,12 @@ pub struct StatusRecord {
     pub sex: protocol::Sex,
     pub pregnant: bool,
     pub nursing: bool,
+    /// The subject's: only an alive resident takes part in programs, reports and letters.
+    pub life_status: LifeStatus,
     pub kk: String,
     pub desa_code: u64,
+    /// The family's DTSEN welfare decile (1 poorest .. 10), `None` when not ranked.
+    pub desil: Option<u8>,
     /// Every member of the KK, the subject included.
     pub members: Vec<MemberRecord>,
     /// Memberships of the household and of each member.
@@ -123,7 +132,8 @@ impl super::WriteTx<'_> {
 const BATCH: usize = 128;
 
 /// The two statements for `n` NIKs (and at most `n` families): the families with every
-/// member, from the covering index on (kk, ...), and every membership of those families.
+/// member, from the covering index `residents_by_kk_life` (its columns are all a member row
+/// reads), and every membership of those families.
 /// For one NIK, `=` instead of `IN`, so the family comes in index order without a sort.
 fn statements(n: usize) -> (String, String) {
     let (residents, kks, order) = if n == 1 {
@@ -134,7 +144,8 @@ fn statements(n: usize) -> (String, String) {
     };
     (
         format!(
-            "SELECT r.nik, r.name, r.relation, r.sex, r.pregnant, r.nursing, r.kk, f.desa_code
+            "SELECT r.nik, r.name, r.relation, r.sex, r.pregnant, r.nursing, r.kk, f.desa_code,
+                    r.life_status, f.desil
              FROM residents r JOIN families f ON f.kk = r.kk
              WHERE r.kk {} (SELECT kk FROM residents WHERE {residents})
              ORDER BY {order}",
@@ -142,12 +153,14 @@ fn statements(n: usize) -> (String, String) {
         ),
         format!(
             "SELECT m.program, p.name_id, p.name_en, m.nik, m.kk, m.component, m.member_nik,
-                    m.state, m.since, m.kk
+                    m.state, m.since, m.kk,
+                    m.ended_reason
              FROM memberships m JOIN programs p ON p.code = m.program
              WHERE m.kk {kks}
              UNION ALL
              SELECT m.program, p.name_id, p.name_en, m.nik, m.kk, m.component, m.member_nik,
-                    m.state, m.since, r.kk
+                    m.state, m.since, r.kk,
+                    m.ended_reason
              FROM residents r
              JOIN memberships m ON m.nik = r.nik
              JOIN programs p ON p.code = m.program
@@ -171,6 +184,7 @@ struct Person {
 
 struct Family {
     desa_code: u64,
+    desil: Option<u8>,
     people: Vec<Person>,
     memberships: Vec<MembershipRecord>,
 }
@@ -208,12 +222,22 @@ fn read_statuses(
             let sex: String = row.get(3)?;
             let kk: String = row.get(6)?;
             let desa_code: u64 = row.get(7)?;
+            let life: String = row.get(8)?;
+            let desil = match row.get::<Option<i64>>(9)? {
+                Some(value) => Some(
+                    u8::try_from(value)
+                        .map_err(|_| StoreError::Corrupt(format!("desil {value}")))?,
+                ),
+                None => None,
+            };
             let person = Person {
                 member: MemberRecord {
                     nik: nik.clone(),
                     name,
                     relation: Relation::parse(&relation)
                         .ok_or_else(|| StoreError::Corrupt(format!("relation {relation:?}")))?,
+                    life_status: LifeStatus::from_stored(&life)
+                        .ok_or_else(|| StoreError::Corrupt(format!("life status {life:?}")))?,
                 },
                 sex: if sex == "female" { protocol::Sex::Female } else { protocol::Sex::Male },
                 pregnant: row.get(4)?,
@@ -224,6 +248,7 @@ fn read_statuses(
                 .entry(kk)
                 .or_insert_with(|| Family {
                     desa_code,
+                    desil,
                     people: Vec::new(),
                     memberships: Vec::new(),
                 })
@@ -248,6 +273,7 @@ fn read_statuses(
                 state: MembershipState::parse(&state)
                     .ok_or_else(|| StoreError::Corrupt(format!("state {state:?}")))?,
                 since: row.get(8)?,
+                ended_reason: row.get(10)?,
             };
             if let Some(family) = families.get_mut(&family) {
                 family.memberships.push(record);
@@ -266,8 +292,10 @@ fn read_statuses(
                     sex: subject.sex,
                     pregnant: subject.pregnant,
                     nursing: subject.nursing,
+                    life_status: subject.member.life_status,
                     kk: kk.clone(),
                     desa_code: family.desa_code,
+                    desil: family.desil,
                     members: family.people.iter().map(|p| p.member.clone()).collect(),
                     memberships: family.memberships.clone(),
                 },
@@ -275,4 +303,28 @@ fn read_statuses(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The lookup reads every member row from the covering index alone, life status
+    /// included, on SQLite (where it answers on the request's own thread).
+    #[test]
+    fn a_family_is_read_from_the_covering_index() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = Store::open(&dir.path().join("plan.sqlite3")).expect("store");
+        let mut db = store.pool.get().expect("connection");
+        let plan: Vec<String> = db
+            .query(&format!("EXPLAIN QUERY PLAN {}", SINGLE.0), params!["3510011203850001"])
+            .expect("plan")
+            .into_iter()
+            .map(|mut row| row.get::<String>(3).expect("detail"))
+            .collect();
+        assert!(
+            plan.iter().any(|step| step.contains("COVERING INDEX residents_by_kk_life")),
+            "{plan:#?}"
+        );
+    }
 }
