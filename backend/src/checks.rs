@@ -7,10 +7,13 @@ use protocol::Nik;
 use protocol::region::regions;
 
 use crate::eligibility::{
-    Catalogue, Decision, Held, Holder, Member, Quota, Request, Subject, decide,
+    Catalogue, Decision, FamilyFacts, Held, Holder, Member, Quota, Request, Subject, decide,
 };
 use crate::store::StatusRecord;
 
+/// Decides `request` for `subject` with what the registry holds of them and their family:
+/// their sex, pregnancy and life status, the family's members, memberships, desa and DTSEN
+/// desil.
 pub fn decide_for(
     catalogue: &Catalogue,
     request: Request<'_>,
@@ -41,8 +44,10 @@ pub fn decide_for(
         sex: family.sex,
         pregnant: family.pregnant,
         nursing: family.nursing,
+        life_status: family.life_status,
     };
-    decide(catalogue, request, &person, &members, &held, quota, family.desa_code)
+    let facts = FamilyFacts { desa: family.desa_code, desil: family.desil };
+    decide(catalogue, request, &person, &members, &held, quota, facts)
 }
 
 /// A desa code the Kemendagri list does not know.

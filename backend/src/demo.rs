@@ -25,7 +25,7 @@ use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::eligibility::{Catalogue, Held, Holder, Quota, Request, Subject, decide};
+use crate::eligibility::{Catalogue, FamilyFacts, Held, Holder, Quota, Request, Subject, decide};
 use crate::store::{NewFamily, NewMembership, NewResident, Store, StoreError};
 
 /// Banyuwangi.
@@ -378,6 +378,7 @@ impl Rules {
             sex: if person.female { Sex::Female } else { Sex::Male },
             pregnant: person.pregnant,
             nursing: person.nursing,
+            life_status: crate::population::LifeStatus::Alive,
         };
         // The program's requirements first, tested as the engine tests them: most members
         // fail them, and the engine's full answer (with worded reasons) would cost the
@@ -400,7 +401,8 @@ impl Rules {
             .collect();
         let request = Request { program, component: None };
         // Members only word the reasons of a refusal, which is not read here.
-        decide(&self.catalogue, request, &subject, &[], &held, Quota::default(), family.desa)
+        let facts = FamilyFacts { desa: family.desa, desil: None };
+        decide(&self.catalogue, request, &subject, &[], &held, Quota::default(), facts)
             .is_accepted()
     }
 }

@@ -103,10 +103,49 @@ pub struct Program {
     pub quota_overrides: HashMap<String, u32>,
     #[serde(default)]
     pub only_if_uncovered: bool,
+    /// Only for families DTSEN ranks in these welfare deciles (`desil = [1, 4]`, both
+    /// included); a family outside them, or not ranked, is refused.
+    #[serde(default)]
+    pub desil: Option<DesilRange>,
     /// The program a citizen's report at the kiosk asks for, on behalf of their family;
     /// exactly one program of a catalogue carries it.
     #[serde(default)]
     pub citizen_reports: bool,
+}
+
+/// DTSEN welfare deciles from `lowest` to `highest`, both included; 1 is the poorest tenth.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(from = "[u8; 2]")]
+pub struct DesilRange {
+    pub lowest: u8,
+    pub highest: u8,
+}
+
+impl From<[u8; 2]> for DesilRange {
+    fn from([lowest, highest]: [u8; 2]) -> DesilRange {
+        DesilRange { lowest, highest }
+    }
+}
+
+impl DesilRange {
+    pub fn contains(self, desil: u8) -> bool {
+        (self.lowest..=self.highest).contains(&desil)
+    }
+
+    /// A range of real deciles: 1 to 10, lowest first.
+    fn is_valid(self) -> bool {
+        1 <= self.lowest && self.lowest <= self.highest && self.highest <= 10
+    }
+}
+
+impl std::fmt::Display for DesilRange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.lowest == self.highest {
+            write!(f, "{}", self.lowest)
+        } else {
+            write!(f, "{}-{}", self.lowest, self.highest)
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -185,6 +224,17 @@ impl Catalogue {
                 return Err(CatalogueError::Invalid {
                     program: program.code.clone(),
                     problem: "quota_per_desa is only supported for household programs".into(),
+                });
+            }
+            if let Some(range) = program.desil
+                && !range.is_valid()
+            {
+                return Err(CatalogueError::Invalid {
+                    program: program.code.clone(),
+                    problem: format!(
+                        "desil = [{}, {}]: deciles run from 1 to 10, the lowest first",
+                        range.lowest, range.highest
+                    ),
                 });
             }
         }

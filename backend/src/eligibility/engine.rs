@@ -9,6 +9,7 @@ use protocol::mask::mask_name;
 use protocol::{Sex, Text};
 
 use super::catalogue::{Catalogue, Requirement, Scope, Unit};
+use crate::population::LifeStatus;
 
 /// The person the request is about.
 #[derive(Debug, Clone)]
@@ -17,6 +18,17 @@ pub struct Subject<'a> {
     pub sex: Sex,
     pub pregnant: bool,
     pub nursing: bool,
+    /// Only an alive resident who still lives here can be added to anything.
+    pub life_status: LifeStatus,
+}
+
+/// What the registry knows of the subject's family as a whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FamilyFacts {
+    /// The desa the family is registered in (its quota applies).
+    pub desa: u64,
+    /// DTSEN's welfare decile of the family (1 poorest .. 10), `None` when not ranked.
+    pub desil: Option<u8>,
 }
 
 /// A member of the subject's KK (the subject included or not; both work).
@@ -66,6 +78,12 @@ pub enum ReasonCode {
     AlreadyMember,
     UnknownProgram,
     UnknownComponent,
+    /// The subject is recorded as died, moved away, missing, ... (not alive and here).
+    ResidentInactive,
+    /// The program is for other DTSEN deciles than the family's.
+    DesilOutOfRange,
+    /// The program requires a DTSEN decile and the family has none.
+    DesilUnranked,
 }
 
 impl ReasonCode {
@@ -77,6 +95,9 @@ impl ReasonCode {
             ReasonCode::AlreadyMember => "already_member",
             ReasonCode::UnknownProgram => "unknown_program",
             ReasonCode::UnknownComponent => "unknown_component",
+            ReasonCode::ResidentInactive => "resident_inactive",
+            ReasonCode::DesilOutOfRange => "desil_out_of_range",
+            ReasonCode::DesilUnranked => "desil_unranked",
         }
     }
 }
@@ -104,6 +125,11 @@ impl Reason {
             ReasonCode::OverQuota => Text::new(
                 "Kuota program ini untuk desa tersebut sudah penuh.",
                 "This program's quota for that village is full.",
+            ),
+            // What the status page tells anyone who types the NIK, no more.
+            ReasonCode::ResidentInactive => Text::new(
+                "Orang ini tidak lagi tercatat sebagai penduduk aktif di data kependudukan.",
+                "This person is no longer recorded as an active resident in the population register.",
             ),
             _ => Text::new(
                 "Orang ini tidak memenuhi syarat program ini.",
@@ -146,6 +172,19 @@ fn counts(state: MembershipState) -> bool {
     state != MembershipState::Ended
 }
 
+/// How the registry records a resident who is not alive and here, as the reason of a refusal:
+/// "... tercatat {this}".
+fn inactive_words(status: LifeStatus) -> (&'static str, &'static str) {
+    match status {
+        LifeStatus::Died => ("meninggal dunia", "recorded as deceased"),
+        LifeStatus::MovedAway | LifeStatus::Left => ("sudah pindah", "recorded as moved away"),
+        LifeStatus::Missing => ("hilang", "recorded as missing"),
+        LifeStatus::Invalid | LifeStatus::Alive => {
+            ("dengan data yang tidak valid", "recorded with an invalid entry")
+        }
+    }
+}
+
 /// Decides one request. `quota.used` counts the desa's current memberships of the program.
 pub fn decide(
     catalogue: &Catalogue,
@@ -154,7 +193,7 @@ pub fn decide(
     members: &[Member<'_>],
     held: &[Held<'_>],
     quota: Quota,
-    desa: u64,
+    family: FamilyFacts,
 ) -> Decision {
     let Some(program) = catalogue.program(request.program) else {
         return Decision::Rejected(vec![Reason {
@@ -183,6 +222,26 @@ pub fn decide(
         return Decision::Rejected(reasons);
     }
 
+    // Nothing else matters for someone who died or left: every entry path stops here.
+    if !subject.life_status.is_active() {
+        let (id, en) = inactive_words(subject.life_status);
+        return Decision::Rejected(vec![Reason {
+            code: ReasonCode::ResidentInactive,
+            program: None,
+            holder: None,
+            text: Text::new(
+                format!(
+                    "Ditolak untuk {}: yang bersangkutan tercatat {id} di data kependudukan.",
+                    program.name.id
+                ),
+                format!(
+                    "Rejected for {}: the person is {en} in the population register.",
+                    program.name.en
+                ),
+            ),
+        }]);
+    }
+
     for requirement in &program.requires {
         if !requirement.met_by(subject) {
             let (id, en) = match requirement {
@@ -198,6 +257,39 @@ pub fn decide(
                 text: Text::new(
                     format!("Ditolak: {} {id}.", program.name.id),
                     format!("Rejected: {} is {en}.", program.name.en),
+                ),
+            });
+        }
+    }
+
+    if let Some(range) = program.desil {
+        let (code, id, en) = match family.desil {
+            Some(desil) if range.contains(desil) => (None, String::new(), String::new()),
+            Some(desil) => (
+                Some(ReasonCode::DesilOutOfRange),
+                format!("keluarga ini desil {desil}"),
+                format!("this family is in decile {desil}"),
+            ),
+            None => (
+                Some(ReasonCode::DesilUnranked),
+                "keluarga ini belum diperingkat".to_string(),
+                "this family is not ranked".to_string(),
+            ),
+        };
+        if let Some(code) = code {
+            reasons.push(Reason {
+                code,
+                program: None,
+                holder: None,
+                text: Text::new(
+                    format!(
+                        "Ditolak: {} hanya untuk keluarga desil {range} DTSEN; {id}.",
+                        program.name.id
+                    ),
+                    format!(
+                        "Rejected: {} is only for families in DTSEN decile {range}; {en}.",
+                        program.name.en
+                    ),
                 ),
             });
         }
@@ -320,7 +412,7 @@ pub fn decide(
         }
     }
 
-    if let Some(limit) = catalogue.quota(&program.code, desa)
+    if let Some(limit) = catalogue.quota(&program.code, family.desa)
         && quota.used >= limit
     {
         reasons.push(Reason {

@@ -5,7 +5,8 @@ pub mod engine;
 #[cfg(test)]
 mod tests;
 
-pub use catalogue::{Catalogue, CatalogueError, Scope, Unit};
+pub use catalogue::{Catalogue, CatalogueError, DesilRange, Scope, Unit};
 pub use engine::{
-    Decision, Held, Holder, Member, Quota, Reason, ReasonCode, Request, Subject, decide,
+    Decision, FamilyFacts, Held, Holder, Member, Quota, Reason, ReasonCode, Request, Subject,
+    decide,
 };

@@ -4,11 +4,14 @@ use protocol::Sex;
 use protocol::api::{MembershipState, Relation};
 
 use super::*;
+use crate::population::LifeStatus;
 
 const FATHER: &str = "3510010101700001";
 const MOTHER: &str = "3510014101750001";
 const SON: &str = "3510010101000001";
 const DESA: u64 = 3510012001;
+/// A family DTSEN ranks in desil 2: within every range of the shipped catalogue.
+const FAMILY: FamilyFacts = FamilyFacts { desa: DESA, desil: Some(2) };
 
 fn members() -> Vec<Member<'static>> {
     vec![
@@ -25,6 +28,7 @@ fn person(nik: &'static str) -> Subject<'static> {
         sex: if female { Sex::Female } else { Sex::Male },
         pregnant: female,
         nursing: false,
+        life_status: LifeStatus::Alive,
     }
 }
 
@@ -61,7 +65,7 @@ fn check(
         &members(),
         held,
         Quota::default(),
-        DESA,
+        FAMILY,
     );
     decision.reasons().iter().map(|r| (r.code.as_str().to_string(), r.program.clone())).collect()
 }
@@ -114,7 +118,7 @@ fn rule_3_checks_are_per_family() {
         &members(),
         &[household("BST", None, Some(SON))],
         Quota::default(),
-        DESA,
+        FAMILY,
     );
     assert!(!decision.is_accepted());
 }
@@ -133,7 +137,7 @@ fn rule_4_blt_dd_refuses_pkh_households_and_respects_the_quota() {
             &members(),
             &[],
             Quota { used },
-            DESA,
+            FAMILY,
         )
     };
     assert!(decide_with(175).is_accepted());
@@ -155,7 +159,7 @@ fn rule_4_a_list_of_176_with_two_pkh_households() {
             &members(),
             &held,
             Quota { used },
-            DESA,
+            FAMILY,
         );
         if decision.is_accepted() {
             accepted += 1;
@@ -176,7 +180,7 @@ fn rule_4_a_list_of_176_with_two_pkh_households() {
         &members(),
         &[],
         Quota { used: 176 },
-        DESA,
+        FAMILY,
     );
     assert_eq!(next.reasons()[0].code, ReasonCode::OverQuota);
 }
@@ -216,7 +220,7 @@ fn reasons_name_the_member_masked_and_can_be_redacted() {
         &members(),
         &[personal("GURU_NGAJI", FATHER), personal("NUTRISI_BUMIL", MOTHER)],
         Quota::default(),
-        DESA,
+        FAMILY,
     );
     let texts: Vec<&str> = decision.reasons().iter().map(|r| r.text.id.as_str()).collect();
     assert!(texts.iter().any(|t| t.contains("S*** A***** (Istri/Suami)")), "{texts:?}");
@@ -302,4 +306,142 @@ fn the_shipped_catalogue_has_every_program_of_the_brief() {
         assert!(catalogue.program(code).is_some(), "{code}");
     }
     assert_eq!(catalogue.quota("BLT_DD", DESA), Some(176));
+}
+
+/// Decides `program` for the father with the family ranked `desil`.
+fn with_desil(program: &str, desil: Option<u8>) -> Decision {
+    let catalogue = Catalogue::default_catalogue();
+    decide(
+        &catalogue,
+        Request { program, component: None },
+        &person(FATHER),
+        &members(),
+        &[],
+        Quota::default(),
+        FamilyFacts { desa: DESA, desil },
+    )
+}
+
+#[test]
+fn rule_7_blt_dd_is_for_dtsen_deciles_1_to_4() {
+    for desil in 1..=4 {
+        assert!(with_desil("BLT_DD", Some(desil)).is_accepted(), "desil {desil}");
+    }
+    let richer = with_desil("BLT_DD", Some(5));
+    assert_eq!(richer.reasons().len(), 1);
+    let reason = &richer.reasons()[0];
+    assert_eq!(reason.code, ReasonCode::DesilOutOfRange);
+    assert_eq!(
+        reason.text.id,
+        "Ditolak: BLT Dana Desa hanya untuk keluarga desil 1-4 DTSEN; keluarga ini desil 5."
+    );
+    assert!(reason.text.en.contains("DTSEN decile 1-4; this family is in decile 5"));
+    let unranked = with_desil("BLT_DD", None);
+    assert_eq!(unranked.reasons()[0].code, ReasonCode::DesilUnranked);
+    assert!(unranked.reasons()[0].text.id.contains("belum diperingkat"));
+    // Programs without a range do not look at the decile.
+    for program in ["BPNT", "GOTONG_ROYONG", "GURU_NGAJI"] {
+        assert!(with_desil(program, None).is_accepted(), "{program}");
+        assert!(with_desil(program, Some(10)).is_accepted(), "{program}");
+    }
+    // Reasons add up: a PKH family of desil 7 hears both.
+    let catalogue = Catalogue::default_catalogue();
+    let both = decide(
+        &catalogue,
+        Request { program: "BLT_DD", component: None },
+        &person(FATHER),
+        &members(),
+        &[household("PKH", None, None)],
+        Quota::default(),
+        FamilyFacts { desa: DESA, desil: Some(7) },
+    );
+    let codes: Vec<ReasonCode> = both.reasons().iter().map(|r| r.code).collect();
+    assert_eq!(codes, [ReasonCode::DesilOutOfRange, ReasonCode::Conflict]);
+}
+
+#[test]
+fn nobody_who_died_or_left_is_added_to_any_program() {
+    let catalogue = Catalogue::default_catalogue();
+    let cases = [
+        (LifeStatus::Died, "tercatat meninggal dunia di data kependudukan", "deceased"),
+        (LifeStatus::MovedAway, "tercatat sudah pindah", "moved away"),
+        (LifeStatus::Left, "tercatat sudah pindah", "moved away"),
+        (LifeStatus::Missing, "tercatat hilang", "missing"),
+        (LifeStatus::Invalid, "tidak valid", "invalid"),
+    ];
+    for (status, id, en) in cases {
+        for program in catalogue.programs() {
+            let subject = Subject { life_status: status, ..person(MOTHER) };
+            let decision = decide(
+                &catalogue,
+                Request { program: &program.code, component: None },
+                &subject,
+                &members(),
+                &[],
+                Quota::default(),
+                FAMILY,
+            );
+            let reasons = decision.reasons();
+            assert_eq!(reasons.len(), 1, "{status:?} {}: {reasons:?}", program.code);
+            assert_eq!(reasons[0].code, ReasonCode::ResidentInactive);
+            assert!(reasons[0].text.id.contains(id), "{}", reasons[0].text.id);
+            assert!(reasons[0].text.id.contains(&program.name.id));
+            assert!(reasons[0].text.en.contains(en), "{}", reasons[0].text.en);
+        }
+    }
+    // Told about someone else, the reason says no more than the status page.
+    let subject = Subject { life_status: LifeStatus::Died, ..person(FATHER) };
+    let decision = decide(
+        &catalogue,
+        Request { program: "GOTONG_ROYONG", component: None },
+        &subject,
+        &members(),
+        &[],
+        Quota::default(),
+        FAMILY,
+    );
+    let public = decision.reasons()[0].public_text();
+    assert!(public.id.contains("tidak lagi tercatat sebagai penduduk aktif"), "{}", public.id);
+    assert!(!public.id.contains("meninggal"));
+    // The unknown program is still named as such.
+    let unknown = decide(
+        &catalogue,
+        Request { program: "XYZ", component: None },
+        &subject,
+        &members(),
+        &[],
+        Quota::default(),
+        FAMILY,
+    );
+    assert_eq!(unknown.reasons()[0].code, ReasonCode::UnknownProgram);
+}
+
+#[test]
+fn a_desil_range_must_be_real_deciles() {
+    let program = |range: &str| {
+        format!(
+            "version = 1\n[[program]]\ncode = \"A\"\nname = {{ id = \"a\", en = \"a\" }}\nlevel = \"village\"\nunit = \"household\"\ncitizen_reports = true\ndesil = {range}\n"
+        )
+    };
+    for range in ["[0, 4]", "[5, 3]", "[1, 11]"] {
+        assert!(
+            matches!(
+                Catalogue::from_toml_str(&program(range)),
+                Err(CatalogueError::Invalid { program, problem }) if program == "A" && problem.contains("desil")
+            ),
+            "{range}"
+        );
+    }
+    assert!(matches!(Catalogue::from_toml_str(&program("[1]")), Err(CatalogueError::Syntax(_))));
+    let catalogue = Catalogue::from_toml_str(&program("[3, 3]")).expect("one decile");
+    let range = catalogue.program("A").and_then(|p| p.desil).expect("range");
+    assert_eq!((range.lowest, range.highest, range.to_string()), (3, 3, "3".to_string()));
+    let shipped = Catalogue::default_catalogue();
+    assert_eq!(
+        shipped.program("BLT_DD").and_then(|p| p.desil),
+        Some(DesilRange { lowest: 1, highest: 4 })
+    );
+    let ranged: Vec<&str> =
+        shipped.programs().iter().filter(|p| p.desil.is_some()).map(|p| p.code.as_str()).collect();
+    assert_eq!(ranged, ["BLT_DD"]);
 }
