@@ -11,10 +11,23 @@
 //! 42, a parent living in the KK is 18 to 45 years older than the head, only women of 19 to
 //! 40 are pregnant or nursing, and a nursing mother has a baby.
 //!
+//! Every field a village's population file has is filled as such a file would have it, with
+//! the codes of [`population::codes`](crate::population::codes): birth place (mostly
+//! Banyuwangi), one religion per family (Islam for most, Hindu, Christian, ... as in
+//! Banyuwangi), education and occupation by age and sex, marital status by relation, the
+//! SHDK of each member, blood type (often unknown), the parents' names (the head's and his
+//! wife's for their children), dusun, RW, RT and street. Each family has a DTSEN desil: the
+//! DTKS families mostly 1-4, others higher, a few not ranked; BLT Dana Desa goes only to the
+//! deciles the catalogue names. After the memberships are given, a few residents die (the old
+//! most), move away (grown children most) or go missing, in [`REFERENCE_YEAR`]: what they held
+//! ends (state `ended`, since the day it ended, with the reason), a household's when none of
+//! it is left, and a widow is recorded as such.
+//!
 //! The first families are planted to tell the stories worth showing at a demo (the summary's
-//! `examples`), so every example exists from about 50 residents on; the rest are drawn at
+//! `examples`), so every example exists from about 60 residents on; the rest are drawn at
 //! random. The same seed and size always give the same registry, so demos, tests and
-//! benchmarks can name NIKs.
+//! benchmarks can name NIKs. The fields above are drawn from a stream of their own, so the
+//! families, their NIKs and names are those the generator made before it filled them.
 
 use std::collections::HashMap;
 
@@ -26,6 +39,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::eligibility::{Catalogue, FamilyFacts, Held, Holder, Quota, Request, Subject, decide};
+use crate::population::{CodeList, LifeStatus, codes};
 use crate::store::{NewFamily, NewMembership, NewResident, Store, StoreError};
 
 /// Banyuwangi.
@@ -99,13 +113,34 @@ const SECOND: &[&str] = &[
     "Arifin",
     "Ningsih",
 ];
+/// Dusun names; six, drawn where the generator once drew a street.
+const DUSUN: &[&str] = &["Krajan", "Kopen", "Sumberagung", "Sukorejo", "Tegalrejo", "Kebonrejo"];
 const STREETS: &[&str] = &[
-    "Dusun Krajan",
-    "Dusun Kopen",
-    "Dusun Sumberagung",
     "Jl. Raya",
-    "Dusun Tegalrejo",
-    "Dusun Kebonrejo",
+    "Jl. Kenanga",
+    "Jl. Melati",
+    "Jl. Mawar",
+    "Jl. Flamboyan",
+    "Jl. Pattimura",
+    "Jl. Diponegoro",
+    "Gang Masjid",
+    "Gang Mangga",
+    "Jl. Sawo",
+    "Jl. Brawijaya",
+    "Jl. Delima",
+];
+/// Where residents born outside the regency were born: its neighbours, Bali across the strait,
+/// the province's cities.
+const BIRTH_PLACES: &[&str] = &[
+    "JEMBER",
+    "SITUBONDO",
+    "BONDOWOSO",
+    "LUMAJANG",
+    "PROBOLINGGO",
+    "JEMBRANA",
+    "DENPASAR",
+    "SURABAYA",
+    "MALANG",
 ];
 
 /// Allocates serial numbers so every NIK and KK is unique.
@@ -129,6 +164,24 @@ struct Person {
     relation: Relation,
     pregnant: bool,
     nursing: bool,
+    details: Details,
+    life: LifeStatus,
+    /// The day (day, month, year) a death, move or disappearance was recorded.
+    left_on: Option<(u32, u32, u32)>,
+}
+
+/// What a population file says of a person besides who they are; codes of `population::codes`.
+#[derive(Default)]
+struct Details {
+    birth_place: String,
+    shdk: Option<u8>,
+    education: Option<u8>,
+    occupation: Option<u8>,
+    marital_status: Option<u8>,
+    nationality: Option<u8>,
+    blood_type: Option<u8>,
+    father_name: String,
+    mother_name: String,
 }
 
 impl Person {
@@ -141,14 +194,24 @@ impl Person {
 struct Family {
     kk: NoKk,
     desa: u64,
+    dusun: String,
+    rw: String,
+    rt: String,
     address: String,
     dtks: bool,
+    desil: Option<u8>,
+    /// One religion per family.
+    religion: Option<u8>,
     /// The head first, then the wife if any, the children (eldest first), a parent if any.
     people: Vec<Person>,
 }
 
 struct Generator {
     rng: ChaCha8Rng,
+    /// Draws the fields of [`Details`], the street, the desil and life events: a stream of
+    /// its own, so `rng` draws the same families as before those fields existed.
+    details: ChaCha8Rng,
+    codes: Codes,
     /// Every desa of the regency with its district; families are spread evenly over them.
     villages: Vec<(u32, u64)>,
     nik_serials: Serials,
@@ -170,6 +233,8 @@ impl Generator {
             .collect();
         Generator {
             rng: ChaCha8Rng::seed_from_u64(seed),
+            details: ChaCha8Rng::seed_from_u64(seed ^ 0xde7a_11ed),
+            codes: Codes::resolve(),
             villages,
             nik_serials: Serials::default(),
             kk_serials: Serials::default(),
@@ -225,6 +290,9 @@ impl Generator {
             relation,
             pregnant: false,
             nursing: false,
+            details: Details::default(),
+            life: LifeStatus::Alive,
+            left_on: None,
         })
     }
 
@@ -302,13 +370,369 @@ impl Generator {
                 )?);
             }
         }
-        let address = format!(
-            "{} RT {:03}/RW {:03}",
-            STREETS.choose(&mut self.rng).copied().unwrap_or("Dusun Krajan"),
-            self.rng.random_range(1..=12),
-            self.rng.random_range(1..=6)
-        );
-        Some(Family { kk, desa, address, dtks: self.rng.random_bool(0.35), people })
+        let dusun = DUSUN.choose(&mut self.rng).copied().unwrap_or("Krajan");
+        let rt = self.rng.random_range(1..=12);
+        let rw = self.rng.random_range(1..=6);
+        let dtks = self.rng.random_bool(0.35);
+        let mut family = Family {
+            kk,
+            desa,
+            dusun: dusun.to_string(),
+            rw: format!("{rw:03}"),
+            rt: format!("{rt:03}"),
+            address: String::new(),
+            dtks,
+            desil: None,
+            religion: None,
+            people,
+        };
+        self.fill_details(&mut family);
+        Some(family)
+    }
+}
+
+/// The codes the generator writes, looked up once by their labels in the shipped lists.
+struct Codes {
+    shdk_head: Option<u8>,
+    shdk_wife: Option<u8>,
+    shdk_child: Option<u8>,
+    shdk_parent: Option<u8>,
+    wni: Option<u8>,
+    /// Religions with their share in 1000 (Banyuwangi: Muslim, a Hindu community, ...).
+    religions: Vec<(u32, Option<u8>)>,
+    single: Option<u8>,
+    married: Option<u8>,
+    divorced: Option<u8>,
+    widowed: Option<u8>,
+    /// Blood groups with their share in 100; most KKs say "tidak tahu".
+    blood: Vec<(u32, Option<u8>)>,
+    education: Education,
+    occupation: Occupation,
+}
+
+/// Education codes (pendidikan dalam KK) in the list's order: none, primary not completed,
+/// primary, junior secondary, senior secondary, diploma I/II, academy/diploma III,
+/// diploma IV/bachelor, master's.
+struct Education([Option<u8>; 9]);
+
+/// Occupation codes the generator uses.
+struct Occupation {
+    none: Option<u8>,
+    homemaker: Option<u8>,
+    pupil: Option<u8>,
+    retired: Option<u8>,
+    /// Work of adults, with shares in 100 (men; women take the same list).
+    work: Vec<(u32, Option<u8>)>,
+}
+
+fn code(list: &CodeList, label: &str) -> Option<u8> {
+    list.lookup(label)
+}
+
+impl Codes {
+    fn resolve() -> Codes {
+        let (shdk, agama, kawin) = (codes::shdk(), codes::agama(), codes::status_kawin());
+        let (darah, pendidikan, pekerjaan) =
+            (codes::golongan_darah(), codes::pendidikan(), codes::pekerjaan());
+        let weighted = |list: &CodeList, entries: &[(u32, &str)]| -> Vec<(u32, Option<u8>)> {
+            entries.iter().map(|&(share, label)| (share, code(list, label))).collect()
+        };
+        Codes {
+            shdk_head: code(shdk, "KEPALA KELUARGA"),
+            shdk_wife: code(shdk, "ISTRI"),
+            shdk_child: code(shdk, "ANAK"),
+            shdk_parent: code(shdk, "ORANGTUA"),
+            wni: code(codes::warganegara(), "WNI"),
+            religions: weighted(
+                agama,
+                &[
+                    (952, "ISLAM"),
+                    (17, "HINDU"),
+                    (15, "KRISTEN"),
+                    (9, "KATHOLIK"),
+                    (5, "BUDHA"),
+                    (1, "KHONGHUCU"),
+                    (1, "Kepercayaan Terhadap Tuhan YME / Lainnya"),
+                ],
+            ),
+            single: code(kawin, "BELUM KAWIN"),
+            married: code(kawin, "KAWIN"),
+            divorced: code(kawin, "CERAI HIDUP"),
+            widowed: code(kawin, "CERAI MATI"),
+            blood: weighted(
+                darah,
+                &[(55, "TIDAK TAHU"), (18, "O"), (13, "B"), (11, "A"), (3, "AB")],
+            ),
+            education: Education(
+                [
+                    "TIDAK / BELUM SEKOLAH",
+                    "BELUM TAMAT SD/SEDERAJAT",
+                    "TAMAT SD / SEDERAJAT",
+                    "SLTP/SEDERAJAT",
+                    "SLTA / SEDERAJAT",
+                    "DIPLOMA I / II",
+                    "AKADEMI/ DIPLOMA III/S. MUDA",
+                    "DIPLOMA IV/ STRATA I",
+                    "STRATA II",
+                ]
+                .map(|label| code(pendidikan, label)),
+            ),
+            occupation: Occupation {
+                none: code(pekerjaan, "BELUM/TIDAK BEKERJA"),
+                homemaker: code(pekerjaan, "MENGURUS RUMAH TANGGA"),
+                pupil: code(pekerjaan, "PELAJAR/MAHASISWA"),
+                retired: code(pekerjaan, "PENSIUNAN"),
+                work: weighted(
+                    pekerjaan,
+                    &[
+                        (22, "PETANI/PEKEBUN"),
+                        (12, "BURUH TANI/PERKEBUNAN"),
+                        (12, "BURUH HARIAN LEPAS"),
+                        (14, "WIRASWASTA"),
+                        (11, "KARYAWAN SWASTA"),
+                        (5, "NELAYAN/PERIKANAN"),
+                        (7, "PEDAGANG"),
+                        (3, "SOPIR"),
+                        (3, "TUKANG BATU"),
+                        (2, "TUKANG KAYU"),
+                        (2, "PEGAWAI NEGERI SIPIL (PNS)"),
+                        (2, "GURU"),
+                        (2, "PERDAGANGAN"),
+                        (1, "KARYAWAN HONORER"),
+                        (1, "PERANGKAT DESA"),
+                        (1, "TUKANG JAHIT"),
+                    ],
+                ),
+            },
+        }
+    }
+}
+
+/// One entry of `entries` drawn by its share.
+fn pick(rng: &mut ChaCha8Rng, entries: &[(u32, Option<u8>)]) -> Option<u8> {
+    let total: u32 = entries.iter().map(|(share, _)| share).sum();
+    let mut roll = rng.random_range(0..total.max(1));
+    for &(share, code) in entries {
+        if roll < share {
+            return code;
+        }
+        roll -= share;
+    }
+    None
+}
+
+impl Generator {
+    /// A name as another person's (a parent not in the KK), from the same lists.
+    fn other_name(&mut self, female: bool) -> String {
+        let rng = &mut self.details;
+        let first = if female { FEMALE } else { MALE }.choose(rng).copied().unwrap_or("Nur");
+        let second = SECOND.choose(rng).copied().unwrap_or("Santoso");
+        format!("{first} {second}").to_uppercase()
+    }
+
+    /// Fills what a population file says besides names and dates: street, religion, desil,
+    /// and each member's [`Details`].
+    fn fill_details(&mut self, family: &mut Family) {
+        let street = STREETS.choose(&mut self.details).copied().unwrap_or("Jl. Raya");
+        family.address = format!("{street} No. {}", self.details.random_range(1..=120));
+        family.religion = pick(&mut self.details, &self.codes.religions);
+        family.desil = self.desil(family.dtks);
+        let head_name = family.people[0].name.clone();
+        let wife = family.people.iter().find(|p| p.relation == Relation::Spouse);
+        let wife_name = wife.map(|w| w.name.clone());
+        let has_wife = wife.is_some();
+        // The mother of a widower's children is not in the KK: one name for all of them.
+        let childrens_mother = match &wife_name {
+            Some(name) => name.clone(),
+            None => self.other_name(true),
+        };
+        let parent = family.people.iter().find(|p| p.relation == Relation::Parent);
+        let head_parent = parent.map(|p| (p.female, p.name.clone()));
+        for index in 0..family.people.len() {
+            let (relation, female, age) = {
+                let person = &family.people[index];
+                (person.relation, person.female, person.age())
+            };
+            let (father_name, mother_name) = match relation {
+                Relation::Child => (head_name.clone(), childrens_mother.clone()),
+                Relation::Head => match &head_parent {
+                    Some((true, mother)) => (self.other_name(false), mother.clone()),
+                    Some((false, father)) => (father.clone(), self.other_name(true)),
+                    None => (self.other_name(false), self.other_name(true)),
+                },
+                _ => (self.other_name(false), self.other_name(true)),
+            };
+            let details = Details {
+                birth_place: self.birth_place(),
+                shdk: match relation {
+                    Relation::Head => self.codes.shdk_head,
+                    Relation::Spouse => self.codes.shdk_wife,
+                    Relation::Child => self.codes.shdk_child,
+                    Relation::Parent | Relation::Other => self.codes.shdk_parent,
+                },
+                education: self.education(age, family.people[index].birth.2),
+                occupation: self.occupation(relation, female, age),
+                marital_status: self.marital_status(relation, age, has_wife),
+                nationality: self.codes.wni,
+                blood_type: pick(&mut self.details, &self.codes.blood),
+                father_name,
+                mother_name,
+            };
+            family.people[index].details = details;
+        }
+    }
+
+    fn birth_place(&mut self) -> String {
+        if self.details.random_bool(0.82) {
+            "BANYUWANGI".into()
+        } else {
+            BIRTH_PLACES.choose(&mut self.details).copied().unwrap_or("JEMBER").into()
+        }
+    }
+
+    /// DTSEN's decile: the DTKS families mostly in the poorest four tenths, the others above,
+    /// a few not ranked at all.
+    fn desil(&mut self, dtks: bool) -> Option<u8> {
+        let roll = self.details.random_range(0..100);
+        if dtks {
+            Some(match roll {
+                0..=21 => 1,
+                22..=46 => 2,
+                47..=68 => 3,
+                69..=86 => 4,
+                87..=95 => 5,
+                _ => 6,
+            })
+        } else {
+            match roll {
+                0..=7 => None,
+                8..=10 => Some(3),
+                11..=19 => Some(4),
+                20..=34 => Some(5),
+                35..=49 => Some(6),
+                50..=63 => Some(7),
+                64..=77 => Some(8),
+                78..=89 => Some(9),
+                _ => Some(10),
+            }
+        }
+    }
+
+    /// Schooling by age, and for adults by generation: the older, the less of it.
+    fn education(&mut self, age: u32, born: u32) -> Option<u8> {
+        let levels = &self.codes.education.0;
+        let level = match age {
+            0..=4 => 0,
+            5..=12 => 1,
+            13..=15 => 2,
+            16..=18 => 3,
+            _ => {
+                let shares: &[u32; 9] = match born {
+                    ..1960 => &[25, 25, 35, 10, 5, 0, 0, 0, 0],
+                    1960..1986 => &[3, 10, 35, 24, 23, 1, 1, 3, 0],
+                    _ => &[1, 3, 15, 25, 41, 2, 3, 9, 1],
+                };
+                let entries: Vec<(u32, Option<u8>)> =
+                    shares.iter().zip(levels).map(|(&share, &code)| (share, code)).collect();
+                return pick(&mut self.details, &entries);
+            }
+        };
+        levels[level]
+    }
+
+    fn occupation(&mut self, relation: Relation, female: bool, age: u32) -> Option<u8> {
+        let occupation = &self.codes.occupation;
+        match age {
+            0..=5 => occupation.none,
+            6..=18 => occupation.pupil,
+            19..=22 if self.details.random_bool(0.4) => occupation.pupil,
+            _ if age >= 65 && self.details.random_bool(0.5) => {
+                if self.details.random_bool(0.1) {
+                    occupation.retired
+                } else {
+                    occupation.none
+                }
+            }
+            _ if female && relation != Relation::Head && self.details.random_bool(0.6) => {
+                occupation.homemaker
+            }
+            _ if relation == Relation::Child && self.details.random_bool(0.2) => occupation.none,
+            _ => pick(&mut self.details, &occupation.work),
+        }
+    }
+
+    /// Married head and wife; a head without a wife widowed or divorced (single when young
+    /// and childless is not drawn: he heads a KK); children mostly single; a parent widowed.
+    fn marital_status(&mut self, relation: Relation, age: u32, has_wife: bool) -> Option<u8> {
+        let codes = &self.codes;
+        match relation {
+            Relation::Head if has_wife => codes.married,
+            Relation::Head if self.details.random_bool(0.65) => codes.widowed,
+            Relation::Head => codes.divorced,
+            Relation::Spouse => codes.married,
+            Relation::Child if age >= 20 && self.details.random_bool(0.08) => codes.divorced,
+            Relation::Child => codes.single,
+            Relation::Parent | Relation::Other => codes.widowed,
+        }
+    }
+
+    /// After the memberships were given: a few members die (the old most), move away
+    /// (grown children most) or go missing, in [`REFERENCE_YEAR`]. Pregnant and nursing
+    /// women and young children are spared, so the families stay as the tests read them.
+    fn life_events(&mut self, family: &mut Family) {
+        for index in 0..family.people.len() {
+            let person = &family.people[index];
+            if person.pregnant || person.nursing || person.age() < 5 {
+                continue;
+            }
+            let age = person.age();
+            let died = match age {
+                70.. => 0.10,
+                60..=69 => 0.04,
+                40..=59 => 0.01,
+                _ => 0.002,
+            };
+            let moved = match (person.relation, age) {
+                (Relation::Child, 18..=35) => 0.05,
+                (Relation::Head, _) => 0.003,
+                (_, 18..) => 0.005,
+                _ => 0.0,
+            };
+            let roll: f64 = self.details.random();
+            let life = if roll < died {
+                LifeStatus::Died
+            } else if roll < died + moved {
+                LifeStatus::MovedAway
+            } else if roll < died + moved + 0.0005 {
+                LifeStatus::Missing
+            } else {
+                continue;
+            };
+            let on = (self.details.random_range(1..=28), self.details.random_range(4..=12));
+            self.record_left(family, index, life, (on.0, on.1, REFERENCE_YEAR));
+        }
+    }
+
+    /// Records member `index` as `life` from `on`; a surviving spouse is then widowed.
+    fn record_left(
+        &self,
+        family: &mut Family,
+        index: usize,
+        life: LifeStatus,
+        on: (u32, u32, u32),
+    ) {
+        family.people[index].life = life;
+        family.people[index].left_on = Some(on);
+        let relation = family.people[index].relation;
+        if life == LifeStatus::Died && matches!(relation, Relation::Head | Relation::Spouse) {
+            let partner =
+                if relation == Relation::Head { Relation::Spouse } else { Relation::Head };
+            for other in family.people.iter_mut() {
+                if other.relation == partner && other.life == LifeStatus::Alive {
+                    other.details.marital_status = self.codes.widowed;
+                }
+            }
+        }
     }
 }
 
@@ -350,8 +774,15 @@ impl Rules {
         Rules { catalogue: Catalogue::default_catalogue(), blt_used: HashMap::new() }
     }
 
-    /// Takes a place in the desa's BLT Dana Desa quota; false when it is full.
-    fn take_blt(&mut self, desa: u64) -> bool {
+    /// Takes a place in the desa's BLT Dana Desa quota for a family DTSEN ranks `desil`;
+    /// false when the program is for other deciles (the catalogue's range) or the quota is
+    /// full.
+    fn take_blt(&mut self, desa: u64, desil: Option<u8>) -> bool {
+        if let Some(range) = self.catalogue.program("BLT_DD").and_then(|p| p.desil)
+            && !desil.is_some_and(|desil| range.contains(desil))
+        {
+            return false;
+        }
         let used = self.blt_used.entry(desa).or_insert(0);
         match self.catalogue.quota("BLT_DD", desa) {
             Some(limit) if *used >= limit => false,
@@ -378,7 +809,8 @@ impl Rules {
             sex: if person.female { Sex::Female } else { Sex::Male },
             pregnant: person.pregnant,
             nursing: person.nursing,
-            life_status: crate::population::LifeStatus::Alive,
+            // Memberships are given before anyone dies or leaves (`life_events`).
+            life_status: LifeStatus::Alive,
         };
         // The program's requirements first, tested as the engine tests them: most members
         // fail them, and the engine's full answer (with worded reasons) would cost the
@@ -401,7 +833,7 @@ impl Rules {
             .collect();
         let request = Request { program, component: None };
         // Members only word the reasons of a refusal, which is not read here.
-        let facts = FamilyFacts { desa: family.desa, desil: None };
+        let facts = FamilyFacts { desa: family.desa, desil: family.desil };
         decide(&self.catalogue, request, &subject, &[], &held, Quota::default(), facts)
             .is_accepted()
     }
@@ -439,7 +871,7 @@ fn random_grants(rng: &mut ChaCha8Rng, family: &Family, rules: &mut Rules) -> Ve
         // The DTKS households are shared out between the programs ("dibagi habis").
         Some(match roll {
             0..=29 if pkh_component(family).is_some() => "PKH",
-            65..=74 if rules.take_blt(family.desa) => "BLT_DD",
+            65..=74 if rules.take_blt(family.desa, family.desil) => "BLT_DD",
             0..=49 | 65..=74 => "BPNT",
             50..=64 => "BST",
             75..=82 => "PEMPROV_JATIM",
@@ -448,7 +880,7 @@ fn random_grants(rng: &mut ChaCha8Rng, family: &Family, rules: &mut Rules) -> Ve
     } else {
         // Outside DTKS, the village fund and the community schemes catch some families.
         match roll {
-            0..=4 if rules.take_blt(family.desa) => Some("BLT_DD"),
+            0..=4 if rules.take_blt(family.desa, family.desil) => Some("BLT_DD"),
             5..=6 => Some("ASN_PEDULI"),
             7..=8 => Some("GOTONG_ROYONG"),
             _ => None,
@@ -491,10 +923,11 @@ enum Story {
     GuruNgaji,
     ElderWithBpnt,
     AsnPeduli,
+    Died,
 }
 
 /// In the order the examples are listed; the kiosk's demo hint shows the first few.
-const STORIES: [Story; 9] = [
+const STORIES: [Story; 10] = [
     Story::PkhPregnant,
     Story::Uncovered,
     Story::SonOfBst,
@@ -504,6 +937,7 @@ const STORIES: [Story; 9] = [
     Story::GuruNgaji,
     Story::ElderWithBpnt,
     Story::AsnPeduli,
+    Story::Died,
 ];
 
 /// Families drawn at most while looking for one that can tell a story.
@@ -522,6 +956,7 @@ impl Story {
             Story::GuruNgaji => "guru ngaji",
             Story::ElderWithBpnt => "lansia; keluarganya menerima BPNT",
             Story::AsnPeduli => "ASN Peduli (di luar DTKS)",
+            Story::Died => "meninggal dunia; keanggotaannya berakhir",
         }
     }
 
@@ -539,35 +974,50 @@ impl Story {
                 find(&|p| p.relation == Relation::Head && (25..=75).contains(&p.age()))
             }
             Story::ElderWithBpnt => find(&|p| p.relation == Relation::Parent && p.age() >= 60),
+            // A married man, so his widow keeps the family's own program.
+            Story::Died => {
+                let married = family.people.iter().any(|p| p.relation == Relation::Spouse);
+                find(&|p| p.relation == Relation::Head && (40..=75).contains(&p.age()))
+                    .filter(|_| married)
+            }
             Story::Uncovered | Story::BltDesa | Story::AsnPeduli => Some(0),
         }
     }
 
-    /// Sets the family's DTKS flag and returns its memberships.
+    /// Sets the family's DTKS flag and DTSEN desil and returns its memberships.
     fn plant(self, family: &mut Family, subject: usize, rules: &mut Rules) -> Vec<Grant> {
         let active = MembershipState::Active;
         let household = |program| Grant::household(program, None, active);
-        let (dtks, grants) = match self {
+        let (dtks, desil, grants) = match self {
             Story::PkhPregnant => {
-                (true, vec![Grant::household("PKH", Some(("ibu_hamil", subject)), active)])
+                (true, 1, vec![Grant::household("PKH", Some(("ibu_hamil", subject)), active)])
             }
-            Story::Uncovered => (false, vec![]),
-            Story::SonOfBst => (true, vec![household("BST")]),
+            // Poor enough for BLT Dana Desa or a report, and covered by nothing yet.
+            Story::Uncovered => (false, 3, vec![]),
+            Story::SonOfBst => (true, 2, vec![household("BST")]),
             Story::NutritionWithSembako => (
                 true,
+                2,
                 vec![household("APBD_SEMBAKO"), Grant::person("NUTRISI_BUMIL", subject, active)],
             ),
             Story::BltDesa => {
                 // The first family of its desa to take a place, so there is one.
-                rules.take_blt(family.desa);
-                (false, vec![household("BLT_DD")])
+                rules.take_blt(family.desa, Some(2));
+                (false, 2, vec![household("BLT_DD")])
             }
-            Story::NursingMother => (false, vec![Grant::person("NUTRISI_BUMIL", subject, active)]),
-            Story::GuruNgaji => (false, vec![Grant::person("GURU_NGAJI", subject, active)]),
-            Story::ElderWithBpnt => (true, vec![household("BPNT")]),
-            Story::AsnPeduli => (false, vec![household("ASN_PEDULI")]),
+            Story::NursingMother => {
+                (false, 6, vec![Grant::person("NUTRISI_BUMIL", subject, active)])
+            }
+            Story::GuruNgaji => (false, 7, vec![Grant::person("GURU_NGAJI", subject, active)]),
+            Story::ElderWithBpnt => (true, 1, vec![household("BPNT")]),
+            Story::AsnPeduli => (false, 5, vec![household("ASN_PEDULI")]),
+            // He taught Quran and his family receives BPNT; he died in August.
+            Story::Died => {
+                (true, 3, vec![household("BPNT"), Grant::person("GURU_NGAJI", subject, active)])
+            }
         };
         family.dtks = dtks;
+        family.desil = Some(desil);
         grants
     }
 
@@ -581,6 +1031,14 @@ impl Story {
             let mut family = generator.family().ok_or_else(out_of_serials)?;
             if let Some(subject) = self.subject(&family) {
                 let grants = self.plant(&mut family, subject, rules);
+                if let Story::Died = self {
+                    generator.record_left(
+                        &mut family,
+                        subject,
+                        LifeStatus::Died,
+                        (14, 8, REFERENCE_YEAR),
+                    );
+                }
                 let example = Example {
                     nik: family.people[subject].nik,
                     description: self.description().to_string(),
@@ -636,8 +1094,9 @@ pub fn generate_with_progress(
                     (family, grants)
                 }
                 None => {
-                    let family = generator.family().ok_or_else(out_of_serials)?;
+                    let mut family = generator.family().ok_or_else(out_of_serials)?;
                     let grants = random_grants(&mut grant_rng, &family, &mut rules);
+                    generator.life_events(&mut family);
                     (family, grants)
                 }
             };
@@ -662,40 +1121,74 @@ pub fn generate(store: &Store, options: &DemoOptions) -> Result<DemoSummary, Sto
 impl Family {
     /// The family as the registry records it.
     fn into_record(self) -> NewFamily {
-        let dtks = self.dtks;
+        let religion = self.religion;
         let members = self
             .people
             .into_iter()
             .map(|person| {
                 let (d, m, y) = person.birth;
+                let details = person.details;
                 NewResident {
+                    nik: person.nik,
+                    name: person.name,
+                    birth_place: details.birth_place,
+                    birth_date: format!("{y:04}-{m:02}-{d:02}"),
+                    relation: person.relation,
+                    shdk: details.shdk,
+                    religion,
+                    education: details.education,
+                    occupation: details.occupation,
+                    marital_status: details.marital_status,
+                    nationality: details.nationality,
+                    blood_type: details.blood_type,
+                    father_name: details.father_name,
+                    mother_name: details.mother_name,
                     pregnant: person.pregnant,
                     nursing: person.nursing,
-                    ..NewResident::new(
-                        person.nik,
-                        person.name,
-                        format!("{y:04}-{m:02}-{d:02}"),
-                        person.relation,
-                    )
+                    life_status: person.life,
                 }
             })
             .collect();
-        NewFamily { dtks, ..NewFamily::new(self.kk, self.desa, self.address, members) }
+        NewFamily {
+            kk: self.kk,
+            desa_code: self.desa,
+            dusun: self.dusun,
+            rw: self.rw,
+            rt: self.rt,
+            address: self.address,
+            dtks: self.dtks,
+            desil: self.desil,
+            members,
+        }
     }
 }
 
 impl Grant {
-    /// The membership `family` holds by this grant.
+    /// The membership `family` holds by this grant: ended, since the day it ended, when the
+    /// member holding it (or whom its component concerns) died or left, or for a household's
+    /// when nobody of it is left.
     fn membership(&self, family: &Family) -> NewMembership {
         let nik = |i: usize| family.people[i].nik;
+        let holder = self.person.or(self.component.map(|(_, i)| i));
+        let left_on = match holder {
+            Some(index) => family.people[index].left_on,
+            None if family.people.iter().all(|p| p.left_on.is_some()) => {
+                family.people.iter().filter_map(|p| p.left_on).max_by_key(|&(d, m, y)| (y, m, d))
+            }
+            None => None,
+        };
+        let (state, since) = match left_on {
+            Some((d, m, y)) => (MembershipState::Ended, format!("{y:04}-{m:02}-{d:02}")),
+            None => (self.state, since(self.program).to_string()),
+        };
         NewMembership {
             program: self.program.to_string(),
             nik: self.person.map(nik),
             kk: if self.person.is_none() { Some(family.kk) } else { None },
             component: self.component.map(|(code, _)| code.to_string()),
             member_nik: self.component.map(|(_, i)| nik(i)),
-            state: self.state,
-            since: since(self.program).to_string(),
+            state,
+            since,
             desa_code: family.desa,
         }
     }
@@ -710,9 +1203,11 @@ mod tests {
         let mut rules = Rules::new();
         let desa = 3510252005;
         let limit = rules.catalogue.quota("BLT_DD", desa).expect("BLT_DD has a quota");
-        assert!((0..limit).all(|_| rules.take_blt(desa)));
-        assert!(!rules.take_blt(desa));
-        assert!(rules.take_blt(3510252006), "another desa has its own quota");
+        assert!((0..limit).all(|_| rules.take_blt(desa, Some(4))));
+        assert!(!rules.take_blt(desa, Some(1)));
+        assert!(rules.take_blt(3510252006, Some(1)), "another desa has its own quota");
+        assert!(!rules.take_blt(3510252007, Some(5)), "BLT Dana Desa is for desil 1-4");
+        assert!(!rules.take_blt(3510252007, None), "nor for a family DTSEN does not rank");
     }
 
     #[test]

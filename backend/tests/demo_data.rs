@@ -99,3 +99,116 @@ fn audit_log_refuses_changes() {
     let count = store.inspect("SELECT count(*) FROM audit").expect("count")[0][0].int();
     assert_eq!(count, 130);
 }
+
+/// Share of `part` in `whole`, in percent.
+fn percent(part: i64, whole: i64) -> f64 {
+    100.0 * part as f64 / whole.max(1) as f64
+}
+
+#[test]
+fn every_population_field_is_filled_as_a_village_file_would_have_it() {
+    use backend::population::codes;
+    let store = Store::open_temporary().expect("store");
+    let summary = generate(&store, &DemoOptions { residents: 20_000, seed: 3 }).expect("generate");
+    let residents = summary.residents as i64;
+    let count = |sql: &str| store.inspect(sql).expect(sql)[0][0].int();
+    // Every coded field holds a code of its list; only the blood type is often unknown.
+    for (column, list) in [
+        ("religion", codes::agama()),
+        ("education", codes::pendidikan()),
+        ("occupation", codes::pekerjaan()),
+        ("marital_status", codes::status_kawin()),
+        ("shdk", codes::shdk()),
+        ("nationality", codes::warganegara()),
+        ("blood_type", codes::golongan_darah()),
+    ] {
+        let rows = store
+            .inspect(&format!("SELECT {column}, count(*) FROM residents GROUP BY {column}"))
+            .expect("query");
+        for row in &rows {
+            let code = u8::try_from(row[0].int()).expect("a code, never NULL");
+            assert!(list.get(code).is_some(), "{column} {code}");
+        }
+    }
+    let empty = count(
+        "SELECT count(*) FROM residents WHERE birth_place = '' OR father_name = '' OR mother_name = ''",
+    );
+    assert_eq!(empty, 0);
+    let blank_address = count(
+        "SELECT count(*) FROM families WHERE dusun = '' OR length(rw) <> 3 OR length(rt) <> 3 OR address = ''",
+    );
+    assert_eq!(blank_address, 0);
+
+    // Banyuwangi as it is: mostly Muslim and born there, a Hindu minority.
+    let islam = count("SELECT count(*) FROM residents WHERE religion = 1");
+    assert!((90.0..99.0).contains(&percent(islam, residents)), "{islam} of {residents}");
+    assert!(count("SELECT count(*) FROM residents WHERE religion = 4") > 0, "Hindu families");
+    let born_here = count("SELECT count(*) FROM residents WHERE birth_place = 'BANYUWANGI'");
+    assert!((70.0..95.0).contains(&percent(born_here, residents)));
+    // One religion per family; one head (SHDK 1) per KK; children bear the head's name as
+    // their father's.
+    assert_eq!(
+        count(
+            "SELECT count(*) FROM (SELECT kk FROM residents GROUP BY kk HAVING count(DISTINCT religion) > 1) x"
+        ),
+        0
+    );
+    assert_eq!(count("SELECT count(*) FROM residents WHERE shdk = 1"), summary.families as i64);
+    let fathers = count(
+        "SELECT count(*) FROM residents c JOIN residents h ON h.kk = c.kk AND h.shdk = 1
+         WHERE c.shdk = 4 AND c.father_name <> h.name",
+    );
+    assert_eq!(fathers, 0);
+    // Schoolchildren are pupils and have not finished school; wives are married, or widowed
+    // when the husband died.
+    let pupils = count(
+        "SELECT count(*) FROM residents WHERE birth_date BETWEEN '2004-01-01' AND '2014-12-31'
+           AND (occupation <> 3 OR education > 4)",
+    );
+    assert_eq!(pupils, 0);
+    let widows = count(
+        "SELECT count(*) FROM residents w JOIN residents h ON h.kk = w.kk AND h.shdk = 1
+         WHERE w.shdk = 3 AND h.life_status = 'died' AND w.life_status = 'alive'
+           AND w.marital_status = 4",
+    );
+    let husbands_died = count(
+        "SELECT count(*) FROM residents w JOIN residents h ON h.kk = w.kk AND h.shdk = 1
+         WHERE w.shdk = 3 AND h.life_status = 'died' AND w.life_status = 'alive'",
+    );
+    assert!(husbands_died > 0 && widows == husbands_died, "{widows} of {husbands_died}");
+
+    // DTSEN: the DTKS families mostly in desil 1-4, others above, a few not ranked; BLT
+    // Dana Desa only in 1-4.
+    let dtks_families = count("SELECT count(DISTINCT kk) FROM residents WHERE dtks");
+    let dtks_poorest = count(
+        "SELECT count(*) FROM families WHERE desil <= 4 AND kk IN (SELECT kk FROM residents WHERE dtks)",
+    );
+    assert!(percent(dtks_poorest, dtks_families) > 75.0, "{dtks_poorest} of {dtks_families}");
+    let unranked = count("SELECT count(*) FROM families WHERE desil IS NULL");
+    assert!(unranked > 0 && percent(unranked, summary.families as i64) < 10.0, "{unranked}");
+    let blt_outside = count(
+        "SELECT count(*) FROM memberships m JOIN families f ON f.kk = m.kk
+         WHERE m.program = 'BLT_DD' AND (f.desil IS NULL OR f.desil > 4)",
+    );
+    assert_eq!(blt_outside, 0);
+    assert!(count("SELECT count(*) FROM memberships WHERE program = 'BLT_DD'") > 0);
+
+    // A few died, moved away or went missing; nothing they held is live.
+    let died = count("SELECT count(*) FROM residents WHERE life_status = 'died'");
+    let moved = count("SELECT count(*) FROM residents WHERE life_status = 'moved_away'");
+    assert!((0.5..4.0).contains(&percent(died, residents)), "{died} died of {residents}");
+    assert!((0.3..4.0).contains(&percent(moved, residents)), "{moved} moved of {residents}");
+    let live_of_gone = count(
+        "SELECT count(*) FROM memberships m JOIN residents r ON r.nik = coalesce(m.nik, m.member_nik)
+         WHERE r.life_status <> 'alive' AND (m.state <> 'ended' OR m.ended_reason IS NULL)",
+    );
+    assert_eq!(live_of_gone, 0);
+    let pregnant_gone = count(
+        "SELECT count(*) FROM residents WHERE (pregnant OR nursing) AND life_status <> 'alive'",
+    );
+    assert_eq!(pregnant_gone, 0);
+    eprintln!(
+        "{residents} residents, {} families: {died} died, {moved} moved away, {unranked} families not ranked",
+        summary.families
+    );
+}
