@@ -227,3 +227,43 @@ fn a_list_is_admitted_only_for_a_known_program_a_real_desa_and_a_desa_of_the_req
         ]
     );
 }
+
+/// A BLT Dana Desa list (desil 1-4 under DTSEN): families of another decile, unranked, or
+/// whose head is recorded dead are refused row by row with their own reason; the rest goes in.
+#[test]
+fn a_list_refuses_families_outside_blt_dd_deciles_and_the_dead() {
+    use backend::population::LifeStatus;
+    let store = Store::open_temporary().expect("store");
+    let (desa, heads) = desa_with_families(&store, 3, 5);
+    store
+        .inspect_execute(&format!(
+            "UPDATE families SET desil = 6 WHERE kk = (SELECT kk FROM residents WHERE nik = '{}')",
+            heads[1]
+        ))
+        .expect("desil 6");
+    store
+        .inspect_execute(&format!(
+            "UPDATE families SET desil = NULL WHERE kk = (SELECT kk FROM residents WHERE nik = '{}')",
+            heads[2]
+        ))
+        .expect("unranked");
+    store
+        .inspect_execute(&format!(
+            "UPDATE residents SET life_status = '{}' WHERE nik = '{}'",
+            LifeStatus::Died.as_str(),
+            heads[3]
+        ))
+        .expect("died");
+    let (summary, rows) = run(&store, desa, &csv_of(&heads)).expect("import");
+    assert_eq!((summary.accepted, summary.rejected), (2, 3), "{rows:?}");
+    let reasons: Vec<(u64, &str, String)> = rows
+        .iter()
+        .map(|r| (r.line, r.outcome, r.reason.as_ref().map(|t| t.id.clone()).unwrap_or_default()))
+        .collect();
+    assert_eq!(reasons[0], (2, "accepted", String::new()));
+    assert!(reasons[1].2.ends_with("desil 1-4 DTSEN; keluarga ini desil 6."), "{reasons:?}");
+    assert!(reasons[2].2.ends_with("keluarga ini belum diperingkat."), "{reasons:?}");
+    assert!(reasons[3].2.contains("tercatat meninggal dunia"), "{reasons:?}");
+    assert_eq!(reasons[4], (6, "accepted", String::new()));
+    assert_eq!(store.quota_used("BLT_DD", desa).expect("count"), 2);
+}

@@ -174,3 +174,35 @@ async fn bad_letter_requests_are_refused_with_nothing_written() {
             .expect("JSON");
     assert_eq!((filed.ticket.issuer(), filed.ticket.serial()), (0, 1));
 }
+
+#[tokio::test]
+async fn no_letter_is_made_for_someone_recorded_dead_or_gone() {
+    let server = server().await;
+    let died = example(&server.summary, "meninggal dunia").nik.to_string();
+    let response = post(&server, LETTERS_PATH, &letter(&died, "sktm", "dead-key-0001")).await;
+    assert_eq!(response.status(), 422);
+    let error: ApiError = response.json().await.expect("JSON");
+    assert_eq!(error.code, ErrorCode::ResidentInactive);
+    assert_eq!(
+        error.message.id,
+        "Pemilik NIK ini tercatat meninggal dunia di data kependudukan, sehingga surat tidak dapat dibuat. Bila data ini keliru, datang ke kantor desa dengan KTP dan Kartu Keluarga."
+    );
+    assert!(error.message.en.contains("recorded as deceased"));
+
+    let person = example(&server.summary, "tidak menerima").nik.to_string();
+    set_life_status(&server, &person, "missing").await;
+    let response = post(&server, LETTERS_PATH, &letter(&person, "domisili", "gone-key-0001")).await;
+    assert_eq!(response.status(), 422);
+    let error: ApiError = response.json().await.expect("JSON");
+    assert!(error.message.id.contains("tercatat hilang"), "{}", error.message.id);
+
+    // Nothing was filed: the first letter then gets the first central ticket.
+    set_life_status(&server, &person, "alive").await;
+    let filed: TicketStatus =
+        post(&server, LETTERS_PATH, &letter(&person, "sktm", "good-key-0002"))
+            .await
+            .json()
+            .await
+            .expect("JSON");
+    assert_eq!((filed.ticket.issuer(), filed.ticket.serial()), (0, 1));
+}

@@ -147,3 +147,26 @@ async fn verification_writes_the_program_the_catalogue_names_for_reports() {
     let programs: Vec<&str> = status.memberships.iter().map(|m| m.program.as_str()).collect();
     assert_eq!(programs, ["ASN_PEDULI"]);
 }
+
+#[tokio::test]
+async fn a_report_whose_subject_died_meanwhile_is_rejected_at_verification() {
+    let server = server().await;
+    let person = example(&server.summary, "tidak menerima").nik;
+    let filed = file(&server, person.as_str(), "key-flow-0009").await;
+    assert_eq!(filed.state, ReportState::Verification);
+    // An import records the death before the staff get to the report.
+    set_life_status(&server, person.as_str(), "died").await;
+    let verified = advance(
+        &server.store,
+        &Catalogue::default_catalogue(),
+        &filed.ticket,
+        &Step::Verify,
+        "staff:test",
+    )
+    .expect("verify");
+    assert_eq!(verified.state, ReportState::RejectedAfterVerification);
+    let reason = verified.reason.expect("reason");
+    assert!(reason.id.contains("tercatat meninggal dunia"), "{}", reason.id);
+    let status = server.store.status(&person).expect("status").expect("resident");
+    assert!(status.memberships.iter().all(|m| m.program != "GOTONG_ROYONG"), "nothing written");
+}

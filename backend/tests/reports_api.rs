@@ -226,3 +226,36 @@ async fn tickets_of_another_issuer_or_already_taken_are_refused() {
     assert_eq!(taken.json::<ApiError>().await.expect("JSON").code, ErrorCode::InvalidTicket);
     assert_eq!(report_count(&server).await, 1);
 }
+
+#[tokio::test]
+async fn a_report_about_someone_recorded_dead_or_gone_is_refused_with_its_own_code() {
+    let server = server().await;
+    let died = example(&server.summary, "meninggal dunia").nik.to_string();
+    let neighbour = example(&server.summary, "tidak menerima").nik.to_string();
+    let response =
+        post(&server, "/api/v1/reports", &report(&neighbour, &died, "key-dead-0001")).await;
+    assert_eq!(response.status(), 422);
+    let error: ApiError = response.json().await.expect("JSON");
+    assert_eq!(error.code, ErrorCode::ResidentInactive);
+    assert_eq!(
+        error.message.id,
+        "Orang yang dilaporkan tercatat meninggal dunia di data kependudukan, sehingga laporan tidak dapat diajukan. Bila data ini keliru, hubungi petugas desa."
+    );
+    assert!(error.message.en.contains("recorded as deceased"), "{}", error.message.en);
+
+    // Someone recorded as moved away who reports themselves hears it of their own NIK.
+    set_life_status(&server, &neighbour, "moved_away").await;
+    let response =
+        post(&server, "/api/v1/reports", &report(&neighbour, &neighbour, "key-gone-0001")).await;
+    assert_eq!(response.status(), 422);
+    let error: ApiError = response.json().await.expect("JSON");
+    assert_eq!(error.code, ErrorCode::ResidentInactive);
+    assert!(error.message.id.starts_with("NIK Anda tercatat sudah pindah"), "{}", error.message.id);
+    assert_eq!(report_count(&server).await, 0, "nothing was filed");
+
+    // Recorded alive again (the record was wrong), the report goes through.
+    set_life_status(&server, &neighbour, "alive").await;
+    let response =
+        post(&server, "/api/v1/reports", &report(&neighbour, &neighbour, "key-gone-0002")).await;
+    assert_eq!(response.status(), 201);
+}

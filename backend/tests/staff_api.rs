@@ -442,3 +442,32 @@ async fn staff_must_sign_in_and_act_only_for_their_desa() {
     assert!(audit.iter().any(|e| e.actor == "staff:sekdes.tetangga" && e.outcome == "forbidden"));
     assert!(audit.iter().all(|e| !e.subject.contains(father.as_str())), "audit masks NIKs");
 }
+
+#[tokio::test]
+async fn a_single_add_refuses_a_resident_recorded_dead_and_a_family_outside_the_deciles() {
+    let d = desa().await;
+    let (_, father, mother, _) = family(&d, 31, false);
+    d.store
+        .inspect_execute(&format!(
+            "UPDATE residents SET life_status = 'died' WHERE nik = '{}'",
+            father.as_str()
+        ))
+        .expect("died");
+    let (status, body) = add(&d, "GURU_NGAJI", &father, None).await;
+    assert_eq!(status, 422, "{body}");
+    let refused = decision(body);
+    assert_eq!(refused.reasons.len(), 1);
+    assert_eq!(refused.reasons[0].code, "resident_inactive");
+    assert!(refused.reasons[0].message.id.contains("tercatat meninggal dunia"));
+    // His widow may still be added; the family's desil 2 is within BLT Dana Desa's range.
+    let (status, body) = add(&d, "BLT_DD", &mother, None).await;
+    assert_eq!(status, 201, "{body}");
+
+    let (kk, other, ..) = family(&d, 32, false);
+    d.store
+        .inspect_execute(&format!("UPDATE families SET desil = 8 WHERE kk = '{}'", kk.as_str()))
+        .expect("desil 8");
+    let (status, body) = add(&d, "BLT_DD", &other, None).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(decision(body).reasons[0].code, "desil_out_of_range");
+}

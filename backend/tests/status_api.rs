@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use protocol::api::{ApiError, ErrorCode, Health, MembershipState, StatusResponse};
+use protocol::api::{ApiError, ErrorCode, Health, LifeStatus, MembershipState, StatusResponse};
 use protocol::auth::KioskKey;
 
 #[tokio::test]
@@ -253,4 +253,70 @@ async fn openapi_document(server: &Server) -> serde_json::Value {
         .json()
         .await
         .expect("JSON")
+}
+
+#[tokio::test]
+async fn a_deceased_resident_is_answered_as_such_with_what_he_held_ended_and_no_date() {
+    let server = server().await;
+    let died = example(&server.summary, "meninggal dunia");
+    let response = get(&server, &format!("/api/v1/residents/{}/status", died.nik)).await;
+    assert_eq!(response.status(), 200);
+    let body = response.text().await.expect("body");
+    let status: StatusResponse = serde_json::from_str(&body).expect("status JSON");
+    assert_eq!(status.life_status, LifeStatus::Died);
+    assert!(status.name.contains('*'), "masked as for anyone: {}", status.name);
+    let incentive = status.person.iter().find(|m| m.program == "GURU_NGAJI").expect("his own");
+    assert_eq!(incentive.state, MembershipState::Ended);
+    assert_eq!(incentive.since, "", "the day it ended would tell when he died");
+    // No date of death, no cause, no reason code: only the kind of status.
+    for word in ["2021-08", "ended_reason", "ended_at", "died_on"] {
+        assert!(!body.contains(word), "{word} in {body}");
+    }
+    // His widow's family keeps what it receives.
+    let bpnt = status.household.programs.iter().find(|m| m.program == "BPNT").expect("BPNT");
+    assert_eq!(bpnt.state, MembershipState::Active);
+    assert!(!bpnt.since.is_empty());
+}
+
+#[tokio::test]
+async fn every_status_not_alive_is_told_by_its_kind() {
+    let server = server().await;
+    let person = example(&server.summary, "tidak menerima").nik;
+    let path = format!("/api/v1/residents/{person}/status");
+    for (stored, told) in [
+        ("moved_away", LifeStatus::MovedAway),
+        ("left", LifeStatus::MovedAway),
+        ("missing", LifeStatus::Missing),
+        ("invalid", LifeStatus::Other),
+        ("died", LifeStatus::Died),
+        ("alive", LifeStatus::Alive),
+    ] {
+        set_life_status(&server, person.as_str(), stored).await;
+        let status: StatusResponse = get(&server, &path).await.json().await.expect("status");
+        assert_eq!(status.life_status, told, "{stored}");
+    }
+    // An answer from a service that knows no life status reads as alive.
+    let mut old = serde_json::to_value(
+        get(&server, &path).await.json::<StatusResponse>().await.expect("status"),
+    )
+    .expect("JSON");
+    old.as_object_mut().expect("object").remove("life_status");
+    let read: StatusResponse = serde_json::from_value(old).expect("older answer");
+    assert_eq!(read.life_status, LifeStatus::Alive);
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_life_status_and_its_refusals() {
+    let server = server().await;
+    let document = openapi_document(&server).await;
+    let life = document["components"]["schemas"]["LifeStatus"].to_string();
+    for status in ["alive", "died", "moved_away", "missing", "other"] {
+        assert!(life.contains(status), "{life}");
+    }
+    let codes = document["components"]["schemas"]["ErrorCode"].to_string();
+    assert!(codes.contains("resident_inactive"), "{codes}");
+    for path in ["/api/v1/reports", "/api/v1/letters"] {
+        let refusal = &document["paths"][path]["post"]["responses"]["422"];
+        assert!(refusal["description"].to_string().contains("resident_inactive"), "{path}");
+    }
 }

@@ -323,7 +323,7 @@ pub fn date_time_from_rfc3339(text: &str, offset: UtcOffset, lang: Lang) -> Opti
 #[cfg(test)]
 mod tests {
     use super::*;
-    use protocol::api::{HouseholdMember, HouseholdStatus, Relation};
+    use protocol::api::{HouseholdMember, HouseholdStatus, LifeStatus, Relation};
 
     fn membership(program: &str, name: &str, component: Option<&str>) -> Membership {
         Membership {
@@ -354,6 +354,7 @@ mod tests {
                 }],
             },
             checked_at: "2026-11-23T03:00:00Z".into(),
+            life_status: LifeStatus::Alive,
         };
         let lines = program_lines(&status, Lang::Id);
         assert_eq!(lines.len(), 3);

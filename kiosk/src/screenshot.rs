@@ -9,8 +9,8 @@ use anyhow::Context;
 use hardware::printer::Paper;
 use hardware::printer::sim::MemoryPrinter;
 use protocol::api::{
-    HouseholdMember, HouseholdStatus, Membership, MembershipState, Relation, ReportReason,
-    ReportState, StatusResponse, TicketKind, TicketStatus,
+    HouseholdMember, HouseholdStatus, LifeStatus, Membership, MembershipState, Relation,
+    ReportReason, ReportState, StatusResponse, TicketKind, TicketStatus,
 };
 use protocol::auth::KioskKey;
 use protocol::ticket::Ticket;
@@ -456,5 +456,6 @@ pub fn sample_status(receives: bool) -> StatusResponse {
         person,
         household: HouseholdStatus { kk: "3510********0007".into(), programs: household, members },
         checked_at: "2026-11-23T03:41:00Z".into(),
+        life_status: LifeStatus::Alive,
     }
 }

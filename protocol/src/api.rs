@@ -36,6 +36,11 @@ pub struct StatusResponse {
     pub household: HouseholdStatus,
     /// When the backend answered, RFC 3339 UTC.
     pub checked_at: String,
+    /// Whether the registry records the subject alive and living here. Otherwise what it
+    /// records, so the kiosk can say so; never when or why. Absent (an older service):
+    /// alive.
+    #[serde(default)]
+    pub life_status: LifeStatus,
 }
 
 impl StatusResponse {
@@ -45,6 +50,29 @@ impl StatusResponse {
         self.person.iter().any(active)
             || self.household.programs.iter().any(active)
             || self.household.members.iter().any(|member| member.programs.iter().any(active))
+    }
+}
+
+/// What the population register records of a resident, as far as the kiosk may tell it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum LifeStatus {
+    /// Alive and living here: the only status that takes part in programs, reports and
+    /// letters.
+    #[default]
+    Alive,
+    Died,
+    /// Moved out of the village, or a temporary resident who left.
+    MovedAway,
+    Missing,
+    /// Any other entry that is not a living resident (e.g. a record found invalid).
+    Other,
+}
+
+impl LifeStatus {
+    pub fn is_alive(self) -> bool {
+        self == LifeStatus::Alive
     }
 }
 
@@ -82,7 +110,8 @@ pub struct Membership {
     /// The component's name, from the program catalogue.
     pub component_name: Option<Text>,
     pub state: MembershipState,
-    /// Date the membership took its current state, `YYYY-MM-DD`.
+    /// Date the membership took its current state, `YYYY-MM-DD`; empty when it ended
+    /// because its holder died or left (the date would tell when).
     pub since: String,
 }
 
@@ -185,6 +214,9 @@ pub enum ErrorCode {
     NikInvalidDate,
     NikSerialZero,
     ResidentNotFound,
+    /// The registry records the person as died, moved away, missing or otherwise no longer
+    /// a resident: no report about them, no letter for them.
+    ResidentInactive,
     NotFound,
     InvalidPhone,
     InvalidText,

@@ -50,6 +50,12 @@ impl AppError {
         AppError::new(StatusCode::NOT_FOUND, code, message)
     }
 
+    /// `422`: a well-formed request the registry's facts rule out (a report about, or a
+    /// letter for, a resident recorded as died or moved away); `code` says which fact.
+    pub fn unprocessable(code: ErrorCode, message: Text) -> AppError {
+        AppError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+    }
+
     /// `401`.
     pub fn unauthorized(message: Text) -> AppError {
         AppError::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, message)

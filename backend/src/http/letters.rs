@@ -1,8 +1,9 @@
 //! Letter requests: `POST /api/v1/letters`.
 //!
-//! Decided at once on what the registry knows: the applicant must be registered, and a
-//! village certificate is made by the desa the applicant is registered in, so a kiosk of
-//! another desa refuses it with the desa to go to. Otherwise the request waits for the desa
+//! Decided at once on what the registry knows: the applicant must be registered and recorded
+//! alive and living here (else refused, `resident_inactive`), and a village certificate is
+//! made by the desa the applicant is registered in, so a kiosk of another desa refuses it with
+//! the desa to go to. Otherwise the request waits for the desa
 //! staff (state `verification`); its ticket is tracked like a report's.
 
 use axum::extract::{Extension, State};
@@ -34,6 +35,7 @@ impl JsonBody for LetterRequest {
         (status = 401, body = ApiError),
         (status = 404, body = ApiError, description = "applicant's NIK not in the registry"),
         (status = 413, body = ApiError),
+        (status = 422, body = ApiError, description = "resident_inactive: the applicant is recorded as died, moved away or missing"),
     )
 )]
 pub async fn file(
@@ -65,6 +67,23 @@ pub async fn file(
             ),
         ));
     };
+    if !facts.life_status.is_active() {
+        let recorded = super::status::recorded_as(super::status::life_status(facts.life_status));
+        tracing::info!(applicant = %applicant.masked(), life_status = facts.life_status.as_str(), "letter for an inactive resident refused");
+        return Err(AppError::unprocessable(
+            ErrorCode::ResidentInactive,
+            Text::new(
+                format!(
+                    "Pemilik NIK ini {} di data kependudukan, sehingga surat tidak dapat dibuat. Bila data ini keliru, datang ke kantor desa dengan KTP dan Kartu Keluarga.",
+                    recorded.id
+                ),
+                format!(
+                    "The owner of this NIK is {} in the population register, so no letter can be made. If this is wrong, please come to the village office with your ID card and family card.",
+                    recorded.en
+                ),
+            ),
+        ));
+    }
     let (letter_state, decision) = match kiosk_desa {
         Some(desa) if desa != facts.desa_code => {
             let home = village_name(facts.desa_code);

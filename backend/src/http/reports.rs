@@ -3,7 +3,9 @@
 //! A report is cross-checked at once by the same eligibility engine as every other entry
 //! path, against the community programs meant for families not covered by any scheme. It is
 //! rejected with its reason, or passed to desa staff for verification. A report about
-//! someone else never learns what that person receives.
+//! someone else never learns what that person receives. A report about someone the registry
+//! records as died, moved away or missing is refused outright (`resident_inactive`): there is
+//! nobody to verify or help.
 
 use axum::Json;
 use axum::extract::{Extension, Path, State};
@@ -53,6 +55,7 @@ fn clean_text(raw: &str) -> Option<String> {
         (status = 401, body = ApiError),
         (status = 404, body = ApiError, description = "reported NIK not in the registry"),
         (status = 413, body = ApiError),
+        (status = 422, body = ApiError, description = "resident_inactive: the reported person is recorded as died, moved away or missing"),
     )
 )]
 pub async fn file(
@@ -100,6 +103,28 @@ pub async fn file(
         ));
     };
     let about_self = reporter == subject;
+    if !facts.life_status.is_active() {
+        let recorded = super::status::recorded_as(super::status::life_status(facts.life_status));
+        tracing::info!(subject = %subject.masked(), life_status = facts.life_status.as_str(), "report about an inactive resident refused");
+        let (whom_id, whom_en) = if about_self {
+            ("NIK Anda", "Your NIK")
+        } else {
+            ("Orang yang dilaporkan", "The reported person")
+        };
+        return Err(AppError::unprocessable(
+            ErrorCode::ResidentInactive,
+            Text::new(
+                format!(
+                    "{whom_id} {} di data kependudukan, sehingga laporan tidak dapat diajukan. Bila data ini keliru, hubungi petugas desa.",
+                    recorded.id
+                ),
+                format!(
+                    "{whom_en} is {} in the population register, so the report cannot be filed. If this is wrong, please contact the village staff.",
+                    recorded.en
+                ),
+            ),
+        ));
+    }
     let asked = Request { program: &state.catalogue.report_program().code, component: None };
     let decision = decide_for(&state.catalogue, asked, &subject, &facts, Quota::default());
     let (report_state, reason) = match &decision {

@@ -1,11 +1,14 @@
 //! A citizen's status lookup: `GET /api/v1/residents/{nik}/status`, rate-limited per kiosk,
-//! audited whether or not the NIK is valid, and answered with names and numbers masked.
+//! audited whether or not the NIK is valid, and answered with names and numbers masked. A
+//! resident recorded as died, moved away or missing is answered as such, with what they held
+//! shown ended, and no more: no date, no cause.
 
 use axum::Json;
 use axum::extract::{Extension, Path, State};
 use axum::response::{IntoResponse, Response};
 use protocol::api::{
-    ApiError, ErrorCode, HouseholdMember, HouseholdStatus, Membership, STATUS_PATH, StatusResponse,
+    ApiError, ErrorCode, HouseholdMember, HouseholdStatus, LifeStatus, Membership, STATUS_PATH,
+    StatusResponse,
 };
 use protocol::mask::{mask_digits_in, mask_name};
 use protocol::region::regions;
@@ -13,6 +16,7 @@ use protocol::{Nik, Text};
 
 use super::{AppError, AppState, Kiosk, now};
 use crate::eligibility::Catalogue;
+use crate::population;
 use crate::store::{AuditEntry, KioskRecord, MembershipRecord, StatusRecord};
 
 /// A resident's and their family's program memberships, masked.
@@ -22,7 +26,7 @@ use crate::store::{AuditEntry, KioskRecord, MembershipRecord, StatusRecord};
     params(("nik" = String, Path, description = "16-digit NIK")),
     security(("kiosk_signature" = [])),
     responses(
-        (status = 200, body = StatusResponse),
+        (status = 200, body = StatusResponse, description = "found; `life_status` says when the registry records the resident died, moved away or missing"),
         (status = 400, body = ApiError, description = "invalid NIK; `code` says why"),
         (status = 401, body = ApiError),
         (status = 404, body = ApiError, description = "resident_not_found"),
@@ -84,6 +88,32 @@ pub async fn status(
     }
 }
 
+/// What the kiosk may be told of a resident's life status: which kind, never when or why.
+pub(super) fn life_status(status: population::LifeStatus) -> LifeStatus {
+    match status {
+        population::LifeStatus::Alive => LifeStatus::Alive,
+        population::LifeStatus::Died => LifeStatus::Died,
+        population::LifeStatus::MovedAway | population::LifeStatus::Left => LifeStatus::MovedAway,
+        population::LifeStatus::Missing => LifeStatus::Missing,
+        population::LifeStatus::Invalid => LifeStatus::Other,
+    }
+}
+
+/// "... tercatat {this} di data kependudukan": how a refusal names a status not alive.
+pub(super) fn recorded_as(status: LifeStatus) -> Text {
+    match status {
+        LifeStatus::Died => Text::new("tercatat meninggal dunia", "recorded as deceased"),
+        LifeStatus::MovedAway => {
+            Text::new("tercatat sudah pindah dari desa ini", "recorded as having moved away")
+        }
+        LifeStatus::Missing => Text::new("tercatat hilang", "recorded as missing"),
+        LifeStatus::Alive | LifeStatus::Other => Text::new(
+            "tidak lagi tercatat sebagai penduduk aktif",
+            "no longer recorded as an active resident",
+        ),
+    }
+}
+
 fn membership(catalogue: &Catalogue, record: &MembershipRecord) -> Membership {
     let component_name = record.component.as_deref().and_then(|code| {
         let program = catalogue.program(&record.program)?;
@@ -95,7 +125,8 @@ fn membership(catalogue: &Catalogue, record: &MembershipRecord) -> Membership {
         component: record.component.clone(),
         component_name,
         state: record.state,
-        since: record.since.clone(),
+        // Ended by a death or a move: the day would tell when that was.
+        since: if record.ended_reason.is_some() { String::new() } else { record.since.clone() },
     }
 }
 
@@ -138,5 +169,6 @@ fn status_response(catalogue: &Catalogue, nik: &Nik, record: StatusRecord) -> St
         person: personal(nik.as_str()),
         household: HouseholdStatus { kk, programs: household_programs.collect(), members },
         checked_at: now(),
+        life_status: life_status(record.life_status),
     }
 }

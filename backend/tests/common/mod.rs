@@ -99,3 +99,17 @@ async fn post_raw_as(
     }
     request.body(bytes).send().await.expect("request")
 }
+
+/// Records `nik` with `life_status` (as an import of a death or move would), on the
+/// blocking pool.
+pub async fn set_life_status(server: &Server, nik: &str, life_status: &str) {
+    let (store, sql) = (
+        server.store.clone(),
+        format!("UPDATE residents SET life_status = '{life_status}' WHERE nik = '{nik}'"),
+    );
+    let changed = tokio::task::spawn_blocking(move || store.inspect_execute(&sql))
+        .await
+        .expect("join")
+        .expect("update");
+    assert_eq!(changed, 1, "{nik} is registered");
+}

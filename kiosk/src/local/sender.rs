@@ -137,7 +137,14 @@ mod tests {
         for code in [Unauthorized, RateLimited, Unavailable, Internal] {
             assert_eq!(retried(api(code)), fourth_try, "{code:?}");
         }
-        for code in [ResidentNotFound, InvalidPhone, InvalidText, BadRequest, PayloadTooLarge] {
+        for code in [
+            ResidentNotFound,
+            ResidentInactive,
+            InvalidPhone,
+            InvalidText,
+            BadRequest,
+            PayloadTooLarge,
+        ] {
             assert_eq!(retried(api(code)), None, "{code:?}");
         }
         for error in [ClientError::Unreachable("down".into()), ClientError::BadResponse("?".into())]
