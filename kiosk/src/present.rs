@@ -2,7 +2,9 @@
 //! screen and the paper always say the same thing.
 
 use hardware::printer::PrintError;
-use protocol::api::{Membership, MembershipState, ReportReason, ReportState, StatusResponse};
+use protocol::api::{
+    LifeStatus, Membership, MembershipState, ReportReason, ReportState, StatusResponse,
+};
 use protocol::api::{TicketKind, TicketStatus};
 use protocol::{Lang, Text};
 use time::{OffsetDateTime, UtcOffset};
@@ -20,9 +22,38 @@ pub struct ProgramLine {
     pub active: bool,
 }
 
+/// What the register records of someone not alive and here, as the result page says it
+/// (`LifeNotice` in the UI); `None` for a living resident.
+pub fn life_status_text(status: LifeStatus) -> Option<Text> {
+    Some(match status {
+        LifeStatus::Alive => return None,
+        LifeStatus::Died => Text::new(
+            "Tercatat meninggal dunia di data kependudukan",
+            "Recorded as deceased in the population register",
+        ),
+        LifeStatus::MovedAway => Text::new(
+            "Tercatat sudah pindah dari desa ini di data kependudukan",
+            "Recorded as having moved away from this village in the population register",
+        ),
+        LifeStatus::Missing => Text::new(
+            "Tercatat hilang di data kependudukan",
+            "Recorded as missing in the population register",
+        ),
+        LifeStatus::Other => Text::new(
+            "Tidak lagi tercatat sebagai penduduk aktif di data kependudukan",
+            "No longer recorded as an active resident in the population register",
+        ),
+    })
+}
+
 /// Every membership of the person, the household as a unit, and each family member.
 pub fn program_lines(status: &StatusResponse, lang: Lang) -> Vec<ProgramLine> {
-    let you = Text::new("Anda", "You");
+    // Someone looking up a person who died or left is not that person.
+    let you = if status.life_status.is_alive() {
+        Text::new("Anda", "You")
+    } else {
+        Text::new("Yang bersangkutan", "This person")
+    };
     let family = Text::new("Keluarga (KK)", "Family (KK)");
     let mut lines = Vec::new();
     let mut push = |who: String, membership: &Membership| {
@@ -50,7 +81,9 @@ pub fn program_lines(status: &StatusResponse, lang: Lang) -> Vec<ProgramLine> {
 fn detail(membership: &Membership, lang: Lang) -> String {
     let state = membership.state.text();
     let since = date_from_iso(&membership.since, lang).unwrap_or_else(|| membership.since.clone());
+    // No date when the service keeps it back (what a death or move ended).
     let state_and_since = match lang {
+        _ if since.is_empty() => state.get(lang).to_string(),
         Lang::Id => format!("{} sejak {since}", state.get(lang)),
         Lang::En => format!("{} since {since}", state.get(lang)),
     };
@@ -323,7 +356,7 @@ pub fn date_time_from_rfc3339(text: &str, offset: UtcOffset, lang: Lang) -> Opti
 #[cfg(test)]
 mod tests {
     use super::*;
-    use protocol::api::{HouseholdMember, HouseholdStatus, LifeStatus, Relation};
+    use protocol::api::{HouseholdMember, HouseholdStatus, Relation};
 
     fn membership(program: &str, name: &str, component: Option<&str>) -> Membership {
         Membership {

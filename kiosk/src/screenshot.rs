@@ -169,6 +169,10 @@ pub fn scenes() -> Vec<(&'static str, Scene)> {
             s.screen = Screen::Result;
             s.status = Some(sample_status(false));
         }),
+        ("08-result-died", |s| {
+            s.screen = Screen::Result;
+            s.status = Some(sample_died_status());
+        }),
         ("09-failure", |s| {
             s.screen = Screen::Failure;
             s.failure = Some((
@@ -457,5 +461,33 @@ pub fn sample_status(receives: bool) -> StatusResponse {
         household: HouseholdStatus { kk: "3510********0007".into(), programs: household, members },
         checked_at: "2026-11-23T03:41:00Z".into(),
         life_status: LifeStatus::Alive,
+    }
+}
+
+/// A Quran teacher recorded as deceased: his incentive ended (no date: the service keeps it
+/// back), his widow's family still receives BPNT.
+pub fn sample_died_status() -> StatusResponse {
+    let ended = Membership {
+        state: MembershipState::Ended,
+        since: String::new(),
+        ..active("GURU_NGAJI", "Insentif Guru Ngaji", "Quran teacher incentive", None)
+    };
+    let bpnt =
+        active("BPNT", "Bantuan Pangan Non Tunai (BPNT/Sembako)", "Non-cash food aid (BPNT)", None);
+    StatusResponse {
+        nik: Nik::parse("3510251203650003").map(|n| n.masked()).unwrap_or_default(),
+        name: "S***** H*****".into(),
+        person: vec![ended],
+        household: HouseholdStatus {
+            kk: "3510********0011".into(),
+            programs: vec![bpnt],
+            members: vec![HouseholdMember {
+                name: "T**** R******".into(),
+                relation: Relation::Spouse,
+                programs: vec![],
+            }],
+        },
+        life_status: LifeStatus::Died,
+        ..sample_status(false)
     }
 }

@@ -9,7 +9,7 @@ use protocol::ticket::Ticket;
 use protocol::{Lang, Nik, Text};
 use time::{OffsetDateTime, UtcOffset};
 
-use crate::present::{date_time, decision_text, program_lines, reason_text};
+use crate::present::{date_time, decision_text, life_status_text, program_lines, reason_text};
 use crate::session::{Decision, LetterKind};
 
 /// Where and when a slip is printed.
@@ -44,9 +44,16 @@ pub fn status_slip(status: &StatusResponse, context: &SlipContext<'_>) -> Docume
         .pair("KK", &status.household.kk)
         .pair(&t("Alamat", "Address"), &format!("{}, {}", status.village, status.district))
         .rule();
+    // As the result page says it: what the register records, never when or why.
+    if let Some(recorded) = life_status_text(status.life_status) {
+        doc.text(recorded.get(lang), Style::default().bold());
+        doc.rule();
+    }
 
     let lines = program_lines(status, lang);
-    if lines.is_empty() {
+    if lines.is_empty() && !status.life_status.is_alive() {
+        // Nothing to list, and no advice to report for someone no longer here.
+    } else if lines.is_empty() {
         doc.text(
             t(
                 "Anda dan keluarga belum terdaftar sebagai penerima bantuan.",

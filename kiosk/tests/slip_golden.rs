@@ -5,12 +5,12 @@
 use hardware::printer::Paper;
 use hardware::printer::decode::decode;
 use hardware::printer::render::render;
-use kiosk::screenshot::sample_status;
+use kiosk::screenshot::{sample_died_status, sample_status};
 use kiosk::slip::{SlipContext, status_slip};
 use protocol::Lang;
 use time::{OffsetDateTime, UtcOffset};
 
-fn check(name: &str, lang: Lang, paper: Paper, receives: bool) {
+fn check(name: &str, lang: Lang, paper: Paper, status: protocol::api::StatusResponse) {
     let context = SlipContext {
         kiosk_id: "BWI-3510-0001",
         village_name: "Desa Bomo, Kecamatan Blimbingsari",
@@ -19,7 +19,7 @@ fn check(name: &str, lang: Lang, paper: Paper, receives: bool) {
         lang,
         paper,
     };
-    let bytes = render(&status_slip(&sample_status(receives), &context)).expect("render");
+    let bytes = render(&status_slip(&status, &context)).expect("render");
     let decoded = decode(&bytes);
     assert_eq!(decoded.cuts, 1);
     assert!(decoded.unknown_commands().is_empty());
@@ -43,17 +43,22 @@ fn check(name: &str, lang: Lang, paper: Paper, receives: bool) {
 
 #[test]
 fn slip_in_indonesian_on_58mm() {
-    check("status-slip-id-58.txt", Lang::Id, Paper::Mm58, true);
+    check("status-slip-id-58.txt", Lang::Id, Paper::Mm58, sample_status(true));
 }
 
 #[test]
 fn slip_in_english_on_80mm() {
-    check("status-slip-en-80.txt", Lang::En, Paper::Mm80, true);
+    check("status-slip-en-80.txt", Lang::En, Paper::Mm80, sample_status(true));
 }
 
 #[test]
 fn slip_for_someone_receiving_nothing() {
-    check("status-slip-none-id-58.txt", Lang::Id, Paper::Mm58, false);
+    check("status-slip-none-id-58.txt", Lang::Id, Paper::Mm58, sample_status(false));
+}
+
+#[test]
+fn slip_for_someone_recorded_deceased_says_so_and_no_date() {
+    check("status-slip-died-id-58.txt", Lang::Id, Paper::Mm58, sample_died_status());
 }
 
 /// The report ticket and the letter request slip, decoded like the status slip.

@@ -126,4 +126,37 @@ fn citizen_checks_status_and_prints_slip() {
     assert_eq!(page(), Some(Page::Home));
     assert!(app.with_session(|s| s.status.is_none() && s.digits.is_empty()));
     assert!(app.window.global::<Kiosk>().get_subject_name().is_empty());
+
+    // A relative looks up a man recorded as deceased: the page says so, his own program
+    // ended, without a date.
+    let died = examples
+        .iter()
+        .find(|e| e.description.contains("meninggal dunia"))
+        .expect("demo data has a deceased resident");
+    tap(&app, "Cek Status Bansos");
+    type_digits(&app, died.nik.as_str());
+    tap(&app, "Periksa");
+    let page_now = page.clone();
+    assert!(run_until(Duration::from_secs(10), move || page_now() == Some(Page::Result)));
+    assert_eq!(
+        value_of(&app, "life-status-title").as_deref(),
+        Some("Tercatat meninggal dunia di data kependudukan")
+    );
+    assert!(value_of(&app, "result-headline").is_none(), "no word on what he receives");
+    let rows = app.window.global::<Kiosk>().get_rows();
+    let incentive = (0..slint::Model::row_count(&rows))
+        .filter_map(|i| slint::Model::row_data(&rows, i))
+        .find(|row| row.program == "Insentif Guru Ngaji")
+        .expect("his incentive is listed");
+    assert_eq!(
+        (incentive.who.as_str(), incentive.detail.as_str()),
+        ("Yang bersangkutan", "berakhir")
+    );
+    tap(&app, "English");
+    assert_eq!(
+        value_of(&app, "life-status-title").as_deref(),
+        Some("Recorded as deceased in the population register")
+    );
+    tap(&app, "Done");
+    assert_eq!(app.window.global::<Kiosk>().get_life_status(), kiosk::ui::LifeStatus::Alive);
 }

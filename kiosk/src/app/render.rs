@@ -101,6 +101,7 @@ fn render_status(kiosk: &Kiosk<'_>, session: &Session) {
             kiosk.set_kk_masked(status.household.kk.clone().into());
             kiosk.set_subject_place(format!("{}, {}", status.village, status.district).into());
             kiosk.set_receives_any(status.receives_any());
+            kiosk.set_life_status(life_status(status.life_status));
             let lines: Vec<ProgramRow> = program_lines(status, lang)
                 .into_iter()
                 .map(|line| ProgramRow {
@@ -122,8 +123,20 @@ fn render_status(kiosk: &Kiosk<'_>, session: &Session) {
                 setter(kiosk, SharedString::new());
             }
             kiosk.set_receives_any(false);
+            kiosk.set_life_status(crate::ui::LifeStatus::Alive);
             set_rows(kiosk, Vec::new());
         }
+    }
+}
+
+fn life_status(status: protocol::api::LifeStatus) -> crate::ui::LifeStatus {
+    use protocol::api::LifeStatus;
+    match status {
+        LifeStatus::Alive => crate::ui::LifeStatus::Alive,
+        LifeStatus::Died => crate::ui::LifeStatus::Died,
+        LifeStatus::MovedAway => crate::ui::LifeStatus::MovedAway,
+        LifeStatus::Missing => crate::ui::LifeStatus::Missing,
+        LifeStatus::Other => crate::ui::LifeStatus::Other,
     }
 }
 
