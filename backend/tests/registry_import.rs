@@ -4,6 +4,8 @@
 //! process (killed halfway: nothing written), and the staff API. Run on SQLite and, with
 //! `ANJUNGAN_TEST_DATABASE` set (scripts/test.sh does), on PostgreSQL.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -473,4 +475,99 @@ async fn kabupaten_operators_load_files_over_the_staff_api_and_desa_staff_may_no
         "{actions:?}"
     );
     assert!(actions.iter().any(|(_, outcome)| *outcome == "failed"), "{actions:?}");
+}
+
+#[tokio::test]
+async fn a_death_in_a_second_file_ends_her_memberships_and_the_status_page_says_so() {
+    let server = common::server().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let store = server.store.clone();
+    let file = sample("opensid.csv");
+    let (first, _) = {
+        let (store, file, dir) = (store.clone(), file.clone(), dir.path().to_path_buf());
+        tokio::task::spawn_blocking(move || population(&store, &file, &dir)).await.expect("join")
+    };
+    assert!(first.summary.accepted > 0);
+    // SITI AMINAH, wife in the first family, holds an incentive of her own; her household
+    // receives BPNT.
+    let siti = protocol::Nik::parse("3510094507880001").expect("NIK");
+    let kk = protocol::NoKk::parse("3510092504150001").expect("KK");
+    let held = |program: &str, nik: Option<protocol::Nik>, kk: Option<protocol::NoKk>| {
+        backend::store::NewMembership {
+            program: program.into(),
+            nik,
+            kk,
+            component: None,
+            member_nik: None,
+            state: protocol::api::MembershipState::Active,
+            since: "2025-01-06".into(),
+            desa_code: 3510092001,
+        }
+    };
+    store
+        .add_memberships(&[held("GURU_NGAJI", Some(siti), None), held("BPNT", None, Some(kk))])
+        .expect("memberships");
+    let path = format!("/api/v1/residents/{siti}/status");
+    let before: protocol::api::StatusResponse =
+        common::get(&server, &path).await.json().await.expect("status");
+    assert_eq!(before.life_status, protocol::api::LifeStatus::Alive);
+
+    // The desa's next export records her death (status dasar 2, MATI).
+    let text = std::fs::read_to_string(&file).expect("sample");
+    let died: String = text
+        .lines()
+        .map(|line| {
+            if line.contains(",'3510094507880001,") || line.contains(",3510094507880001,") {
+                let mut cells: Vec<String> = line.split(',').map(str::to_owned).collect();
+                let header: Vec<&str> = text.lines().next().expect("header").split(',').collect();
+                let column = header.iter().position(|h| *h == "status_dasar").expect("column");
+                cells[column] = "MATI".into();
+                cells.join(",")
+            } else {
+                line.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let second = dir.path().join("second.csv");
+    std::fs::write(&second, died + "\n").expect("write");
+    let (imported, report) = {
+        let (store, dir) = (store.clone(), dir.path().to_path_buf());
+        tokio::task::spawn_blocking(move || population(&store, &second, &dir)).await.expect("join")
+    };
+    let Written::Population { memberships_ended, updated, .. } = imported.written else {
+        panic!("population")
+    };
+    assert_eq!((memberships_ended, updated), (1, 1), "her incentive; the household keeps BPNT");
+    let changes: Vec<(&str, &str, &str)> = report
+        .iter()
+        .filter(|row| row["outcome"] == "changed")
+        .map(|row| (row["field"].as_str(), row["before"].as_str(), row["after"].as_str()))
+        .collect();
+    assert_eq!(changes, [("life_status", "alive", "died")]);
+    let ended = store
+        .inspect("SELECT program, state, ended_reason FROM memberships ORDER BY program")
+        .expect("memberships");
+    let ended: Vec<(String, String, Option<String>)> = ended
+        .iter()
+        .map(|row| (row[0].text().into(), row[1].text().into(), row[2].opt_text().map(Into::into)))
+        .collect();
+    assert!(
+        ended.contains(&("GURU_NGAJI".into(), "ended".into(), Some("died".into()))),
+        "{ended:?}"
+    );
+    assert!(ended.contains(&("BPNT".into(), "active".into(), None)), "{ended:?}");
+
+    // The status page tells a death and what it ended, no more: no date, no cause.
+    let response = common::get(&server, &path).await;
+    let body = response.text().await.expect("body");
+    let after: protocol::api::StatusResponse = serde_json::from_str(&body).expect("status");
+    assert_eq!(after.life_status, protocol::api::LifeStatus::Died);
+    let incentive = after.person.iter().find(|m| m.program == "GURU_NGAJI").expect("hers");
+    assert_eq!(incentive.state, protocol::api::MembershipState::Ended);
+    assert_eq!(incentive.since, "");
+    assert!(after.name.contains('*'), "still masked: {}", after.name);
+    for word in ["MATI", "ended_reason", "died_on", imported.id.as_str()] {
+        assert!(!body.contains(word), "{word} in {body}");
+    }
 }
