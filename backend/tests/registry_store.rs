@@ -469,7 +469,7 @@ fn the_stored_relation_follows_each_shdk_as_the_engine_maps_it() {
 }
 
 #[test]
-fn a_file_naming_one_nik_twice_or_a_kk_without_head_is_refused_whole() {
+fn a_file_naming_one_nik_twice_or_a_new_kk_without_head_is_refused_whole() {
     let store = Store::open_temporary().expect("store");
     let mut twice = village();
     twice.push(twice[1].clone());
@@ -477,11 +477,29 @@ fn a_file_naming_one_nik_twice_or_a_kk_without_head_is_refused_whole() {
     let error = try_import(&store, "imp-1", false, &twice).expect_err("refused");
     assert!(error.to_string().contains("lines 3 and 9"), "{error}");
 
+    // A KK not registered yet needs its head in the file: its address is the head's.
     let headless = &village()[1..];
     let error = try_import(&store, "imp-2", false, headless).expect_err("refused");
-    assert!(error.to_string().contains("no head"), "{error}");
+    assert!(error.to_string().contains("line 3 is not registered and has no head"), "{error}");
     assert_eq!(store.resident_count().expect("count"), 0);
     assert_eq!(count(&store, "SELECT count(*) FROM registry_imports"), 0);
+}
+
+#[test]
+fn a_registered_kk_whose_head_is_not_in_the_file_keeps_its_address() {
+    let store = Store::open_temporary().expect("store");
+    import(&store, "imp-1", &village());
+    let mut siti = person(SITI, KK_A, 3, "SITI AMINAH");
+    siti.address.street = "JL. LAIN".into();
+    siti.address.desa_code = OTHER_DESA;
+    siti.marital_status = Some(4);
+    let outcome = import(&store, "imp-2", &[siti]);
+    assert_eq!(rows(&outcome.changes), [of_resident(SITI, "marital_status", "2", "4")]);
+    assert_eq!(
+        text(&store, &format!("SELECT address FROM families WHERE kk = '{KK_A}'")).as_deref(),
+        Some("JL. MAWAR NO. 1"),
+        "a family's address is its head's"
+    );
 }
 
 #[test]
@@ -615,4 +633,113 @@ fn an_import_of_the_wrong_kind_is_refused() {
         Ok::<_, StoreError>(ImportCounts::default())
     });
     assert!(matches!(result, Err(StoreError::Invalid(_))));
+}
+
+/// The write path's speed on a Banyuwangi-sized file: 1.7 M synthetic residents staged and
+/// merged, then the same file with 1% of the residents changed. Run in release:
+/// `cargo test --release -p anjungan-backend --test registry_store -- --ignored --nocapture`
+/// (ANJUNGAN_IMPORT_ROWS sets another size). The real figure, with reading and validation,
+/// is `backend bench`'s.
+#[test]
+#[ignore = "a measurement, minutes in a debug build"]
+fn import_speed_on_a_kabupaten_sized_file() {
+    let residents: u64 = std::env::var("ANJUNGAN_IMPORT_ROWS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1_700_000);
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .try_init();
+    let store = Store::open_temporary().expect("store");
+    let records = |changed_every: u64| {
+        (0..residents).map(move |index| {
+            let mut record = synthetic(index);
+            if changed_every > 0 && index % changed_every == 0 {
+                record.name.push_str(" JR");
+            }
+            record
+        })
+    };
+    let started = std::time::Instant::now();
+    let names: usize = records(0).map(|record| record.name.len()).sum();
+    println!(
+        "generating the {residents} records alone: {:.2} s ({names} bytes of names)",
+        started.elapsed().as_secs_f64()
+    );
+    for (id, changed_every) in [("first", 0), ("again", 100)] {
+        let started = std::time::Instant::now();
+        let cpu_before = cpu_seconds();
+        let mut staged_in = std::time::Duration::ZERO;
+        let outcome = store
+            .import_population(&meta(id, ImportKind::Population, false), |writer| {
+                for record in records(changed_every) {
+                    writer.push(&record)?;
+                }
+                staged_in = started.elapsed();
+                Ok::<_, StoreError>(counts(residents as usize))
+            })
+            .expect("import");
+        let total = started.elapsed();
+        println!(
+            "{} on {}: {residents} rows in {:.2} s, {:.2} s of CPU here ({:.0} rows/s; staging \
+             {:.2} s, merge {:.2} s), {} new, {} changed, peak RSS {} MB",
+            id,
+            store.database_kind(),
+            total.as_secs_f64(),
+            cpu_seconds() - cpu_before,
+            residents as f64 / total.as_secs_f64(),
+            staged_in.as_secs_f64(),
+            (total - staged_in).as_secs_f64(),
+            outcome.inserted,
+            outcome.updated,
+            peak_rss_mb(),
+        );
+    }
+}
+
+/// Resident `index` of a synthetic regency: families of four, valid NIK and KK, whose
+/// numbers come in no particular order (as birth dates do in a real file).
+fn synthetic(index: u64) -> PersonRecord {
+    // 20160 (day, month, year) slots, visited in a scrambled order; the serial counts the
+    // rounds, so every index has a NIK of its own.
+    const SLOTS: u64 = 28 * 12 * 60;
+    let number = |n: u64, female: bool| {
+        let slot = n * 7919 % SLOTS;
+        let (day, month, year) = (slot % 28 + 1, slot / 28 % 12 + 1, slot / 336 + 40);
+        let day = day + if female { 40 } else { 0 };
+        format!("351001{day:02}{month:02}{year:02}{:04}", n / SLOTS + 1)
+    };
+    let family = index / 4;
+    let nik = number(index, index % 2 == 1);
+    let kk = number(family, false);
+    let shdk = match index % 4 {
+        0 => 1,
+        1 => 3,
+        _ => 4,
+    };
+    let mut record = person(&nik, &kk, shdk, "WARGA SINTETIS");
+    record.line = index + 2;
+    record.address.desa_code = DESA + family % 50;
+    record.address.rt = format!("{:03}", family % 20 + 1);
+    record
+}
+
+/// CPU time this process has used, user and system: on a shared machine a steadier
+/// measure of the work than the wall clock (on PostgreSQL the server's is not counted).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The fields after the command name (which is in parentheses): utime and stime are the
+    // 12th and 13th, in clock ticks of 1/100 s.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<f64> = after.split_whitespace().map(|f| f.parse().unwrap_or(0.0)).collect();
+    (fields.get(11).unwrap_or(&0.0) + fields.get(12).unwrap_or(&0.0)) / 100.0
+}
+
+fn peak_rss_mb() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|kb| kb.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb / 1024)
 }

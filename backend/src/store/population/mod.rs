@@ -10,6 +10,7 @@ mod desil;
 mod merge;
 mod stage;
 
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use protocol::Sex;
@@ -144,11 +145,11 @@ impl Store {
         self.import(meta.dry_run, |db| {
             merge::create_stage(db)?;
             let stage = Stager::new(db.dialect(), merge::STAGE, merge::STAGE_COLUMNS);
-            let mut writer = PopulationWriter { db, stage };
+            let mut writer = PopulationWriter { db, stage, heads: Heads::default() };
             let counts = work(&mut writer).map_err(Abort::Failed)?;
-            let PopulationWriter { db, mut stage } = writer;
+            let PopulationWriter { db, mut stage, heads } = writer;
             let staged = stage.finish(db)?;
-            Ok(merge::merge(db, meta, &counts, staged)?)
+            Ok(merge::merge(db, meta, &counts, staged, &heads.headless())?)
         })
     }
 
@@ -200,11 +201,43 @@ fn expect_kind(meta: &ImportMeta, kind: ImportKind) -> Result<(), StoreError> {
 pub struct PopulationWriter<'a> {
     db: &'a mut Conn,
     stage: Stager,
+    heads: Heads,
+}
+
+/// Which of the file's KKs have their head among the rows, and the first line of each
+/// that (so far) has not: a few bytes per family, so that a KK without a head is found
+/// without another pass over the staged rows.
+#[derive(Default)]
+struct Heads {
+    headed: HashSet<u64>,
+    unheaded: HashMap<u64, u64>,
+}
+
+impl Heads {
+    fn note(&mut self, record: &PersonRecord) {
+        // A KK is 16 digits: it always fits.
+        let kk: u64 = record.kk.as_str().parse().unwrap_or(u64::MAX);
+        if record.is_head() {
+            self.headed.insert(kk);
+            self.unheaded.remove(&kk);
+        } else if !self.headed.contains(&kk) {
+            self.unheaded.entry(kk).or_insert(record.line);
+        }
+    }
+
+    /// The KKs without a head, each with its first line, in line order.
+    fn headless(&self) -> Vec<(String, u64)> {
+        let mut headless: Vec<(String, u64)> =
+            self.unheaded.iter().map(|(kk, line)| (format!("{kk:016}"), *line)).collect();
+        headless.sort_by_key(|(_, line)| *line);
+        headless
+    }
 }
 
 impl PopulationWriter<'_> {
     /// Stages one record; rows are written a chunk at a time, so memory stays flat.
     pub fn push(&mut self, record: &PersonRecord) -> Result<(), StoreError> {
+        self.heads.note(record);
         let date = record.birth_date;
         let birth_date =
             format!("{:04}-{:02}-{:02}", date.year(), u8::from(date.month()), date.day());

@@ -6,7 +6,7 @@ use std::io::Write;
 
 use super::super::StoreError;
 use super::super::conn::Conn;
-use super::super::sql::{Db, Dialect, Param, Value};
+use super::super::sql::{Db, Dialect, Param};
 
 /// Most parameters bound to one SQLite INSERT. SQLite allows 32766; a statement of a few
 /// hundred rows already spreads the per-statement cost thin.
@@ -46,8 +46,10 @@ pub(super) struct Stager {
     table: &'static str,
     columns: &'static [&'static str],
     dialect: Dialect,
-    /// SQLite: the buffered rows' values, one row after another.
-    values: Vec<Value>,
+    /// SQLite: the buffered rows' values, one row after another, their text kept in one
+    /// arena (a string per value would be an allocation per value).
+    values: Vec<Slot>,
+    arena: String,
     /// PostgreSQL: the buffered rows as COPY text.
     copy: Vec<u8>,
     buffered: usize,
@@ -73,6 +75,7 @@ impl Stager {
             columns,
             dialect,
             values: Vec::new(),
+            arena: String::new(),
             copy: Vec::new(),
             buffered: 0,
             staged: 0,
@@ -94,7 +97,18 @@ impl Stager {
         self.buffered += 1;
         match self.dialect {
             Dialect::Sqlite => {
-                self.values.extend(row.iter().map(owned));
+                for param in row {
+                    self.values.push(match *param {
+                        Param::Text(text) => {
+                            let start = self.arena.len();
+                            self.arena.push_str(text);
+                            Slot::Text(start, self.arena.len())
+                        }
+                        Param::Int(n) => Slot::Int(n),
+                        Param::Bool(b) => Slot::Int(b as i64),
+                        Param::Null => Slot::Null,
+                    });
+                }
                 if self.buffered == self.rows_per_insert {
                     self.flush(db)?;
                 }
@@ -121,13 +135,23 @@ impl Stager {
         }
         match self.dialect {
             Dialect::Sqlite => {
-                let params: Vec<Param<'_>> = self.values.iter().map(borrowed).collect();
+                let arena = &self.arena;
+                let params: Vec<Param<'_>> = self
+                    .values
+                    .iter()
+                    .map(|slot| match *slot {
+                        Slot::Text(start, end) => Param::Text(&arena[start..end]),
+                        Slot::Int(n) => Param::Int(n),
+                        Slot::Null => Param::Null,
+                    })
+                    .collect();
                 if self.buffered == self.rows_per_insert {
                     db.execute(&self.insert_full, &params)?;
                 } else {
                     db.execute(&insert_sql(self.table, self.columns, self.buffered), &params)?;
                 }
                 self.values.clear();
+                self.arena.clear();
             }
             Dialect::Postgres => {
                 let sql = format!("COPY {} ({}) FROM STDIN", self.table, self.columns.join(", "));
@@ -139,6 +163,14 @@ impl Stager {
         self.buffered = 0;
         Ok(())
     }
+}
+
+/// A buffered value; text as a range of the arena.
+#[derive(Clone, Copy)]
+enum Slot {
+    Null,
+    Int(i64),
+    Text(usize, usize),
 }
 
 fn insert_sql(table: &str, columns: &[&str], rows: usize) -> String {
@@ -156,24 +188,6 @@ fn insert_sql(table: &str, columns: &[&str], rows: usize) -> String {
         sql.push(')');
     }
     sql
-}
-
-fn owned(param: &Param<'_>) -> Value {
-    match *param {
-        Param::Null => Value::Null,
-        Param::Int(n) => Value::Int(n),
-        Param::Text(text) => Value::Text(text.to_owned()),
-        Param::Bool(b) => Value::Bool(b),
-    }
-}
-
-fn borrowed(value: &Value) -> Param<'_> {
-    match value {
-        Value::Null => Param::Null,
-        Value::Int(n) => Param::Int(*n),
-        Value::Text(text) => Param::Text(text),
-        Value::Bool(b) => Param::Bool(*b),
-    }
 }
 
 /// One row of COPY's text format: tab-separated, `\N` for NULL, and backslash, tab,
