@@ -5,7 +5,7 @@
 use backend::population::record::relation_of_shdk;
 use backend::population::{FamilyAddress, LifeStatus, PersonRecord};
 use backend::store::{
-    Cell, Change, DesilMiss, DesilOutcome, DesilRow, ImportCounts, ImportKind, ImportMeta,
+    Cell, Change, DesilMiss, DesilOutcome, DesilRecord, ImportCounts, ImportKind, ImportMeta,
     NewMembership, PopulationOutcome,
 };
 use backend::{Store, StoreError};
@@ -112,7 +112,7 @@ fn import(store: &Store, id: &str, records: &[PersonRecord]) -> PopulationOutcom
     try_import(store, id, false, records).expect("import")
 }
 
-fn desil(store: &Store, id: &str, rows: &[DesilRow]) -> DesilOutcome {
+fn desil(store: &Store, id: &str, rows: &[DesilRecord]) -> DesilOutcome {
     store
         .import_desil(&meta(id, ImportKind::Desil, false), |writer| {
             for row in rows {
@@ -519,8 +519,8 @@ fn text_with_tabs_backslashes_and_newlines_is_stored_as_written() {
     );
 }
 
-fn desil_row(line: u64, kk: Option<&str>, nik: Option<&str>, desil: u8) -> DesilRow {
-    DesilRow {
+fn desil_row(line: u64, kk: Option<&str>, nik: Option<&str>, desil: u8) -> DesilRecord {
+    DesilRecord {
         line,
         kk: kk.map(|k| NoKk::parse(k).expect("KK")),
         nik: nik.map(|n| Nik::parse(n).expect("NIK")),

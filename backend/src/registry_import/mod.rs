@@ -24,8 +24,8 @@ use crate::population::read::{
     self, DesilRecord, FileSummary, ReadError, ReadFailure, ReadOptions, ReadProgress, Verdict,
 };
 use crate::store::{
-    AuditEntry, DesilOutcome, DesilRow, ImportCounts, ImportKind, ImportMeta, PopulationOutcome,
-    Store, StoreError,
+    AuditEntry, DesilOutcome, ImportCounts, ImportKind, ImportMeta, PopulationOutcome, Store,
+    StoreError,
 };
 pub use report::{ReportCounts, ReportWriter};
 
@@ -230,7 +230,7 @@ pub fn import_desil(
             for batch in batches {
                 for row in batch {
                     match row {
-                        Ok(record) => writer.push(&desil_row(record))?,
+                        Ok(record) => writer.push(&record)?,
                         Err(rejection) => report
                             .rejected(&rejection)
                             .map_err(|source| report_error(&request.report, source))?,
@@ -257,11 +257,6 @@ pub fn import_desil(
 /// The reader's thread, named so that profiles and `top -H` tell it from the writer.
 fn reader_thread() -> std::thread::Builder {
     std::thread::Builder::new().name("registry-reader".into())
-}
-
-fn desil_row(record: DesilRecord) -> DesilRow {
-    let DesilRecord { line, kk, nik, desil } = record;
-    DesilRow { line, kk, nik, desil }
 }
 
 fn meta(kind: ImportKind, request: &ImportRequest) -> ImportMeta {

@@ -31,8 +31,8 @@ pub use inspect::Cell;
 pub use kiosks::KioskRecord;
 pub use letters::NewLetter;
 pub use population::{
-    Change, DesilMiss, DesilOutcome, DesilRow, DesilWriter, ImportCounts, ImportKind, ImportMeta,
-    PopulationOutcome, PopulationWriter,
+    Change, DesilMiss, DesilOutcome, DesilRecord, DesilWriter, ImportCounts, ImportKind,
+    ImportMeta, PopulationOutcome, PopulationWriter,
 };
 pub use registry::{NewFamily, NewMembership, NewResident};
 pub use reports::{NewReport, ReportChange};

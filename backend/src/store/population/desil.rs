@@ -10,19 +10,7 @@ use super::super::{Store, StoreError};
 use super::stage::{Stager, create_temp, drop_temp};
 use super::{Abort, Change, ImportCounts, ImportKind, ImportMeta, expect_kind};
 use super::{finish_import, record_import};
-
-/// One accepted row of a desil file, as the reader hands it over.
-// The reader's `population::read::DesilRecord` has these very fields; until both are on
-// one branch the store names its own.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DesilRow {
-    /// CSV line (1 = the header) or spreadsheet row, for the report.
-    pub line: u64,
-    pub kk: Option<NoKk>,
-    pub nik: Option<Nik>,
-    /// 1 (poorest) ..= 10.
-    pub desil: u8,
-}
+pub use crate::population::read::DesilRecord;
 
 /// Why a row's desil was not applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,7 +90,7 @@ pub struct DesilWriter<'a> {
 }
 
 impl DesilWriter<'_> {
-    pub fn push(&mut self, record: &DesilRow) -> Result<(), StoreError> {
+    pub fn push(&mut self, record: &DesilRecord) -> Result<(), StoreError> {
         if !(1..=10).contains(&record.desil) {
             return Err(StoreError::Invalid(format!(
                 "desil {} on line {} is not 1-10",

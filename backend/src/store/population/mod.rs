@@ -22,7 +22,7 @@ use super::{Store, StoreError};
 use crate::population::PersonRecord;
 use stage::Stager;
 
-pub use desil::{DesilMiss, DesilOutcome, DesilRow, DesilWriter};
+pub use desil::{DesilMiss, DesilOutcome, DesilRecord, DesilWriter};
 
 /// Which kind of file an import read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
