@@ -11,6 +11,9 @@ use super::sql::{Db, Dialect, Param, Row, Value};
 pub(crate) struct Conn {
     kind: Kind,
     in_transaction: bool,
+    /// PostgreSQL: plan every statement afresh instead of reusing prepared ones (see
+    /// [`Conn::planning_each`]).
+    plan_each: bool,
 }
 
 enum Kind {
@@ -46,13 +49,17 @@ impl Conn {
             "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -32000;",
         )?;
         conn.set_prepared_statement_cache_capacity(64);
-        Ok(Conn { kind: Kind::Sqlite(conn), in_transaction: false })
+        Ok(Conn { kind: Kind::Sqlite(conn), in_transaction: false, plan_each: false })
     }
 
     /// Connects to PostgreSQL. `schema`, when given, becomes the search path (tests use a
     /// schema each, in one database).
     pub(crate) fn open_postgres(url: &str, schema: Option<&str>) -> Result<Conn, StoreError> {
-        Ok(Conn { kind: Kind::Postgres(PgConn::connect(url, schema)?), in_transaction: false })
+        Ok(Conn {
+            kind: Kind::Postgres(PgConn::connect(url, schema)?),
+            in_transaction: false,
+            plan_each: false,
+        })
     }
 
     pub(crate) fn in_transaction(&self) -> bool {
@@ -66,6 +73,18 @@ impl Conn {
             Kind::Postgres(pg) => pg.batch(sql)?,
         }
         Ok(())
+    }
+
+    /// Runs `work` with every statement planned for the data as it is at that moment. A
+    /// bulk merge's best plan depends on how large its tables are, and a statement
+    /// prepared once (say for a first import into an empty registry: lookups per row) is
+    /// otherwise kept for the connection's life (and then, for a registry of millions,
+    /// the wrong join). SQLite plans without statistics: nothing changes there.
+    pub(crate) fn planning_each<T>(&mut self, work: impl FnOnce(&mut Conn) -> T) -> T {
+        let before = std::mem::replace(&mut self.plan_each, true);
+        let result = work(self);
+        self.plan_each = before;
+        result
     }
 
     /// Bulk-loads rows with PostgreSQL's `COPY ... FROM STDIN`, `data` being the complete
@@ -223,7 +242,7 @@ impl Db for Conn {
                 let mut statement = conn.prepare_cached(sql)?;
                 Ok(statement.execute(rusqlite::params_from_iter(params.iter()))? as u64)
             }
-            Kind::Postgres(pg) => pg.execute(sql, params),
+            Kind::Postgres(pg) => pg.execute(sql, params, !self.plan_each),
         }
     }
 
@@ -243,7 +262,7 @@ impl Db for Conn {
                 }
                 Ok(out)
             }
-            Kind::Postgres(pg) => pg.query(sql, params),
+            Kind::Postgres(pg) => pg.query(sql, params, !self.plan_each),
         }
     }
 }

@@ -12,6 +12,9 @@ use super::sql::{Param, Row, Value, to_postgres_placeholders};
 
 type Job = Box<dyn FnOnce(&mut Worker) + Send>;
 
+/// See [`PgConn::connect`].
+const TEMP_BUFFERS: &str = "256MB";
+
 /// A connection, served by its own thread; dropping it closes the connection.
 pub(super) struct PgConn {
     jobs: mpsc::Sender<Job>,
@@ -35,9 +38,14 @@ impl PgConn {
             url.parse().map_err(|e| StoreError::Invalid(format!("database URL: {e}")))?;
         config.connect_timeout(Duration::from_secs(10));
         config.application_name("anjungan-backend");
+        // Local buffers for temporary tables (an import's staged rows), taken only by a
+        // session that uses them; PostgreSQL's 8 MB default sends a file's worth of staged
+        // rows through temporary files over and over. Settable only before first use.
+        let mut options = format!("-c temp_buffers={TEMP_BUFFERS}");
         if let Some(schema) = schema {
-            config.options(&format!("-c search_path={schema}"));
+            options.push_str(&format!(" -c search_path={schema}"));
         }
+        config.options(&options);
         let (jobs, receiver) = mpsc::channel::<Job>();
         let (ready, connected) = mpsc::sync_channel(1);
         std::thread::Builder::new()
@@ -82,18 +90,30 @@ impl PgConn {
         self.call(move |worker| Ok(worker.client.batch_execute(&sql)?))
     }
 
-    pub(super) fn execute(&self, sql: &str, params: &[Param<'_>]) -> Result<u64, StoreError> {
+    /// Runs a statement; `cached`: prepared once per connection and reused, else planned
+    /// for this one run.
+    pub(super) fn execute(
+        &self,
+        sql: &str,
+        params: &[Param<'_>],
+        cached: bool,
+    ) -> Result<u64, StoreError> {
         let (sql, params) = (sql.to_owned(), owned(params));
         self.call(move |worker| {
-            let statement = worker.statement(&sql)?;
+            let statement = worker.statement(&sql, cached)?;
             Ok(worker.client.execute(&statement, &borrowed(&params))?)
         })
     }
 
-    pub(super) fn query(&self, sql: &str, params: &[Param<'_>]) -> Result<Vec<Row>, StoreError> {
+    pub(super) fn query(
+        &self,
+        sql: &str,
+        params: &[Param<'_>],
+        cached: bool,
+    ) -> Result<Vec<Row>, StoreError> {
         let (sql, params) = (sql.to_owned(), owned(params));
         self.call(move |worker| {
-            let statement = worker.statement(&sql)?;
+            let statement = worker.statement(&sql, cached)?;
             let rows = worker.client.query(&statement, &borrowed(&params))?;
             rows.iter()
                 .map(|row| {
@@ -126,7 +146,11 @@ impl PgConn {
 }
 
 impl Worker {
-    fn statement(&mut self, sql: &str) -> Result<postgres::Statement, StoreError> {
+    fn statement(&mut self, sql: &str, cached: bool) -> Result<postgres::Statement, StoreError> {
+        if !cached {
+            // Dropping the statement closes it on the server once it has run.
+            return Ok(self.client.prepare(&to_postgres_placeholders(sql))?);
+        }
         if let Some(statement) = self.statements.get(sql) {
             return Ok(statement.clone());
         }

@@ -149,6 +149,11 @@ pub(super) fn merge(
         db.execute(&update_residents(), &[])?;
     }
     let inserted = insert_new(db, &new_residents(dialect))?;
+    if dialect == Dialect::Postgres && inserted + families_new >= REANALYZE_AFTER {
+        // The next import's differences are planned from these statistics: a hash join
+        // over the registry's size, not a lookup per row of a registry thought empty.
+        db.batch("ANALYZE residents; ANALYZE families")?;
+    }
     steps.done("write residents");
     let at = [Param::Text(&meta.at)];
     let memberships_ended =
@@ -168,6 +173,10 @@ pub(super) fn merge(
         changes,
     })
 }
+
+/// New rows after which PostgreSQL's statistics of the registry are refreshed at once
+/// rather than whenever autovacuum comes by.
+const REANALYZE_AFTER: u64 = 10_000;
 
 /// Times the merge's steps, for the debug log: where an import's time goes.
 struct Steps(std::time::Instant);
@@ -251,20 +260,39 @@ fn fill_resident_diff() -> String {
 
 /// One history row per changed field of a resident (?1: the import).
 fn resident_history() -> String {
-    let arms: Vec<String> = RESIDENT_FIELDS
-        .iter()
-        .map(|f| {
-            format!(
-                "SELECT CAST(?1 AS TEXT), d.nik, CAST(NULL AS TEXT), '{f}', CAST(d.{f} AS TEXT),
-                        CAST(s.{f} AS TEXT)
-                 FROM resident_diff d JOIN {STAGE} s ON s.nik = d.nik
-                 WHERE s.{f} IS DISTINCT FROM d.{f}"
-            )
-        })
-        .collect();
+    let fields: Vec<(&str, &str)> = RESIDENT_FIELDS.iter().map(|f| (*f, *f)).collect();
+    history("nik", "resident_diff d JOIN population_stage s ON s.nik = d.nik", &fields)
+}
+
+/// History rows from a join of stored (`d`) and incoming (`s`) values, one per field whose
+/// values differ: `fields` are (column, history field). The join is made once and turned
+/// into rows per field, rather than once per field (which PostgreSQL might each time make
+/// a hash join over the whole staged file).
+fn history(key: &str, join: &str, fields: &[(&str, &str)]) -> String {
+    let names: Vec<String> =
+        fields.iter().map(|(_, field)| format!("SELECT '{field}' AS field")).collect();
+    let value = |table: &str| {
+        let arms: Vec<String> = fields
+            .iter()
+            .map(|(column, field)| format!("WHEN '{field}' THEN CAST({table}.{column} AS TEXT)"))
+            .collect();
+        format!("CASE fields.field {} END", arms.join(" "))
+    };
+    let (nik, kk) = if key == "nik" {
+        ("c.key", "CAST(NULL AS TEXT)")
+    } else {
+        ("CAST(NULL AS TEXT)", "c.key")
+    };
     format!(
-        "INSERT INTO resident_history (import_id, nik, kk, field, before, after) {}",
-        arms.join(" UNION ALL ")
+        "INSERT INTO resident_history (import_id, nik, kk, field, before, after)
+         SELECT CAST(?1 AS TEXT), {nik}, {kk}, c.field, c.before, c.after FROM (
+             SELECT d.{key} AS key, fields.field, {} AS before, {} AS after
+             FROM {join} CROSS JOIN ({}) AS fields
+         ) AS c
+         WHERE c.before IS DISTINCT FROM c.after",
+        value("d"),
+        value("s"),
+        names.join(" UNION ALL ")
     )
 }
 
@@ -284,21 +312,7 @@ fn fill_family_diff() -> String {
 }
 
 fn family_history() -> String {
-    let arms: Vec<String> = FAMILY_FIELDS
-        .iter()
-        .map(|(column, field)| {
-            format!(
-                "SELECT CAST(?1 AS TEXT), CAST(NULL AS TEXT), d.kk, '{field}',
-                        CAST(d.{column} AS TEXT), CAST(f.{column} AS TEXT)
-                 FROM family_diff d JOIN family_stage f ON f.kk = d.kk
-                 WHERE f.{column} IS DISTINCT FROM d.{column}"
-            )
-        })
-        .collect();
-    format!(
-        "INSERT INTO resident_history (import_id, nik, kk, field, before, after) {}",
-        arms.join(" UNION ALL ")
-    )
+    history("kk", "family_diff d JOIN family_stage s ON s.kk = d.kk", FAMILY_FIELDS)
 }
 
 /// Rewrites the families whose fields changed, found by key from the (few) differences.
@@ -522,7 +536,13 @@ mod tests {
                     let fk_check =
                         sql.starts_with("INSERT INTO residents") && detail == "SCAN memberships";
                     let allowed = match scan.as_deref() {
-                        Some(table) => table == walked || detail == "SCAN CONSTANT ROW" || fk_check,
+                        // `fields`: a history statement's list of field names.
+                        Some(table) => {
+                            table == walked
+                                || table == "fields"
+                                || detail == "SCAN CONSTANT ROW"
+                                || fk_check
+                        }
                         None => !detail.contains("AUTOMATIC"),
                     };
                     assert!(allowed, "{detail:?} in the plan of\n{sql}\n{details:#?}");

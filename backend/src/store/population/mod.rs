@@ -17,7 +17,7 @@ use protocol::Sex;
 use protocol::mask::{mask_digits_in, mask_name};
 
 use super::conn::{Conn, Exclusivity};
-use super::sql::{Db, Param, params};
+use super::sql::{Db, Dialect, Param, params};
 use super::{Store, StoreError};
 use crate::population::PersonRecord;
 use stage::Stager;
@@ -161,9 +161,18 @@ impl Store {
         body: impl FnOnce(&mut Conn) -> Result<T, Abort<T, E>>,
     ) -> Result<T, E> {
         let mut conn = self.pool.get()?;
-        let result = conn.transaction(Exclusivity::Exclusive, |db| {
-            let outcome = body(db)?;
-            if dry_run { Err(Abort::DryRun(outcome)) } else { Ok(outcome) }
+        let result = conn.planning_each(|conn| {
+            conn.transaction(Exclusivity::Exclusive, |db| {
+                if db.dialect() == Dialect::Postgres {
+                    // The merge sorts and hashes whole files: in memory rather than in
+                    // batches on disk. For this transaction only.
+                    db.batch(
+                        "SET LOCAL work_mem = '128MB'; SET LOCAL maintenance_work_mem = '256MB'",
+                    )?;
+                }
+                let outcome = body(db)?;
+                if dry_run { Err(Abort::DryRun(outcome)) } else { Ok(outcome) }
+            })
         });
         match result {
             Ok(outcome) | Err(Abort::DryRun(outcome)) => Ok(outcome),
