@@ -470,8 +470,6 @@ const END_HOUSEHOLDS: &str = "UPDATE memberships SET state = 'ended', ended_at =
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Store;
-    use crate::store::conn::Exclusivity;
 
     #[test]
     fn relation_case_is_written_from_the_rust_mapping() {
@@ -505,51 +503,15 @@ mod tests {
         ]
     }
 
-    /// SQLite's plans (EXPLAIN QUERY PLAN): each statement walks at most its one table,
-    /// never another inside that walk, and needs no index built on the fly. (PostgreSQL
-    /// plans the same joins as hash or merge joins from the tables' statistics.)
     #[test]
     fn no_merge_statement_walks_a_table_inside_another() {
-        let store = Store::open_temporary().expect("store");
-        let mut conn = store.pool.get().expect("connection");
-        if conn.dialect() != Dialect::Sqlite {
-            return;
-        }
-        conn.transaction(Exclusivity::Exclusive, |db| {
-            create_stage(db)?;
-            index_stage(db)?;
-            create_work_tables(db)?;
-            for (sql, walked) in statements() {
-                let placeholders = if sql.contains("?1") { 1 } else { 0 };
-                let params = vec![Param::Text("x"); placeholders];
-                let plan = db.query(&format!("EXPLAIN QUERY PLAN {sql}"), &params)?;
-                let details: Vec<String> =
-                    plan.into_iter().map(|mut row| row.get(3)).collect::<Result<_, _>>()?;
-                for detail in &details {
-                    let scan = detail
-                        .strip_prefix("SCAN ")
-                        .map(|rest| rest.split_whitespace().next().unwrap_or_default().to_owned());
-                    // Inserting residents, SQLite plans the foreign key check of the
-                    // memberships naming them (member_nik has no index); it runs only
-                    // while the statement has a violation outstanding, which the check
-                    // for unknown families before it rules out.
-                    let fk_check =
-                        sql.starts_with("INSERT INTO residents") && detail == "SCAN memberships";
-                    let allowed = match scan.as_deref() {
-                        // `fields`: a history statement's list of field names.
-                        Some(table) => {
-                            table == walked
-                                || table == "fields"
-                                || detail == "SCAN CONSTANT ROW"
-                                || fk_check
-                        }
-                        None => !detail.contains("AUTOMATIC"),
-                    };
-                    assert!(allowed, "{detail:?} in the plan of\n{sql}\n{details:#?}");
-                }
-            }
-            Ok::<_, StoreError>(())
-        })
-        .expect("plans");
+        super::super::tests::check_plans(
+            |db| {
+                create_stage(db)?;
+                index_stage(db)?;
+                create_work_tables(db)
+            },
+            &statements(),
+        );
     }
 }
