@@ -11,22 +11,21 @@
 //! `registry_import` or `desil_import`, subject the file name and the start of its SHA-256,
 //! outcome the counts, `dry_run` or `failed`.
 
+mod feed;
 mod report;
 
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
 
 use protocol::Text;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::population::read::{
-    self, DesilRecord, FileSummary, ReadError, ReadFailure, ReadOptions, ReadProgress, Verdict,
-};
+use crate::population::read::{self, FileSummary, ReadError, ReadOptions, ReadProgress, Verdict};
 use crate::store::{
     AuditEntry, DesilOutcome, ImportCounts, ImportKind, ImportMeta, PopulationOutcome, Store,
     StoreError,
 };
+use feed::Feed;
 pub use report::{ReportCounts, ReportWriter};
 
 /// What to import and for whom.
@@ -134,10 +133,6 @@ impl ImportError {
     }
 }
 
-/// Rows handed from the reader thread to the writer at once: enough to keep the channel's
-/// overhead small, few enough that memory stays flat (the channel holds at most four).
-const BATCH: usize = 2048;
-
 /// Imports a population file: every accepted row is upserted by NIK, every change recorded
 /// as history, every rejected row reported with its reason.
 pub fn import_population(
@@ -151,34 +146,14 @@ pub fn import_population(
     let reading = |p: ReadProgress| progress(Progress::Reading(p));
     let options = ReadOptions { desa: request.desa, regency: request.regency, progress: &reading };
     let result = std::thread::scope(|scope| {
-        let (sender, batches) = mpsc::sync_channel::<Vec<Verdict>>(4);
-        let reader = reader_thread().spawn_scoped(scope, move || {
-            let mut batch = Vec::with_capacity(BATCH);
-            let summary = read::read_population(&request.file, &options, &mut |verdict| {
-                batch.push(verdict);
-                if batch.len() == BATCH {
-                    sender.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))?;
-                }
-                Ok::<(), mpsc::SendError<Vec<Verdict>>>(())
-            });
-            if !batch.is_empty() {
-                // The writer may have stopped already; its error is the one reported.
-                let _ = sender.send(batch);
-            }
-            summary
-        });
+        let feed = Feed::start(scope, |sink| read::read_population(&request.file, &options, sink));
         store.import_population(&meta, |writer| {
-            for batch in batches {
-                for verdict in batch {
-                    match verdict {
-                        Verdict::Accepted(record) => writer.push(&record)?,
-                        Verdict::Rejected(rejection) => report
-                            .rejected(&rejection)
-                            .map_err(|source| report_error(&request.report, source))?,
-                    }
-                }
-            }
-            let summary = finish_reading(reader.map_err(ImportError::Thread)?.join())?;
+            let summary = feed.drain(|verdict| match verdict {
+                Verdict::Accepted(record) => Ok(writer.push(&record)?),
+                Verdict::Rejected(rejection) => report
+                    .rejected(&rejection)
+                    .map_err(|source| report_error(&request.report, source)),
+            })?;
             progress(Progress::Merging);
             report.summary = Some(summary.clone());
             Ok::<ImportCounts, ImportError>(counts(&summary))
@@ -210,34 +185,14 @@ pub fn import_desil(
         .map_err(|source| report_error(&request.report, source))?;
     let reading = |p: ReadProgress| progress(Progress::Reading(p));
     let result = std::thread::scope(|scope| {
-        type Row = Result<DesilRecord, read::Rejection>;
-        let (sender, batches) = mpsc::sync_channel::<Vec<Row>>(4);
-        let reader = reader_thread().spawn_scoped(scope, move || {
-            let mut batch = Vec::with_capacity(BATCH);
-            let summary = read::read_desil(&request.file, &reading, &mut |row| {
-                batch.push(row);
-                if batch.len() == BATCH {
-                    sender.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))?;
-                }
-                Ok::<(), mpsc::SendError<Vec<Row>>>(())
-            });
-            if !batch.is_empty() {
-                let _ = sender.send(batch);
-            }
-            summary
-        });
+        let feed = Feed::start(scope, |sink| read::read_desil(&request.file, &reading, sink));
         store.import_desil(&meta, |writer| {
-            for batch in batches {
-                for row in batch {
-                    match row {
-                        Ok(record) => writer.push(&record)?,
-                        Err(rejection) => report
-                            .rejected(&rejection)
-                            .map_err(|source| report_error(&request.report, source))?,
-                    }
-                }
-            }
-            let summary = finish_reading(reader.map_err(ImportError::Thread)?.join())?;
+            let summary = feed.drain(|row| match row {
+                Ok(record) => Ok(writer.push(&record)?),
+                Err(rejection) => report
+                    .rejected(&rejection)
+                    .map_err(|source| report_error(&request.report, source)),
+            })?;
             progress(Progress::Merging);
             report.summary = Some(summary.clone());
             Ok::<ImportCounts, ImportError>(counts(&summary))
@@ -252,11 +207,6 @@ pub fn import_desil(
     }
     let written = Written::Desil { matched: outcome.matched, changed: outcome.changed };
     finish(store, &meta, request, report, &outcome.changes, written)
-}
-
-/// The reader's thread, named so that profiles and `top -H` tell it from the writer.
-fn reader_thread() -> std::thread::Builder {
-    std::thread::Builder::new().name("registry-reader".into())
 }
 
 fn meta(kind: ImportKind, request: &ImportRequest) -> ImportMeta {
@@ -287,18 +237,6 @@ fn counts(summary: &FileSummary) -> ImportCounts {
         rejected: summary.rejected,
         sha256: summary.sha256.clone(),
         layout: summary.layout.as_str().to_owned(),
-    }
-}
-
-/// The reader thread's result: its summary, or why the file could not be read.
-fn finish_reading<E>(
-    joined: std::thread::Result<Result<FileSummary, ReadFailure<E>>>,
-) -> Result<FileSummary, ImportError> {
-    match joined {
-        Ok(Ok(summary)) => Ok(summary),
-        Ok(Err(ReadFailure::Read(error))) => Err(ImportError::Read(error)),
-        // The writer stopped taking rows: its own error is what ends the import.
-        Ok(Err(ReadFailure::Sink(_))) | Err(_) => Err(ImportError::ReaderPanicked),
     }
 }
 
