@@ -432,6 +432,33 @@ fn a_failure_inside_the_work_leaves_nothing_written() {
     assert_eq!(import(&store, "imp-2", &records).inserted, 5);
 }
 
+/// Reading a large file takes a while: other writers (a kiosk's report, an import of
+/// recipients) are not held up meanwhile. The registry is locked for the merge alone.
+#[test]
+fn other_writers_go_on_while_a_file_is_staged() {
+    let store = Store::open_temporary().expect("store");
+    import(&store, "imp-1", &village());
+    let outcome = store
+        .import_population(&meta("imp-2", ImportKind::Population, false), |writer| {
+            for record in &village() {
+                writer.push(record)?;
+            }
+            let (done, finished) = std::sync::mpsc::channel();
+            let other = store.clone();
+            std::thread::spawn(move || {
+                let added =
+                    other.add_memberships(&[membership("GURU_NGAJI", Some(JOKO), None, None)]);
+                let _ = done.send(added.is_ok());
+            });
+            let added = finished.recv_timeout(std::time::Duration::from_secs(5));
+            assert_eq!(added, Ok(true), "another write went through during the staging");
+            Ok::<_, StoreError>(counts(5))
+        })
+        .expect("import");
+    assert_eq!(outcome.unchanged, 5);
+    assert_eq!(memberships(&store).len(), 1);
+}
+
 #[test]
 fn a_dry_run_answers_the_same_outcome_and_writes_nothing() {
     let store = Store::open_temporary().expect("store");

@@ -29,6 +29,10 @@ pub(crate) enum Exclusivity {
     Exclusive,
     /// Appends that cannot conflict (the audit log).
     Shared,
+    /// Writes to temporary tables only (an import staging a file): takes no lock on the
+    /// registry, so other writers go on meanwhile. On SQLite a deferred BEGIN, which
+    /// locks the database file only once the registry itself is read or written.
+    TemporaryOnly,
 }
 
 /// Key of the PostgreSQL advisory lock that serialises exclusive transactions.
@@ -106,11 +110,14 @@ impl Conn {
         let begin = match (self.dialect(), exclusivity) {
             // IMMEDIATE takes the write lock at once, so two writers never both read and
             // then fail to upgrade.
+            (Dialect::Sqlite, Exclusivity::TemporaryOnly) => "BEGIN".to_owned(),
             (Dialect::Sqlite, _) => "BEGIN IMMEDIATE".to_owned(),
             (Dialect::Postgres, Exclusivity::Exclusive) => {
                 format!("BEGIN; SELECT pg_advisory_xact_lock({WRITER_LOCK})")
             }
-            (Dialect::Postgres, Exclusivity::Shared) => "BEGIN".to_owned(),
+            (Dialect::Postgres, Exclusivity::Shared | Exclusivity::TemporaryOnly) => {
+                "BEGIN".to_owned()
+            }
         };
         self.batch(&begin)?;
         self.in_transaction = true;

@@ -7,8 +7,8 @@ use protocol::{Nik, NoKk};
 use super::super::conn::Conn;
 use super::super::sql::{Db, params};
 use super::super::{Store, StoreError};
-use super::stage::{Stager, create_temp, drop_temp};
-use super::{Abort, Change, ImportCounts, ImportKind, ImportMeta, expect_kind};
+use super::stage::{Stager, create_temp};
+use super::{Change, ImportCounts, ImportKind, ImportMeta, expect_kind};
 use super::{finish_import, record_import};
 pub use crate::population::read::DesilRecord;
 
@@ -66,15 +66,20 @@ impl Store {
         work: impl FnOnce(&mut DesilWriter<'_>) -> Result<ImportCounts, E>,
     ) -> Result<DesilOutcome, E> {
         expect_kind(meta, ImportKind::Desil)?;
-        self.import(meta.dry_run, |db| {
-            create_tables(db)?;
-            let stage = Stager::new(db.dialect(), STAGE, STAGE_COLUMNS);
-            let mut writer = DesilWriter { db, stage };
-            let counts = work(&mut writer).map_err(Abort::Failed)?;
-            let DesilWriter { db, mut stage } = writer;
-            stage.finish(db)?;
-            Ok(merge(db, meta, &counts)?)
-        })
+        self.import(
+            meta.dry_run,
+            &[STAGE, "desil_apply"],
+            |db| {
+                create_tables(db)?;
+                let stage = Stager::new(db.dialect(), STAGE, STAGE_COLUMNS);
+                let mut writer = DesilWriter { db, stage };
+                let counts = work(&mut writer)?;
+                let DesilWriter { db, mut stage } = writer;
+                stage.finish(db)?;
+                Ok(counts)
+            },
+            |db, counts| merge(db, meta, &counts),
+        )
     }
 }
 
@@ -130,7 +135,6 @@ fn merge(
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
     let changes = finish_import(db, &meta.id, STAGE)?;
-    drop_temp(db, &[STAGE, "desil_apply"])?;
     Ok(DesilOutcome { matched, changed, unmatched, changes })
 }
 

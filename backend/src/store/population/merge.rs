@@ -6,7 +6,7 @@
 use super::super::StoreError;
 use super::super::conn::Conn;
 use super::super::sql::{Db, Dialect, Param};
-use super::stage::{create_temp, drop_temp};
+use super::stage::create_temp;
 use super::{ImportCounts, ImportMeta, PopulationOutcome, finish_import, record_import};
 use crate::population::record::relation_of_shdk;
 
@@ -68,7 +68,7 @@ const FAMILY_FIELDS: &[(&str, &str)] = &[
     ("address", "address"),
 ];
 
-const TEMP_TABLES: &[&str] = &[STAGE, "family_stage", "resident_diff", "family_diff"];
+pub(super) const TEMP_TABLES: &[&str] = &[STAGE, "family_stage", "resident_diff", "family_diff"];
 
 pub(super) fn create_stage(db: &mut Conn) -> Result<(), StoreError> {
     create_temp(
@@ -110,7 +110,20 @@ fn create_work_tables(db: &mut Conn) -> Result<(), StoreError> {
     )
 }
 
-/// Everything after the rows are staged: the import's outcome, written.
+/// What can be done with the staged rows before the registry is locked: their index (which
+/// refuses a NIK staged twice) and the families they name.
+pub(super) fn prepare(db: &mut Conn) -> Result<(), StoreError> {
+    let mut steps = Steps::start();
+    index_stage(db)?;
+    create_work_tables(db)?;
+    steps.done("index staged rows");
+    db.execute(&fill_family_stage(), &[])?;
+    analyze(db, "family_stage")?;
+    steps.done("stage families");
+    Ok(())
+}
+
+/// The rest, in the registry's write transaction: the import's outcome, written.
 pub(super) fn merge(
     db: &mut Conn,
     meta: &ImportMeta,
@@ -120,12 +133,6 @@ pub(super) fn merge(
 ) -> Result<PopulationOutcome, StoreError> {
     let dialect = db.dialect();
     let mut steps = Steps::start();
-    index_stage(db)?;
-    create_work_tables(db)?;
-    steps.done("index staged rows");
-    db.execute(&fill_family_stage(), &[])?;
-    analyze(db, "family_stage")?;
-    steps.done("stage families");
     record_import(db, meta, counts)?;
     let id = [Param::Text(&meta.id)];
 
@@ -161,7 +168,6 @@ pub(super) fn merge(
     steps.done("end memberships");
 
     let changes = finish_import(db, &meta.id, STAGE)?;
-    drop_temp(db, TEMP_TABLES)?;
     steps.done("read back history");
     let existing = staged.saturating_sub(inserted);
     Ok(PopulationOutcome {

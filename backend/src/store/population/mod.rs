@@ -135,62 +135,87 @@ impl Store {
     /// resident_history. `dry_run`: computes the same outcome, then rolls back.
     ///
     /// `work` pushes the accepted records, each NIK once, and every KK with its head
-    /// (SHDK 1) among its rows: the family's address is the head's.
+    /// (SHDK 1) among its rows: the family's address is the head's. The rows are staged
+    /// while `work` runs, without locking the registry; it is locked for the merge alone.
     pub fn import_population<E: From<StoreError>>(
         &self,
         meta: &ImportMeta,
         work: impl FnOnce(&mut PopulationWriter<'_>) -> Result<ImportCounts, E>,
     ) -> Result<PopulationOutcome, E> {
         expect_kind(meta, ImportKind::Population)?;
-        self.import(meta.dry_run, |db| {
-            merge::create_stage(db)?;
-            let stage = Stager::new(db.dialect(), merge::STAGE, merge::STAGE_COLUMNS);
-            let mut writer = PopulationWriter { db, stage, heads: Heads::default() };
-            let counts = work(&mut writer).map_err(Abort::Failed)?;
-            let PopulationWriter { db, mut stage, heads } = writer;
-            let staged = stage.finish(db)?;
-            Ok(merge::merge(db, meta, &counts, staged, &heads.headless())?)
-        })
+        self.import(
+            meta.dry_run,
+            merge::TEMP_TABLES,
+            |db| {
+                merge::create_stage(db)?;
+                let stage = Stager::new(db.dialect(), merge::STAGE, merge::STAGE_COLUMNS);
+                let mut writer = PopulationWriter { db, stage, heads: Heads::default() };
+                let counts = work(&mut writer)?;
+                let PopulationWriter { db, mut stage, heads } = writer;
+                let staged = stage.finish(db)?;
+                merge::prepare(db)?;
+                Ok((counts, staged, heads.headless()))
+            },
+            |db, (counts, staged, headless)| merge::merge(db, meta, &counts, staged, &headless),
+        )
     }
 
-    /// Runs an import's transaction: committed when `body` succeeds, rolled back when it
-    /// fails or when the import is a dry run (whose outcome is then answered all the same).
-    fn import<T, E: From<StoreError>>(
+    /// Runs an import in two transactions on one connection: `stage` writes temporary
+    /// tables only, so other writers are not held up while a file is read; `merge` then
+    /// writes the registry in one exclusive transaction, committed when it succeeds, rolled
+    /// back when it fails or when the import is a dry run (whose outcome is answered all
+    /// the same). The temporary tables are dropped after, whatever happened.
+    fn import<S, T, E: From<StoreError>>(
         &self,
         dry_run: bool,
-        body: impl FnOnce(&mut Conn) -> Result<T, Abort<T, E>>,
+        temp_tables: &[&str],
+        stage: impl FnOnce(&mut Conn) -> Result<S, E>,
+        merge: impl FnOnce(&mut Conn, S) -> Result<T, StoreError>,
     ) -> Result<T, E> {
         let mut conn = self.pool.get()?;
         let result = conn.planning_each(|conn| {
-            conn.transaction(Exclusivity::Exclusive, |db| {
-                if db.dialect() == Dialect::Postgres {
-                    // The merge sorts and hashes whole files: in memory rather than in
-                    // batches on disk. For this transaction only.
-                    db.batch(
-                        "SET LOCAL work_mem = '128MB'; SET LOCAL maintenance_work_mem = '256MB'",
-                    )?;
-                }
-                let outcome = body(db)?;
+            let staged = conn.transaction(Exclusivity::TemporaryOnly, |db| {
+                bulk_settings(db)?;
+                stage(db)
+            })?;
+            let merged = conn.transaction(Exclusivity::Exclusive, |db| {
+                bulk_settings(db)?;
+                let outcome = merge(db, staged)?;
                 if dry_run { Err(Abort::DryRun(outcome)) } else { Ok(outcome) }
-            })
+            });
+            match merged {
+                Ok(outcome) | Err(Abort::DryRun(outcome)) => Ok(outcome),
+                Err(Abort::Failed(error)) => Err(E::from(error)),
+            }
         });
-        match result {
-            Ok(outcome) | Err(Abort::DryRun(outcome)) => Ok(outcome),
-            Err(Abort::Failed(error)) => Err(error),
+        if let Err(error) = stage::drop_temp(&mut conn, temp_tables) {
+            tracing::warn!(%error, "an import's temporary tables were not dropped");
         }
+        result
     }
 }
 
-/// Why an import's transaction is not committed: it failed, or it was only a dry run (the
+/// PostgreSQL: the import sorts, hashes and indexes whole files, in memory rather than in
+/// batches on disk. For the transaction only.
+fn bulk_settings(db: &mut Conn) -> Result<(), StoreError> {
+    match db.dialect() {
+        Dialect::Postgres => {
+            db.batch("SET LOCAL work_mem = '128MB'; SET LOCAL maintenance_work_mem = '256MB'")
+        }
+        Dialect::Sqlite => Ok(()),
+    }
+}
+
+/// Why the merge's transaction is not committed: it failed, or it was only a dry run (the
 /// one way out of [`Conn::transaction`] that rolls back and still carries a result).
-enum Abort<T, E> {
-    Failed(E),
+enum Abort<T> {
+    Failed(StoreError),
     DryRun(T),
 }
 
-impl<T, E: From<StoreError>> From<StoreError> for Abort<T, E> {
+impl<T> From<StoreError> for Abort<T> {
     fn from(error: StoreError) -> Self {
-        Abort::Failed(E::from(error))
+        Abort::Failed(error)
     }
 }
 

@@ -1,4 +1,4 @@
-//! Staging a file's rows in a temporary table of the import's transaction, in chunks:
+//! Staging a file's rows in a temporary table of the import's connection, in chunks:
 //! multi-row INSERTs with bound parameters on SQLite, `COPY ... FROM STDIN` on PostgreSQL.
 //! Only one chunk is ever held in memory; the table holds the rest.
 
@@ -15,30 +15,28 @@ const SQLITE_PARAMS_PER_INSERT: usize = 8192;
 /// COPY input sent per round trip to PostgreSQL.
 const COPY_CHUNK_BYTES: usize = 1 << 20;
 
-/// Creates a temporary table for this transaction, replacing one that an earlier import
-/// on the same pooled connection may have left (SQLite keeps temporary tables until the
-/// connection closes; PostgreSQL's are dropped at commit).
+/// Creates a temporary table of the connection, replacing one an earlier import on the
+/// same pooled connection may have left. It outlives the transaction that creates it (an
+/// import stages in one and merges in another); [`drop_temp`] removes it after.
 pub(super) fn create_temp(db: &mut Conn, name: &str, columns: &str) -> Result<(), StoreError> {
-    let sql = match db.dialect() {
-        Dialect::Sqlite => {
-            format!("DROP TABLE IF EXISTS temp.{name}; CREATE TEMP TABLE {name} ({columns})")
-        }
-        Dialect::Postgres => format!(
-            "DROP TABLE IF EXISTS pg_temp.{name}; CREATE TEMP TABLE {name} ({columns}) ON COMMIT DROP"
-        ),
-    };
-    db.batch(&sql)
+    let schema = temp_schema(db.dialect());
+    db.batch(&format!("DROP TABLE IF EXISTS {schema}.{name}; CREATE TEMP TABLE {name} ({columns})"))
 }
 
-/// Drops temporary tables once the merge is done, so that a pooled SQLite connection does
-/// not keep a file's worth of staged rows (PostgreSQL drops them at commit by itself).
+/// Drops an import's temporary tables, so that a pooled connection does not keep a file's
+/// worth of staged rows.
 pub(super) fn drop_temp(db: &mut Conn, names: &[&str]) -> Result<(), StoreError> {
-    if db.dialect() == Dialect::Sqlite {
-        for name in names {
-            db.batch(&format!("DROP TABLE IF EXISTS temp.{name}"))?;
-        }
+    let schema = temp_schema(db.dialect());
+    let drops: Vec<String> =
+        names.iter().map(|name| format!("DROP TABLE IF EXISTS {schema}.{name}")).collect();
+    db.batch(&drops.join("; "))
+}
+
+fn temp_schema(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Sqlite => "temp",
+        Dialect::Postgres => "pg_temp",
     }
-    Ok(())
 }
 
 /// Buffers rows for one temporary table and writes them a chunk at a time.
