@@ -1,6 +1,7 @@
 //! Writing a population file or a DTSEN desil file into the registry: every row staged in
-//! a temporary table inside one write transaction, then merged with set-based SQL, so a
-//! file of 1.7 million residents is written in seconds and all or nothing.
+//! a temporary table (without locking the registry), then merged with set-based SQL in one
+//! write transaction, so a file of 1.7 million residents is written in seconds and all or
+//! nothing.
 //!
 //! The caller (the registry import) reads and validates the file and pushes the records it
 //! accepts; this module decides what changed, writes it, records the import and its
