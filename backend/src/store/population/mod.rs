@@ -179,11 +179,23 @@ impl Store {
                 bulk_settings(db)?;
                 stage(db)
             })?;
+            // SQLite checks each resident's KK against families row by row, an eighth of a
+            // kabupaten's first import. The merge makes that check itself, for the whole
+            // file at once: every staged family is written before its residents, and a
+            // resident of a KK neither staged nor registered refuses the file. The setting
+            // cannot change inside a transaction, so it is set around the merge's.
+            let fk_off = conn.dialect() == Dialect::Sqlite;
+            if fk_off {
+                conn.batch("PRAGMA foreign_keys = OFF")?;
+            }
             let merged = conn.transaction(Exclusivity::Exclusive, |db| {
                 bulk_settings(db)?;
                 let outcome = merge(db, staged)?;
                 if dry_run { Err(Abort::DryRun(outcome)) } else { Ok(outcome) }
             });
+            if fk_off {
+                conn.batch("PRAGMA foreign_keys = ON")?;
+            }
             match merged {
                 Ok(outcome) | Err(Abort::DryRun(outcome)) => Ok(outcome),
                 Err(Abort::Failed(error)) => Err(E::from(error)),
