@@ -202,6 +202,7 @@ async fn the_openapi_document_lists_exactly_the_routed_paths() {
     use protocol::api::{HEALTH_PATH, REPORTS_PATH, STATUS_PATH, TICKET_PATH};
     use protocol::fleet::{CONFIG_PATH, HEARTBEAT_PATH};
     use protocol::letter::LETTERS_PATH;
+    use protocol::registry::{DESIL_PATH, POPULATION_PATH};
     use protocol::staff::{IMPORTS_PATH, LOGIN_PATH, MEMBERSHIPS_PATH};
     let server = server().await;
     let document = openapi_document(&server).await;
@@ -218,6 +219,8 @@ async fn the_openapi_document_lists_exactly_the_routed_paths() {
         LOGIN_PATH,
         MEMBERSHIPS_PATH,
         IMPORTS_PATH,
+        POPULATION_PATH,
+        DESIL_PATH,
     ];
     assert_eq!(documented, constants.into_iter().collect());
     // Each is routed: an unsigned GET is refused or answered, never the fallback's 404.
