@@ -42,7 +42,7 @@ pub(super) const STAGE_COLUMNS: &[&str] = &[
 
 /// A resident's own fields as an import states them: the `residents` columns of the same
 /// name, and the history's field names.
-const RESIDENT_FIELDS: &[&str] = &[
+pub(super) const RESIDENT_FIELDS: &[&str] = &[
     "kk",
     "name",
     "sex",
@@ -61,7 +61,7 @@ const RESIDENT_FIELDS: &[&str] = &[
 ];
 
 /// A family's fields: (column of `families` and of the staging tables, history field).
-const FAMILY_FIELDS: &[(&str, &str)] = &[
+pub(super) const FAMILY_FIELDS: &[(&str, &str)] = &[
     ("desa_code", "desa"),
     ("dusun", "dusun"),
     ("rw", "rw"),

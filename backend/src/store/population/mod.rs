@@ -384,36 +384,15 @@ fn finish_import(db: &mut Conn, import_id: &str, stage: &str) -> Result<Vec<Chan
     Ok(changes)
 }
 
-/// Field names a history row may carry: the residents' columns, then the families'.
-const FIELDS: &[&str] = &[
-    "kk",
-    "name",
-    "sex",
-    "birth_place",
-    "birth_date",
-    "religion",
-    "education",
-    "occupation",
-    "marital_status",
-    "shdk",
-    "nationality",
-    "blood_type",
-    "father_name",
-    "mother_name",
-    "life_status",
-    "desa",
-    "dusun",
-    "rw",
-    "rt",
-    "address",
-    "desil",
-];
-
+/// The field a history row names, as one of the merge's own field names (the residents'
+/// columns, the families', and `desil` of a desil import).
 fn known_field(name: &str) -> Result<&'static str, StoreError> {
-    FIELDS
+    merge::RESIDENT_FIELDS
         .iter()
-        .find(|field| **field == name)
         .copied()
+        .chain(merge::FAMILY_FIELDS.iter().map(|(_, field)| *field))
+        .chain(["desil"])
+        .find(|field| *field == name)
         .ok_or_else(|| StoreError::Corrupt(format!("history of an unknown field {name:?}")))
 }
 
