@@ -3,8 +3,10 @@
 //! kabupaten operators, all through [`import_population`] and [`import_desil`].
 //!
 //! The file is read on a thread of its own (`population::read`, two passes, memory flat
-//! whatever the file's size) while the store writes what it hands over into one transaction
-//! (`Store::import_population`): a power cut or any failure leaves the registry as it was.
+//! whatever the file's size) while the store stages what it hands over in temporary tables,
+//! then writes the registry in one transaction (`Store::import_population`): a power cut or
+//! any failure leaves the registry as it was.
+//!
 //! Every rejected row and every change is written to a per-row report, first under a
 //! temporary name, renamed only once the transaction is committed, so a report on disk
 //! always describes what the registry holds. Every import is audited in one shape: action
