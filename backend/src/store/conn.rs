@@ -217,6 +217,7 @@ fn sqlite_migrations() -> rusqlite_migration::Migrations<'static> {
         M::up(include_str!("../../migrations/0008_kiosk_issuer.sql")),
         M::up(include_str!("../../migrations/0009_letters.sql")),
         M::up(include_str!("../../migrations/0010_population.sql")),
+        M::up(include_str!("../../migrations/0011_alerts.sql")),
     ])
 }
 
@@ -233,6 +234,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0008_kiosk_issuer.sql"),
     include_str!("../../migrations/0009_letters.sql"),
     include_str!("../../migrations/0010_population.sql"),
+    include_str!("../../migrations/0011_alerts.sql"),
 ];
 
 impl Db for Conn {

@@ -5,6 +5,7 @@
 //! default: WAL, one writer, many readers from a small connection pool) or PostgreSQL (a
 //! `postgres://` URL).
 
+mod alerts;
 mod audit;
 mod conn;
 mod fleet;
@@ -24,6 +25,7 @@ mod tickets;
 use std::path::Path;
 use std::sync::Arc;
 
+pub use alerts::{AlertKind, AlertRecord};
 pub use audit::AuditEntry;
 pub(crate) use fleet::village_name;
 pub use fleet::{DEFAULT_IDLE_TIMEOUT, HeartbeatRecord, KioskSettings, PinScope};
