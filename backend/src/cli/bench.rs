@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+use backend::store::Location;
+
 use super::DatabaseOption;
 
 #[derive(clap::Args)]
@@ -23,6 +25,10 @@ pub struct Args {
     /// Server worker threads.
     #[arg(long, default_value_t = 2)]
     server_threads: usize,
+    /// A PostgreSQL server to run the same lookups against right after SQLite, printed side
+    /// by side (its registry is generated in that database on first use, reused after).
+    #[arg(long, env = "ANJUNGAN_BENCH_POSTGRES")]
+    postgres: Option<String>,
     #[command(subcommand)]
     what: Option<What>,
 }
@@ -59,6 +65,24 @@ pub fn run(args: Args, database: &DatabaseOption) -> anyhow::Result<()> {
         concurrency: args.concurrency,
         server_threads: args.server_threads,
     };
-    println!("{}", backend::bench::run(&database.location(&args.data_dir)?, &options)?);
+    let first = database.location(&args.data_dir)?;
+    let Some(postgres) = args.postgres else {
+        println!("{}", backend::bench::run(&first, &options)?);
+        return Ok(());
+    };
+    // Side by side in one run, so both see the same machine.
+    let sqlite = backend::bench::run(&first, &options)?;
+    let postgres = backend::bench::run(&Location::Postgres(postgres), &options)?;
+    println!("== SQLite\n{sqlite}\n== PostgreSQL\n{postgres}");
+    println!(
+        "PostgreSQL / SQLite: lookups {:.0}%, p99 {:.2} ms vs {:.2} ms",
+        100.0 * postgres.lookups_per_second() / sqlite.lookups_per_second().max(f64::MIN_POSITIVE),
+        postgres.p99.as_secs_f64() * 1e3,
+        sqlite.p99.as_secs_f64() * 1e3,
+    );
+    if let (Some(s), Some(p)) = (&sqlite.import, &postgres.import) {
+        let rate = |i: &backend::bench::ImportFigures| i.rows as f64 / i.elapsed.as_secs_f64();
+        println!("PostgreSQL / SQLite: list import {:.0}%", 100.0 * rate(p) / rate(s));
+    }
     Ok(())
 }

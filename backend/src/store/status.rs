@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use super::sql::{Db, Dialect, Param, params};
+use super::sql::{Db, Dialect, Param, Row, params};
 use super::{Store, StoreError};
 use crate::population::LifeStatus;
 use protocol::api::{MembershipState, Relation};
@@ -174,6 +174,65 @@ fn statements(n: usize) -> (String, String) {
 static SINGLE: LazyLock<(String, String)> = LazyLock::new(|| statements(1));
 static FULL: LazyLock<(String, String)> = LazyLock::new(|| statements(BATCH));
 
+/// PostgreSQL's single lookup: the family and every membership in one statement, so a
+/// lookup costs one round trip to the server instead of two. Member rows fill columns 0-9,
+/// membership rows columns 10-20 (the shapes of [`statements`]); the last tells them apart.
+const ONE_TRIP: &str = "
+    WITH subject AS (SELECT kk FROM residents WHERE nik = ?1)
+    SELECT r.nik, r.name, r.relation, r.sex, r.pregnant, r.nursing, r.kk, f.desa_code,
+           r.life_status, f.desil,
+           NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0 AS part
+    FROM residents r JOIN families f ON f.kk = r.kk
+    WHERE r.kk = (SELECT kk FROM subject)
+    UNION ALL
+    SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+           m.program, p.name_id, p.name_en, m.nik, m.kk, m.component, m.member_nik,
+           m.state, m.since, m.kk, m.ended_reason, 1
+    FROM memberships m JOIN programs p ON p.code = m.program
+    WHERE m.kk = (SELECT kk FROM subject)
+    UNION ALL
+    SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+           m.program, p.name_id, p.name_en, m.nik, m.kk, m.component, m.member_nik,
+           m.state, m.since, r.kk, m.ended_reason, 2
+    FROM residents r
+    JOIN memberships m ON m.nik = r.nik
+    JOIN programs p ON p.code = m.program
+    WHERE r.kk = (SELECT kk FROM subject)
+    ORDER BY 22, 1";
+
+/// Column of [`ONE_TRIP`] that says whether a row is a member (0) or a membership.
+const ONE_TRIP_PART: usize = 21;
+
+/// [`ONE_TRIP`]: one resident's status in one round trip.
+fn read_one_trip(db: &mut impl Db, nik: &Nik) -> Result<Option<StatusRecord>, StoreError> {
+    let mut families: HashMap<String, Family> = HashMap::new();
+    let mut family_of: HashMap<String, String> = HashMap::new();
+    let mut memberships = Vec::new();
+    for mut row in db.query(ONE_TRIP, params![nik.as_str()])? {
+        if row.get::<i64>(ONE_TRIP_PART)? == 0 {
+            let (kk, desa_code, desil, person) = person(&mut row, 0)?;
+            family_of.insert(person.member.nik.clone(), kk.clone());
+            families
+                .entry(kk)
+                .or_insert_with(|| Family {
+                    desa_code,
+                    desil,
+                    people: Vec::new(),
+                    memberships: Vec::new(),
+                })
+                .people
+                .push(person);
+        } else {
+            memberships.push(membership(&mut row, 10)?.1);
+        }
+    }
+    // One family: every membership row is of the subject's KK.
+    if let Some(family) = families.values_mut().next() {
+        family.memberships = memberships;
+    }
+    Ok(subject_status(nik, &family_of, &families))
+}
+
 /// One member row, with what the subject's own record needs.
 struct Person {
     member: MemberRecord,
@@ -193,6 +252,13 @@ fn read_statuses(
     db: &mut impl Db,
     niks: &[Nik],
 ) -> Result<HashMap<String, StatusRecord>, StoreError> {
+    if let ([nik], Dialect::Postgres) = (niks, db.dialect()) {
+        let mut out = HashMap::with_capacity(1);
+        if let Some(record) = read_one_trip(db, nik)? {
+            out.insert(nik.as_str().to_owned(), record);
+        }
+        return Ok(out);
+    }
     let mut out = HashMap::with_capacity(niks.len());
     // Batches save PostgreSQL's round trips; SQLite has none to save, and there one
     // resident at a time reads the family straight from the index, without sorting.
@@ -216,34 +282,8 @@ fn read_statuses(
         let mut families: HashMap<String, Family> = HashMap::new();
         let mut family_of: HashMap<String, String> = HashMap::new();
         for mut row in db.query(families_sql, &params)? {
-            let nik: String = row.get(0)?;
-            let name: String = row.get(1)?;
-            let relation: String = row.get(2)?;
-            let sex: String = row.get(3)?;
-            let kk: String = row.get(6)?;
-            let desa_code: u64 = row.get(7)?;
-            let life: String = row.get(8)?;
-            let desil = match row.get::<Option<i64>>(9)? {
-                Some(value) => Some(
-                    u8::try_from(value)
-                        .map_err(|_| StoreError::Corrupt(format!("desil {value}")))?,
-                ),
-                None => None,
-            };
-            let person = Person {
-                member: MemberRecord {
-                    nik: nik.clone(),
-                    name,
-                    relation: Relation::parse(&relation)
-                        .ok_or_else(|| StoreError::Corrupt(format!("relation {relation:?}")))?,
-                    life_status: LifeStatus::from_stored(&life)
-                        .ok_or_else(|| StoreError::Corrupt(format!("life status {life:?}")))?,
-                },
-                sex: if sex == "female" { protocol::Sex::Female } else { protocol::Sex::Male },
-                pregnant: row.get(4)?,
-                nursing: row.get(5)?,
-            };
-            family_of.insert(nik, kk.clone());
+            let (kk, desa_code, desil, person) = person(&mut row, 0)?;
+            family_of.insert(person.member.nik.clone(), kk.clone());
             families
                 .entry(kk)
                 .or_insert_with(|| Family {
@@ -261,48 +301,94 @@ fn read_statuses(
         let kks = padded(&mut families.keys().cloned());
         let params: Vec<Param<'_>> = kks.iter().map(|k| Param::Text(k)).collect();
         for mut row in db.query(memberships_sql, &params)? {
-            let state: String = row.get(7)?;
-            let family: String = row.get(9)?;
-            let record = MembershipRecord {
-                program: row.get(0)?,
-                program_name: Text::new(row.get::<String>(1)?, row.get::<String>(2)?),
-                nik: row.get(3)?,
-                kk: row.get(4)?,
-                component: row.get(5)?,
-                member_nik: row.get(6)?,
-                state: MembershipState::parse(&state)
-                    .ok_or_else(|| StoreError::Corrupt(format!("state {state:?}")))?,
-                since: row.get(8)?,
-                ended_reason: row.get(10)?,
-            };
+            let (family, record) = membership(&mut row, 0)?;
             if let Some(family) = families.get_mut(&family) {
                 family.memberships.push(record);
             }
         }
         for nik in chunk {
-            let Some(kk) = family_of.get(nik.as_str()) else { continue };
-            let Some(family) = families.get(kk) else { continue };
-            let Some(subject) = family.people.iter().find(|p| p.member.nik == nik.as_str()) else {
-                continue;
-            };
-            out.insert(
-                nik.as_str().to_owned(),
-                StatusRecord {
-                    name: subject.member.name.clone(),
-                    sex: subject.sex,
-                    pregnant: subject.pregnant,
-                    nursing: subject.nursing,
-                    life_status: subject.member.life_status,
-                    kk: kk.clone(),
-                    desa_code: family.desa_code,
-                    desil: family.desil,
-                    members: family.people.iter().map(|p| p.member.clone()).collect(),
-                    memberships: family.memberships.clone(),
-                },
-            );
+            if let Some(record) = subject_status(nik, &family_of, &families) {
+                out.insert(nik.as_str().to_owned(), record);
+            }
         }
     }
     Ok(out)
+}
+
+/// The subject's record, built from the family read for it.
+fn subject_status(
+    nik: &Nik,
+    family_of: &HashMap<String, String>,
+    families: &HashMap<String, Family>,
+) -> Option<StatusRecord> {
+    let kk = family_of.get(nik.as_str())?;
+    let family = families.get(kk)?;
+    let subject = family.people.iter().find(|p| p.member.nik == nik.as_str())?;
+    Some(StatusRecord {
+        name: subject.member.name.clone(),
+        sex: subject.sex,
+        pregnant: subject.pregnant,
+        nursing: subject.nursing,
+        life_status: subject.member.life_status,
+        kk: kk.clone(),
+        desa_code: family.desa_code,
+        desil: family.desil,
+        members: family.people.iter().map(|p| p.member.clone()).collect(),
+        memberships: family.memberships.clone(),
+    })
+}
+
+/// A member row whose columns start at `at`: nik, name, relation, sex, pregnant, nursing,
+/// kk, desa code, life status, desil. Returns the KK, the family's desa and desil too.
+fn person(row: &mut Row, at: usize) -> Result<(String, u64, Option<u8>, Person), StoreError> {
+    let nik: String = row.get(at)?;
+    let name: String = row.get(at + 1)?;
+    let relation: String = row.get(at + 2)?;
+    let sex: String = row.get(at + 3)?;
+    let kk: String = row.get(at + 6)?;
+    let desa_code: u64 = row.get(at + 7)?;
+    let life: String = row.get(at + 8)?;
+    let desil = match row.get::<Option<i64>>(at + 9)? {
+        Some(value) => {
+            Some(u8::try_from(value).map_err(|_| StoreError::Corrupt(format!("desil {value}")))?)
+        }
+        None => None,
+    };
+    let person = Person {
+        member: MemberRecord {
+            nik,
+            name,
+            relation: Relation::parse(&relation)
+                .ok_or_else(|| StoreError::Corrupt(format!("relation {relation:?}")))?,
+            life_status: LifeStatus::from_stored(&life)
+                .ok_or_else(|| StoreError::Corrupt(format!("life status {life:?}")))?,
+        },
+        sex: if sex == "female" { protocol::Sex::Female } else { protocol::Sex::Male },
+        pregnant: row.get(at + 4)?,
+        nursing: row.get(at + 5)?,
+    };
+    Ok((kk, desa_code, desil, person))
+}
+
+/// A membership row whose columns start at `at`: program, its two names, nik, kk,
+/// component, member nik, state, since, the family's KK, the reason it ended. Returns the
+/// family's KK with it.
+fn membership(row: &mut Row, at: usize) -> Result<(String, MembershipRecord), StoreError> {
+    let state: String = row.get(at + 7)?;
+    let family: String = row.get(at + 9)?;
+    let record = MembershipRecord {
+        program: row.get(at)?,
+        program_name: Text::new(row.get::<String>(at + 1)?, row.get::<String>(at + 2)?),
+        nik: row.get(at + 3)?,
+        kk: row.get(at + 4)?,
+        component: row.get(at + 5)?,
+        member_nik: row.get(at + 6)?,
+        state: MembershipState::parse(&state)
+            .ok_or_else(|| StoreError::Corrupt(format!("state {state:?}")))?,
+        since: row.get(at + 8)?,
+        ended_reason: row.get(at + 10)?,
+    };
+    Ok((family, record))
 }
 
 #[cfg(test)]
@@ -326,5 +412,37 @@ mod tests {
             plan.iter().any(|step| step.contains("COVERING INDEX residents_by_kk_life")),
             "{plan:#?}"
         );
+    }
+
+    /// PostgreSQL's one-round-trip lookup reads exactly what the two statements read, for
+    /// every kind of family the demo registry holds (run on both databases).
+    #[test]
+    fn one_round_trip_reads_what_two_statements_read() {
+        let store = Store::open_temporary().expect("store");
+        crate::demo::generate(&store, &crate::demo::DemoOptions { residents: 400, seed: 11 })
+            .expect("demo registry");
+        let niks = store.sample_niks(60, 5).expect("sample");
+        assert!(niks.len() > 20, "{}", niks.len());
+        let mut db = store.pool.get().expect("connection");
+        let sorted = |mut record: StatusRecord| {
+            record.memberships.sort_by(|a, b| {
+                (&a.program, &a.nik, &a.member_nik).cmp(&(&b.program, &b.nik, &b.member_nik))
+            });
+            record
+        };
+        let mut with_programs = 0;
+        for nik in &niks {
+            let one = read_one_trip(&mut *db, nik).expect("one trip").expect("registered");
+            // Two NIKs take the batched statements on either database.
+            let two = read_statuses(&mut *db, &[*nik, *nik])
+                .expect("two statements")
+                .remove(nik.as_str())
+                .expect("registered");
+            with_programs += usize::from(!one.memberships.is_empty());
+            assert_eq!(sorted(one), sorted(two), "{nik:?}");
+        }
+        assert!(with_programs > 0, "no sampled family holds a program");
+        let unknown = Nik::parse("3510011203850999").expect("valid NIK");
+        assert_eq!(read_one_trip(&mut *db, &unknown).expect("read"), None);
     }
 }
