@@ -48,14 +48,21 @@ enum What {
         /// PostgreSQL server to load into as well, in a schema of its own.
         #[arg(long, env = "ANJUNGAN_BENCH_POSTGRES")]
         postgres: Option<String>,
+        /// Internal: the child process that loads into one database.
+        #[arg(long, hide = true, value_enum)]
+        only: Option<backend::bench::import::Database>,
     },
 }
 
 /// Runs the bench on `--database`, or in its own data directory (not the service's).
 pub fn run(args: Args, database: &DatabaseOption) -> anyhow::Result<()> {
-    if let Some(What::Import { residents, seed, dir, postgres }) = args.what {
-        let options = backend::bench::import::ImportBenchOptions { residents, seed, dir, postgres };
-        println!("{}", backend::bench::import::run(&options)?);
+    if let Some(What::Import { residents, seed, dir, postgres, only }) = args.what {
+        let options =
+            backend::bench::import::ImportBenchOptions { residents, seed, dir, postgres, only };
+        let report = backend::bench::import::run(&options)?;
+        if only.is_none() {
+            println!("{report}");
+        }
         return Ok(());
     }
     let options = backend::bench::BenchOptions {
