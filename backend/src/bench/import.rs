@@ -26,7 +26,7 @@ pub struct ImportBenchOptions {
     /// A PostgreSQL server to load into as well (a fresh schema, dropped after).
     pub postgres: Option<String>,
     /// Set in the child processes: load into this database only, here, and print the
-    /// figures as [`Load::line`]s for the parent.
+    /// figures as lines for the parent to parse.
     pub only: Option<Database>,
 }
 
