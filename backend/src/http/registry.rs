@@ -3,7 +3,7 @@
 //! loading the kabupaten's registry could overwrite every other desa's residents.
 //!
 //! The body is streamed to a temporary file (a kabupaten's file is hundreds of megabytes,
-//! and the reader reads it twice), then imported exactly as `backend registry import` does.
+//! and the workbook reader needs a file it can seek in), then imported exactly as `backend registry import` does.
 //! One import runs at a time; a second is refused while it runs.
 
 use std::path::{Path, PathBuf};

@@ -2,7 +2,7 @@
 //! registry import FILE`, `backend registry desil FILE`, and the same on the staff API for
 //! kabupaten operators, all through [`import_population`] and [`import_desil`].
 //!
-//! The file is read on a thread of its own (`population::read`, two passes, memory flat
+//! The file is read on a thread of its own (`population::read`, one pass, memory flat
 //! whatever the file's size) while the store stages what it hands over in temporary tables,
 //! then writes the registry in one transaction (`Store::import_population`): a power cut or
 //! any failure leaves the registry as it was.
@@ -16,16 +16,19 @@
 mod feed;
 mod report;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use protocol::Text;
+use protocol::{Nik, NoKk, Text};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::population::read::{self, FileSummary, ReadError, ReadOptions, ReadProgress, Verdict};
+use crate::population::read::{
+    self, FileSummary, ReadError, ReadOptions, ReadProgress, UnfitFamily, Verdict,
+};
 use crate::store::{
-    AuditEntry, DesilOutcome, ImportCounts, ImportKind, ImportMeta, PopulationOutcome, Store,
-    StoreError,
+    AuditEntry, DesilOutcome, ImportCounts, ImportKind, ImportMeta, PopulationOutcome,
+    PopulationWriter, Store, StoreError,
 };
 use feed::Feed;
 pub use report::{ReportCounts, ReportWriter};
@@ -53,7 +56,7 @@ pub struct ImportRequest {
 /// Where a long import is, for a progress bar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Progress {
-    /// The file is being read (pass 1 checks families, pass 2 reads and stages rows).
+    /// The file is being read, checked and staged.
     Reading(ReadProgress),
     /// Every row is read; the staged rows are being merged into the registry.
     Merging,
@@ -63,10 +66,7 @@ impl Progress {
     /// What the bar says, Indonesian first.
     pub fn label(&self) -> &'static str {
         match self {
-            Progress::Reading(ReadProgress { pass: 1, .. }) => {
-                "memeriksa keluarga / checking families"
-            }
-            Progress::Reading(_) => "membaca baris / reading rows",
+            Progress::Reading(_) => "membaca dan memeriksa baris / reading and checking rows",
             Progress::Merging => "menyimpan ke registri / writing the registry",
         }
     }
@@ -156,6 +156,7 @@ pub fn import_population(
                     .rejected(&rejection)
                     .map_err(|source| report_error(&request.report, source)),
             })?;
+            take_back_unfit(writer, &summary, &mut report, &request.report)?;
             progress(Progress::Merging);
             report.summary = Some(summary.clone());
             Ok::<ImportCounts, ImportError>(counts(&summary))
@@ -209,6 +210,31 @@ pub fn import_desil(
     }
     let written = Written::Desil { matched: outcome.matched, changed: outcome.changed };
     finish(store, &meta, request, report, &outcome.changes, written)
+}
+
+/// Takes the rows of the families the reader refused at the end of the file (no head, or
+/// several) back out of the import, and reports each after the others, in line order.
+fn take_back_unfit(
+    writer: &mut PopulationWriter<'_>,
+    summary: &FileSummary,
+    report: &mut ReportWriter,
+    path: &Path,
+) -> Result<(), ImportError> {
+    if summary.unfit.is_empty() {
+        return Ok(());
+    }
+    let families: HashMap<&str, &UnfitFamily> =
+        summary.unfit.iter().map(|family| (family.kk.as_str(), family)).collect();
+    let kks: Vec<NoKk> = summary.unfit.iter().map(|family| family.kk).collect();
+    writer.withdraw(&kks, &mut |line, nik, kk| {
+        let (Some(family), Ok(nik)) = (families.get(kk), Nik::parse(nik)) else {
+            return Err(ImportError::Store(StoreError::Corrupt(format!(
+                "line {line} was taken back for a family not refused"
+            ))));
+        };
+        report.rejected(&family.rejection(line, &nik)).map_err(|source| report_error(path, source))
+    })?;
+    Ok(())
 }
 
 fn meta(kind: ImportKind, request: &ImportRequest) -> ImportMeta {

@@ -80,7 +80,7 @@ pub fn read_desil<E>(
         return Err(ReadError::NotADesilFile { missing }.into());
     }
     let (mut accepted, mut rejected) = (0u64, 0u64);
-    let rows = walk(&mut source, &plans, 2, progress, &mut |plan, line, row| {
+    let rows = walk(&mut source, &plans, progress, &mut |plan, line, row| {
         let checked = check(&plans[plan].columns, line, row);
         match checked {
             Ok(_) => accepted += 1,
@@ -91,7 +91,7 @@ pub fn read_desil<E>(
     if rows == 0 {
         return Err(ReadError::Empty.into());
     }
-    Ok(FileSummary { layout: Layout::Desil, rows, accepted, rejected, sha256 })
+    Ok(FileSummary { layout: Layout::Desil, rows, accepted, rejected, sha256, unfit: Vec::new() })
 }
 
 fn check(columns: &DesilColumns, line: u64, row: &dyn Row) -> Result<DesilRecord, Rejection> {

@@ -2,10 +2,11 @@
 //! Dukcapil's SIAK export, as CSV, XLSX/XLSM or XLS; and DTSEN desil lists ([`read_desil`]).
 //! `docs/registry-import.md` describes both layouts column by column and every rejection.
 //!
-//! A file is read twice and never held: the first pass checks every row and counts the
-//! heads of each family, the second hands every row, accepted or rejected, to the caller's
-//! sink in file order. A bad row is a [`Rejection`] with its own [`RejectReason`]; only a
-//! file that cannot be read at all is a [`ReadError`].
+//! A file is read once and never held: every row, accepted or rejected, goes to the
+//! caller's sink in file order, while the heads of each family are counted. Whether a
+//! family has exactly one head is known only at the end: the summary then names the
+//! [`UnfitFamily`]s, whose rows the caller takes back. A bad row is a [`Rejection`] with its
+//! own [`RejectReason`]; only a file that cannot be read at all is a [`ReadError`].
 
 mod cell;
 mod desa;
@@ -22,12 +23,11 @@ mod walk;
 #[cfg(test)]
 mod samples;
 
-use std::collections::HashSet;
-use std::convert::Infallible;
 use std::path::Path;
 
 pub use desil::{DesilRecord, read_desil};
 pub use error::{ReadError, ReadFailure};
+pub use families::UnfitFamily;
 pub use layout::Layout;
 pub use reason::RejectReason;
 
@@ -53,11 +53,9 @@ pub struct ReadOptions<'a> {
 /// Where a read is, for a progress bar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReadProgress {
-    /// 1 = checking families, 2 = reading rows.
-    pub pass: u8,
     pub done_bytes: u64,
     pub total_bytes: u64,
-    /// Data rows so far in this pass.
+    /// Data rows so far.
     pub rows: u64,
 }
 
@@ -85,18 +83,23 @@ pub struct Rejection {
 pub struct FileSummary {
     pub layout: Layout,
     pub rows: u64,
+    /// Rows used: accepted, less those of the unfit families.
     pub accepted: u64,
+    /// Rows refused: rejected, and those of the unfit families.
     pub rejected: u64,
     /// Hex SHA-256 of the file's bytes.
     pub sha256: String,
+    /// Families without exactly one valid head, in KK order: their rows were handed on as
+    /// accepted and are refused now.
+    pub unfit: Vec<UnfitFamily>,
 }
 
-/// Two passes over the file: the first counts heads per KK and notes repeated NIKs (memory
-/// proportional to families and NIKs as u64, never to rows' text); the second validates
-/// and hands every row to `sink` in file order. Rows of a KK with no valid head, or with
-/// more than one, are rejected (KkWithoutHead / KkManyHeads). A family's address is the
-/// head's row's: every record carries its own row's address, and the writer takes the
-/// family's from the head's record.
+/// One pass over the file: every row validated and handed to `sink` in file order (memory
+/// proportional to families and NIKs as u64, never to rows' text). Rows of a KK with no
+/// valid head, or with more than one, are refused once the whole file is read
+/// ([`FileSummary::unfit`], KkWithoutHead / KkManyHeads): the caller takes back what it was
+/// handed of them. A family's address is the head's row's: every record carries its own
+/// row's address, and the writer takes the family's from the head's record.
 pub fn read_population<E>(
     path: &Path,
     options: &ReadOptions<'_>,
@@ -117,41 +120,13 @@ pub fn read_population<E>(
 
     let mut families = Families::default();
     let mut seen = SeenNiks::new();
-    let rows = walk(&mut source, &plans, 1, options.progress, &mut |plan, line, row| {
-        if let Some(head) = validators[plan].check_head(line, row, &mut seen) {
-            families.note(&head);
-        }
-        Ok::<(), Infallible>(())
-    })
-    .map_err(infallible)?;
-    if rows == 0 {
-        return Err(ReadError::Empty.into());
-    }
-    tracing::debug!(rows, families = families.len(), niks = seen.len(), "population file checked");
-
-    let mut seen = HashSet::with_capacity(seen.len());
     let (mut accepted, mut rejected) = (0u64, 0u64);
     let several_sheets = plans.len() > 1;
-    walk(&mut source, &plans, 2, options.progress, &mut |plan, line, row| {
-        let checked =
-            validators[plan].check(line, row, &mut seen).and_then(|record| {
-                match families.check(&record.kk) {
-                    Ok(()) => Ok(record),
-                    Err(reason) => Err(Rejection {
-                        line,
-                        nik: Some(record.nik.masked()),
-                        reason,
-                        detail: format!(
-                            "{} = \"{}\"",
-                            plans[plan].columns.shown(layout::Field::Kk),
-                            record.kk.masked()
-                        ),
-                    }),
-                }
-            });
-        let verdict = match checked {
+    let rows = walk(&mut source, &plans, options.progress, &mut |plan, line, row| {
+        let verdict = match validators[plan].check(line, row, &mut seen) {
             Ok(record) => {
                 accepted += 1;
+                families.note(plan, &record);
                 Verdict::Accepted(record)
             }
             Err(mut rejection) => {
@@ -164,7 +139,23 @@ pub fn read_population<E>(
         };
         sink(verdict)
     })?;
-    Ok(FileSummary { layout, rows, accepted, rejected, sha256 })
+    if rows == 0 {
+        return Err(ReadError::Empty.into());
+    }
+    let (unfit, taken_back) = families.unfit(|plan, kk| {
+        let detail =
+            format!("{} = \"{}\"", plans[plan].columns.shown(layout::Field::Kk), kk.masked());
+        if several_sheets { format!("[{}] {detail}", plans[plan].name) } else { detail }
+    });
+    tracing::debug!(rows, families = families.len(), unfit = unfit.len(), "population file read");
+    Ok(FileSummary {
+        layout,
+        rows,
+        accepted: accepted - taken_back,
+        rejected: rejected + taken_back,
+        sha256,
+        unfit,
+    })
 }
 
 /// The sheets to read: every sheet of the first layout found (OpenSID's importer reads
@@ -198,12 +189,5 @@ fn population_sheets(
             Ok(plans)
         }
         Some(_) => Ok(plans),
-    }
-}
-
-fn infallible<E>(failure: ReadFailure<Infallible>) -> ReadFailure<E> {
-    match failure {
-        ReadFailure::Read(error) => ReadFailure::Read(error),
-        ReadFailure::Sink(never) => match never {},
     }
 }

@@ -1,6 +1,6 @@
 //! One row to a [`PersonRecord`], or the first thing wrong with it.
 //!
-//! The family checks (one head per KK) need the whole file and are in `families`; this
+//! The family check (one head per KK) needs the whole file and is in `families`; this
 //! module sees one row and the NIKs of the rows before it.
 
 use std::collections::HashSet;
@@ -56,23 +56,6 @@ impl Validator {
     ) -> Result<PersonRecord, Rejection> {
         let nik = self.nik(line, row, seen)?;
         self.rest(line, row, nik)
-    }
-
-    /// The first pass's check: the NIK (noted in `seen` exactly as [`Validator::check`] notes
-    /// it), and the rest of the row only when it claims to be a head, for only valid heads
-    /// decide a family. `None` for any row that is not a valid head.
-    pub(crate) fn check_head(
-        &self,
-        line: u64,
-        row: &dyn Row,
-        seen: &mut HashSet<u64>,
-    ) -> Option<PersonRecord> {
-        let nik = self.nik(line, row, seen).ok()?;
-        let claims_head = self.code(row, Field::Shdk, codes::shdk()) == Ok(Some(codes::SHDK_HEAD));
-        if !claims_head {
-            return None;
-        }
-        self.rest(line, row, nik).ok()
     }
 
     /// The row's NIK, unless it is missing, invalid or already seen.

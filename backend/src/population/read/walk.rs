@@ -69,14 +69,13 @@ pub(crate) fn find_headers<C>(
 pub(crate) fn walk<C, E>(
     source: &mut Source,
     plans: &[SheetPlan<C>],
-    pass: u8,
     progress: &(dyn Fn(ReadProgress) + Sync),
     each: &mut EachRow<'_, E>,
 ) -> Result<u64, ReadFailure<E>> {
     let total_bytes = source.total_bytes();
     let mut rows = 0u64;
     let mut reported = (0u64, 0u64);
-    progress(ReadProgress { pass, done_bytes: 0, total_bytes, rows });
+    progress(ReadProgress { done_bytes: 0, total_bytes, rows });
     for (index, plan) in plans.iter().enumerate() {
         source.scan(plan.sheet, &mut |place, row| {
             if place.line <= plan.header_line || row.is_blank() {
@@ -91,11 +90,11 @@ pub(crate) fn walk<C, E>(
                 || place.done_bytes.saturating_sub(reported.1) >= PROGRESS_BYTES
             {
                 reported = (rows, place.done_bytes.max(reported.1));
-                progress(ReadProgress { pass, done_bytes: reported.1, total_bytes, rows });
+                progress(ReadProgress { done_bytes: reported.1, total_bytes, rows });
             }
             Ok(Flow::Continue)
         })?;
     }
-    progress(ReadProgress { pass, done_bytes: total_bytes, total_bytes, rows });
+    progress(ReadProgress { done_bytes: total_bytes, total_bytes, rows });
     Ok(rows)
 }

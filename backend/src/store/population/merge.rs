@@ -69,7 +69,13 @@ pub(super) const FAMILY_FIELDS: &[(&str, &str)] = &[
     ("address", "address"),
 ];
 
-pub(super) const TEMP_TABLES: &[&str] = &[STAGE, "family_stage", "resident_diff", "family_diff"];
+/// The families the reader refused once the whole file was read, and their staged rows,
+/// taken back out of the stage ([`super::PopulationWriter::withdraw`]).
+pub(super) const WITHDRAWN_FAMILIES: &str = "withdrawn_families";
+pub(super) const WITHDRAWN_ROWS: &str = "withdrawn_rows";
+
+pub(super) const TEMP_TABLES: &[&str] =
+    &[STAGE, "family_stage", "resident_diff", "family_diff", WITHDRAWN_FAMILIES, WITHDRAWN_ROWS];
 
 pub(super) fn create_stage(db: &mut Conn) -> Result<(), StoreError> {
     create_temp(

@@ -14,14 +14,14 @@ mod stage;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 
-use protocol::Sex;
 use protocol::mask::{mask_digits_in, mask_name};
+use protocol::{NoKk, Sex};
 
 use super::conn::{Conn, Exclusivity};
 use super::sql::{Db, Dialect, Param, params};
 use super::{Store, StoreError};
 use crate::population::PersonRecord;
-use stage::Stager;
+use stage::{Stager, create_temp};
 
 pub use desil::{DesilMiss, DesilOutcome, DesilRecord, DesilWriter};
 
@@ -261,6 +261,13 @@ struct Heads {
 }
 
 impl Heads {
+    /// Forgets a KK whose rows were taken back.
+    fn forget(&mut self, kk: &NoKk) {
+        let kk: u64 = kk.as_str().parse().unwrap_or(u64::MAX);
+        self.headed.remove(&kk);
+        self.unheaded.remove(&kk);
+    }
+
     fn note(&mut self, record: &PersonRecord) {
         // A KK is 16 digits: it always fits.
         let kk: u64 = record.kk.as_str().parse().unwrap_or(u64::MAX);
@@ -281,7 +288,65 @@ impl Heads {
     }
 }
 
+/// Rows taken back are read back this many at a time.
+const WITHDRAWN_PAGE: i64 = 4096;
+
 impl PopulationWriter<'_> {
+    /// Takes the staged rows of `families` back out of the import: the reader refuses them
+    /// only once the whole file is read (a family without exactly one head). Hands each to
+    /// `each` as (line, NIK, KK) in line order, and returns how many there were. They are
+    /// moved to a table of their own and read back a page at a time, so memory stays flat
+    /// however many there are.
+    pub fn withdraw<E: From<StoreError>>(
+        &mut self,
+        families: &[NoKk],
+        each: &mut dyn FnMut(u64, &str, &str) -> Result<(), E>,
+    ) -> Result<u64, E> {
+        if families.is_empty() {
+            return Ok(0);
+        }
+        self.stage.finish(self.db)?;
+        create_temp(self.db, merge::WITHDRAWN_FAMILIES, "kk TEXT NOT NULL PRIMARY KEY")?;
+        let mut kks = Stager::new(self.db.dialect(), merge::WITHDRAWN_FAMILIES, &["kk"]);
+        for kk in families {
+            self.heads.forget(kk);
+            kks.push(self.db, &[Param::Text(kk.as_str())])?;
+        }
+        kks.finish(self.db)?;
+        create_temp(
+            self.db,
+            merge::WITHDRAWN_ROWS,
+            "line BIGINT NOT NULL, nik TEXT NOT NULL, kk TEXT NOT NULL, PRIMARY KEY (line, nik)",
+        )?;
+        let (stage, rows, kks) = (merge::STAGE, merge::WITHDRAWN_ROWS, merge::WITHDRAWN_FAMILIES);
+        let theirs = format!("WHERE kk IN (SELECT kk FROM {kks})");
+        self.db.execute(
+            &format!(
+                "INSERT INTO {rows} (line, nik, kk) SELECT line, nik, kk FROM {stage} {theirs}"
+            ),
+            &[],
+        )?;
+        let taken = self.db.execute(&format!("DELETE FROM {stage} {theirs}"), &[])?;
+        self.stage.unstage(taken);
+        let page = format!(
+            "SELECT line, nik, kk FROM {rows} WHERE (line, nik) > (?1, ?2)
+             ORDER BY line, nik LIMIT {WITHDRAWN_PAGE}"
+        );
+        let mut after = (-1i64, String::new());
+        loop {
+            let found = self.db.query(&page, &[Param::Int(after.0), Param::Text(&after.1)])?;
+            if found.is_empty() {
+                return Ok(taken);
+            }
+            for mut row in found {
+                let (line, nik, kk): (i64, String, String) =
+                    (row.get(0)?, row.get(1)?, row.get(2)?);
+                each(u64::try_from(line).unwrap_or_default(), &nik, &kk)?;
+                after = (line, nik);
+            }
+        }
+    }
+
     /// Stages one record; rows are written a chunk at a time, so memory stays flat.
     pub fn push(&mut self, record: &PersonRecord) -> Result<(), StoreError> {
         self.heads.note(record);

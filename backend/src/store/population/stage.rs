@@ -127,6 +127,11 @@ impl Stager {
         Ok(self.staged)
     }
 
+    /// Counts `rows` as no longer staged (deleted from the table since).
+    pub(super) fn unstage(&mut self, rows: u64) {
+        self.staged = self.staged.saturating_sub(rows);
+    }
+
     fn flush(&mut self, db: &mut Conn) -> Result<(), StoreError> {
         if self.buffered == 0 {
             return Ok(());
