@@ -164,7 +164,27 @@ impl Conn {
     pub(crate) fn migrate(&mut self) -> Result<(), StoreError> {
         match &mut self.kind {
             Kind::Sqlite(conn) => {
-                sqlite_migrations().to_latest(conn)?;
+                // A step may rebuild a table others refer to (0012): SQLite's documented way
+                // is with foreign keys off, then checked once. The setting cannot change
+                // inside a transaction, and each step runs in one.
+                let before: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+                conn.execute_batch("PRAGMA foreign_keys = OFF")?;
+                let migrated = sqlite_migrations().to_latest(conn);
+                conn.execute_batch("PRAGMA foreign_keys = ON")?;
+                migrated?;
+                let after: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+                if after != before {
+                    let broken: i64 = conn.query_row(
+                        "SELECT count(*) FROM pragma_foreign_key_check",
+                        [],
+                        |row| row.get(0),
+                    )?;
+                    if broken > 0 {
+                        return Err(StoreError::Corrupt(format!(
+                            "{broken} rows refer to rows missing after migrating to version {after}"
+                        )));
+                    }
+                }
                 Ok(())
             }
             Kind::Postgres(_) => self.migrate_postgres(),
@@ -203,7 +223,8 @@ impl Conn {
     }
 }
 
-/// The schema, step by step. Steps after the first are written in SQL both databases share.
+/// The schema, step by step. Steps after the first are written in SQL both databases share,
+/// but for SQLite's rebuild of residents (step 12, a no-op on PostgreSQL).
 fn sqlite_migrations() -> rusqlite_migration::Migrations<'static> {
     use rusqlite_migration::M;
     rusqlite_migration::Migrations::new(vec![
@@ -218,6 +239,7 @@ fn sqlite_migrations() -> rusqlite_migration::Migrations<'static> {
         M::up(include_str!("../../migrations/0009_letters.sql")),
         M::up(include_str!("../../migrations/0010_population.sql")),
         M::up(include_str!("../../migrations/0011_alerts.sql")),
+        M::up(include_str!("../../migrations/sqlite/0012_residents_nik_index.sql")),
     ])
 }
 
@@ -235,6 +257,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0009_letters.sql"),
     include_str!("../../migrations/0010_population.sql"),
     include_str!("../../migrations/0011_alerts.sql"),
+    include_str!("../../migrations/postgres/0012_residents_nik_index.sql"),
 ];
 
 impl Db for Conn {
@@ -301,5 +324,70 @@ impl rusqlite::ToSql for Param<'_> {
             Param::Bool(b) => ToSqlOutput::Owned(Owned::Integer(b as i64)),
             Param::Text(text) => ToSqlOutput::Borrowed(ValueRef::Text(text.as_bytes())),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A registry written before step 12 keeps every resident and every membership naming
+    /// one through the rebuild, and NIKs stay unique through the new index.
+    #[test]
+    fn step_twelve_rebuilds_residents_keeping_their_rows_and_references() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("registry.sqlite3");
+        {
+            let mut conn = rusqlite::Connection::open(&path).expect("open");
+            sqlite_migrations().to_version(&mut conn, 11).expect("up to step 11");
+            conn.execute_batch(
+                "INSERT INTO programs VALUES ('PKH', 'PKH', 'PKH', 'central', 'household');
+                 INSERT INTO families (kk, desa_code, address) VALUES
+                     ('3510092504150001', 3510092001, 'JL. MAWAR 4');
+                 INSERT INTO residents (nik, kk, name, sex, birth_date, relation, shdk, religion)
+                 VALUES ('3510091203850001', '3510092504150001', 'BUDI', 'male',
+                         '1985-03-12', 'head', 1, 1),
+                        ('3510095506880002', '3510092504150001', 'SITI', 'female',
+                         '1988-06-15', 'spouse', 3, 1);
+                 INSERT INTO memberships (program, kk, member_nik, state, since, desa_code)
+                 VALUES ('PKH', '3510092504150001', '3510095506880002', 'active',
+                         '2024-01-01', 3510092001);",
+            )
+            .expect("a registry of step 11");
+        }
+        let mut conn = Conn::open_sqlite(&path).expect("open");
+        conn.migrate().expect("migrate");
+        let residents = conn
+            .query("SELECT nik, name, shdk, religion FROM residents ORDER BY nik", &[])
+            .expect("residents");
+        let names: Vec<String> =
+            residents.into_iter().map(|mut row| row.get(1).expect("name")).collect();
+        assert_eq!(names, ["BUDI", "SITI"]);
+        let member: String = conn
+            .query_value(
+                "SELECT r.name FROM memberships m JOIN residents r ON r.nik = m.member_nik",
+                &[],
+            )
+            .expect("the membership still names her");
+        assert_eq!(member, "SITI");
+        let indexes: Vec<String> = conn
+            .query("SELECT name FROM pragma_index_list('residents') ORDER BY name", &[])
+            .expect("indexes")
+            .into_iter()
+            .map(|mut row| row.get(0).expect("name"))
+            .collect();
+        assert_eq!(indexes, ["residents_by_kk_life", "residents_nik"]);
+        let twice = conn.execute(
+            "INSERT INTO residents (nik, kk, name, sex, birth_date, relation)
+             VALUES ('3510091203850001', '3510092504150001', 'BUDI LAGI', 'male', '1985-03-12', 'head')",
+            &[],
+        );
+        assert!(twice.is_err(), "a NIK registered twice");
+        let orphan = conn.execute(
+            "INSERT INTO memberships (program, nik, state, since, desa_code)
+             VALUES ('PKH', '3510091203850009', 'active', '2024-01-01', 3510092001)",
+            &[],
+        );
+        assert!(orphan.is_err(), "foreign keys are on again and see the rebuilt table");
     }
 }
