@@ -19,6 +19,7 @@ pub mod import;
 pub mod log;
 pub mod population;
 pub mod registry_import;
+pub mod server;
 pub mod store;
 pub mod workflow;
 
@@ -27,7 +28,8 @@ pub use store::{Store, StoreError};
 
 /// Serves the API on `listener` until the returned future is dropped or the process ends.
 pub async fn serve(listener: tokio::net::TcpListener, store: Store) -> std::io::Result<()> {
-    axum::serve(listener, router(store)).await
+    server::serve(listener, router(store), server::Limits::default(), None, std::future::pending())
+        .await
 }
 
 /// Serves until `shutdown` completes, then finishes the requests in flight.
@@ -37,7 +39,6 @@ pub async fn serve_until(
     catalogue: eligibility::Catalogue,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, http::router_with(store, catalogue))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let router = http::router_with(store, catalogue);
+    server::serve(listener, router, server::Limits::default(), None, shutdown).await
 }

@@ -1,8 +1,11 @@
 //! `backend serve`: the HTTP API until SIGINT or SIGTERM.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Context;
+use backend::server::{Limits, tls_config};
 
 use super::{DatabaseArgs, ProgramsArgs};
 
@@ -14,10 +17,34 @@ pub struct Args {
     listen: SocketAddr,
     #[command(flatten)]
     programs: ProgramsArgs,
+    /// PEM certificate chain to serve HTTPS with (kiosks refuse plain HTTP). Without it the
+    /// service speaks plain HTTP, for a TLS proxy on the same host (docs/security.md).
+    #[arg(long, env = "ANJUNGAN_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key of `--tls-cert`.
+    #[arg(long, env = "ANJUNGAN_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Most client connections open at once; the next wait until one closes.
+    #[arg(long, env = "ANJUNGAN_MAX_CONNECTIONS", default_value_t = 1024)]
+    max_connections: usize,
+    /// Seconds a client may take to send a request header (also how long an idle
+    /// kept-alive connection stays open).
+    #[arg(long, env = "ANJUNGAN_HEADER_TIMEOUT", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=120))]
+    header_timeout: u64,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let catalogue = args.programs.load()?;
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(tls_config(cert, key).context("TLS")?),
+        _ => None,
+    };
+    let limits = Limits {
+        header_timeout: Duration::from_secs(args.header_timeout),
+        max_connections: args.max_connections.max(1),
+        ..Limits::default()
+    };
     let store = args.database.open_with(&catalogue)?;
     let (listen, data_dir) = (args.listen, args.database.data_dir);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
@@ -25,8 +52,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .with_context(|| format!("listen on {listen}"))?;
-        tracing::info!(%listen, data_dir = %data_dir.display(), "serving");
-        backend::serve_until(listener, store.clone(), catalogue, shutdown_signal()).await?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        tracing::info!(%listen, scheme, data_dir = %data_dir.display(), "serving");
+        let router = backend::http::router_with(store.clone(), catalogue);
+        backend::server::serve(listener, router, limits, tls, shutdown_signal()).await?;
         store.flush_audit();
         tracing::info!("stopped");
         Ok(())
