@@ -4,6 +4,7 @@
 mod error;
 mod fleet;
 mod guard;
+mod health;
 mod letters;
 mod openapi;
 mod registry;
@@ -14,13 +15,12 @@ mod submit;
 
 use std::sync::Arc;
 
-use axum::Json;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, MatchedPath, State};
+use axum::extract::{DefaultBodyLimit, MatchedPath};
 use axum::http::Request;
 use axum::routing::{get, post};
 use protocol::Text;
-use protocol::api::{ErrorCode, HEALTH_PATH, Health, REPORTS_PATH, STATUS_PATH, TICKET_PATH};
+use protocol::api::{ErrorCode, HEALTH_PATH, REPORTS_PATH, STATUS_PATH, TICKET_PATH};
 use protocol::mask::mask_digits_in;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -43,6 +43,8 @@ pub struct AppState {
     catalogue: Arc<Catalogue>,
     /// Held while a population or desil file is imported: one at a time.
     registry_lock: registry::ImportLock,
+    /// What `/healthz` last counted.
+    health: Arc<health::HealthCache>,
 }
 
 /// The API with the shipped program catalogue.
@@ -57,6 +59,7 @@ pub fn router_with(store: Store, catalogue: Catalogue) -> Router {
         guard: Arc::new(Guard::default()),
         catalogue: Arc::new(catalogue),
         registry_lock: registry::ImportLock::default(),
+        health: Arc::new(health::HealthCache::default()),
     };
     let kiosk_api = Router::new()
         .route(STATUS_PATH, get(status::status))
@@ -77,7 +80,7 @@ pub fn router_with(store: Store, catalogue: Catalogue) -> Router {
         .route(protocol::registry::DESIL_PATH, post(registry::desil))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), staff::authenticate));
     Router::new()
-        .route(HEALTH_PATH, get(health))
+        .route(HEALTH_PATH, get(health::health))
         .route(openapi::DOCUMENT_PATH, get(openapi::document))
         .route(protocol::staff::LOGIN_PATH, post(staff::login))
         .merge(kiosk_api)
@@ -99,14 +102,6 @@ pub fn router_with(store: Store, catalogue: Catalogue) -> Router {
 /// Any path no route answers.
 async fn not_found() -> AppError {
     AppError::not_found(ErrorCode::NotFound, Text::new("Alamat tidak dikenal.", "Unknown path."))
-}
-
-/// Liveness and registry size. Not authenticated.
-#[utoipa::path(get, path = HEALTH_PATH, responses((status = 200, body = Health)))]
-async fn health(State(state): State<AppState>) -> Result<Json<Health>, AppError> {
-    let store = state.store;
-    let residents = tokio::task::spawn_blocking(move || store.resident_count()).await??;
-    Ok(Json(Health { status: "ok".into(), version: env!("CARGO_PKG_VERSION").into(), residents }))
 }
 
 fn now() -> String {

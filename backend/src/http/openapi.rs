@@ -21,7 +21,7 @@ pub const DOCUMENT_PATH: &str = "/api/openapi.json";
             Indonesian (id) and English (en)."
     ),
     paths(
-        super::health,
+        super::health::health,
         super::status::status,
         super::reports::file,
         super::reports::ticket,
