@@ -38,15 +38,25 @@ pub struct DatabaseOption {
 }
 
 impl DatabaseOption {
-    /// `--database`, or the SQLite file in `data_dir` (created if missing).
+    /// `--database`, or the SQLite file in `data_dir` (the directory created 0700 and the
+    /// file 0600 if missing; refused if another local user could read either).
     pub fn location(&self, data_dir: &Path) -> anyhow::Result<Location> {
         if let Some(database) = self.database.as_deref() {
-            return Ok(Location::parse(database));
+            let location = Location::parse(database);
+            if let Location::Sqlite(file) = &location {
+                backend::data_dir::prepare_file(file).map_err(refused)?;
+            }
+            return Ok(location);
         }
-        std::fs::create_dir_all(data_dir)
-            .with_context(|| format!("create data directory {}", data_dir.display()))?;
-        Ok(Location::Sqlite(data_dir.join("anjungan.sqlite3")))
+        let file = backend::data_dir::prepare(data_dir, "anjungan.sqlite3").map_err(refused)?;
+        Ok(Location::Sqlite(file))
     }
+}
+
+/// A data directory or database file that is not private, in both languages.
+fn refused(error: backend::data_dir::DataDirError) -> anyhow::Error {
+    let message = error.message();
+    anyhow::anyhow!("{}\n       {}", message.id, message.en)
 }
 
 impl DatabaseArgs {

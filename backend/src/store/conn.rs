@@ -43,6 +43,12 @@ const MIGRATION_LOCK: i64 = 0x414e_4a55_4d47;
 impl Conn {
     /// Opens a SQLite database file with the settings the service relies on.
     pub(crate) fn open_sqlite(path: &std::path::Path) -> Result<Conn, StoreError> {
+        // The registry is created readable by the service's account only; SQLite gives its
+        // journals the database file's mode.
+        if !path.exists() {
+            crate::data_dir::create_private(path)
+                .map_err(|error| StoreError::Invalid(error.to_string()))?;
+        }
         let conn = rusqlite::Connection::open(path)?;
         conn.busy_timeout(Duration::from_secs(10))?;
         // WAL: readers never wait for the writer. synchronous=FULL: a report the service
