@@ -83,12 +83,50 @@ impl AppError {
     /// `429` with `Retry-After`: whole seconds, at least one.
     pub fn rate_limited(retry_after: Duration) -> AppError {
         let seconds = retry_after.as_secs().max(1);
-        let mut error = AppError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            ErrorCode::RateLimited,
+        AppError::too_many(
+            seconds,
             Text::new(
                 format!("Terlalu banyak pemeriksaan. Coba lagi dalam {seconds} detik."),
                 format!("Too many lookups. Try again in {seconds} seconds."),
+            ),
+        )
+    }
+
+    /// `429` for sign-ins, with `Retry-After`: too many attempts, or a locked account (the
+    /// same answer, so that a lockout does not tell which usernames exist).
+    pub fn too_many_sign_ins(retry_after: Duration) -> AppError {
+        let seconds = retry_after.as_secs().max(1);
+        let (wait_id, wait_en) = if seconds < 120 {
+            (format!("{seconds} detik"), format!("{seconds} seconds"))
+        } else {
+            let minutes = seconds.div_ceil(60);
+            (format!("{minutes} menit"), format!("{minutes} minutes"))
+        };
+        AppError::too_many(
+            seconds,
+            Text::new(
+                format!("Terlalu banyak percobaan masuk. Coba lagi dalam {wait_id}."),
+                format!("Too many sign-in attempts. Try again in {wait_en}."),
+            ),
+        )
+    }
+
+    fn too_many(seconds: u64, message: Text) -> AppError {
+        let mut error =
+            AppError::new(StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited, message);
+        error.retry_after = Some(seconds);
+        error
+    }
+
+    /// `503` with `Retry-After`: the service is too busy to take this now.
+    pub fn busy(retry_after: Duration) -> AppError {
+        let seconds = retry_after.as_secs().max(1);
+        let mut error = AppError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Unavailable,
+            Text::new(
+                format!("Layanan sedang sibuk. Coba lagi dalam {seconds} detik."),
+                format!("The service is busy. Try again in {seconds} seconds."),
             ),
         );
         error.retry_after = Some(seconds);

@@ -6,6 +6,7 @@ mod fleet;
 mod guard;
 mod health;
 mod letters;
+mod login;
 mod openapi;
 mod registry;
 mod reports;
@@ -45,6 +46,9 @@ pub struct AppState {
     registry_lock: registry::ImportLock,
     /// What `/healthz` last counted.
     health: Arc<health::HealthCache>,
+    /// Argon2 password checks that may run at once.
+    password_checks: Arc<tokio::sync::Semaphore>,
+    login_limits: crate::store::LoginLimits,
 }
 
 /// The API with the shipped program catalogue.
@@ -60,6 +64,8 @@ pub fn router_with(store: Store, catalogue: Catalogue) -> Router {
         catalogue: Arc::new(catalogue),
         registry_lock: registry::ImportLock::default(),
         health: Arc::new(health::HealthCache::default()),
+        password_checks: Arc::new(tokio::sync::Semaphore::new(login::PASSWORD_CHECKS)),
+        login_limits: crate::store::LoginLimits::default(),
     };
     let kiosk_api = Router::new()
         .route(STATUS_PATH, get(status::status))
@@ -82,7 +88,7 @@ pub fn router_with(store: Store, catalogue: Catalogue) -> Router {
     Router::new()
         .route(HEALTH_PATH, get(health::health))
         .route(openapi::DOCUMENT_PATH, get(openapi::document))
-        .route(protocol::staff::LOGIN_PATH, post(staff::login))
+        .route(protocol::staff::LOGIN_PATH, post(login::login))
         .merge(kiosk_api)
         .merge(staff_api)
         .fallback(not_found)

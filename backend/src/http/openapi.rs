@@ -28,7 +28,7 @@ pub const DOCUMENT_PATH: &str = "/api/openapi.json";
         super::letters::file,
         super::fleet::heartbeat,
         super::fleet::config,
-        super::staff::login,
+        super::login::login,
         super::staff::add_membership,
         super::staff::import_list,
         super::registry::population,

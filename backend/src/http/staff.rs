@@ -1,4 +1,4 @@
-//! The staff API: sign-in, adding one person or household to a program, and importing a
+//! The staff API (sign-in is in `login`): adding one person or household to a program, and importing a
 //! recipient list. Both write paths are decided by the same engine as citizen reports, inside
 //! the write transaction, and are limited to the desa the account acts for.
 
@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use protocol::api::{ApiError, ErrorCode, MembershipState};
 use protocol::staff::{
     AddMembershipRequest, DecisionReason, DecisionResponse, IMPORTS_PATH, ImportResponse,
-    ImportRow, LOGIN_PATH, LoginRequest, LoginResponse, MEMBERSHIPS_PATH,
+    ImportRow, MEMBERSHIPS_PATH,
 };
 use protocol::{Nik, NoKk, Text};
 use serde::Deserialize;
@@ -21,7 +21,7 @@ use super::{AppError, AppState, now};
 use crate::checks::{UnknownDesa, decide_for};
 use crate::eligibility::{Decision, Quota, Request as Asked, Unit};
 use crate::import::{ImportError, ImportOptions, Requester, RowReport, admit};
-use crate::store::{AuditEntry, NewMembership, StaffRecord, StoreError, valid_username};
+use crate::store::{AuditEntry, NewMembership, StaffRecord, StoreError};
 
 /// How long a sign-in lasts: one working day.
 pub const SESSION_SECONDS: i64 = 10 * 3600;
@@ -29,23 +29,11 @@ pub const SESSION_SECONDS: i64 = 10 * 3600;
 /// Largest recipient list accepted in one request (about 400,000 rows).
 pub const IMPORT_BODY_LIMIT: usize = 16 * 1024 * 1024;
 
-/// Sign-in attempts per username per minute, against password guessing.
-const LOGINS_PER_MINUTE: u32 = 6;
-
 /// The staff member a request was authenticated as.
 #[derive(Debug, Clone)]
 pub struct Staff(pub StaffRecord);
 
-impl JsonBody for LoginRequest {}
-
 impl JsonBody for AddMembershipRequest {}
-
-fn refused_login() -> AppError {
-    AppError::unauthorized(Text::new(
-        "Nama pengguna atau kata sandi salah.",
-        "Wrong username or password.",
-    ))
-}
 
 fn other_desa() -> AppError {
     AppError::forbidden(Text::new(
@@ -77,52 +65,6 @@ fn audit(state: &AppState, staff: &str, action: &str, subject: String, outcome: 
         subject,
         outcome: outcome.into(),
     });
-}
-
-/// Signs a staff member in: a bearer token for the working day.
-#[utoipa::path(
-    post,
-    path = LOGIN_PATH,
-    request_body = LoginRequest,
-    responses(
-        (status = 200, body = LoginResponse),
-        (status = 401, body = ApiError),
-        (status = 429, body = ApiError, description = "too many attempts; see Retry-After"),
-    )
-)]
-pub async fn login(
-    State(state): State<AppState>,
-    ApiJson(request): ApiJson<LoginRequest>,
-) -> Result<Response, AppError> {
-    // Nothing that could not be a username reaches the database or the logs.
-    if !valid_username(&request.username) || request.password.len() > 1024 {
-        return Err(refused_login());
-    }
-    let limiter_key = format!("login:{}", request.username);
-    if let Err(retry_after) = state.guard.allow_lookup(&limiter_key, LOGINS_PER_MINUTE) {
-        audit(&state, &request.username, "staff_login", String::new(), "rate_limited");
-        return Err(AppError::rate_limited(retry_after));
-    }
-    let session = {
-        let store = state.store.clone();
-        let (username, password) = (request.username.clone(), request.password);
-        tokio::task::spawn_blocking(move || {
-            store.staff_login(&username, &password, unix_now(), SESSION_SECONDS)
-        })
-        .await??
-    };
-    let Some(session) = session else {
-        tracing::warn!(username = %request.username, "staff sign-in refused");
-        audit(&state, &request.username, "staff_login", String::new(), "refused");
-        return Err(refused_login());
-    };
-    audit(&state, &request.username, "staff_login", String::new(), "ok");
-    let expires_at = time::OffsetDateTime::from_unix_timestamp(session.expires_at)
-        .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
-        .unwrap_or_default();
-    Ok(Json(LoginResponse { token: session.token, expires_at, desa_code: session.staff.desa_code })
-        .into_response())
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {

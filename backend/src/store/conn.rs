@@ -246,6 +246,7 @@ fn sqlite_migrations() -> rusqlite_migration::Migrations<'static> {
         M::up(include_str!("../../migrations/0010_population.sql")),
         M::up(include_str!("../../migrations/0011_alerts.sql")),
         M::up(include_str!("../../migrations/sqlite/0012_residents_nik_index.sql")),
+        M::up(include_str!("../../migrations/0013_login_limits.sql")),
     ])
 }
 
@@ -264,6 +265,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0010_population.sql"),
     include_str!("../../migrations/0011_alerts.sql"),
     include_str!("../../migrations/postgres/0012_residents_nik_index.sql"),
+    include_str!("../../migrations/0013_login_limits.sql"),
 ];
 
 impl Db for Conn {

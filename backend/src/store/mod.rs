@@ -12,6 +12,7 @@ mod fleet;
 mod inspect;
 mod kiosks;
 mod letters;
+mod login_limits;
 mod pool;
 mod population;
 mod postgres_conn;
@@ -32,6 +33,7 @@ pub use fleet::{DEFAULT_IDLE_TIMEOUT, HeartbeatRecord, KioskSettings, PinScope};
 pub use inspect::Cell;
 pub use kiosks::KioskRecord;
 pub use letters::NewLetter;
+pub use login_limits::{LimitScope, LoginGate, LoginLimits};
 pub use population::{
     Change, DesilMiss, DesilOutcome, DesilRecord, DesilWriter, ImportCounts, ImportKind,
     ImportMeta, PopulationOutcome, PopulationWriter,
