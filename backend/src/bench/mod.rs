@@ -197,6 +197,7 @@ pub fn run(location: &Location, options: &BenchOptions) -> anyhow::Result<BenchR
     let niks = store.sample_niks(20_000, options.seed)?;
     // The load comes from one kiosk whose limit the benchmark lifts.
     let key = store.register_kiosk("BENCH", None, u32::MAX / 2)?;
+    store.set_kiosk_daily_cap("BENCH", u32::MAX)?;
     anyhow::ensure!(!niks.is_empty(), "the registry is empty");
 
     let server = tokio::runtime::Builder::new_multi_thread()
@@ -206,7 +207,18 @@ pub fn run(location: &Location, options: &BenchOptions) -> anyhow::Result<BenchR
     let listener =
         server.block_on(tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))))?;
     let address = listener.local_addr()?;
-    server.spawn(crate::serve(listener, store));
+    let router = crate::http::router_with_ceiling(
+        store,
+        crate::eligibility::Catalogue::default_catalogue(),
+        u32::MAX / 2,
+    );
+    server.spawn(crate::server::serve(
+        listener,
+        router,
+        crate::server::Limits::default(),
+        None,
+        std::future::pending(),
+    ));
 
     // The load generator: one thread with a single-threaded runtime, so everything it
     // costs is that thread's CPU time.

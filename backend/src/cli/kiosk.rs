@@ -19,9 +19,14 @@ pub struct AddArgs {
     /// Ten-digit code of the desa the kiosk stands in.
     #[arg(long)]
     desa: Option<u64>,
-    /// Status lookups the kiosk may make per minute.
-    #[arg(long, default_value_t = 60)]
+    /// Requests that take a NIK or a ticket (status and ticket lookups, reports, letter
+    /// requests) the kiosk may make per minute; at most 120.
+    #[arg(long, default_value_t = 60,
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(backend::http::budget::MAX_PER_MINUTE)))]
     lookups_per_minute: u32,
+    /// The same per day (the day turns at 00:00 UTC, 07:00 WIB).
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=20_000))]
+    requests_per_day: u32,
     /// Where to write the key file (mode 0600); install it on the kiosk.
     #[arg(long)]
     key_out: PathBuf,
@@ -30,6 +35,7 @@ pub struct AddArgs {
 pub fn add(args: AddArgs) -> anyhow::Result<()> {
     let store = args.database.open()?;
     let key = store.register_kiosk(&args.id, args.desa, args.lookups_per_minute)?;
+    store.set_kiosk_daily_cap(&args.id, args.requests_per_day)?;
     write_secret_file(&args.key_out, &key.to_file_text())?;
     let issuer = key.issuer().map(|issuer| format!("{issuer:04}")).unwrap_or_default();
     println!(

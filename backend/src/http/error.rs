@@ -111,7 +111,8 @@ impl AppError {
         )
     }
 
-    fn too_many(seconds: u64, message: Text) -> AppError {
+    /// `429` with `Retry-After` and its own message.
+    pub fn too_many(seconds: u64, message: Text) -> AppError {
         let mut error =
             AppError::new(StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited, message);
         error.retry_after = Some(seconds);

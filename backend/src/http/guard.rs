@@ -39,6 +39,8 @@ pub struct Guard {
     kiosks: Mutex<HashMap<String, (KioskRecord, Instant)>>,
     nonces: Mutex<Nonces>,
     buckets: Mutex<HashMap<String, Bucket>>,
+    /// When each key's limit last refused (one entry per limited key: bounded by the fleet).
+    refused: Mutex<HashMap<String, Instant>>,
 }
 
 /// Nonces seen inside the replay window, as 64-bit keyed hashes of (kiosk, nonce), with
@@ -104,6 +106,19 @@ impl Guard {
             Ok(())
         } else {
             Err(Duration::from_secs_f64((1.0 - bucket.tokens) / rate))
+        }
+    }
+
+    /// Whether this refusal of `key` is the first in a minute: the one worth an alert.
+    pub fn first_refusal(&self, key: &str) -> bool {
+        let mut refused = self.refused.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        match refused.get(key) {
+            Some(last) if now.duration_since(*last) < Duration::from_secs(60) => false,
+            _ => {
+                refused.insert(key.to_owned(), now);
+                true
+            }
         }
     }
 

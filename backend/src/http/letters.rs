@@ -15,7 +15,7 @@ use protocol::letter::{LETTERS_PATH, LetterRequest, clean_purpose};
 use super::error::{ApiJson, JsonBody};
 use super::submit::{answer_filed, check_kiosk_ticket, idempotency_key, nik_field};
 use super::{AppError, AppState, Kiosk, now};
-use crate::store::{NewLetter, StoreError, village_name};
+use crate::store::{KioskRecord, NewLetter, StoreError, village_name};
 
 impl JsonBody for LetterRequest {
     const NAME_ID: &'static str = "Permohonan surat";
@@ -41,8 +41,10 @@ impl JsonBody for LetterRequest {
 pub async fn file(
     State(state): State<AppState>,
     Extension(Kiosk(kiosk)): Extension<Kiosk>,
+    Extension(record): Extension<KioskRecord>,
     ApiJson(request): ApiJson<LetterRequest>,
 ) -> Result<Response, AppError> {
+    super::budget::spend(&state, &kiosk, &record).await?;
     let applicant = nik_field(&request.applicant_nik, "NIK pemohon", "Applicant's NIK")?;
     let purpose = clean_purpose(&request.purpose)
         .map_err(|why| AppError::bad_request(ErrorCode::InvalidText, why))?;

@@ -24,7 +24,7 @@ use super::submit::{answer_filed, check_kiosk_ticket, idempotency_key, nik_field
 use super::{AppError, AppState, Kiosk, now};
 use crate::checks::decide_for;
 use crate::eligibility::{Decision, Quota, Request};
-use crate::store::{AuditEntry, NewReport};
+use crate::store::{AuditEntry, KioskRecord, NewReport};
 
 impl JsonBody for ReportRequest {
     const NAME_ID: &'static str = "Isian laporan";
@@ -61,8 +61,10 @@ fn clean_text(raw: &str) -> Option<String> {
 pub async fn file(
     State(state): State<AppState>,
     Extension(Kiosk(kiosk)): Extension<Kiosk>,
+    Extension(record): Extension<KioskRecord>,
     ApiJson(request): ApiJson<ReportRequest>,
 ) -> Result<Response, AppError> {
+    super::budget::spend(&state, &kiosk, &record).await?;
     let reporter = nik_field(&request.reporter_nik, "NIK pelapor", "Reporter's NIK")?;
     let subject = nik_field(&request.subject_nik, "NIK yang dilaporkan", "Reported person's NIK")?;
     let phone = normalise_phone(&request.phone).ok_or_else(|| {
@@ -172,8 +174,11 @@ pub async fn file(
 pub async fn ticket(
     State(state): State<AppState>,
     Extension(Kiosk(kiosk)): Extension<Kiosk>,
+    Extension(record): Extension<KioskRecord>,
     Path(raw): Path<String>,
 ) -> Result<Response, AppError> {
+    // Tickets are numbered in order: walking them is limited like trying NIKs.
+    super::budget::spend(&state, &kiosk, &record).await?;
     let ticket = Ticket::parse(&raw).map_err(|error| {
         let (id, en) = match error {
             protocol::ticket::TicketError::CheckDigit => (

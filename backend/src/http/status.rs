@@ -40,10 +40,7 @@ pub async fn status(
     Path(raw): Path<String>,
 ) -> Result<Response, AppError> {
     // Every attempt counts, valid or not: the limit is against trying many numbers.
-    if let Err(retry_after) = state.guard.allow_lookup(&kiosk, record.lookups_per_minute) {
-        tracing::warn!(%kiosk, "lookup rate limit reached");
-        return Err(AppError::rate_limited(retry_after));
-    }
+    super::budget::spend(&state, &kiosk, &record).await?;
     let store = state.store;
     let actor = format!("kiosk:{kiosk}");
     let nik = match Nik::parse(&raw) {

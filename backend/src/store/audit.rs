@@ -165,7 +165,7 @@ fn write(conn: &mut Conn, batch: &[AuditEntry]) -> Result<(), StoreError> {
                 .collect();
             db.execute(&insert_sql(chunk.len()), &params)?;
         }
-        Ok(())
+        super::usage::count(db, batch)
     })
 }
 

@@ -11,6 +11,8 @@ use rand::RngCore;
 pub struct KioskRecord {
     pub secret_hex: String,
     pub lookups_per_minute: u32,
+    /// Requests that take a NIK or a ticket it may make per day.
+    pub requests_per_day: u32,
     pub enabled: bool,
     /// The kiosk's ticket issuer number; `None` for a kiosk registered before issuers.
     pub issuer: Option<u16>,
@@ -62,14 +64,17 @@ impl Store {
 
     pub fn kiosk(&self, id: &str) -> Result<Option<KioskRecord>, StoreError> {
         let row = self.pool.get()?.query_opt(
-            "SELECT secret, lookups_per_minute, enabled, issuer FROM kiosks WHERE id = ?1",
+            "SELECT secret, lookups_per_minute, enabled, issuer, requests_per_day
+             FROM kiosks WHERE id = ?1",
             params![id],
         )?;
         row.map(|mut row| {
             let issuer: Option<i64> = row.get(3)?;
+            let per_day: i64 = row.get(4)?;
             Ok(KioskRecord {
                 secret_hex: row.get(0)?,
                 lookups_per_minute: row.get(1)?,
+                requests_per_day: u32::try_from(per_day).unwrap_or(u32::MAX),
                 enabled: row.get(2)?,
                 issuer: issuer.and_then(|issuer| u16::try_from(issuer).ok()),
             })

@@ -22,6 +22,7 @@ pub(crate) mod sql;
 mod staff;
 mod status;
 mod tickets;
+mod usage;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -42,6 +43,7 @@ pub use registry::{NewFamily, NewMembership, NewResident};
 pub use reports::{NewReport, ReportChange};
 pub use staff::{StaffRecord, StaffSession, valid_username};
 pub use status::{MemberRecord, MembershipRecord, StatusRecord};
+pub use usage::{COUNTED_ACTIONS, day_of};
 
 use crate::eligibility::Catalogue;
 use conn::{Conn, Exclusivity};
