@@ -22,7 +22,7 @@ use slint::ComponentHandle;
 use time::UtcOffset;
 
 use crate::app::{Services, Settings, build};
-use crate::client::BackendClient;
+use crate::client::{BackendClient, Trust};
 use crate::ui::{Kiosk, Page, PrintState};
 
 /// One figure the child reports, as a JSON line on stdout.
@@ -210,7 +210,8 @@ pub fn child(backend_url: &str, key_file: &Path, nik: &str, rounds: usize) -> an
     let key = protocol::auth::KioskKey::parse(&std::fs::read_to_string(key_file)?)?;
     let printer = MemoryPrinter::new(Paper::Mm58);
     let services = Services::new(
-        BackendClient::new(backend_url, key.clone())?,
+        // The bench's own central service, on loopback (BackendClient refuses anything else).
+        BackendClient::new(backend_url, key.clone(), Trust::PlainLoopback)?,
         Arc::new(Mutex::new(Box::new(printer.clone()))),
         runtime.handle().clone(),
     );

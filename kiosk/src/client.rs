@@ -1,4 +1,7 @@
-//! The kiosk's HTTP client for the central service.
+//! The kiosk's HTTP client for the central service: https to the kabupaten's pinned CA
+//! ([`trust`]), every request signed.
+
+pub mod trust;
 
 use std::time::Duration;
 
@@ -8,6 +11,7 @@ use protocol::auth::KioskKey;
 use protocol::letter::{LETTERS_PATH, LetterRequest};
 use protocol::{Nik, Text};
 use rand::RngCore;
+pub use trust::{Trust, TrustError};
 
 /// Why a request to the central service gave no answer the citizen can use.
 #[derive(Debug, thiserror::Error)]
@@ -56,14 +60,19 @@ pub struct BackendClient {
 }
 
 impl BackendClient {
-    /// A client that signs every request with this kiosk's key.
-    pub fn new(base_url: &str, key: KioskKey) -> Result<BackendClient, ClientError> {
-        let http = reqwest::Client::builder()
+    /// A client that signs every request with this kiosk's key and connects only as
+    /// `trust` allows: refused here if `base_url` does not fit it (http with a pinned CA,
+    /// or plain http to anything but loopback).
+    pub fn new(base_url: &str, key: KioskKey, trust: Trust) -> Result<BackendClient, TrustError> {
+        trust.check_url(base_url)?;
+        let builder = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(3))
             .timeout(Duration::from_secs(10))
-            .user_agent(concat!("anjungan-kiosk/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!("anjungan-kiosk/", env!("CARGO_PKG_VERSION")));
+        let http = trust
+            .apply(builder)?
             .build()
-            .map_err(|error| ClientError::Unreachable(error.to_string()))?;
+            .map_err(|error| TrustError::Client(trust::error_chain(&error)))?;
         Ok(BackendClient { base_url: base_url.trim_end_matches('/').to_string(), key, http })
     }
 
@@ -138,8 +147,9 @@ impl BackendClient {
 }
 
 /// reqwest errors carry the URL, which holds the NIK: drop it before the error is logged.
+/// The causes stay (refused, timed out, a certificate the pinned CA did not issue).
 fn without_url(error: reqwest::Error) -> String {
-    error.without_url().to_string()
+    trust::error_chain(&error.without_url())
 }
 
 /// The agent's and the staff screen's calls: heartbeat, configuration, health.

@@ -8,14 +8,15 @@ use clap::{Parser, Subcommand, ValueEnum};
 use hardware::config::HardwareConfig;
 use hardware::printer::Paper;
 use kiosk::app::{Services, Settings, build};
-use kiosk::client::BackendClient;
+use kiosk::client::{BackendClient, Trust, TrustError, trust};
 use kiosk::devices::{PrinterTarget, open_configured_printer, open_printer};
 use protocol::auth::KioskKey;
 use slint::ComponentHandle;
 use time::UtcOffset;
 
 #[derive(Parser)]
-#[command(version, about = "Anjungan self-service kiosk")]
+// The kiosk's required options (--backend-url) are not the subcommands'.
+#[command(version, about = "Anjungan self-service kiosk", subcommand_negates_reqs = true)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -58,6 +59,10 @@ enum Command {
         /// The key file from `backend kiosk-add` (with the kiosk's ticket issuer number).
         #[arg(long, env = "ANJUNGAN_KEY_FILE")]
         key_file: PathBuf,
+        /// The kabupaten's CA (PEM) for an https backend; default backend-ca.pem beside the
+        /// key file.
+        #[arg(long, env = "ANJUNGAN_BACKEND_CA")]
+        backend_ca: Option<PathBuf>,
         #[command(subcommand)]
         action: OutboxAction,
     },
@@ -74,6 +79,8 @@ enum OutboxAction {
     },
     /// Send what is queued, with retry and backoff, like the running kiosk does.
     Drain {
+        /// https with the pinned CA, as the kiosk; plain http only to a loopback address
+        /// (a service on this machine, the crash tests' proxy).
         #[arg(long, env = "ANJUNGAN_BACKEND_URL", default_value = "http://127.0.0.1:8080")]
         backend_url: String,
         /// Exit once nothing is queued (status 1 if something still is after --give-up-after).
@@ -103,13 +110,18 @@ struct RunArgs {
     /// Residents generated for the demo.
     #[arg(long, default_value_t = 2000)]
     demo_residents: usize,
-    /// Base URL of the central service.
-    #[arg(long, env = "ANJUNGAN_BACKEND_URL", default_value = "http://127.0.0.1:8080")]
-    backend_url: String,
+    /// Base URL of the central service: https (NIKs cross the desa network). Not needed
+    /// with --demo.
+    #[arg(long, env = "ANJUNGAN_BACKEND_URL", required_unless_present = "demo")]
+    backend_url: Option<String>,
     /// The key file from `backend kiosk-add` (`<kiosk-id>:<secret>`); the id is printed on
     /// every slip. Not needed with --demo.
     #[arg(long, env = "ANJUNGAN_KEY_FILE")]
     key_file: Option<PathBuf>,
+    /// The kabupaten's CA certificate(s), PEM: the only ones the kiosk trusts for the
+    /// central service (no public CA). Default backend-ca.pem beside the key file.
+    #[arg(long, env = "ANJUNGAN_BACKEND_CA")]
+    backend_ca: Option<PathBuf>,
     /// Name of the village hall shown on screen and slips.
     #[arg(long, env = "ANJUNGAN_VILLAGE", default_value = "")]
     village: String,
@@ -183,8 +195,8 @@ fn run_cli() -> anyhow::Result<()> {
         Some(Command::BenchChild { backend_url, key_file, nik, rounds }) => {
             bench_child(&backend_url, &key_file, &nik, rounds)
         }
-        Some(Command::Outbox { data_dir, key_file, action }) => {
-            outbox_command(&data_dir, &key_file, action)
+        Some(Command::Outbox { data_dir, key_file, backend_ca, action }) => {
+            outbox_command(&data_dir, &key_file, backend_ca.as_deref(), action)
         }
         None => run(cli.run),
     }
@@ -244,9 +256,16 @@ fn read_key(path: &std::path::Path) -> anyhow::Result<KioskKey> {
     KioskKey::parse(&text).with_context(|| format!("key file {}", path.display()))
 }
 
+/// A setup the kiosk refuses to talk to the central service with, in both languages.
+fn refused(error: TrustError) -> anyhow::Error {
+    let message = error.message();
+    anyhow::anyhow!("{}\n       {}", message.id, message.en)
+}
+
 fn outbox_command(
     data_dir: &std::path::Path,
     key_file: &std::path::Path,
+    backend_ca: Option<&std::path::Path>,
     action: OutboxAction,
 ) -> anyhow::Result<()> {
     let key = read_key(key_file)?;
@@ -267,7 +286,9 @@ fn outbox_command(
             Ok(())
         }
         OutboxAction::Drain { backend_url, until_empty, give_up_after } => {
-            let client = BackendClient::new(&backend_url, key)?;
+            let ca_file = trust::ca_path(backend_ca, key_file);
+            let trust = trust::for_tool(&backend_url, &ca_file).map_err(refused)?;
+            let client = BackendClient::new(&backend_url, key, trust).map_err(refused)?;
             let give_up = if until_empty {
                 std::time::Duration::from_secs(give_up_after)
             } else {
@@ -302,16 +323,23 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         (None, PaperWidth::Mm58) => Paper::Mm58,
         (None, PaperWidth::Mm80) => Paper::Mm80,
     };
-    let (backend_url, key, demo_hint) = if args.demo {
-        start_demo(&runtime, &args)?
+    // Before any device is opened: a kiosk that would talk to the central service unsafely
+    // does not start at all.
+    let (client, key, demo_hint) = if args.demo {
+        let (backend_url, key, demo_hint) = start_demo(&runtime, &args)?;
+        let client =
+            BackendClient::new(&backend_url, key.clone(), Trust::PlainLoopback).map_err(refused)?;
+        (client, key, demo_hint)
     } else {
         let path = args.key_file.as_ref().context(
             "no kiosk key: pass --key-file (made by `backend kiosk-add`) or run with --demo",
         )?;
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("read key file {}", path.display()))?;
-        let key = KioskKey::parse(&text).with_context(|| format!("key file {}", path.display()))?;
-        (args.backend_url.clone(), key, String::new())
+        let key = read_key(path)?;
+        let backend_url = args.backend_url.as_deref().context("no --backend-url")?;
+        let ca_file = trust::ca_path(args.backend_ca.as_deref(), path);
+        let trust = trust::pinned(backend_url, &ca_file).map_err(refused)?;
+        let client = BackendClient::new(backend_url, key.clone(), trust).map_err(refused)?;
+        (client, key, String::new())
     };
     let (printer, printer_status) = match &hardware.printer {
         Some(config) => {
@@ -325,7 +353,6 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
             (printer, None)
         }
     };
-    let client = BackendClient::new(&backend_url, key.clone())?;
     let data_dir = match (&args.data_dir, args.demo) {
         (Some(dir), _) => dir.clone(),
         (None, true) => {

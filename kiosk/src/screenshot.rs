@@ -19,7 +19,7 @@ use slint::ComponentHandle;
 use time::UtcOffset;
 
 use crate::app::{KioskApp, Services, Settings, build};
-use crate::client::{BackendClient, ClientError};
+use crate::client::{BackendClient, ClientError, Trust};
 use crate::session::{Decision, EntryPurpose, LetterKind, Printing, Screen, Session};
 
 mod staff;
@@ -48,8 +48,11 @@ pub fn write_all(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let runtime = tokio::runtime::Builder::new_current_thread().build()?;
     let services = Services::new(
         // Screenshots never reach a backend; the key only has to be well-formed.
-        //127.0.0.1:9", KioskKey::new("BWI-3510-0001", [0; 32])?)?,
-        BackendClient::new("http://127.0.0.1:9", KioskKey::new("BWI-3510-0001", [0; 32])?)?,
+        BackendClient::new(
+            "http://127.0.0.1:9",
+            KioskKey::new("BWI-3510-0001", [0; 32])?,
+            Trust::PlainLoopback,
+        )?,
         Arc::new(Mutex::new(Box::new(MemoryPrinter::new(Paper::Mm58)))),
         runtime.handle().clone(),
     );

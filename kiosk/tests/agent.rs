@@ -14,7 +14,7 @@ use backend::store::{KioskSettings, PinScope};
 use hardware::printer::sim::MemoryPrinter;
 use hardware::printer::{Document, Paper};
 use kiosk::agent::{AgentInputs, AgentOptions, CONFIG_FILE, spawn};
-use kiosk::client::BackendClient;
+use kiosk::client::{BackendClient, Trust};
 use kiosk::diagnostics::PrinterMonitor;
 use protocol::fleet::{KioskConfig, PrinterState};
 use protocol::region::regions;
@@ -108,7 +108,7 @@ async fn heartbeat_arrives_and_config_is_applied_atomically_survives_restart_and
     let (depth, depth_rx) = watch::channel(3u64);
     kiosk::logring::push(tracing::Level::ERROR, "test", "report 3510015203850002 not sent");
 
-    let client = BackendClient::new(&url, key.clone()).expect("client");
+    let client = BackendClient::new(&url, key.clone(), Trust::PlainLoopback).expect("client");
     // The door switch as the GPIO panel reports it (kiosk/src/panel.rs).
     let (door, door_rx) = watch::channel(false);
     let agent = spawn(
@@ -179,7 +179,8 @@ async fn heartbeat_arrives_and_config_is_applied_atomically_survives_restart_and
     let good_bytes = std::fs::read(dir.path().join(CONFIG_FILE)).expect("config.json");
 
     // Restart with the central service unreachable: the stored configuration is back at once.
-    let nowhere = BackendClient::new("http://127.0.0.1:9", key.clone()).expect("client");
+    let nowhere = BackendClient::new("http://127.0.0.1:9", key.clone(), Trust::PlainLoopback)
+        .expect("client");
     let (_depth, depth_rx) = watch::channel(0u64);
     let offline = spawn(
         &tokio::runtime::Handle::current(),
@@ -210,7 +211,7 @@ async fn heartbeat_arrives_and_config_is_applied_atomically_survives_restart_and
     let (_depth, depth_rx) = watch::channel(0u64);
     let misled = spawn(
         &tokio::runtime::Handle::current(),
-        BackendClient::new(&bad_url, key).expect("client"),
+        BackendClient::new(&bad_url, key, Trust::PlainLoopback).expect("client"),
         KIOSK,
         options(dir.path()),
         inputs(&monitor, depth_rx),

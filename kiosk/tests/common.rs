@@ -13,7 +13,7 @@ use hardware::printer::Paper;
 use hardware::printer::sim::MemoryPrinter;
 use i_slint_backend_testing::{AccessibleRole, ElementHandle};
 use kiosk::app::{KioskApp, Services, Settings, build};
-use kiosk::client::BackendClient;
+use kiosk::client::{BackendClient, Trust};
 use protocol::auth::KioskKey;
 use slint::ComponentHandle;
 use time::UtcOffset;
@@ -65,7 +65,7 @@ pub fn kiosk_with(
 ) -> (KioskApp, MemoryPrinter) {
     let printer = MemoryPrinter::new(Paper::Mm58);
     let services = Services::new(
-        BackendClient::new(backend_url, key).expect("client"),
+        BackendClient::new(backend_url, key, Trust::PlainLoopback).expect("client"),
         Arc::new(Mutex::new(Box::new(printer.clone()))),
         runtime.handle().clone(),
     );

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use common::*;
 use hardware::printer::decode::decode;
-use kiosk::client::BackendClient;
+use kiosk::client::{BackendClient, Trust};
 use kiosk::ui::Page;
 use protocol::api::ReportState;
 use protocol::ticket::Ticket;
@@ -54,7 +54,7 @@ fn a_report_filed_offline_is_queued_printed_and_decided_when_the_service_returns
 
     // The service runs, then stops: graceful shutdown closes every connection.
     let (stop, running) = serve(&runtime, address, store.clone());
-    let client = BackendClient::new(&url, key.clone()).expect("client");
+    let client = BackendClient::new(&url, key.clone(), Trust::PlainLoopback).expect("client");
     runtime.block_on(client.health()).expect("the service answers at first");
     let _ = stop.send(());
     runtime.block_on(running).expect("service stopped");

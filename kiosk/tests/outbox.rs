@@ -8,7 +8,7 @@ mod outbox_support;
 use std::path::Path;
 use std::time::Duration;
 
-use kiosk::client::BackendClient;
+use kiosk::client::{BackendClient, Trust};
 use kiosk::local::{
     Kind, LocalStore, Outbox, Sender, Submission, SubmissionState, Submitted, open_outbox,
     submit_report_within, submit_within, tickets,
@@ -22,7 +22,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 const UNCOVERED: &str = "tidak menerima bantuan";
 
 fn client(url: &str, key: &KioskKey) -> BackendClient {
-    BackendClient::new(url, key.clone()).expect("client")
+    BackendClient::new(url, key.clone(), Trust::PlainLoopback).expect("client")
 }
 
 /// Every byte of the kiosk's database files (the file and its write-ahead log).

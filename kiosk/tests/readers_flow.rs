@@ -16,7 +16,7 @@ use hardware::reader::ektp::sample_card;
 use hardware::reader::sim::{EktpReaderSim, LineEnd, ScannerSim};
 use hardware::reader::{LinkConfig, Reader};
 use kiosk::app::{Services, forward_reader};
-use kiosk::client::BackendClient;
+use kiosk::client::{BackendClient, Trust};
 use kiosk::ui::{Kiosk, Page};
 use protocol::api::{ReportReason, ReportRequest};
 use slint::ComponentHandle;
@@ -70,7 +70,7 @@ fn card_and_qr_fill_the_pages_letters_are_filed_and_staff_called() {
 
     // --- A ticket's QR code held to the scanner on the home page opens it.
     let example = &examples[1];
-    let client = BackendClient::new(&url, key).expect("client");
+    let client = BackendClient::new(&url, key, Trust::PlainLoopback).expect("client");
     let filed = runtime
         .block_on(client.file_report(&ReportRequest {
             reporter_nik: example.nik.as_str().into(),

@@ -9,7 +9,7 @@ mod common;
 
 use common::*;
 use hardware::printer::decode::decode;
-use kiosk::client::BackendClient;
+use kiosk::client::{BackendClient, Trust};
 use kiosk::ui::{Kiosk, Page};
 use protocol::api::ReportState;
 use protocol::ticket::Ticket;
@@ -34,7 +34,7 @@ fn citizens_report_get_a_decision_and_a_ticket_then_track_it() {
     let (app, printer) = kiosk_with(&runtime, &url, key.clone(), |services, settings| {
         (services.with_outbox(outbox.clone()), settings)
     });
-    let client = BackendClient::new(&url, key.clone()).expect("client");
+    let client = BackendClient::new(&url, key.clone(), Trust::PlainLoopback).expect("client");
     let uncovered = example_nik(&examples, "tidak menerima bantuan");
     let son_of_bst = example_nik(&examples, "ayahnya menerima BST");
 

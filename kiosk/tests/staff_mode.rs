@@ -139,7 +139,9 @@ fn staff_mode_from_gesture_to_leaving() {
         services.printer = shared.clone();
         (services, settings)
     });
-    let client = kiosk::client::BackendClient::new(&url, key.clone()).expect("client");
+    let client =
+        kiosk::client::BackendClient::new(&url, key.clone(), kiosk::client::Trust::PlainLoopback)
+            .expect("client");
     let agent = kiosk::agent::spawn(
         runtime.handle(),
         client.clone(),

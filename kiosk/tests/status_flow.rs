@@ -64,9 +64,13 @@ fn citizen_checks_status_and_prints_slip() {
         .expect("demo data has a PKH family");
     let expected = runtime
         .block_on(
-            kiosk::client::BackendClient::new(&url, key.clone())
-                .expect("client")
-                .status(&example.nik),
+            kiosk::client::BackendClient::new(
+                &url,
+                key.clone(),
+                kiosk::client::Trust::PlainLoopback,
+            )
+            .expect("client")
+            .status(&example.nik),
         )
         .expect("status over HTTP");
     assert!(expected.receives_any());
