@@ -3,12 +3,15 @@
 //! or several are taken back out of what was staged and reported, in line order, however
 //! many there are. Run on SQLite and, with `ANJUNGAN_TEST_DATABASE` set, on PostgreSQL.
 
-use std::collections::{BTreeMap, BTreeSet};
+mod common;
+
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use backend::Store;
 use backend::population::generate::{GenerateOptions, write_opensid_csv};
 use backend::registry_import::{ImportRequest, Written, import_population};
+use common::report_rows;
 
 fn masked(nik: &str) -> String {
     format!("{}********{}", &nik[..4], &nik[12..])
@@ -143,16 +146,4 @@ fn request(file: &Path, report: &Path) -> ImportRequest {
         regency: Some(3510),
         dry_run: false,
     }
-}
-
-fn report_rows(path: &Path) -> Vec<BTreeMap<String, String>> {
-    let mut reader = csv::Reader::from_path(path).expect("report");
-    let headers = reader.headers().expect("header").clone();
-    reader
-        .records()
-        .map(|record| {
-            let record = record.expect("row");
-            headers.iter().zip(record.iter()).map(|(h, v)| (h.to_owned(), v.to_owned())).collect()
-        })
-        .collect()
 }

@@ -6,6 +6,8 @@
 
 mod common;
 
+use common::report_rows;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -48,19 +50,6 @@ fn population(
     let imported = import_population(store, &request(file, &report, None), &|_| {})
         .unwrap_or_else(|error| panic!("{}: {error}", file.display()));
     (imported, report_rows(&report))
-}
-
-/// The report's rows as column -> value.
-fn report_rows(path: &Path) -> Vec<BTreeMap<String, String>> {
-    let mut reader = csv::Reader::from_path(path).expect("report");
-    let headers = reader.headers().expect("header").clone();
-    reader
-        .records()
-        .map(|record| {
-            let record = record.expect("row");
-            headers.iter().zip(record.iter()).map(|(h, v)| (h.to_owned(), v.to_owned())).collect()
-        })
-        .collect()
 }
 
 fn count(store: &Store, sql: &str) -> i64 {

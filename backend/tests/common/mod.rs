@@ -113,3 +113,16 @@ pub async fn set_life_status(server: &Server, nik: &str, life_status: &str) {
         .expect("update");
     assert_eq!(changed, 1, "{nik} is registered");
 }
+
+/// An import's per-row report (CSV) as rows of column -> value.
+pub fn report_rows(path: &std::path::Path) -> Vec<std::collections::BTreeMap<String, String>> {
+    let mut reader = csv::Reader::from_path(path).expect("report");
+    let headers = reader.headers().expect("header").clone();
+    reader
+        .records()
+        .map(|record| {
+            let record = record.expect("row");
+            headers.iter().zip(record.iter()).map(|(h, v)| (h.to_owned(), v.to_owned())).collect()
+        })
+        .collect()
+}
