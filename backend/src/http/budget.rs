@@ -6,7 +6,7 @@
 //!   [`MAX_PER_MINUTE`] whatever the registration says. The first refusal of a burst raises
 //!   a `lookup_burst` alert.
 //! - Per day, the kiosk's `requests_per_day`, counted by the audit writer into
-//!   `kiosk_usage` (see `store::usage`): re-read every [`REFRESH`], so the cap holds across
+//!   `kiosk_usage` (see `store::usage`): re-read every 30 s, so the cap holds across
 //!   restarts and across instances sharing the database, with this instance's own requests
 //!   since the last read added. Reaching it raises a `daily_cap` alert.
 
