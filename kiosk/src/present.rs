@@ -388,6 +388,7 @@ mod tests {
             },
             checked_at: "2026-11-23T03:00:00Z".into(),
             life_status: LifeStatus::Alive,
+            detail: Default::default(),
         };
         let lines = program_lines(&status, Lang::Id);
         assert_eq!(lines.len(), 3);

@@ -464,6 +464,7 @@ pub fn sample_status(receives: bool) -> StatusResponse {
         household: HouseholdStatus { kk: "3510********0007".into(), programs: household, members },
         checked_at: "2026-11-23T03:41:00Z".into(),
         life_status: LifeStatus::Alive,
+        detail: Default::default(),
     }
 }
 
@@ -491,6 +492,7 @@ pub fn sample_died_status() -> StatusResponse {
             }],
         },
         life_status: LifeStatus::Died,
+        detail: Default::default(),
         ..sample_status(false)
     }
 }

@@ -41,6 +41,25 @@ pub struct StatusResponse {
     /// alive.
     #[serde(default)]
     pub life_status: LifeStatus,
+    /// How much the answer tells: a kiosk of another desa than the resident's gets no
+    /// list of the family's members, so that no kiosk can read out the kabupaten's
+    /// families. Absent (an older service): full.
+    #[serde(default)]
+    pub detail: AnswerDetail,
+}
+
+/// How much a status answer tells.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum AnswerDetail {
+    /// Everything the status page shows: the person's and the household's programs and
+    /// each other member (name masked) with theirs.
+    #[default]
+    Full,
+    /// Asked at a kiosk of another desa: the person's and the household's programs only,
+    /// no members. The resident's own desa's kiosk shows the rest.
+    OtherDesa,
 }
 
 impl StatusResponse {

@@ -207,10 +207,14 @@ pub fn run(location: &Location, options: &BenchOptions) -> anyhow::Result<BenchR
     let listener =
         server.block_on(tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))))?;
     let address = listener.local_addr()?;
-    let router = crate::http::router_with_ceiling(
+    let lifted = crate::http::RouterOptions {
+        ceiling: u32::MAX / 2,
+        ..crate::http::RouterOptions::default()
+    };
+    let router = crate::http::router_with_options(
         store,
         crate::eligibility::Catalogue::default_catalogue(),
-        u32::MAX / 2,
+        lifted,
     );
     server.spawn(crate::server::serve(
         listener,

@@ -32,6 +32,16 @@ pub struct Args {
     #[arg(long, env = "ANJUNGAN_HEADER_TIMEOUT", default_value_t = 10,
           value_parser = clap::value_parser!(u64).range(1..=120))]
     header_timeout: u64,
+    /// What a kiosk is told of a resident of another desa than its own: `minimal` (the
+    /// person's and household's programs, no family members) or `full`.
+    #[arg(long, env = "ANJUNGAN_OTHER_DESA_ANSWERS", value_enum, default_value_t = OtherDesa::Minimal)]
+    other_desa_answers: OtherDesa,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum OtherDesa {
+    Minimal,
+    Full,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -45,6 +55,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         max_connections: args.max_connections.max(1),
         ..Limits::default()
     };
+    let other_desa = match args.other_desa_answers {
+        OtherDesa::Minimal => protocol::api::AnswerDetail::OtherDesa,
+        OtherDesa::Full => protocol::api::AnswerDetail::Full,
+    };
+    let options = backend::http::RouterOptions { other_desa, ..Default::default() };
     let store = args.database.open_with(&catalogue)?;
     let (listen, data_dir) = (args.listen, args.database.data_dir);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
@@ -54,7 +69,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             .with_context(|| format!("listen on {listen}"))?;
         let scheme = if tls.is_some() { "https" } else { "http" };
         tracing::info!(%listen, scheme, data_dir = %data_dir.display(), "serving");
-        let router = backend::http::router_with(store.clone(), catalogue);
+        let router = backend::http::router_with_options(store.clone(), catalogue, options);
         backend::server::serve(listener, router, limits, tls, shutdown_signal()).await?;
         store.flush_audit();
         tracing::info!("stopped");

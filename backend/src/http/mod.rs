@@ -22,7 +22,7 @@ use axum::extract::{DefaultBodyLimit, MatchedPath};
 use axum::http::Request;
 use axum::routing::{get, post};
 use protocol::Text;
-use protocol::api::{ErrorCode, HEALTH_PATH, REPORTS_PATH, STATUS_PATH, TICKET_PATH};
+use protocol::api::{AnswerDetail, ErrorCode, HEALTH_PATH, REPORTS_PATH, STATUS_PATH, TICKET_PATH};
 use protocol::mask::mask_digits_in;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -54,6 +54,8 @@ pub struct AppState {
     budgets: Arc<budget::DailyBudgets>,
     /// The most requests per minute any kiosk gets.
     ceiling: u32,
+    /// What a kiosk is told of a resident of another desa.
+    other_desa: AnswerDetail,
 }
 
 /// The API with the shipped program catalogue.
@@ -63,13 +65,28 @@ pub fn router(store: Store) -> Router {
 
 /// The API with a catalogue loaded by operations.
 pub fn router_with(store: Store, catalogue: Catalogue) -> Router {
-    router_with_ceiling(store, catalogue, budget::MAX_PER_MINUTE)
+    router_with_options(store, catalogue, RouterOptions::default())
 }
 
-/// The API with the per-minute ceiling of every kiosk's requests set to `ceiling` instead
-/// of [`budget::MAX_PER_MINUTE`]: for the benchmark, whose one kiosk sends thousands a
-/// second through the same checks. The service itself never raises it.
-pub fn router_with_ceiling(store: Store, catalogue: Catalogue, ceiling: u32) -> Router {
+/// What operations choose about the API's answers and limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RouterOptions {
+    /// The most requests per minute any kiosk gets ([`budget::MAX_PER_MINUTE`]). Only the
+    /// benchmark, whose one kiosk sends thousands a second through the same checks, sets
+    /// it higher; the service never does.
+    pub ceiling: u32,
+    /// What a kiosk is told of a resident of another desa than its own.
+    pub other_desa: AnswerDetail,
+}
+
+impl Default for RouterOptions {
+    fn default() -> RouterOptions {
+        RouterOptions { ceiling: budget::MAX_PER_MINUTE, other_desa: AnswerDetail::OtherDesa }
+    }
+}
+
+/// The API with the options operations chose.
+pub fn router_with_options(store: Store, catalogue: Catalogue, options: RouterOptions) -> Router {
     let state = AppState {
         store,
         guard: Arc::new(Guard::default()),
@@ -79,7 +96,8 @@ pub fn router_with_ceiling(store: Store, catalogue: Catalogue, ceiling: u32) -> 
         password_checks: Arc::new(tokio::sync::Semaphore::new(login::PASSWORD_CHECKS)),
         login_limits: crate::store::LoginLimits::default(),
         budgets: Arc::new(budget::DailyBudgets::default()),
-        ceiling,
+        ceiling: options.ceiling,
+        other_desa: options.other_desa,
     };
     let kiosk_api = Router::new()
         .route(STATUS_PATH, get(status::status))

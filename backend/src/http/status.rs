@@ -7,8 +7,8 @@ use axum::Json;
 use axum::extract::{Extension, Path, State};
 use axum::response::{IntoResponse, Response};
 use protocol::api::{
-    ApiError, ErrorCode, HouseholdMember, HouseholdStatus, LifeStatus, Membership, STATUS_PATH,
-    StatusResponse,
+    AnswerDetail, ApiError, ErrorCode, HouseholdMember, HouseholdStatus, LifeStatus, Membership,
+    STATUS_PATH, StatusResponse,
 };
 use protocol::mask::{mask_digits_in, mask_name};
 use protocol::region::regions;
@@ -36,11 +36,11 @@ use crate::store::{AuditEntry, KioskRecord, MembershipRecord, StatusRecord};
 pub async fn status(
     State(state): State<AppState>,
     Extension(Kiosk(kiosk)): Extension<Kiosk>,
-    Extension(record): Extension<KioskRecord>,
+    Extension(kiosk_record): Extension<KioskRecord>,
     Path(raw): Path<String>,
 ) -> Result<Response, AppError> {
     // Every attempt counts, valid or not: the limit is against trying many numbers.
-    super::budget::spend(&state, &kiosk, &record).await?;
+    super::budget::spend(&state, &kiosk, &kiosk_record).await?;
     let store = state.store;
     let actor = format!("kiosk:{kiosk}");
     let nik = match Nik::parse(&raw) {
@@ -74,7 +74,15 @@ pub async fn status(
         outcome: outcome.into(),
     });
     match record {
-        Some(record) => Ok(Json(status_response(&state.catalogue, &nik, record)).into_response()),
+        Some(found) => {
+            let other_desa = kiosk_record.desa_code.is_some_and(|own| own != found.desa_code);
+            let mut answer = status_response(&state.catalogue, &nik, found);
+            if other_desa && state.other_desa == AnswerDetail::OtherDesa {
+                answer.household.members.clear();
+                answer.detail = AnswerDetail::OtherDesa;
+            }
+            Ok(Json(answer).into_response())
+        }
         None => Err(AppError::not_found(
             ErrorCode::ResidentNotFound,
             Text::new(
@@ -167,5 +175,6 @@ fn status_response(catalogue: &Catalogue, nik: &Nik, record: StatusRecord) -> St
         household: HouseholdStatus { kk, programs: household_programs.collect(), members },
         checked_at: now(),
         life_status: life_status(record.life_status),
+        detail: AnswerDetail::Full,
     }
 }

@@ -13,6 +13,8 @@ pub struct KioskRecord {
     pub lookups_per_minute: u32,
     /// Requests that take a NIK or a ticket it may make per day.
     pub requests_per_day: u32,
+    /// The desa it stands in; `None` for a kiosk of the kabupaten's own offices.
+    pub desa_code: Option<u64>,
     pub enabled: bool,
     /// The kiosk's ticket issuer number; `None` for a kiosk registered before issuers.
     pub issuer: Option<u16>,
@@ -64,7 +66,7 @@ impl Store {
 
     pub fn kiosk(&self, id: &str) -> Result<Option<KioskRecord>, StoreError> {
         let row = self.pool.get()?.query_opt(
-            "SELECT secret, lookups_per_minute, enabled, issuer, requests_per_day
+            "SELECT secret, lookups_per_minute, enabled, issuer, requests_per_day, desa_code
              FROM kiosks WHERE id = ?1",
             params![id],
         )?;
@@ -75,6 +77,7 @@ impl Store {
                 secret_hex: row.get(0)?,
                 lookups_per_minute: row.get(1)?,
                 requests_per_day: u32::try_from(per_day).unwrap_or(u32::MAX),
+                desa_code: row.get(5)?,
                 enabled: row.get(2)?,
                 issuer: issuer.and_then(|issuer| u16::try_from(issuer).ok()),
             })

@@ -1,0 +1,90 @@
+//! A kiosk asked about a resident of another desa than its own, as someone trying to read
+//! out the kabupaten's families from one village hall would: it is told the person's and
+//! the household's programs (what the citizen came for), but not who else is in the
+//! family; the resident's own desa's kiosk shows that. Operations may choose full answers.
+
+mod common;
+
+use std::net::SocketAddr;
+
+use backend::http::{RouterOptions, router_with_options};
+use common::*;
+use protocol::api::{AnswerDetail, StatusResponse};
+
+#[tokio::test]
+async fn a_kiosk_of_another_desa_is_told_the_programs_but_not_the_family() {
+    let server = server().await;
+    let pkh = example(&server.summary, "PKH").nik;
+    let home = {
+        let (store, nik) = (server.store.clone(), pkh);
+        tokio::task::spawn_blocking(move || store.status(&nik))
+            .await
+            .expect("join")
+            .expect("status")
+            .expect("registered")
+            .desa_code
+    };
+    let elsewhere = protocol::region::regions()
+        .villages_of((home / 10_000) as u32)
+        .iter()
+        .map(|village| village.code)
+        .find(|&code| code != home)
+        .expect("a neighbouring village");
+    let store = server.store.clone();
+    let (own, other) = tokio::task::spawn_blocking(move || {
+        let own = store.register_kiosk("BWI-HOME-02", Some(home), 60).expect("register");
+        let other = store.register_kiosk("BWI-AWAY-02", Some(elsewhere), 60).expect("register");
+        (own, other)
+    })
+    .await
+    .expect("join");
+    let path = format!("/api/v1/residents/{pkh}/status");
+    let ask = |server: &Server, key| {
+        let (path, key) = (path.clone(), key);
+        let server = Server {
+            url: server.url.clone(),
+            store: server.store.clone(),
+            summary: server.summary.clone(),
+            key,
+        };
+        async move {
+            let response = signed_get(&server, &path, &server.key, now(), &fresh_nonce()).await;
+            assert_eq!(response.status(), 200);
+            response.json::<StatusResponse>().await.expect("JSON")
+        }
+    };
+
+    let at_home = ask(&server, own.clone()).await;
+    assert_eq!(at_home.detail, AnswerDetail::Full);
+    assert!(!at_home.household.members.is_empty(), "the own desa's kiosk shows the family");
+
+    let away = ask(&server, other.clone()).await;
+    assert_eq!(away.detail, AnswerDetail::OtherDesa);
+    assert!(away.household.members.is_empty(), "no family members for another desa's kiosk");
+    assert_eq!(away.household.programs, at_home.household.programs, "the programs are told");
+    assert_eq!(away.person, at_home.person);
+    assert!(away.receives_any());
+
+    // Operations may choose full answers everywhere.
+    let listener =
+        tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    let options = RouterOptions { other_desa: AnswerDetail::Full, ..RouterOptions::default() };
+    let router = router_with_options(
+        server.store.clone(),
+        backend::eligibility::Catalogue::default_catalogue(),
+        options,
+    );
+    tokio::spawn(backend::server::serve(
+        listener,
+        router,
+        backend::server::Limits::default(),
+        None,
+        std::future::pending(),
+    ));
+    let full =
+        Server { url, store: server.store.clone(), summary: server.summary.clone(), key: other };
+    let answer = ask(&full, full.key.clone()).await;
+    assert_eq!(answer.detail, AnswerDetail::Full);
+    assert_eq!(answer.household.members.len(), at_home.household.members.len());
+}
