@@ -1,7 +1,8 @@
 //! A kiosk asked about a resident of another desa than its own, as someone trying to read
 //! out the kabupaten's families from one village hall would: it is told the person's and
 //! the household's programs (what the citizen came for), but not who else is in the
-//! family; the resident's own desa's kiosk shows that. Operations may choose full answers.
+//! family; the resident's own desa's kiosk shows that. A ticket filed in another desa is
+//! told only where it stands. Operations may choose full answers.
 
 mod common;
 
@@ -9,7 +10,7 @@ use std::net::SocketAddr;
 
 use backend::http::{RouterOptions, router_with_options};
 use common::*;
-use protocol::api::{AnswerDetail, StatusResponse};
+use protocol::api::{AnswerDetail, StatusResponse, TicketStatus};
 
 #[tokio::test]
 async fn a_kiosk_of_another_desa_is_told_the_programs_but_not_the_family() {
@@ -64,6 +65,31 @@ async fn a_kiosk_of_another_desa_is_told_the_programs_but_not_the_family() {
     assert_eq!(away.household.programs, at_home.household.programs, "the programs are told");
     assert_eq!(away.person, at_home.person);
     assert!(away.receives_any());
+
+    // A report filed at the home kiosk: the away kiosk reading its ticket learns only the
+    // state, not whom it is about nor why it was refused.
+    let report = serde_json::json!({
+        "reporter_nik": pkh.as_str(), "subject_nik": pkh.as_str(), "reason": "lost_job",
+        "phone": "081234567890", "text": "usaha tutup",
+        "idempotency_key": "fedcba9876543210fedcba9876543210"
+    });
+    let filed = post_as(&server, &own, "/api/v1/reports", &report).await;
+    assert_eq!(filed.status(), 201);
+    let filed: TicketStatus = filed.json().await.expect("JSON");
+    let ticket_path = format!("/api/v1/tickets/{}", filed.ticket);
+    let read = |key| {
+        let (server, path) = (&server, ticket_path.clone());
+        async move {
+            let response = signed_get(server, &path, &key, now(), &fresh_nonce()).await;
+            assert_eq!(response.status(), 200);
+            response.json::<TicketStatus>().await.expect("JSON")
+        }
+    };
+    let home_read = read(own.clone()).await;
+    assert_eq!(home_read.subject, pkh.masked());
+    let away_read = read(other.clone()).await;
+    assert_eq!((away_read.state, away_read.ticket), (home_read.state, home_read.ticket));
+    assert!(away_read.subject.is_empty() && away_read.reason.is_none(), "{away_read:?}");
 
     // Operations may choose full answers everywhere.
     let listener =

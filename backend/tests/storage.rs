@@ -61,6 +61,7 @@ fn a_kiosk_ticket_another_submission_holds_is_refused_as_taken() {
         decision: None,
         now: "2026-11-23T08:00:00Z".into(),
         ticket: Some(ticket),
+        nik_entry: protocol::api::NikEntry::Card,
     };
     let (filed, created) = store.file_report(&report).expect("filed");
     assert!(created);
@@ -77,6 +78,7 @@ fn a_kiosk_ticket_another_submission_holds_is_refused_as_taken() {
         decision: None,
         now: "2026-11-23T08:01:00Z".into(),
         ticket: Some(ticket),
+        nik_entry: protocol::api::NikEntry::Keypad,
     };
     match store.file_letter(&letter) {
         Err(StoreError::TicketTaken(taken)) => assert_eq!(taken, ticket),

@@ -9,7 +9,7 @@ pub mod report;
 pub mod text;
 pub mod track;
 
-use protocol::api::{StatusResponse, TicketStatus};
+use protocol::api::{NikEntry, StatusResponse, TicketStatus};
 use protocol::ticket::Ticket;
 use protocol::{Lang, Nik, NikError, Text};
 
@@ -92,6 +92,8 @@ pub struct Session {
     pub high_contrast: bool,
     pub purpose: EntryPurpose,
     pub digits: String,
+    /// How `digits` got there: read from the e-KTP, or typed (also any prefill).
+    pub digits_entry: NikEntry,
     pub busy: bool,
     pub entry_error: Option<Text>,
     pub status: Option<StatusResponse>,
@@ -120,6 +122,7 @@ impl Default for Session {
             high_contrast: false,
             purpose: EntryPurpose::Status,
             digits: String::new(),
+            digits_entry: NikEntry::Keypad,
             busy: false,
             entry_error: None,
             status: None,
@@ -182,6 +185,7 @@ impl Session {
         self.screen = Screen::NikEntry;
         self.purpose = purpose;
         self.digits = digits.to_string();
+        self.digits_entry = NikEntry::Keypad;
         self.entry_error = None;
     }
 
@@ -191,6 +195,8 @@ impl Session {
             return;
         }
         if edit_digits(&mut self.digits, key, MAX_DIGITS) {
+            // Edited by hand: no longer what the card said.
+            self.digits_entry = NikEntry::Keypad;
             self.entry_error = None;
         }
     }
@@ -224,6 +230,7 @@ impl Session {
             EntryPurpose::Status => return Ok(()),
             EntryPurpose::Reporter => {
                 self.report.reporter = Some(nik);
+                self.report.reporter_entry = self.digits_entry;
                 if self.report.about_self {
                     self.report.subject = None;
                     self.screen = Screen::ReportReason;
@@ -247,11 +254,13 @@ impl Session {
             }
             EntryPurpose::Letter => {
                 self.letter.applicant = Some(nik);
+                self.letter.applicant_entry = self.digits_entry;
                 self.screen = Screen::LetterPurpose;
             }
         }
         self.report.idempotency_key = None;
         self.digits.clear();
+        self.digits_entry = NikEntry::Keypad;
         self.entry_error = None;
         Ok(())
     }
@@ -330,6 +339,7 @@ impl Session {
             return false;
         }
         self.digits = nik.chars().filter(char::is_ascii_digit).take(MAX_DIGITS).collect();
+        self.digits_entry = NikEntry::Card;
         self.entry_error = None;
         true
     }

@@ -176,6 +176,7 @@ async fn an_offline_letter_request_shares_the_ticket_counter_and_drains_like_a_r
         purpose: "Syarat melamar pekerjaan".into(),
         idempotency_key: String::new(),
         ticket: None,
+        nik_entry: Default::default(),
     });
     let submitted =
         submit_within(&outbox, &client, letter, Duration::from_secs(4)).await.expect("submit");

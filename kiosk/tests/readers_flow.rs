@@ -80,6 +80,7 @@ fn card_and_qr_fill_the_pages_letters_are_filed_and_staff_called() {
             text: String::new(),
             idempotency_key: "readers-flow-0001".into(),
             ticket: None,
+            nik_entry: Default::default(),
         }))
         .expect("report filed");
     scanner.scan(&kiosk::slip::report_qr_payload(filed.ticket)).expect("scan");

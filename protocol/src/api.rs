@@ -306,6 +306,30 @@ pub enum ReportReason {
     Other,
 }
 
+/// How the NIK of the person at the kiosk was entered: read from their e-KTP (they hold
+/// the card) or typed on the keypad (anyone who knows the number can). Recorded with every
+/// submission, so staff can weigh it; letters build on it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum NikEntry {
+    /// Typed, or from a kiosk that does not say (the safe assumption).
+    #[default]
+    Keypad,
+    /// Read from the e-KTP by the card reader, and not edited after.
+    Card,
+}
+
+impl NikEntry {
+    /// The name the service stores and audits.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NikEntry::Keypad => "keypad",
+            NikEntry::Card => "card",
+        }
+    }
+}
+
 /// Body of `POST /api/v1/reports`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -329,6 +353,9 @@ pub struct ReportRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "LP-0042-000007-3"))]
     pub ticket: Option<crate::ticket::Ticket>,
+    /// How the reporter's NIK was entered. Absent (an older kiosk): keypad.
+    #[serde(default)]
+    pub nik_entry: NikEntry,
 }
 
 pub const REPORT_TEXT_MAX: usize = 500;

@@ -80,6 +80,9 @@ pub struct LetterRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "LP-0042-000008-1"))]
     pub ticket: Option<crate::ticket::Ticket>,
+    /// How the applicant's NIK was entered. Absent (an older kiosk): keypad.
+    #[serde(default)]
+    pub nik_entry: crate::api::NikEntry,
 }
 
 /// A purpose as it is kept and printed: control characters gone, white space folded, or

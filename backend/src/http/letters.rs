@@ -114,6 +114,9 @@ pub async fn file(
         decision,
         now: now(),
         ticket: request.ticket,
+        nik_entry: request.nik_entry,
     };
-    answer_filed(&state, &kiosk, "letter_request", move |store| store.file_letter(&letter)).await
+    let entry = request.nik_entry;
+    answer_filed(&state, &kiosk, "letter_request", entry, move |store| store.file_letter(&letter))
+        .await
 }

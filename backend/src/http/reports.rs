@@ -12,8 +12,8 @@ use axum::extract::{Extension, Path, State};
 use axum::response::{IntoResponse, Response};
 use protocol::Text;
 use protocol::api::{
-    ApiError, ErrorCode, REPORT_TEXT_MAX, REPORTS_PATH, ReportRequest, ReportState, TICKET_PATH,
-    TicketStatus,
+    AnswerDetail, ApiError, ErrorCode, REPORT_TEXT_MAX, REPORTS_PATH, ReportRequest, ReportState,
+    TICKET_PATH, TicketStatus,
 };
 use protocol::mask::mask_digits_in;
 use protocol::phone::normalise_phone;
@@ -154,8 +154,10 @@ pub async fn file(
         decision: reason,
         now: now(),
         ticket: request.ticket,
+        nik_entry: request.nik_entry,
     };
-    answer_filed(&state, &kiosk, "report", move |store| store.file_report(&report)).await
+    let entry = request.nik_entry;
+    answer_filed(&state, &kiosk, "report", entry, move |store| store.file_report(&report)).await
 }
 
 /// The state of a ticket printed on a receipt.
@@ -194,8 +196,19 @@ pub async fn ticket(
     })?;
     let found = {
         let store = state.store.clone();
-        tokio::task::spawn_blocking(move || store.ticket(&ticket)).await??
+        tokio::task::spawn_blocking(move || store.ticket_and_desa(&ticket)).await??
     };
+    // Tickets are numbered in order: a kiosk of another desa than the one that filed it is
+    // told only where it stands, not whom it concerns nor why it was refused.
+    let found = found.map(|(mut status, filed_in)| {
+        let elsewhere =
+            matches!((record.desa_code, filed_in), (Some(own), Some(desa)) if own != desa);
+        if elsewhere && state.other_desa == AnswerDetail::OtherDesa {
+            status.subject.clear();
+            status.reason = None;
+        }
+        status
+    });
     state.store.audit(AuditEntry {
         at: now(),
         actor: format!("kiosk:{kiosk}"),

@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use protocol::api::{ErrorCode, TicketStatus};
+use protocol::api::{ErrorCode, NikEntry, TicketStatus};
 use protocol::ticket::Ticket;
 use protocol::{IdempotencyKey, Nik, Text};
 
@@ -62,6 +62,7 @@ pub(super) async fn answer_filed(
     state: &AppState,
     kiosk: &str,
     action: &str,
+    nik_entry: NikEntry,
     file: impl FnOnce(&Store) -> Result<(TicketStatus, bool), StoreError> + Send + 'static,
 ) -> Result<Response, AppError> {
     let store = state.store.clone();
@@ -77,6 +78,8 @@ pub(super) async fn answer_filed(
         Some(letter) => format!("{} {}", letter.as_str(), status.state.as_str()),
         None => status.state.as_str().to_string(),
     };
+    // Whether the person at the kiosk held the e-KTP, or typed the number.
+    let outcome = format!("{outcome} nik_entry={}", nik_entry.as_str());
     tracing::info!(ticket = %status.ticket, subject = %status.subject, outcome, created, "{action}");
     state.store.audit(AuditEntry {
         at: now(),

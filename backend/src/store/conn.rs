@@ -248,6 +248,7 @@ fn sqlite_migrations() -> rusqlite_migration::Migrations<'static> {
         M::up(include_str!("../../migrations/sqlite/0012_residents_nik_index.sql")),
         M::up(include_str!("../../migrations/0013_login_limits.sql")),
         M::up(include_str!("../../migrations/0014_kiosk_usage.sql")),
+        M::up(include_str!("../../migrations/0015_nik_entry.sql")),
     ])
 }
 
@@ -268,6 +269,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0012_residents_nik_index.sql"),
     include_str!("../../migrations/0013_login_limits.sql"),
     include_str!("../../migrations/0014_kiosk_usage.sql"),
+    include_str!("../../migrations/0015_nik_entry.sql"),
 ];
 
 impl Db for Conn {

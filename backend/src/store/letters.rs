@@ -1,6 +1,6 @@
 //! Letter requests filed at kiosks, waiting for the desa staff.
 
-use protocol::api::{ReportState, TicketStatus};
+use protocol::api::{NikEntry, ReportState, TicketStatus};
 use protocol::letter::LetterKind;
 use protocol::ticket::Ticket;
 use protocol::{Nik, Text};
@@ -24,6 +24,8 @@ pub struct NewLetter {
     pub now: String,
     /// A ticket the kiosk issued itself (already checked to carry the kiosk's own issuer).
     pub ticket: Option<Ticket>,
+    /// How the applicant's NIK was entered at the kiosk.
+    pub nik_entry: NikEntry,
 }
 
 impl Store {
@@ -41,8 +43,8 @@ impl Store {
             db.execute(
                 "INSERT INTO letter_requests (issuer, serial, ticket, kiosk, idempotency_key,
                      applicant_nik, desa_code, letter, purpose, state, decision_id, decision_en,
-                     created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)",
+                     created_at, updated_at, nik_entry)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14)",
                 params![
                     ticket.issuer(),
                     ticket.serial(),
@@ -57,6 +59,7 @@ impl Store {
                     request.decision.as_ref().map(|t| t.id.as_str()),
                     request.decision.as_ref().map(|t| t.en.as_str()),
                     request.now,
+                    request.nik_entry.as_str(),
                 ],
             )?;
             let filed = status(db, &ticket)?

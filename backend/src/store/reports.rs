@@ -3,7 +3,7 @@
 use super::sql::{Db, params};
 use super::tickets::{Table, filed_before, for_new, status as ticket_status};
 use super::{Store, StoreError};
-use protocol::api::{ReportState, TicketStatus};
+use protocol::api::{NikEntry, ReportState, TicketStatus};
 use protocol::ticket::Ticket;
 use protocol::{Nik, Text};
 
@@ -23,6 +23,8 @@ pub struct NewReport {
     /// A ticket the kiosk issued itself (already checked to carry the kiosk's own issuer);
     /// `None`: the central service issues one.
     pub ticket: Option<Ticket>,
+    /// How the reporter's NIK was entered at the kiosk.
+    pub nik_entry: NikEntry,
 }
 
 /// A change of a report's state, with what comes with it.
@@ -50,8 +52,8 @@ impl Store {
             db.execute(
                 "INSERT INTO reports (issuer, serial, ticket, kiosk, idempotency_key, reporter_nik,
                      subject_nik, about_self, reason, phone, text, state, decision_id, decision_en,
-                     created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)",
+                     created_at, updated_at, nik_entry)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16)",
                 params![
                     ticket.issuer(),
                     ticket.serial(),
@@ -68,6 +70,7 @@ impl Store {
                     report.decision.as_ref().map(|t| t.id.as_str()),
                     report.decision.as_ref().map(|t| t.en.as_str()),
                     report.now,
+                    report.nik_entry.as_str(),
                 ],
             )?;
             let status = ticket_status(db, &ticket)?
@@ -140,5 +143,16 @@ impl Store {
 
     pub fn ticket(&self, ticket: &Ticket) -> Result<Option<TicketStatus>, StoreError> {
         ticket_status(&mut *self.pool.get()?, ticket)
+    }
+
+    /// A ticket's state and the desa of the kiosk that filed it, in one read.
+    pub fn ticket_and_desa(
+        &self,
+        ticket: &Ticket,
+    ) -> Result<Option<(TicketStatus, Option<u64>)>, StoreError> {
+        self.pool.get()?.read(|db| {
+            let Some(status) = ticket_status(db, ticket)? else { return Ok(None) };
+            Ok(Some((status, super::tickets::filed_in(db, ticket)?)))
+        })
     }
 }

@@ -82,6 +82,18 @@ pub(super) fn for_new(
 }
 
 /// Where the submission under `ticket` stands, whether a report or a letter request.
+/// The desa of the kiosk that filed the submission a ticket names (`None` when that kiosk
+/// stands in no desa, or the ticket names nothing).
+pub(super) fn filed_in(db: &mut impl Db, ticket: &Ticket) -> Result<Option<u64>, StoreError> {
+    let row = db.query_opt(
+        "SELECT k.desa_code FROM kiosks k WHERE k.id = coalesce(
+             (SELECT kiosk FROM reports WHERE issuer = ?1 AND serial = ?2),
+             (SELECT kiosk FROM letter_requests WHERE issuer = ?1 AND serial = ?2))",
+        params![ticket.issuer(), ticket.serial()],
+    )?;
+    Ok(row.map(|mut row| row.get::<Option<u64>>(0)).transpose()?.flatten())
+}
+
 pub(super) fn status(
     db: &mut impl Db,
     ticket: &Ticket,

@@ -6,7 +6,7 @@
 //! next, with the ticket to track it.
 
 use protocol::Nik;
-use protocol::api::TicketKind;
+use protocol::api::{NikEntry, TicketKind};
 use protocol::letter::{LetterRequest, clean_purpose};
 
 use super::{EntryPurpose, Printing, Screen, Session};
@@ -18,6 +18,8 @@ pub use protocol::letter::LetterKind;
 pub struct LetterDraft {
     pub kind: Option<LetterKind>,
     pub applicant: Option<Nik>,
+    /// How the applicant's NIK was entered.
+    pub applicant_entry: NikEntry,
     pub purpose: String,
     /// Chosen when the request is first sent, so pressing "Ajukan" again after a failure
     /// files the same request, not a second one.
@@ -75,6 +77,7 @@ impl Session {
             purpose: draft.purpose.clone(),
             idempotency_key: key,
             ticket: None,
+            nik_entry: draft.applicant_entry,
         };
         self.busy = true;
         self.printing = Printing::Idle;

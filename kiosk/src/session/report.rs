@@ -1,7 +1,7 @@
 //! The report flow's steps: about whom, why, a phone number, a description, then the
 //! request the central service (or the kiosk's queue) receives.
 
-use protocol::api::{ReportReason, ReportRequest};
+use protocol::api::{NikEntry, ReportReason, ReportRequest};
 use protocol::{Nik, Text};
 
 use crate::local::new_idempotency_key;
@@ -14,6 +14,8 @@ use super::{EntryPurpose, Printing, Screen, Session, edit_digits};
 pub struct ReportDraft {
     pub about_self: bool,
     pub reporter: Option<Nik>,
+    /// How the reporter's NIK was entered.
+    pub reporter_entry: NikEntry,
     /// The reported person when it is someone else.
     pub subject: Option<Nik>,
     pub reason: Option<ReportReason>,
@@ -31,6 +33,7 @@ impl Default for ReportDraft {
         ReportDraft {
             about_self: true,
             reporter: None,
+            reporter_entry: NikEntry::Keypad,
             subject: None,
             reason: None,
             phone: String::new(),
@@ -172,6 +175,7 @@ impl Session {
             text: draft.text.clone(),
             idempotency_key: key,
             ticket: None,
+            nik_entry: draft.reporter_entry,
         };
         self.busy = true;
         self.printing = Printing::Idle;
@@ -207,6 +211,42 @@ mod tests {
         assert!(session.submit_phone());
         assert_eq!(session.screen, Screen::ReportText);
         assert_eq!(group_phone("081234567890"), "0812 3456 7890");
+    }
+
+    /// Fills a report about oneself up to its confirmation, the NIK entered by `enter`.
+    fn report_with(enter: impl FnOnce(&mut Session)) -> ReportRequest {
+        let mut session = Session::default();
+        session.start_report();
+        session.choose_report_self(true);
+        enter(&mut session);
+        assert!(session.accept_nik().is_ok());
+        session.choose_reason(ReportReason::LostJob);
+        session.report.phone = "081234567890".into();
+        assert!(session.submit_phone());
+        session.submit_text();
+        session.report_request().expect("complete")
+    }
+
+    #[test]
+    fn the_request_says_whether_the_reporter_held_the_card_or_typed_the_number() {
+        let read = report_with(|s| assert!(s.nik_read("3510011203850001")));
+        assert_eq!(read.nik_entry, NikEntry::Card);
+        let typed = report_with(|s| {
+            for digit in "3510011203850001".chars() {
+                s.key(&digit.to_string());
+            }
+        });
+        assert_eq!(typed.nik_entry, NikEntry::Keypad);
+        // Read from the card, then corrected by hand: no longer the card's number.
+        let edited = report_with(|s| {
+            assert!(s.nik_read("3510011203850009"));
+            s.key("back");
+            s.key("1");
+        });
+        assert_eq!(
+            (edited.reporter_nik.as_str(), edited.nik_entry),
+            ("3510011203850001", NikEntry::Keypad)
+        );
     }
 
     #[test]

@@ -107,6 +107,7 @@ pub fn self_report(nik: &str) -> ReportRequest {
         text: "Terkena PHK sejak bulan lalu.".into(),
         idempotency_key: String::new(),
         ticket: None,
+        nik_entry: Default::default(),
     }
 }
 
