@@ -20,15 +20,6 @@ fn letter(applicant: &str, kind: &str, key: &str) -> serde_json::Value {
 }
 
 /// The desa an applicant is registered in.
-async fn desa_of(server: &Server, nik: &protocol::Nik) -> u64 {
-    let (store, nik) = (server.store.clone(), *nik);
-    tokio::task::spawn_blocking(move || store.status(&nik))
-        .await
-        .expect("join")
-        .expect("store")
-        .expect("registered")
-        .desa_code
-}
 
 #[tokio::test]
 async fn a_letter_request_waits_for_the_desa_staff_under_a_trackable_ticket() {
@@ -69,21 +60,8 @@ async fn a_letter_request_waits_for_the_desa_staff_under_a_trackable_ticket() {
 async fn a_kiosk_of_another_desa_refuses_and_names_the_applicants_desa() {
     let server = server().await;
     let person = example(&server.summary, "tidak menerima").nik;
-    let home = desa_of(&server, &person).await;
-    let elsewhere = protocol::region::regions()
-        .villages_of((home / 10_000) as u32)
-        .iter()
-        .map(|village| village.code)
-        .find(|&code| code != home)
-        .expect("a neighbouring village");
-    let store = server.store.clone();
-    let (own, other) = tokio::task::spawn_blocking(move || {
-        let own = store.register_kiosk("BWI-HOME-01", Some(home), 60).expect("register");
-        let other = store.register_kiosk("BWI-AWAY-01", Some(elsewhere), 60).expect("register");
-        (own, other)
-    })
-    .await
-    .expect("join");
+    let (home, own, other) =
+        home_and_away_kiosks(&server, &person, ("BWI-HOME-01", "BWI-AWAY-01")).await;
 
     let body = letter(person.as_str(), "domisili", "letter-away-01");
     let refused = post_as(&server, &other, LETTERS_PATH, &body).await;

@@ -16,29 +16,7 @@ use protocol::api::{AnswerDetail, StatusResponse, TicketStatus};
 async fn a_kiosk_of_another_desa_is_told_the_programs_but_not_the_family() {
     let server = server().await;
     let pkh = example(&server.summary, "PKH").nik;
-    let home = {
-        let (store, nik) = (server.store.clone(), pkh);
-        tokio::task::spawn_blocking(move || store.status(&nik))
-            .await
-            .expect("join")
-            .expect("status")
-            .expect("registered")
-            .desa_code
-    };
-    let elsewhere = protocol::region::regions()
-        .villages_of((home / 10_000) as u32)
-        .iter()
-        .map(|village| village.code)
-        .find(|&code| code != home)
-        .expect("a neighbouring village");
-    let store = server.store.clone();
-    let (own, other) = tokio::task::spawn_blocking(move || {
-        let own = store.register_kiosk("BWI-HOME-02", Some(home), 60).expect("register");
-        let other = store.register_kiosk("BWI-AWAY-02", Some(elsewhere), 60).expect("register");
-        (own, other)
-    })
-    .await
-    .expect("join");
+    let (_, own, other) = home_and_away_kiosks(&server, &pkh, ("BWI-HOME-02", "BWI-AWAY-02")).await;
     let path = format!("/api/v1/residents/{pkh}/status");
     let ask = |server: &Server, key| {
         let (path, key) = (path.clone(), key);

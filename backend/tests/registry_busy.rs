@@ -3,6 +3,8 @@
 //! the CLI draws its progress on a terminal. Real sockets, and the `backend` program under
 //! a pseudo-terminal (`script`, from util-linux).
 
+mod common;
+
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Command;
@@ -12,8 +14,6 @@ use backend::Store;
 use backend::population::generate::{GenerateOptions, write_opensid_csv};
 use protocol::api::{ApiError, ErrorCode};
 use protocol::registry::POPULATION_PATH;
-use protocol::staff::LoginResponse;
-use serde_json::json;
 use tokio::io::AsyncWriteExt;
 
 const PASSWORD: &str = "kabupaten-2026";
@@ -32,15 +32,7 @@ async fn a_second_upload_while_one_is_running_is_refused_409_and_audited() {
     let url = format!("http://{address}");
     tokio::spawn(backend::serve(listener, store.clone()));
     let client = reqwest::Client::new();
-    let login: LoginResponse = client
-        .post(format!("{url}/api/v1/staff/login"))
-        .json(&json!({"username": "operator", "password": PASSWORD}))
-        .send()
-        .await
-        .expect("login")
-        .json()
-        .await
-        .expect("JSON");
+    let login = common::staff_login(&url, "operator", PASSWORD).await;
 
     // The first upload sends its headers and the start of a large body, then waits.
     let mut first = tokio::net::TcpStream::connect(address).await.expect("connect");

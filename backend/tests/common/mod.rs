@@ -126,3 +126,56 @@ pub fn report_rows(path: &std::path::Path) -> Vec<std::collections::BTreeMap<Str
         })
         .collect()
 }
+
+/// The desa `nik` is registered in.
+pub async fn desa_of(server: &Server, nik: &protocol::Nik) -> u64 {
+    let (store, nik) = (server.store.clone(), *nik);
+    tokio::task::spawn_blocking(move || store.status(&nik))
+        .await
+        .expect("join")
+        .expect("store")
+        .expect("registered")
+        .desa_code
+}
+
+/// Two kiosks for `nik`: one registered in the desa they live in, one in a neighbouring
+/// desa of the same kecamatan. Returns that home desa and the two keys.
+pub async fn home_and_away_kiosks(
+    server: &Server,
+    nik: &protocol::Nik,
+    ids: (&'static str, &'static str),
+) -> (u64, KioskKey, KioskKey) {
+    let home = desa_of(server, nik).await;
+    let elsewhere = protocol::region::regions()
+        .villages_of((home / 10_000) as u32)
+        .iter()
+        .map(|village| village.code)
+        .find(|&code| code != home)
+        .expect("a neighbouring village");
+    let store = server.store.clone();
+    let (own, other) = tokio::task::spawn_blocking(move || {
+        let own = store.register_kiosk(ids.0, Some(home), 60).expect("register");
+        let other = store.register_kiosk(ids.1, Some(elsewhere), 60).expect("register");
+        (own, other)
+    })
+    .await
+    .expect("join");
+    (home, own, other)
+}
+
+/// Signs a staff account in at the service at `url`.
+pub async fn staff_login(
+    url: &str,
+    username: &str,
+    password: &str,
+) -> protocol::staff::LoginResponse {
+    reqwest::Client::new()
+        .post(format!("{url}/api/v1/staff/login"))
+        .json(&serde_json::json!({"username": username, "password": password}))
+        .send()
+        .await
+        .expect("login")
+        .json()
+        .await
+        .expect("login JSON")
+}
