@@ -43,7 +43,7 @@ enum Command {
     /// Disable a staff account and end its sessions.
     StaffDisable(cli::staff::DisableArgs),
     /// Set a staff PIN that opens staff mode on a kiosk (--id) or on every kiosk of a desa
-    /// (--desa), reading the PIN (4-8 digits) from standard input; or withdraw it (--remove).
+    /// (--desa), reading the PIN (6-8 digits) from standard input; or withdraw it (--remove).
     /// Kiosks pick it up at their next configuration pull (within 5 minutes).
     KioskPin(cli::kiosk::PinArgs),
     /// Set what a kiosk offers: its services in display order, a notice line on the home

@@ -149,11 +149,13 @@ async fn config_carries_desa_services_and_the_pins_that_open_this_kiosk() {
     assert_ne!(other_desa, fleet.desa);
     fleet.store.register_kiosk("BWI-OTHER", Some(fleet.desa), 60).expect("other kiosk");
     fleet.store.set_kiosk_pin(&PinScope::Kiosk(KIOSK.into()), "Teknisi", "482913").expect("pin");
-    fleet.store.set_kiosk_pin(&PinScope::Desa(fleet.desa), "Sekdes Bomo", "1357").expect("pin");
-    fleet.store.set_kiosk_pin(&PinScope::Desa(other_desa), "Sekdes lain", "2468").expect("pin");
-    fleet.store.set_kiosk_pin(&PinScope::Kiosk("BWI-OTHER".into()), "Lain", "9999").expect("pin");
-    assert!(fleet.store.set_kiosk_pin(&PinScope::Desa(fleet.desa), "x", "12a4").is_err());
-    assert!(fleet.store.set_kiosk_pin(&PinScope::Kiosk("NOPE".into()), "x", "1234").is_err());
+    fleet.store.set_kiosk_pin(&PinScope::Desa(fleet.desa), "Sekdes Bomo", "135791").expect("pin");
+    fleet.store.set_kiosk_pin(&PinScope::Desa(other_desa), "Sekdes lain", "246813").expect("pin");
+    fleet.store.set_kiosk_pin(&PinScope::Kiosk("BWI-OTHER".into()), "Lain", "999999").expect("pin");
+    assert!(fleet.store.set_kiosk_pin(&PinScope::Desa(fleet.desa), "x", "12a456").is_err());
+    // Four digits are too few.
+    assert!(fleet.store.set_kiosk_pin(&PinScope::Desa(fleet.desa), "x", "1234").is_err());
+    assert!(fleet.store.set_kiosk_pin(&PinScope::Kiosk("NOPE".into()), "x", "123456").is_err());
 
     let second = config(&fleet).await;
     assert_ne!(second.config_version, first.config_version, "a new PIN is a new version");
@@ -166,7 +168,7 @@ async fn config_carries_desa_services_and_the_pins_that_open_this_kiosk() {
         argon2::Argon2::default().verify_password(pin.as_bytes(), &hash).is_ok()
     };
     assert!(verifies("Teknisi", "482913"));
-    assert!(verifies("Sekdes Bomo", "1357"));
+    assert!(verifies("Sekdes Bomo", "135791"));
     assert!(!verifies("Sekdes Bomo", "1358"));
     assert!(!format!("{second:?}").contains("482913"), "the PIN itself never leaves");
     assert_eq!(config(&fleet).await.config_version, second.config_version, "stable otherwise");
@@ -227,9 +229,9 @@ fn kiosk_pin_command_reads_the_pin_from_stdin() {
     let key_file = key_file.to_str().expect("path");
     let added = run(&["kiosk-add", "--id", KIOSK, "--key-out", key_file], "");
     assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
-    let short = run(&["kiosk-pin", "--id", KIOSK, "--label", "Teknisi"], "123\n");
-    assert!(!short.status.success(), "a 3-digit PIN is refused");
-    assert!(String::from_utf8_lossy(&short.stderr).contains("4 to 8 digits"));
+    let short = run(&["kiosk-pin", "--id", KIOSK, "--label", "Teknisi"], "1234\n");
+    assert!(!short.status.success(), "a 4-digit PIN is refused");
+    assert!(String::from_utf8_lossy(&short.stderr).contains("6 to 8 digits"));
     let set = run(&["kiosk-pin", "--id", KIOSK, "--label", "Teknisi"], "482913\n");
     assert!(set.status.success(), "{}", String::from_utf8_lossy(&set.stderr));
 

@@ -93,7 +93,7 @@ async fn heartbeat_arrives_and_config_is_applied_atomically_survives_restart_and
     let store = Store::open_temporary().expect("store");
     let bomo = regions().villages_of(351025).iter().find(|v| v.name == "Bomo").expect("Bomo").code;
     let key = store.register_kiosk(KIOSK, Some(bomo), 60).expect("register");
-    store.set_kiosk_pin(&PinScope::Desa(bomo), "Sekdes Bomo", "2468").expect("pin");
+    store.set_kiosk_pin(&PinScope::Desa(bomo), "Sekdes Bomo", "246813").expect("pin");
     let listener =
         tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("address"));

@@ -257,7 +257,7 @@ fn staff_mode_from_gesture_to_leaving() {
 
     // Wrong PINs are refused, with the attempts left; the fifth locks the keypad.
     for attempt in 1..=5u32 {
-        type_pin(&app, "1111");
+        type_pin(&app, "111111");
         wait_pin_checked(&app);
         assert_eq!(mode(&app), StaffMode::Pin);
         let message = value_of(&app, "pin-message").unwrap_or_default();

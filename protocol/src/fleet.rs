@@ -173,9 +173,15 @@ pub fn valid_pin_label(label: &str) -> bool {
     (1..=32).contains(&count) && label.trim() == label && !label.chars().any(char::is_control)
 }
 
-/// A staff PIN: 4 to 8 digits.
+/// The shortest staff PIN: a shorter one falls to a few days of patient guessing past the
+/// keypad's lockout.
+pub const MIN_PIN: usize = 6;
+/// The longest staff PIN.
+pub const MAX_PIN: usize = 8;
+
+/// A staff PIN: 6 to 8 digits.
 pub fn valid_pin(pin: &str) -> bool {
-    (4..=8).contains(&pin.len()) && pin.bytes().all(|b| b.is_ascii_digit())
+    (MIN_PIN..=MAX_PIN).contains(&pin.len()) && pin.bytes().all(|b| b.is_ascii_digit())
 }
 
 impl KioskConfig {
@@ -279,8 +285,9 @@ mod tests {
 
     #[test]
     fn pins_are_four_to_eight_digits() {
-        assert!(valid_pin("1234") && valid_pin("12345678"));
-        assert!(!valid_pin("123") && !valid_pin("123456789") && !valid_pin("12a4"));
+        assert!(valid_pin("123456") && valid_pin("12345678"));
+        assert!(!valid_pin("1234") && !valid_pin("12345") && !valid_pin("123456789"));
+        assert!(!valid_pin("12a456"));
     }
 
     #[test]

@@ -153,7 +153,7 @@ impl Store {
         }))
     }
 
-    /// Sets (or replaces) a staff PIN for kiosk staff mode. The PIN is 4 to 8 digits; only
+    /// Sets (or replaces) a staff PIN for kiosk staff mode. The PIN is 6 to 8 digits; only
     /// its Argon2id hash is kept.
     pub fn set_kiosk_pin(
         &self,
@@ -165,7 +165,7 @@ impl Store {
             return Err(StoreError::Invalid(format!("label {label:?}: 1-32 characters")));
         }
         if !valid_pin(pin) {
-            return Err(StoreError::Invalid("the PIN must be 4 to 8 digits".into()));
+            return Err(StoreError::Invalid("the PIN must be 6 to 8 digits".into()));
         }
         if let PinScope::Kiosk(id) = scope
             && self.kiosk(id)?.is_none()

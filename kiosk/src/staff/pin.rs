@@ -94,7 +94,9 @@ fn pin_key(ctx: &Ctx, key: &str) {
         }
         "clear" => s.pin.clear(),
         digit
-            if digit.len() == 1 && digit.bytes().all(|b| b.is_ascii_digit()) && s.pin.len() < 8 =>
+            if digit.len() == 1
+                && digit.bytes().all(|b| b.is_ascii_digit())
+                && s.pin.len() < protocol::fleet::MAX_PIN =>
         {
             s.pin.push_str(digit);
         }
@@ -113,7 +115,7 @@ fn submit(ctx: &Ctx) {
     let now = Instant::now();
     let mut s = lock(&ctx.state);
     s.last_touch = Some(now);
-    if s.checking || s.pin.len() < 4 {
+    if s.checking || s.pin.len() < protocol::fleet::MIN_PIN {
         return;
     }
     if let Some(left) = s.locked() {
