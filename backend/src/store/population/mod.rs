@@ -8,6 +8,7 @@
 //! history, and answers what it did.
 
 mod desil;
+mod insert;
 mod merge;
 mod stage;
 
