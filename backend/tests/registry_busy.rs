@@ -45,13 +45,14 @@ async fn a_second_upload_while_one_is_running_is_refused_409_and_audited() {
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     let file = std::fs::read(sample("opensid.csv")).expect("sample");
-    let second = client
-        .post(format!("{url}{POPULATION_PATH}?regency=3510"))
-        .bearer_auth(&login.token)
-        .body(file.clone())
-        .send()
-        .await
-        .expect("post");
+    let upload = || {
+        client
+            .post(format!("{url}{POPULATION_PATH}?regency=3510"))
+            .bearer_auth(&login.token)
+            .body(file.clone())
+            .send()
+    };
+    let second = upload().await.expect("post");
     assert_eq!(second.status(), 409);
     let error: ApiError = second.json().await.expect("JSON");
     assert_eq!(error.code, ErrorCode::ImportRunning);
@@ -62,13 +63,7 @@ async fn a_second_upload_while_one_is_running_is_refused_409_and_audited() {
     drop(first);
     let mut third = None;
     for _ in 0..50 {
-        let answer = client
-            .post(format!("{url}{POPULATION_PATH}?regency=3510"))
-            .bearer_auth(&login.token)
-            .body(file.clone())
-            .send()
-            .await
-            .expect("post");
+        let answer = upload().await.expect("post");
         if answer.status() != 409 {
             third = Some(answer.status());
             break;
