@@ -20,6 +20,9 @@ pub enum DataDirError {
     /// Another account owns it.
     #[error("{path} belongs to user {owner}, not to this service's account ({me})")]
     Foreign { path: PathBuf, owner: u32, me: u32 },
+    /// Another `serve` process holds it.
+    #[error("{path} is already served by another backend process")]
+    Served { path: PathBuf },
 }
 
 impl DataDirError {
@@ -47,6 +50,20 @@ impl DataDirError {
                     ),
                 )
             }
+            DataDirError::Served { path } => Text::new(
+                format!(
+                    "Direktori data {} sudah dilayani proses backend lain. Beberapa instans \
+                     memakai satu basis data PostgreSQL, masing-masing dengan direktori data \
+                     sendiri.",
+                    path.display()
+                ),
+                format!(
+                    "The data directory {} is already served by another backend process. \
+                     Several instances share one PostgreSQL database, each with a data \
+                     directory of its own.",
+                    path.display()
+                ),
+            ),
             DataDirError::Foreign { path, owner, me } => Text::new(
                 format!(
                     "{} milik pengguna {owner}, bukan akun layanan ini ({me}). Layanan tidak \
@@ -71,6 +88,15 @@ impl DataDirError {
 /// yet, so that SQLite, which gives its journal files the database's mode, never writes a
 /// readable byte.
 pub fn prepare(dir: &Path, database: &str) -> Result<PathBuf, DataDirError> {
+    prepare_dir(dir)?;
+    let file = dir.join(database);
+    create_private(&file)?;
+    Ok(file)
+}
+
+/// [`prepare`] without a database file: the directory a PostgreSQL-backed service keeps its
+/// audit spool in.
+pub fn prepare_dir(dir: &Path) -> Result<(), DataDirError> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| DataDirError::Io { path, source }
@@ -93,9 +119,31 @@ pub fn prepare(dir: &Path, database: &str) -> Result<PathBuf, DataDirError> {
             check(&path, meta.is_dir())?;
         }
     }
-    let file = dir.join(database);
-    create_private(&file)?;
-    Ok(file)
+    Ok(())
+}
+
+/// Held by a serving instance for its whole life: a second `serve` on the same data
+/// directory would keep nonces and limits of its own that the first cannot see. Several
+/// instances share a PostgreSQL database, each with a data directory of its own.
+#[derive(Debug)]
+pub struct ServingLock(#[allow(dead_code)] fs::File);
+
+/// Takes the data directory's serving lock (`serve.lock`, an advisory lock the kernel
+/// drops when the process dies, so a crash never leaves it held).
+pub fn lock_serving(dir: &Path) -> Result<ServingLock, DataDirError> {
+    let path = dir.join("serve.lock");
+    let file = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(&path)
+        .map_err(|source| DataDirError::Io { path: path.clone(), source })?;
+    match file.try_lock() {
+        Ok(()) => Ok(ServingLock(file)),
+        Err(fs::TryLockError::WouldBlock) => Err(DataDirError::Served { path: dir.to_path_buf() }),
+        Err(fs::TryLockError::Error(source)) => Err(DataDirError::Io { path, source }),
+    }
 }
 
 /// For a SQLite file named by `--database` rather than kept in the data directory: the file

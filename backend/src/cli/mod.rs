@@ -70,6 +70,25 @@ impl DatabaseArgs {
         })
     }
 
+    /// Opens the registry for `serve`: the data directory is locked to this process and
+    /// holds the audit spool (for a PostgreSQL database too), replayed first if a previous
+    /// run left one. The lock is released when the returned guard is dropped.
+    pub fn open_serving(
+        &self,
+        catalogue: &Catalogue,
+    ) -> anyhow::Result<(Store, backend::data_dir::ServingLock)> {
+        let location = self.database.location(&self.data_dir)?;
+        backend::data_dir::prepare_dir(&self.data_dir).map_err(refused)?;
+        let lock = backend::data_dir::lock_serving(&self.data_dir).map_err(refused)?;
+        let store =
+            Store::open_serving(&location, &self.data_dir).with_context(|| match &location {
+                Location::Sqlite(path) => format!("open {}", path.display()),
+                Location::Postgres(_) => "open the PostgreSQL database".to_owned(),
+            })?;
+        store.sync_programs(catalogue)?;
+        Ok((store, lock))
+    }
+
     /// Opens the registry for a command that decides with `catalogue`: its programs are
     /// written to the `programs` table first, as the service does on start.
     pub fn open_with(&self, catalogue: &Catalogue) -> anyhow::Result<Store> {

@@ -60,7 +60,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         OtherDesa::Full => protocol::api::AnswerDetail::Full,
     };
     let options = backend::http::RouterOptions { other_desa, ..Default::default() };
-    let store = args.database.open_with(&catalogue)?;
+    let (store, _serving) = args.database.open_serving(&catalogue)?;
     let (listen, data_dir) = (args.listen, args.database.data_dir);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {

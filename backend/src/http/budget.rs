@@ -90,6 +90,27 @@ pub(super) async fn spend(
     Ok(())
 }
 
+/// The per-minute budget as every instance together counts it (PostgreSQL: the kiosk's
+/// claimed nonces of the last minute), so two instances cannot each grant a full minute.
+pub(super) fn shared_minute(
+    state: &AppState,
+    kiosk: &str,
+    record: &KioskRecord,
+    last_minute: u64,
+) -> Result<(), AppError> {
+    let per_minute = record.lookups_per_minute.clamp(1, state.ceiling);
+    if last_minute < u64::from(per_minute) {
+        return Ok(());
+    }
+    tracing::warn!(%kiosk, last_minute, "kiosk request rate limit reached across instances");
+    if state.guard.first_refusal(kiosk) {
+        raise(state, AlertKind::LookupBurst, kiosk, "requests faster than the kiosk's rate");
+    }
+    Err(AppError::rate_limited(
+        Duration::from_secs(60 / u64::from(per_minute).max(1)).max(Duration::from_secs(1)),
+    ))
+}
+
 /// `429` until the day turns (00:00 UTC, 07:00 in Banyuwangi).
 fn daily_cap(now: OffsetDateTime) -> AppError {
     let midnight = now.date().next_day().map(|day| day.midnight().assume_utc());

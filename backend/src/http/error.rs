@@ -134,6 +134,21 @@ impl AppError {
         error
     }
 
+    /// `503`: the request could not be audited (a full or read-only disk), so it is not
+    /// answered. Operations see the cause in the log.
+    pub fn audit_unavailable() -> AppError {
+        let mut error = AppError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Unavailable,
+            Text::new(
+                "Layanan pusat sedang tidak dapat mencatat permintaan. Silakan coba lagi nanti.",
+                "The central service cannot record requests at the moment. Please try again later.",
+            ),
+        );
+        error.retry_after = Some(60);
+        error
+    }
+
     /// `500` with a fixed message; the caller has logged what went wrong, if anything.
     pub fn internal() -> AppError {
         AppError::new(
@@ -184,7 +199,10 @@ impl From<&NikError> for AppError {
 impl From<StoreError> for AppError {
     fn from(error: StoreError) -> AppError {
         tracing::error!(%error, "store failure");
-        AppError::internal()
+        match error {
+            StoreError::AuditUnavailable(_) => AppError::audit_unavailable(),
+            _ => AppError::internal(),
+        }
     }
 }
 

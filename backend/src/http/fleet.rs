@@ -122,13 +122,13 @@ pub async fn config(
         tokio::task::spawn_blocking(move || store.kiosk_config(&kiosk)).await??
     };
     let config = config.ok_or_else(AppError::internal)?;
-    state.store.audit(AuditEntry {
+    state.store.audit_read(AuditEntry {
         at: now(),
         actor: format!("kiosk:{kiosk}"),
         action: "config_pull".into(),
         subject: config.config_version.clone(),
         outcome: format!("pins={}", config.staff_pins.len()),
-    });
+    })?;
     Ok(Json(config).into_response())
 }
 

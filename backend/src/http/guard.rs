@@ -3,6 +3,12 @@
 //! Every `/api/v1` request must carry a valid signature from a registered, enabled kiosk
 //! (see `protocol::auth`), a fresh timestamp and a nonce not seen before. Status lookups are
 //! then limited per kiosk, so even a stolen key cannot enumerate the registry quickly.
+//!
+//! Nonces are checked in memory first (a replay to this instance costs nothing more), then
+//! claimed durably before the request is served (`Store::claim_nonce`): in the database on
+//! PostgreSQL, so a second instance refuses the same request, and in the disk spool on
+//! SQLite. At start the nonces still inside the window are read back, so a request captured
+//! before a restart does not replay after it.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::{BuildHasher, RandomState};
@@ -21,7 +27,7 @@ use protocol::auth::{
 };
 
 use super::{AppError, AppState, BODY_LIMIT};
-use crate::store::KioskRecord;
+use crate::store::{Claim, KioskRecord};
 
 /// The kiosk a request was authenticated as.
 #[derive(Debug, Clone)]
@@ -85,6 +91,25 @@ struct Bucket {
 }
 
 impl Guard {
+    /// A guard that remembers the nonces the database holds from inside the replay window
+    /// (those of a previous run, or of other instances). A database that cannot be read
+    /// leaves it empty, with an error logged: the requests then fail at their claim.
+    pub fn remembering(store: &crate::store::Store) -> Guard {
+        let guard = Guard::default();
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        match store.recent_nonces(now - crate::store::KEPT_SECONDS) {
+            Ok(nonces) => {
+                let mut memory = guard.nonces.lock().unwrap_or_else(|p| p.into_inner());
+                for (kiosk, nonce, seen_at) in &nonces {
+                    memory.first_use(kiosk, nonce, (*seen_at).min(now));
+                }
+                tracing::debug!(nonces = nonces.len(), "nonces of the replay window read back");
+            }
+            Err(error) => tracing::error!(%error, "nonces of the replay window not read back"),
+        }
+        guard
+    }
+
     /// Remembers a nonce; false if it was already used inside the replay window.
     fn first_use(&self, kiosk: &str, nonce: &str, now: i64) -> bool {
         self.nonces.lock().unwrap_or_else(|p| p.into_inner()).first_use(kiosk, nonce, now)
@@ -162,6 +187,12 @@ fn signed_headers(headers: &HeaderMap) -> Result<SignedHeaders, AuthError> {
     })
 }
 
+/// Whether a request counts against the kiosk's budget: everything but its own heartbeat
+/// and configuration pull takes a NIK or a ticket.
+fn counted(path: &str) -> bool {
+    path != protocol::fleet::HEARTBEAT_PATH && path != protocol::fleet::CONFIG_PATH
+}
+
 /// Middleware: authenticates the request or answers 401.
 pub async fn authenticate(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let (parts, body) = request.into_parts();
@@ -211,6 +242,36 @@ pub async fn authenticate(State(state): State<AppState>, request: Request, next:
     if let Err(error) = outcome {
         tracing::warn!(%error, kiosk = %protocol::mask::mask_digits_in(&signed.kiosk), "request refused");
         return unauthorized().into_response();
+    }
+    let counted = counted(parts.uri.path());
+    let claim = if state.store.nonces_shared() {
+        let (store, kiosk, nonce) =
+            (state.store.clone(), signed.kiosk.clone(), signed.nonce.clone());
+        match tokio::task::spawn_blocking(move || store.claim_nonce(&kiosk, &nonce, now, counted))
+            .await
+        {
+            Ok(claim) => claim,
+            Err(error) => return AppError::from(error).into_response(),
+        }
+    } else {
+        state.store.claim_nonce(&signed.kiosk, &signed.nonce, now, counted)
+    };
+    match claim {
+        Ok(claim) if !claim.first_use => {
+            let kiosk = protocol::mask::mask_digits_in(&signed.kiosk);
+            tracing::warn!(error = %AuthError::Replayed, %kiosk, "request refused (another instance)");
+            return unauthorized().into_response();
+        }
+        Ok(Claim { last_minute: Some(last_minute), .. }) if counted => {
+            if let Some(record) = &record
+                && let Err(refused) =
+                    super::budget::shared_minute(&state, &signed.kiosk, record, last_minute)
+            {
+                return refused.into_response();
+            }
+        }
+        Ok(_) => {}
+        Err(error) => return AppError::from(error).into_response(),
     }
     let mut request = Request::from_parts(parts, Body::from(body));
     request.extensions_mut().insert(Kiosk(signed.kiosk));

@@ -87,9 +87,10 @@ impl Default for RouterOptions {
 
 /// The API with the options operations chose.
 pub fn router_with_options(store: Store, catalogue: Catalogue, options: RouterOptions) -> Router {
+    let guard = Arc::new(Guard::remembering(&store));
     let state = AppState {
         store,
-        guard: Arc::new(Guard::default()),
+        guard,
         catalogue: Arc::new(catalogue),
         registry_lock: registry::ImportLock::default(),
         health: Arc::new(health::HealthCache::default()),

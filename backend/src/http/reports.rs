@@ -209,13 +209,13 @@ pub async fn ticket(
         }
         status
     });
-    state.store.audit(AuditEntry {
+    state.store.audit_read(AuditEntry {
         at: now(),
         actor: format!("kiosk:{kiosk}"),
         action: "ticket_lookup".into(),
         subject: mask_digits_in(&ticket.to_string()),
         outcome: if found.is_some() { "found" } else { "not_found" }.into(),
-    });
+    })?;
     match found {
         Some(status) => Ok(Json(status).into_response()),
         None => Err(AppError::not_found(

@@ -47,13 +47,13 @@ pub async fn status(
         Ok(nik) => nik,
         Err(error) => {
             tracing::info!(reason = %error, "invalid NIK refused");
-            store.audit(AuditEntry {
+            store.audit_read(AuditEntry {
                 at: now(),
                 actor,
                 action: "status_lookup".into(),
                 subject: mask_digits_in(&raw.chars().take(32).collect::<String>()),
                 outcome: "invalid".into(),
-            });
+            })?;
             return Err(AppError::from(&error));
         }
     };
@@ -66,13 +66,14 @@ pub async fn status(
     };
     let outcome = if record.is_some() { "found" } else { "not_found" };
     tracing::info!(nik = %nik.masked(), outcome, "status lookup");
-    store.audit(AuditEntry {
+    // On disk before the answer leaves: a lookup nobody could trace is refused instead.
+    store.audit_read(AuditEntry {
         at: now(),
         actor,
         action: "status_lookup".into(),
         subject: nik.masked(),
         outcome: outcome.into(),
-    });
+    })?;
     match record {
         Some(found) => {
             let other_desa = kiosk_record.desa_code.is_some_and(|own| own != found.desa_code);

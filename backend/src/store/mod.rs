@@ -13,6 +13,7 @@ mod inspect;
 mod kiosks;
 mod letters;
 mod login_limits;
+mod nonces;
 mod pool;
 mod population;
 mod postgres_conn;
@@ -35,6 +36,7 @@ pub use inspect::Cell;
 pub use kiosks::KioskRecord;
 pub use letters::NewLetter;
 pub use login_limits::{LimitScope, LoginGate, LoginLimits};
+pub use nonces::{Claim, KEPT_SECONDS};
 pub use population::{
     Change, DesilMiss, DesilOutcome, DesilRecord, DesilWriter, ImportCounts, ImportKind,
     ImportMeta, PopulationOutcome, PopulationWriter,
@@ -67,6 +69,10 @@ pub enum StoreError {
     /// holds: the kiosk's input error, answered as such, not a failure of the store.
     #[error("ticket {0} already belongs to another submission")]
     TicketTaken(protocol::ticket::Ticket),
+    /// The audit spool (or the database behind it) does not take the entry: a full or
+    /// read-only disk. The request is refused rather than answered unaudited.
+    #[error("audit log unavailable: {0}")]
+    AuditUnavailable(String),
 }
 
 /// Where the registry lives: a SQLite file or a PostgreSQL server.
@@ -96,6 +102,8 @@ pub const TEST_DATABASE_ENV: &str = "ANJUNGAN_TEST_DATABASE";
 #[derive(Clone)]
 pub struct Store {
     pool: Arc<Pool>,
+    /// Which database the pool's connections speak.
+    dialect: sql::Dialect,
     audit: audit::AuditWriter,
     temporary: Option<Arc<Temporary>>,
 }
@@ -138,14 +146,14 @@ impl Store {
 
     /// Opens the registry wherever it lives and brings its schema up to date.
     pub fn open_location(location: &Location) -> Result<Store, StoreError> {
-        match location.clone() {
-            Location::Sqlite(path) => {
-                Store::with_opener(Box::new(move || Conn::open_sqlite(&path)))
-            }
-            Location::Postgres(url) => {
-                Store::with_opener(Box::new(move || Conn::open_postgres(&url, None)))
-            }
-        }
+        Store::with_opener(opener(location), None)
+    }
+
+    /// [`Store::open_location`] for a serving instance: reads are audited through a spool
+    /// in `spool_dir` (the private data directory) before they are answered, and what a
+    /// previous run left there is written first.
+    pub fn open_serving(location: &Location, spool_dir: &Path) -> Result<Store, StoreError> {
+        Store::with_opener(opener(location), Some(spool_dir))
     }
 
     /// A private, empty database removed when the last clone of the store is dropped: for
@@ -175,7 +183,7 @@ impl Store {
                     let (url, schema) = (url.clone(), schema.clone());
                     Box::new(move || Conn::open_postgres(&url, Some(&schema)))
                 };
-                let mut store = Store::with_opener(opener)?;
+                let mut store = Store::with_opener(opener, None)?;
                 store.temporary =
                     Some(Arc::new(Temporary::Schema { url, schema, pool: store.pool.clone() }));
                 Ok(store)
@@ -189,22 +197,23 @@ impl Store {
         }
     }
 
-    fn with_opener(opener: pool::Opener) -> Result<Store, StoreError> {
+    fn with_opener(opener: pool::Opener, spool_dir: Option<&Path>) -> Result<Store, StoreError> {
         let pool = Arc::new(Pool::new(opener));
-        {
+        let dialect = {
             let mut conn = pool.get()?;
             conn.migrate()?;
             sync_programs(&mut *conn, &Catalogue::default_catalogue())?;
-        }
-        let audit = audit::AuditWriter::start(&pool)?;
-        Ok(Store { pool, audit, temporary: None })
+            conn.dialect()
+        };
+        let audit = audit::AuditWriter::start(&pool, spool_dir)?;
+        Ok(Store { pool, dialect, audit, temporary: None })
     }
 
     /// Which database the store runs on (for logs and the health answer).
     pub fn database_kind(&self) -> &'static str {
-        match self.pool.get().map(|conn| conn.dialect()) {
-            Ok(sql::Dialect::Postgres) => "postgresql",
-            _ => "sqlite",
+        match self.dialect {
+            sql::Dialect::Postgres => "postgresql",
+            sql::Dialect::Sqlite => "sqlite",
         }
     }
 
@@ -247,6 +256,13 @@ impl Store {
         self.audit.record(entry);
     }
 
+    /// Audits a read before it is answered: on a serving store the entry is on disk (in the
+    /// spool) when this returns, so a crash cannot lose it; an error means the read must be
+    /// refused.
+    pub fn audit_read(&self, entry: AuditEntry) -> Result<(), StoreError> {
+        self.audit.record_durable(entry)
+    }
+
     /// Waits until every queued audit entry is on disk.
     pub fn flush_audit(&self) {
         self.audit.flush();
@@ -255,6 +271,14 @@ impl Store {
     /// The most recent audit entries, newest first.
     pub fn recent_audit(&self, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
         audit::recent(&mut *self.pool.get()?, limit)
+    }
+}
+
+/// How a store opens connections to `location`.
+fn opener(location: &Location) -> pool::Opener {
+    match location.clone() {
+        Location::Sqlite(path) => Box::new(move || Conn::open_sqlite(&path)),
+        Location::Postgres(url) => Box::new(move || Conn::open_postgres(&url, None)),
     }
 }
 

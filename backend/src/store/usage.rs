@@ -18,7 +18,10 @@ pub fn day_of(at: &str) -> &str {
 }
 
 /// Adds a batch's counted entries to `kiosk_usage`, one statement per kiosk and day.
-pub(super) fn count(db: &mut impl Db, batch: &[AuditEntry]) -> Result<(), StoreError> {
+pub(super) fn count<'a>(
+    db: &mut impl Db,
+    batch: impl IntoIterator<Item = &'a AuditEntry>,
+) -> Result<(), StoreError> {
     let mut counts: BTreeMap<(&str, &str), i64> = BTreeMap::new();
     for entry in batch {
         let Some(kiosk) = entry.actor.strip_prefix("kiosk:") else { continue };

@@ -8,6 +8,8 @@ use backend::Store;
 use backend::demo::{DemoOptions, DemoSummary, generate};
 use protocol::auth::KioskKey;
 
+pub mod process;
+
 pub struct Server {
     pub url: String,
     pub store: Store,
