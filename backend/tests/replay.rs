@@ -36,8 +36,16 @@ async fn a_lookup_captured_before_a_restart_or_a_crash_does_not_replay_after_it(
     let again = signed_get(&client, &serving.base, &path, &key, at, &nonce).await;
     assert_eq!(again.status(), 401, "the same request again is refused");
 
-    // A graceful restart (systemd's stop and start).
+    // A graceful restart (systemd's stop and start). A clean stop leaves nothing in the
+    // audit spool for the next start to replay.
     serving.stop();
+    let spooled: u64 = std::fs::read_dir(&data_dir)
+        .expect("data dir")
+        .map(|entry| entry.expect("entry"))
+        .filter(|entry| entry.file_name().to_string_lossy().starts_with("audit-spool."))
+        .map(|entry| entry.metadata().expect("size").len())
+        .sum();
+    assert_eq!(spooled, 0, "the spool is empty after a clean stop");
     let serving = Serving::start(&data_dir, &database).await;
     let replayed = signed_get(&client, &serving.base, &path, &key, at, &nonce).await;
     assert_eq!(replayed.status(), 401, "replayed after a restart");

@@ -171,9 +171,15 @@ pub fn peak_rss_mb() -> f64 {
         .unwrap_or(0.0)
 }
 
-/// Runs the benchmark on the registry at `location`, generating it first when empty.
-pub fn run(location: &Location, options: &BenchOptions) -> anyhow::Result<BenchReport> {
-    let store = Store::open_location(location)?;
+/// Runs the benchmark on the registry at `location`, generating it first when empty. The
+/// store audits through a spool in `spool_dir`, as a serving instance does.
+pub fn run(
+    location: &Location,
+    spool_dir: &std::path::Path,
+    options: &BenchOptions,
+) -> anyhow::Result<BenchReport> {
+    crate::data_dir::prepare_dir(spool_dir)?;
+    let store = Store::open_serving(location, spool_dir)?;
     let mut generation = None;
     if store.is_empty()? {
         let started = Instant::now();
@@ -212,7 +218,7 @@ pub fn run(location: &Location, options: &BenchOptions) -> anyhow::Result<BenchR
         ..crate::http::RouterOptions::default()
     };
     let router = crate::http::router_with_options(
-        store,
+        store.clone(),
         crate::eligibility::Catalogue::default_catalogue(),
         lifted,
     );
@@ -238,6 +244,8 @@ pub fn run(location: &Location, options: &BenchOptions) -> anyhow::Result<BenchR
     let ((lookups, errors, elapsed, mut latencies), client_cpu_seconds) =
         client.join().map_err(|_| anyhow::anyhow!("the load generator panicked"))??;
     let cpu_seconds = process_cpu_seconds() - cpu_before;
+    // Written out and the spool emptied, as at a clean stop (not part of the figures).
+    store.close_audit();
     latencies.sort_unstable();
     let percentile = |p: f64| {
         latencies

@@ -74,12 +74,17 @@ pub fn run(args: Args, database: &DatabaseOption) -> anyhow::Result<()> {
     };
     let first = database.location(&args.data_dir)?;
     let Some(postgres) = args.postgres else {
-        println!("{}", backend::bench::run(&first, &options)?);
+        println!("{}", backend::bench::run(&first, &args.data_dir.join("spool"), &options)?);
         return Ok(());
     };
     // Side by side in one run, so both see the same machine.
-    let sqlite = backend::bench::run(&first, &options)?;
-    let postgres = backend::bench::run(&Location::Postgres(postgres), &options)?;
+    // Each database with a spool of its own: a spool replays into the database it belongs to.
+    let sqlite = backend::bench::run(&first, &args.data_dir.join("spool"), &options)?;
+    let postgres = backend::bench::run(
+        &Location::Postgres(postgres),
+        &args.data_dir.join("spool-postgresql"),
+        &options,
+    )?;
     println!("== SQLite\n{sqlite}\n== PostgreSQL\n{postgres}");
     println!(
         "PostgreSQL / SQLite: lookups {:.0}%, p99 {:.2} ms vs {:.2} ms",

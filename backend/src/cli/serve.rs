@@ -71,7 +71,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         tracing::info!(%listen, scheme, data_dir = %data_dir.display(), "serving");
         let router = backend::http::router_with_options(store.clone(), catalogue, options);
         backend::server::serve(listener, router, limits, tls, shutdown_signal()).await?;
-        store.flush_audit();
+        store.close_audit();
         tracing::info!("stopped");
         Ok(())
     })

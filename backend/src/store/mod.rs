@@ -265,7 +265,13 @@ impl Store {
 
     /// Waits until every queued audit entry is on disk.
     pub fn flush_audit(&self) {
-        self.audit.flush();
+        self.audit.flush(false);
+    }
+
+    /// At a clean stop, after the last request: writes every queued entry and empties the
+    /// spool, so the next start has nothing to replay.
+    pub fn close_audit(&self) {
+        self.audit.flush(true);
     }
 
     /// The most recent audit entries, newest first.

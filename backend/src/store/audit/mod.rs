@@ -34,7 +34,12 @@ enum Message {
     Entry(AuditEntry),
     /// An entry or nonce already in the spool.
     Spooled(Record),
-    Flush(SyncSender<()>),
+    /// Write everything now; with `close`, also close the spool's segment so that it is
+    /// removed once committed (a clean stop leaves nothing to replay).
+    Flush {
+        done: SyncSender<()>,
+        close: bool,
+    },
 }
 
 #[derive(Clone)]
@@ -136,9 +141,9 @@ impl AuditWriter {
         }
     }
 
-    pub(super) fn flush(&self) {
+    pub(super) fn flush(&self, close: bool) {
         let (done, wait) = mpsc::sync_channel(1);
-        if self.sender.send(Message::Flush(done)).is_ok() {
+        if self.sender.send(Message::Flush { done, close }).is_ok() {
             self.thread.unpark();
             let _ = wait.recv_timeout(Duration::from_secs(30));
         }
@@ -157,6 +162,8 @@ struct Batch {
     spooled: Vec<Record>,
     closed: Vec<PathBuf>,
     waiting: Vec<SyncSender<()>>,
+    /// A flush asked for the current segment to be closed.
+    close: bool,
 }
 
 impl Batch {
@@ -164,7 +171,10 @@ impl Batch {
         match message {
             Message::Entry(entry) => self.entries.push(entry),
             Message::Spooled(record) => self.spooled.push(record),
-            Message::Flush(done) => self.waiting.push(done),
+            Message::Flush { done, close } => {
+                self.waiting.push(done);
+                self.close |= close;
+            }
         }
     }
 
@@ -210,7 +220,7 @@ fn run(mut conn: Conn, receiver: Receiver<Message>, spool: Option<Arc<Spool>>) {
             // A full segment is closed while the spool is held, so no record can be added to
             // it; its records still queued are taken into this batch, and it is removed once
             // the batch is committed.
-            let rotated = spool.rotate_if_large(|old| {
+            let rotated = spool.rotate(std::mem::take(&mut batch.close), |old| {
                 while let Ok(message) = receiver.try_recv() {
                     batch.take(message);
                 }

@@ -147,12 +147,13 @@ impl Spool {
         Ok(())
     }
 
-    /// Starts a new segment if the current one is past [`SEGMENT_BYTES`]; `closed` gets the
-    /// old one's path while the spool is held, so every record appended to it is already in
-    /// the writer's queue (see [`Spool::append`]) and no other can be.
-    pub(crate) fn rotate_if_large(&self, closed: impl FnOnce(PathBuf)) -> Result<(), StoreError> {
+    /// Starts a new segment if the current one is past [`SEGMENT_BYTES`], or when `now`
+    /// and it holds anything; `closed` gets the old one's path while the spool is held, so
+    /// every record appended to it is already in the writer's queue (see [`Spool::append`])
+    /// and no other can be.
+    pub(crate) fn rotate(&self, now: bool, closed: impl FnOnce(PathBuf)) -> Result<(), StoreError> {
         let mut segment = self.current.lock().unwrap_or_else(|p| p.into_inner());
-        if segment.len < SEGMENT_BYTES {
+        if segment.len < SEGMENT_BYTES && !(now && segment.len > 0) {
             return Ok(());
         }
         let number = segment.number + 1;
