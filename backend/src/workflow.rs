@@ -116,16 +116,16 @@ pub fn advance(
         }
         Step::Deliver => {}
     }
-    let status = store
-        .advance_report(ticket, from, &change, membership.as_ref())?
-        .ok_or(WorkflowError::Conflict)?;
-    store.audit(AuditEntry {
-        at: stamp,
+    let audit = |status: &TicketStatus| AuditEntry {
+        at: stamp.clone(),
         actor: actor.to_string(),
         action: format!("report_{}", step_name(step)),
         subject: format!("{ticket} {}", status.subject),
         outcome: to.as_str().into(),
-    });
+    };
+    let status = store
+        .advance_report(ticket, from, &change, membership.as_ref(), audit)?
+        .ok_or(WorkflowError::Conflict)?;
     Ok(status)
 }
 

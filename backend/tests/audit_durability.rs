@@ -98,6 +98,56 @@ async fn every_lookup_answered_before_a_kill_9_is_in_the_audit_log() {
     assert!(audited >= answered, "{answered} answered but only {audited} audited");
 }
 
+#[tokio::test]
+async fn every_report_filed_before_a_kill_9_is_in_the_audit_log() {
+    let dir = tempfile::tempdir().expect("dir");
+    let data_dir = dir.path().join("data");
+    let database = Database::for_test();
+    let (keys, niks) = prepare(&database, &data_dir, 3);
+    let serving = Serving::start(&data_dir, &database).await;
+    let client = reqwest::Client::new();
+    let mut filed = 0;
+    for i in 0..24 {
+        let key = &keys[i % keys.len()];
+        let nik = &niks[i % niks.len()];
+        let body = serde_json::to_vec(&serde_json::json!({
+            "reporter_nik": nik,
+            "subject_nik": nik,
+            "reason": "lost_job",
+            "phone": "0812-3456-7890",
+            "text": "Terkena PHK.",
+            "idempotency_key": format!("kill-nine-{i:04}"),
+        }))
+        .expect("JSON");
+        let path = protocol::api::REPORTS_PATH;
+        let mut request = client
+            .post(format!("{}{path}", serving.base))
+            .header("content-type", "application/json");
+        for (name, value) in key.sign("POST", path, now(), &fresh_nonce(), &body).pairs() {
+            request = request.header(name, value);
+        }
+        let status = request.body(body).send().await.expect("answered").status();
+        // 422: the engine refuses a report about that resident (died, already a recipient).
+        assert!([201, 422, 429].contains(&status.as_u16()), "{status}");
+        if status == 201 {
+            filed += 1;
+        }
+    }
+    // Killed right after the last answer: an entry queued for a later batch would be lost.
+    serving.kill_hard();
+    let store = database.open(&data_dir);
+    let audited = store
+        .recent_audit(10_000)
+        .expect("audit")
+        .iter()
+        .filter(|entry| entry.action == "report")
+        .count();
+    eprintln!("kill -9: {filed} reports filed, {audited} audited");
+    assert!(filed >= 8, "most reports are filed: {filed}");
+    assert_eq!(store.report_count().expect("count"), filed as u64);
+    assert_eq!(audited, filed, "each filed report is audited with it");
+}
+
 /// Whether this machine lets the test mount a tmpfs in a mount namespace of its own.
 fn can_mount_tmpfs() -> bool {
     Command::new("unshare")

@@ -63,9 +63,24 @@ fn a_kiosk_ticket_another_submission_holds_is_refused_as_taken() {
         ticket: Some(ticket),
         nik_entry: protocol::api::NikEntry::Card,
     };
-    let (filed, created) = store.file_report(&report).expect("filed");
+    let audit = |action: &'static str| {
+        move |status: &protocol::api::TicketStatus, _created: bool| backend::store::AuditEntry {
+            at: "2026-11-23T08:00:00Z".into(),
+            actor: "kiosk:BWI-07".into(),
+            action: action.into(),
+            subject: status.ticket.to_string(),
+            outcome: status.state.as_str().into(),
+        }
+    };
+    let (filed, created) = store.file_report(&report, audit("report")).expect("filed");
     assert!(created);
     assert_eq!(filed.ticket, ticket);
+    // Written in the filing's transaction: there when the call returns, with no flush.
+    let logged = store.recent_audit(10).expect("audit");
+    assert!(
+        logged.iter().any(|e| e.action == "report" && e.subject == ticket.to_string()),
+        "{logged:?}"
+    );
 
     let letter = NewLetter {
         kiosk: "BWI-07".into(),
@@ -80,10 +95,14 @@ fn a_kiosk_ticket_another_submission_holds_is_refused_as_taken() {
         ticket: Some(ticket),
         nik_entry: protocol::api::NikEntry::Keypad,
     };
-    match store.file_letter(&letter) {
+    match store.file_letter(&letter, audit("letter_request")) {
         Err(StoreError::TicketTaken(taken)) => assert_eq!(taken, ticket),
         other => panic!("expected TicketTaken, got {other:?}"),
     }
+    // A filing that was not committed left no audit entry claiming it was.
+    store.flush_audit();
+    let logged = store.recent_audit(10).expect("audit");
+    assert!(!logged.iter().any(|e| e.action == "letter_request"), "{logged:?}");
     assert_eq!(store.ticket(&ticket).expect("read").map(|s| s.kind), Some(filed.kind));
 }
 

@@ -117,6 +117,8 @@ pub async fn file(
         nik_entry: request.nik_entry,
     };
     let entry = request.nik_entry;
-    answer_filed(&state, &kiosk, "letter_request", entry, move |store| store.file_letter(&letter))
-        .await
+    answer_filed(&state, &kiosk, "letter_request", entry, move |store, audit| {
+        store.file_letter(&letter, audit)
+    })
+    .await
 }

@@ -157,7 +157,10 @@ pub async fn file(
         nik_entry: request.nik_entry,
     };
     let entry = request.nik_entry;
-    answer_filed(&state, &kiosk, "report", entry, move |store| store.file_report(&report)).await
+    answer_filed(&state, &kiosk, "report", entry, move |store, audit| {
+        store.file_report(&report, audit)
+    })
+    .await
 }
 
 /// The state of a ticket printed on a receipt.

@@ -177,6 +177,14 @@ pub async fn add_membership(
                         desa_code: facts.desa_code,
                     }])?;
                 }
+                // Recorded with the membership it adds, in the same transaction.
+                tx.audit(&AuditEntry {
+                    at: super::now(),
+                    actor: format!("staff:{}", staff.username),
+                    action: "add_membership".into(),
+                    subject: format!("{} {}", program.code, nik.masked()),
+                    outcome: if decision.is_accepted() { "accepted" } else { "rejected" }.into(),
+                })?;
                 Ok(Added::Decided(decision))
             })
         })
@@ -202,7 +210,6 @@ pub async fn add_membership(
             let accepted = decision.is_accepted();
             let outcome = if accepted { "accepted" } else { "rejected" };
             tracing::info!(program = %request.program, nik = %nik.masked(), outcome, "add membership");
-            audit(&state, &staff.username, "add_membership", subject, outcome);
             let status =
                 if accepted { StatusCode::CREATED } else { StatusCode::UNPROCESSABLE_ENTITY };
             let body = DecisionResponse { accepted, reasons: reasons(&decision) };

@@ -56,17 +56,33 @@ fn ticket_refused() -> AppError {
 
 /// Files a submission (report or letter request) with `file` on the blocking pool, logs
 /// and audits it with masked identifiers, and answers `201` for a new one or `200` for a
-/// repeated idempotency key. A kiosk ticket another submission holds is the kiosk's input
-/// error, not the service's.
-pub(super) async fn answer_filed(
+/// repeated idempotency key. The audit entry is written in the filing's own transaction.
+/// A kiosk ticket another submission holds is the kiosk's input error, not the service's.
+pub(super) async fn answer_filed<F>(
     state: &AppState,
     kiosk: &str,
     action: &str,
     nik_entry: NikEntry,
-    file: impl FnOnce(&Store) -> Result<(TicketStatus, bool), StoreError> + Send + 'static,
-) -> Result<Response, AppError> {
+    file: F,
+) -> Result<Response, AppError>
+where
+    F: FnOnce(
+            &Store,
+            &dyn Fn(&TicketStatus, bool) -> AuditEntry,
+        ) -> Result<(TicketStatus, bool), StoreError>
+        + Send
+        + 'static,
+{
     let store = state.store.clone();
-    let (status, created) = match tokio::task::spawn_blocking(move || file(&store)).await? {
+    let (actor, action_name) = (format!("kiosk:{kiosk}"), action.to_owned());
+    let entry = move |status: &TicketStatus, _created: bool| AuditEntry {
+        at: now(),
+        actor: actor.clone(),
+        action: action_name.clone(),
+        subject: format!("{} {}", status.ticket, status.subject),
+        outcome: outcome(status, nik_entry),
+    };
+    let (status, created) = match tokio::task::spawn_blocking(move || file(&store, &entry)).await? {
         Ok(filed) => filed,
         Err(StoreError::TicketTaken(ticket)) => {
             tracing::warn!(kiosk, %ticket, "kiosk ticket refused: already taken");
@@ -74,20 +90,18 @@ pub(super) async fn answer_filed(
         }
         Err(error) => return Err(error.into()),
     };
+    let outcome = outcome(&status, nik_entry);
+    tracing::info!(ticket = %status.ticket, subject = %status.subject, outcome, created, "{action}");
+    let code = if created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((code, Json(status)).into_response())
+}
+
+/// What the audit log says came of a submission, and whether the person at the kiosk held
+/// the e-KTP or typed the number.
+fn outcome(status: &TicketStatus, nik_entry: NikEntry) -> String {
     let outcome = match status.letter {
         Some(letter) => format!("{} {}", letter.as_str(), status.state.as_str()),
         None => status.state.as_str().to_string(),
     };
-    // Whether the person at the kiosk held the e-KTP, or typed the number.
-    let outcome = format!("{outcome} nik_entry={}", nik_entry.as_str());
-    tracing::info!(ticket = %status.ticket, subject = %status.subject, outcome, created, "{action}");
-    state.store.audit(AuditEntry {
-        at: now(),
-        actor: format!("kiosk:{kiosk}"),
-        action: action.into(),
-        subject: format!("{} {}", status.ticket, status.subject),
-        outcome,
-    });
-    let code = if created { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((code, Json(status)).into_response())
+    format!("{outcome} nik_entry={}", nik_entry.as_str())
 }

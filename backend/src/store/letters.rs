@@ -5,9 +5,10 @@ use protocol::letter::LetterKind;
 use protocol::ticket::Ticket;
 use protocol::{Nik, Text};
 
+use super::conn::Conn;
 use super::sql::{Db, params};
 use super::tickets::{Table, filed_before, for_new, status};
-use super::{Store, StoreError};
+use super::{AuditEntry, Store, StoreError};
 
 /// A letter request as it is filed, after validation and decision.
 #[derive(Debug, Clone)]
@@ -32,12 +33,20 @@ impl Store {
     /// Files a letter request in one transaction. The same kiosk and idempotency key again
     /// returns the first ticket and `false`, writing nothing; a kiosk-issued ticket another
     /// submission (report or letter) holds is refused with [`StoreError::TicketTaken`].
-    pub fn file_letter(&self, request: &NewLetter) -> Result<(TicketStatus, bool), StoreError> {
+    pub fn file_letter(
+        &self,
+        request: &NewLetter,
+        audit: impl FnOnce(&TicketStatus, bool) -> AuditEntry,
+    ) -> Result<(TicketStatus, bool), StoreError> {
         self.write(|db| {
+            let record = |db: &mut Conn, filed: (TicketStatus, bool)| {
+                super::audit::insert_in(db, &audit(&filed.0, filed.1))?;
+                Ok(filed)
+            };
             if let Some(first) =
                 filed_before(db, Table::LetterRequests, &request.kiosk, &request.idempotency_key)?
             {
-                return Ok((first, false));
+                return record(db, (first, false));
             }
             let ticket = for_new(db, request.ticket)?;
             db.execute(
@@ -64,7 +73,7 @@ impl Store {
             )?;
             let filed = status(db, &ticket)?
                 .ok_or_else(|| StoreError::Corrupt("letter request not written".into()))?;
-            Ok((filed, true))
+            record(db, (filed, true))
         })
     }
 

@@ -304,6 +304,12 @@ impl WriteTx<'_> {
         registry::quota_used(self.db, program, desa_code)
     }
 
+    /// Records `entry` in the audit log in this transaction: committed with the writes it
+    /// describes, or not at all.
+    pub fn audit(&mut self, entry: &AuditEntry) -> Result<(), StoreError> {
+        audit::insert_in(self.db, entry)
+    }
+
     /// Writes memberships (all of them, or none when the transaction is not committed).
     pub fn add_memberships(&mut self, memberships: &[NewMembership]) -> Result<(), StoreError> {
         registry::insert_memberships(self.db, memberships)

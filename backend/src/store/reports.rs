@@ -1,8 +1,9 @@
 //! Citizen reports and their tickets.
 
+use super::conn::Conn;
 use super::sql::{Db, params};
 use super::tickets::{Table, filed_before, for_new, status as ticket_status};
-use super::{Store, StoreError};
+use super::{AuditEntry, Store, StoreError};
 use protocol::api::{NikEntry, ReportState, TicketStatus};
 use protocol::ticket::Ticket;
 use protocol::{Nik, Text};
@@ -41,12 +42,20 @@ impl Store {
     /// Files a report in one transaction. A second call with the same kiosk and idempotency
     /// key returns the first ticket and `false`, and writes nothing. A kiosk-issued ticket
     /// that another submission already holds is refused with [`StoreError::TicketTaken`].
-    pub fn file_report(&self, report: &NewReport) -> Result<(TicketStatus, bool), StoreError> {
+    pub fn file_report(
+        &self,
+        report: &NewReport,
+        audit: impl FnOnce(&TicketStatus, bool) -> AuditEntry,
+    ) -> Result<(TicketStatus, bool), StoreError> {
         self.write(|db| {
+            let record = |db: &mut Conn, filed: (TicketStatus, bool)| {
+                super::audit::insert_in(db, &audit(&filed.0, filed.1))?;
+                Ok(filed)
+            };
             if let Some(first) =
                 filed_before(db, Table::Reports, &report.kiosk, &report.idempotency_key)?
             {
-                return Ok((first, false));
+                return record(db, (first, false));
             }
             let ticket = for_new(db, report.ticket)?;
             db.execute(
@@ -75,7 +84,7 @@ impl Store {
             )?;
             let status = ticket_status(db, &ticket)?
                 .ok_or_else(|| StoreError::Corrupt("report not written".into()))?;
-            Ok((status, true))
+            record(db, (status, true))
         })
     }
 
@@ -100,13 +109,15 @@ impl Store {
     }
 
     /// Moves a report from `from` to `change.to` (refused with `Ok(None)` when another
-    /// change got there first), writing `membership` in the same transaction.
+    /// change got there first), writing `membership` and the audit entry `audit` makes of
+    /// the result in the same transaction.
     pub fn advance_report(
         &self,
         ticket: &Ticket,
         from: ReportState,
         change: &ReportChange,
         membership: Option<&super::NewMembership>,
+        audit: impl FnOnce(&TicketStatus) -> AuditEntry,
     ) -> Result<Option<TicketStatus>, StoreError> {
         self.write(|db| {
             let changed = db.execute(
@@ -132,7 +143,11 @@ impl Store {
             if let Some(membership) = membership {
                 super::registry::insert_memberships(db, std::slice::from_ref(membership))?;
             }
-            ticket_status(db, ticket)
+            let status = ticket_status(db, ticket)?;
+            if let Some(status) = &status {
+                super::audit::insert_in(db, &audit(status))?;
+            }
+            Ok(status)
         })
     }
 

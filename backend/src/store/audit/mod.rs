@@ -381,6 +381,24 @@ fn write(
     })
 }
 
+/// Writes the audit entry of a write in the write's own transaction, with the daily usage
+/// it counts: the change and its record are committed together or not at all.
+pub(crate) fn insert_in(db: &mut impl Db, entry: &AuditEntry) -> Result<(), StoreError> {
+    let e = entry;
+    db.execute(
+        &insert_sql(1),
+        &[
+            Param::Text(&e.at),
+            Param::Text(&e.actor),
+            Param::Text(&e.action),
+            Param::Text(&e.subject),
+            Param::Text(&e.outcome),
+            Param::Null,
+        ],
+    )?;
+    super::usage::count(db, [entry])
+}
+
 pub(super) fn recent(db: &mut impl Db, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
     db.query(
         "SELECT at, actor, action, subject, outcome FROM audit ORDER BY id DESC LIMIT ?1",
