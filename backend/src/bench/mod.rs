@@ -501,8 +501,8 @@ mod tests {
             concurrency: 3,
             server_threads: 1,
         };
-        let report =
-            run(&Location::Sqlite(dir.path().join("bench.sqlite3")), &options).expect("bench");
+        let location = Location::Sqlite(dir.path().join("bench.sqlite3"));
+        let report = run(&location, &dir.path().join("spool"), &options).expect("bench");
         assert!(report.lookups > 0, "{report}");
         assert_eq!(report.errors, 0, "{report}");
         assert!(report.residents >= 500, "{report}");

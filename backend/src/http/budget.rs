@@ -99,7 +99,9 @@ pub(super) fn shared_minute(
     last_minute: u64,
 ) -> Result<(), AppError> {
     let per_minute = record.lookups_per_minute.clamp(1, state.ceiling);
-    if last_minute < u64::from(per_minute) {
+    // The same allowance as an instance's own bucket: its burst, or a minute's rate if more.
+    let allowed = per_minute.max(super::guard::BURST as u32);
+    if last_minute < u64::from(allowed) {
         return Ok(());
     }
     tracing::warn!(%kiosk, last_minute, "kiosk request rate limit reached across instances");

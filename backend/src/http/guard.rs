@@ -38,7 +38,7 @@ pub struct Kiosk(pub String);
 const KIOSK_CACHE: Duration = Duration::from_secs(30);
 
 /// Lookups a kiosk may make in a burst before the per-minute rate applies.
-const BURST: f64 = 10.0;
+pub(super) const BURST: f64 = 10.0;
 
 #[derive(Default)]
 pub struct Guard {
