@@ -187,6 +187,44 @@ fn signed_headers(headers: &HeaderMap) -> Result<SignedHeaders, AuthError> {
     })
 }
 
+/// A status lookup's nonce not claimed yet: on PostgreSQL the lookup's statement claims it
+/// (`Store::status_claiming`), and the handler settles it before answering.
+#[derive(Debug, Clone)]
+pub struct PendingClaim {
+    pub nonce: String,
+    pub seen_at: i64,
+}
+
+/// Whether `path` is a status lookup's (`STATUS_PATH`: `/api/v1/residents/{nik}/status`).
+fn is_status_path(path: &str) -> bool {
+    path.strip_prefix("/api/v1/residents/")
+        .and_then(|rest| rest.strip_suffix("/status"))
+        .is_some_and(|nik| !nik.contains('/'))
+}
+
+/// What a durable claim of a request's nonce decides: a nonce used before (by this or
+/// another instance) is a replay, answered 401; a counted request past the kiosk's minute,
+/// counted across instances, is answered 429.
+pub(super) fn settle(
+    state: &AppState,
+    kiosk: &str,
+    record: Option<&KioskRecord>,
+    claim: Claim,
+    counted: bool,
+) -> Result<(), AppError> {
+    if !claim.first_use {
+        let kiosk = protocol::mask::mask_digits_in(kiosk);
+        tracing::warn!(error = %AuthError::Replayed, %kiosk, "request refused (another instance)");
+        return Err(unauthorized());
+    }
+    match (counted, claim.last_minute, record) {
+        (true, Some(last_minute), Some(record)) => {
+            super::budget::shared_minute(state, kiosk, record, last_minute)
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Whether a request counts against the kiosk's budget: everything but its own heartbeat
 /// and configuration pull takes a NIK or a ticket.
 fn counted(path: &str) -> bool {
@@ -244,36 +282,40 @@ pub async fn authenticate(State(state): State<AppState>, request: Request, next:
         return unauthorized().into_response();
     }
     let counted = counted(parts.uri.path());
-    let claim = if state.store.nonces_shared() {
-        let (store, kiosk, nonce) =
-            (state.store.clone(), signed.kiosk.clone(), signed.nonce.clone());
-        match tokio::task::spawn_blocking(move || store.claim_nonce(&kiosk, &nonce, now, counted))
-            .await
-        {
-            Ok(claim) => claim,
-            Err(error) => return AppError::from(error).into_response(),
-        }
+    // A status lookup on PostgreSQL claims its nonce in the lookup's own statement (one
+    // round trip); the handler settles the claim before it answers.
+    let deferred = state.store.nonces_shared()
+        && parts.method == axum::http::Method::GET
+        && is_status_path(parts.uri.path());
+    let mut pending = None;
+    if deferred {
+        pending = Some(PendingClaim { nonce: signed.nonce.clone(), seen_at: now });
     } else {
-        state.store.claim_nonce(&signed.kiosk, &signed.nonce, now, counted)
-    };
-    match claim {
-        Ok(claim) if !claim.first_use => {
-            let kiosk = protocol::mask::mask_digits_in(&signed.kiosk);
-            tracing::warn!(error = %AuthError::Replayed, %kiosk, "request refused (another instance)");
-            return unauthorized().into_response();
-        }
-        Ok(Claim { last_minute: Some(last_minute), .. }) if counted => {
-            if let Some(record) = &record
-                && let Err(refused) =
-                    super::budget::shared_minute(&state, &signed.kiosk, record, last_minute)
+        let claim = if state.store.nonces_shared() {
+            let (store, kiosk, nonce) =
+                (state.store.clone(), signed.kiosk.clone(), signed.nonce.clone());
+            match tokio::task::spawn_blocking(move || {
+                store.claim_nonce(&kiosk, &nonce, now, counted)
+            })
+            .await
             {
-                return refused.into_response();
+                Ok(claim) => claim,
+                Err(error) => return AppError::from(error).into_response(),
             }
+        } else {
+            state.store.claim_nonce(&signed.kiosk, &signed.nonce, now, counted)
+        };
+        let settled = claim
+            .map_err(AppError::from)
+            .and_then(|claim| settle(&state, &signed.kiosk, record.as_ref(), claim, counted));
+        if let Err(refused) = settled {
+            return refused.into_response();
         }
-        Ok(_) => {}
-        Err(error) => return AppError::from(error).into_response(),
     }
     let mut request = Request::from_parts(parts, Body::from(body));
+    if let Some(pending) = pending {
+        request.extensions_mut().insert(pending);
+    }
     request.extensions_mut().insert(Kiosk(signed.kiosk));
     if let Some(record) = record {
         request.extensions_mut().insert(record);

@@ -14,10 +14,11 @@ use protocol::mask::{mask_digits_in, mask_name};
 use protocol::region::regions;
 use protocol::{Nik, Text};
 
+use super::guard::{PendingClaim, settle};
 use super::{AppError, AppState, Kiosk, now};
 use crate::eligibility::Catalogue;
 use crate::population;
-use crate::store::{AuditEntry, KioskRecord, MembershipRecord, StatusRecord};
+use crate::store::{AuditEntry, KioskRecord, MembershipRecord, NonceClaim, StatusRecord};
 
 /// A resident's and their family's program memberships, masked.
 #[utoipa::path(
@@ -37,15 +38,25 @@ pub async fn status(
     State(state): State<AppState>,
     Extension(Kiosk(kiosk)): Extension<Kiosk>,
     Extension(kiosk_record): Extension<KioskRecord>,
+    pending: Option<Extension<PendingClaim>>,
     Path(raw): Path<String>,
 ) -> Result<Response, AppError> {
     // Every attempt counts, valid or not: the limit is against trying many numbers.
     super::budget::spend(&state, &kiosk, &kiosk_record).await?;
-    let store = state.store;
+    let pending = pending.map(|Extension(pending)| pending);
+    let store = state.store.clone();
     let actor = format!("kiosk:{kiosk}");
     let nik = match Nik::parse(&raw) {
         Ok(nik) => nik,
         Err(error) => {
+            if let Some(pending) = pending {
+                let (store, id) = (store.clone(), kiosk.clone());
+                let claim = tokio::task::spawn_blocking(move || {
+                    store.claim_nonce(&id, &pending.nonce, pending.seen_at, true)
+                })
+                .await??;
+                settle(&state, &kiosk, Some(&kiosk_record), claim, true)?;
+            }
             tracing::info!(reason = %error, "invalid NIK refused");
             store.audit_read(AuditEntry {
                 at: now(),
@@ -57,9 +68,21 @@ pub async fn status(
             return Err(AppError::from(&error));
         }
     };
-    let record = match store.status_without_waiting(&nik) {
-        Some(record) => record?,
-        None => {
+    let record = match (pending, store.status_without_waiting(&nik)) {
+        (Some(pending), _) => {
+            // PostgreSQL: the lookup's statement claims the nonce too, one round trip.
+            let (store, id) = (store.clone(), kiosk.clone());
+            let (claim, record) = tokio::task::spawn_blocking(move || {
+                let claim =
+                    NonceClaim { kiosk: &id, nonce: &pending.nonce, seen_at: pending.seen_at };
+                store.status_claiming(&nik, claim)
+            })
+            .await??;
+            settle(&state, &kiosk, Some(&kiosk_record), claim, true)?;
+            record
+        }
+        (None, Some(record)) => record?,
+        (None, None) => {
             let store = store.clone();
             tokio::task::spawn_blocking(move || store.status(&nik)).await??
         }

@@ -44,7 +44,7 @@ pub use population::{
 pub use registry::{NewFamily, NewMembership, NewResident};
 pub use reports::{NewReport, ReportChange};
 pub use staff::{StaffRecord, StaffSession, valid_username};
-pub use status::{MemberRecord, MembershipRecord, StatusRecord};
+pub use status::{MemberRecord, MembershipRecord, NonceClaim, StatusRecord};
 pub use usage::{COUNTED_ACTIONS, day_of};
 
 use crate::eligibility::Catalogue;

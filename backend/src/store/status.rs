@@ -176,61 +176,137 @@ static FULL: LazyLock<(String, String)> = LazyLock::new(|| statements(BATCH));
 
 /// PostgreSQL's single lookup: the family and every membership in one statement, so a
 /// lookup costs one round trip to the server instead of two. Member rows fill columns 0-9,
-/// membership rows columns 10-20 (the shapes of [`statements`]); the last tells them apart.
-const ONE_TRIP: &str = "
-    WITH subject AS (SELECT kk FROM residents WHERE nik = ?1)
+/// membership rows columns 10-20 (the shapes of [`statements`]); column 21 tells them apart.
+/// `claiming`: the statement also claims the request's nonce (see `nonces.rs`) and counts
+/// the kiosk's requests of the last minute, in one more row (part -1, columns 22 and 23), so
+/// a kiosk's lookup stays one round trip with its replay check.
+fn one_trip_sql(claiming: bool) -> String {
+    let (with, extra, claim_row) = if claiming {
+        (
+            "WITH claimed AS (
+                 INSERT INTO kiosk_nonces (kiosk, nonce, seen_at, counted)
+                 VALUES (?2, ?3, ?4, TRUE)
+                 ON CONFLICT (kiosk, nonce) DO NOTHING
+                 RETURNING 1),
+             subject AS",
+            ", NULL::bigint, NULL::bigint",
+            "UNION ALL
+             SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+                    NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, -1,
+                    (SELECT count(*) FROM claimed),
+                    (SELECT count(*) FROM kiosk_nonces
+                      WHERE kiosk = ?2 AND counted AND seen_at > ?4 - 60)",
+        )
+    } else {
+        ("WITH subject AS", "", "")
+    };
+    format!(
+        "{with} (SELECT kk FROM residents WHERE nik = ?1)
     SELECT r.nik, r.name, r.relation, r.sex, r.pregnant, r.nursing, r.kk, f.desa_code,
            r.life_status, f.desil,
-           NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0 AS part
+           NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0 AS part{extra}
     FROM residents r JOIN families f ON f.kk = r.kk
     WHERE r.kk = (SELECT kk FROM subject)
     UNION ALL
     SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
            m.program, p.name_id, p.name_en, m.nik, m.kk, m.component, m.member_nik,
-           m.state, m.since, m.kk, m.ended_reason, 1
+           m.state, m.since, m.kk, m.ended_reason, 1{extra}
     FROM memberships m JOIN programs p ON p.code = m.program
     WHERE m.kk = (SELECT kk FROM subject)
     UNION ALL
     SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
            m.program, p.name_id, p.name_en, m.nik, m.kk, m.component, m.member_nik,
-           m.state, m.since, r.kk, m.ended_reason, 2
+           m.state, m.since, r.kk, m.ended_reason, 2{extra}
     FROM residents r
     JOIN memberships m ON m.nik = r.nik
     JOIN programs p ON p.code = m.program
     WHERE r.kk = (SELECT kk FROM subject)
-    ORDER BY 22, 1";
+    {claim_row}
+    ORDER BY 22, 1"
+    )
+}
 
-/// Column of [`ONE_TRIP`] that says whether a row is a member (0) or a membership.
+static ONE_TRIP: LazyLock<String> = LazyLock::new(|| one_trip_sql(false));
+static ONE_TRIP_CLAIMING: LazyLock<String> = LazyLock::new(|| one_trip_sql(true));
+
+/// Column of [`one_trip_sql`] that says whether a row is a member (0), a membership, or the
+/// nonce claim (-1).
 const ONE_TRIP_PART: usize = 21;
 
-/// [`ONE_TRIP`]: one resident's status in one round trip.
-fn read_one_trip(db: &mut impl Db, nik: &Nik) -> Result<Option<StatusRecord>, StoreError> {
+/// The nonce a kiosk's lookup claims in its own statement (PostgreSQL).
+#[derive(Debug, Clone, Copy)]
+pub struct NonceClaim<'a> {
+    pub kiosk: &'a str,
+    pub nonce: &'a str,
+    pub seen_at: i64,
+}
+
+impl Store {
+    /// A kiosk's status lookup on PostgreSQL that claims the request's nonce in the same
+    /// statement: one round trip for both. The answer must not be given unless the claim
+    /// says first use (and the kiosk's minute allows it).
+    pub fn status_claiming(
+        &self,
+        nik: &Nik,
+        claim: NonceClaim<'_>,
+    ) -> Result<(super::Claim, Option<StatusRecord>), StoreError> {
+        let mut db = self.pool.get()?;
+        let (claimed, record) = read_one_trip(&mut *db, nik, Some(claim))?;
+        let claimed =
+            claimed.ok_or_else(|| StoreError::Corrupt("nonce claim answered no row".into()))?;
+        Ok((claimed, record))
+    }
+}
+
+/// [`one_trip_sql`]: one resident's status in one round trip, with the nonce claim's
+/// outcome when `claim` is given.
+fn read_one_trip(
+    db: &mut impl Db,
+    nik: &Nik,
+    claim: Option<NonceClaim<'_>>,
+) -> Result<(Option<super::Claim>, Option<StatusRecord>), StoreError> {
     let mut families: HashMap<String, Family> = HashMap::new();
     let mut family_of: HashMap<String, String> = HashMap::new();
     let mut memberships = Vec::new();
-    for mut row in db.query(ONE_TRIP, params![nik.as_str()])? {
-        if row.get::<i64>(ONE_TRIP_PART)? == 0 {
-            let (kk, desa_code, desil, person) = person(&mut row, 0)?;
-            family_of.insert(person.member.nik.clone(), kk.clone());
-            families
-                .entry(kk)
-                .or_insert_with(|| Family {
-                    desa_code,
-                    desil,
-                    people: Vec::new(),
-                    memberships: Vec::new(),
-                })
-                .people
-                .push(person);
-        } else {
-            memberships.push(membership(&mut row, 10)?.1);
+    let mut claimed = None;
+    let rows = match claim {
+        Some(claim) => db.query(
+            &ONE_TRIP_CLAIMING,
+            params![nik.as_str(), claim.kiosk, claim.nonce, claim.seen_at],
+        )?,
+        None => db.query(&ONE_TRIP, params![nik.as_str()])?,
+    };
+    for mut row in rows {
+        match row.get::<i64>(ONE_TRIP_PART)? {
+            -1 => {
+                let (first, last_minute): (i64, i64) = (row.get(22)?, row.get(23)?);
+                claimed = Some(super::Claim {
+                    first_use: first == 1,
+                    last_minute: Some(last_minute.max(0) as u64),
+                });
+            }
+            0 => {
+                let (kk, desa_code, desil, person) = person(&mut row, 0)?;
+                family_of.insert(person.member.nik.clone(), kk.clone());
+                families
+                    .entry(kk)
+                    .or_insert_with(|| Family {
+                        desa_code,
+                        desil,
+                        people: Vec::new(),
+                        memberships: Vec::new(),
+                    })
+                    .people
+                    .push(person);
+            }
+            _ => memberships.push(membership(&mut row, 10)?.1),
         }
     }
     // One family: every membership row is of the subject's KK.
     if let Some(family) = families.values_mut().next() {
         family.memberships = memberships;
     }
-    Ok(subject_status(nik, &family_of, &families))
+    Ok((claimed, subject_status(nik, &family_of, &families)))
 }
 
 /// One member row, with what the subject's own record needs.
@@ -254,7 +330,7 @@ fn read_statuses(
 ) -> Result<HashMap<String, StatusRecord>, StoreError> {
     if let ([nik], Dialect::Postgres) = (niks, db.dialect()) {
         let mut out = HashMap::with_capacity(1);
-        if let Some(record) = read_one_trip(db, nik)? {
+        if let (_, Some(record)) = read_one_trip(db, nik, None)? {
             out.insert(nik.as_str().to_owned(), record);
         }
         return Ok(out);
@@ -432,7 +508,7 @@ mod tests {
         };
         let mut with_programs = 0;
         for nik in &niks {
-            let one = read_one_trip(&mut *db, nik).expect("one trip").expect("registered");
+            let one = read_one_trip(&mut *db, nik, None).expect("one trip").1.expect("registered");
             // Two NIKs take the batched statements on either database.
             let two = read_statuses(&mut *db, &[*nik, *nik])
                 .expect("two statements")
@@ -443,6 +519,30 @@ mod tests {
         }
         assert!(with_programs > 0, "no sampled family holds a program");
         let unknown = Nik::parse("3510011203850999").expect("valid NIK");
-        assert_eq!(read_one_trip(&mut *db, &unknown).expect("read"), None);
+        assert_eq!(read_one_trip(&mut *db, &unknown, None).expect("read").1, None);
+    }
+
+    /// On PostgreSQL a kiosk's lookup claims its nonce in the same statement: the same
+    /// record as without the claim, the first use only once, and the kiosk's minute counted.
+    #[test]
+    fn a_claiming_lookup_reads_the_same_and_claims_its_nonce_once() {
+        let store = Store::open_temporary().expect("store");
+        if !store.nonces_shared() {
+            return; // SQLite spools nonces instead; this statement is PostgreSQL's.
+        }
+        crate::demo::generate(&store, &crate::demo::DemoOptions { residents: 200, seed: 3 })
+            .expect("demo registry");
+        let nik = store.sample_niks(1, 9).expect("sample")[0];
+        let claim = |nonce| NonceClaim { kiosk: "BWI-CLAIM-01", nonce, seen_at: 1_000_000 };
+        let (first, record) =
+            store.status_claiming(&nik, claim("nonce-aaaaaaaaaaaa")).expect("first");
+        assert_eq!(record, store.status(&nik).expect("plain"));
+        assert!(first.first_use);
+        assert_eq!(first.last_minute, Some(0));
+        let (again, _) = store.status_claiming(&nik, claim("nonce-aaaaaaaaaaaa")).expect("again");
+        assert!(!again.first_use, "the same nonce twice");
+        let (other, _) = store.status_claiming(&nik, claim("nonce-bbbbbbbbbbbb")).expect("other");
+        assert!(other.first_use);
+        assert_eq!(other.last_minute, Some(1), "the first lookup counts in the kiosk's minute");
     }
 }
