@@ -285,20 +285,7 @@ fn read_one_trip(
                     last_minute: Some(last_minute.max(0) as u64),
                 });
             }
-            0 => {
-                let (kk, desa_code, desil, person) = person(&mut row, 0)?;
-                family_of.insert(person.member.nik.clone(), kk.clone());
-                families
-                    .entry(kk)
-                    .or_insert_with(|| Family {
-                        desa_code,
-                        desil,
-                        people: Vec::new(),
-                        memberships: Vec::new(),
-                    })
-                    .people
-                    .push(person);
-            }
+            0 => add_member(&mut row, &mut families, &mut family_of)?,
             _ => memberships.push(membership(&mut row, 10)?.1),
         }
     }
@@ -307,6 +294,22 @@ fn read_one_trip(
         family.memberships = memberships;
     }
     Ok((claimed, subject_status(nik, &family_of, &families)))
+}
+
+/// Files a member row (columns 0-9) under its family.
+fn add_member(
+    row: &mut Row,
+    families: &mut HashMap<String, Family>,
+    family_of: &mut HashMap<String, String>,
+) -> Result<(), StoreError> {
+    let (kk, desa_code, desil, person) = person(row, 0)?;
+    family_of.insert(person.member.nik.clone(), kk.clone());
+    families
+        .entry(kk)
+        .or_insert_with(|| Family { desa_code, desil, people: Vec::new(), memberships: Vec::new() })
+        .people
+        .push(person);
+    Ok(())
 }
 
 /// One member row, with what the subject's own record needs.
@@ -358,18 +361,7 @@ fn read_statuses(
         let mut families: HashMap<String, Family> = HashMap::new();
         let mut family_of: HashMap<String, String> = HashMap::new();
         for mut row in db.query(families_sql, &params)? {
-            let (kk, desa_code, desil, person) = person(&mut row, 0)?;
-            family_of.insert(person.member.nik.clone(), kk.clone());
-            families
-                .entry(kk)
-                .or_insert_with(|| Family {
-                    desa_code,
-                    desil,
-                    people: Vec::new(),
-                    memberships: Vec::new(),
-                })
-                .people
-                .push(person);
+            add_member(&mut row, &mut families, &mut family_of)?;
         }
         if families.is_empty() {
             continue;
