@@ -71,6 +71,15 @@ impl DataDirError {
 /// yet, so that SQLite, which gives its journal files the database's mode, never writes a
 /// readable byte.
 pub fn prepare(dir: &Path, database: &str) -> Result<PathBuf, DataDirError> {
+    prepare_dir(dir)?;
+    let file = dir.join(database);
+    create_private(&file)?;
+    Ok(file)
+}
+
+/// [`prepare`] without the database: the directory private, and every file in it, for a
+/// service whose database is elsewhere (PostgreSQL) but whose key file is kept here.
+pub fn prepare_dir(dir: &Path) -> Result<(), DataDirError> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| DataDirError::Io { path, source }
@@ -93,9 +102,7 @@ pub fn prepare(dir: &Path, database: &str) -> Result<PathBuf, DataDirError> {
             check(&path, meta.is_dir())?;
         }
     }
-    let file = dir.join(database);
-    create_private(&file)?;
-    Ok(file)
+    Ok(())
 }
 
 /// For a SQLite file named by `--database` rather than kept in the data directory: the file
@@ -121,6 +128,12 @@ pub fn create_private(file: &Path) -> Result<(), DataDirError> {
         Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
         Err(source) => Err(DataDirError::Io { path: file.to_path_buf(), source }),
     }
+}
+
+/// Refuses a file (the kiosk secrets key) that group or others can access or that another
+/// account owns, like the database.
+pub fn check_private(path: &Path) -> Result<(), DataDirError> {
+    check(path, false)
 }
 
 fn check(path: &Path, dir: bool) -> Result<(), DataDirError> {

@@ -171,9 +171,14 @@ pub fn peak_rss_mb() -> f64 {
         .unwrap_or(0.0)
 }
 
-/// Runs the benchmark on the registry at `location`, generating it first when empty.
-pub fn run(location: &Location, options: &BenchOptions) -> anyhow::Result<BenchReport> {
-    let store = Store::open_location(location)?;
+/// Runs the benchmark on the registry at `location`, generating it first when empty; its
+/// kiosk's secret is sealed under the key of `secrets`.
+pub fn run(
+    location: &Location,
+    secrets: &crate::secrets::KeySource,
+    options: &BenchOptions,
+) -> anyhow::Result<BenchReport> {
+    let store = Store::open_location(location)?.with_secrets(secrets.clone(), "bench")?;
     let mut generation = None;
     if store.is_empty()? {
         let started = Instant::now();
@@ -493,8 +498,9 @@ mod tests {
             concurrency: 3,
             server_threads: 1,
         };
-        let report =
-            run(&Location::Sqlite(dir.path().join("bench.sqlite3")), &options).expect("bench");
+        let secrets = crate::secrets::KeySource::File(dir.path().join("secrets.key"));
+        let database = Location::Sqlite(dir.path().join("bench.sqlite3"));
+        let report = run(&database, &secrets, &options).expect("bench");
         assert!(report.lookups > 0, "{report}");
         assert_eq!(report.errors, 0, "{report}");
         assert!(report.residents >= 500, "{report}");

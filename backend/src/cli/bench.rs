@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use backend::secrets::{KEY_FILE, KeySource};
 use backend::store::Location;
 
 use super::DatabaseOption;
@@ -73,13 +74,16 @@ pub fn run(args: Args, database: &DatabaseOption) -> anyhow::Result<()> {
         server_threads: args.server_threads,
     };
     let first = database.location(&args.data_dir)?;
+    // The bench kiosk's secret is sealed like any other, under a key of the bench's own.
+    backend::data_dir::prepare_dir(&args.data_dir).map_err(super::refused)?;
+    let secrets = KeySource::File(args.data_dir.join(KEY_FILE));
     let Some(postgres) = args.postgres else {
-        println!("{}", backend::bench::run(&first, &options)?);
+        println!("{}", backend::bench::run(&first, &secrets, &options)?);
         return Ok(());
     };
     // Side by side in one run, so both see the same machine.
-    let sqlite = backend::bench::run(&first, &options)?;
-    let postgres = backend::bench::run(&Location::Postgres(postgres), &options)?;
+    let sqlite = backend::bench::run(&first, &secrets, &options)?;
+    let postgres = backend::bench::run(&Location::Postgres(postgres), &secrets, &options)?;
     println!("== SQLite\n{sqlite}\n== PostgreSQL\n{postgres}");
     println!(
         "PostgreSQL / SQLite: lookups {:.0}%, p99 {:.2} ms vs {:.2} ms",

@@ -10,6 +10,7 @@ mod audit;
 mod conn;
 mod fleet;
 mod inspect;
+mod kiosk_secrets;
 mod kiosks;
 mod letters;
 mod login_limits;
@@ -32,6 +33,7 @@ pub use audit::AuditEntry;
 pub(crate) use fleet::village_name;
 pub use fleet::{DEFAULT_IDLE_TIMEOUT, HeartbeatRecord, KioskSettings, PinScope};
 pub use inspect::Cell;
+pub use kiosk_secrets::Rotation;
 pub use kiosks::KioskRecord;
 pub use letters::NewLetter;
 pub use login_limits::{LimitScope, LoginGate, LoginLimits};
@@ -67,6 +69,9 @@ pub enum StoreError {
     /// holds: the kiosk's input error, answered as such, not a failure of the store.
     #[error("ticket {0} already belongs to another submission")]
     TicketTaken(protocol::ticket::Ticket),
+    /// A kiosk secret that cannot be sealed or opened, or a master key not loaded.
+    #[error(transparent)]
+    Secrets(#[from] crate::secrets::SecretsError),
 }
 
 /// Where the registry lives: a SQLite file or a PostgreSQL server.
@@ -98,6 +103,9 @@ pub struct Store {
     pool: Arc<Pool>,
     audit: audit::AuditWriter,
     temporary: Option<Arc<Temporary>>,
+    /// The master key kiosk secrets are sealed under; without it, kiosk secrets are neither
+    /// stored nor read ([`Store::with_secrets`]).
+    secrets: Option<Arc<kiosk_secrets::Sealer>>,
 }
 
 /// A temporary database, removed when the last store using it is gone.
@@ -178,15 +186,25 @@ impl Store {
                 let mut store = Store::with_opener(opener)?;
                 store.temporary =
                     Some(Arc::new(Temporary::Schema { url, schema, pool: store.pool.clone() }));
-                Ok(store)
+                store.with_temporary_key()
             }
             _ => {
                 let path = std::env::temp_dir().join(format!("anjungan-{unique}.sqlite3"));
                 let mut store = Store::open(&path)?;
                 store.temporary = Some(Arc::new(Temporary::File(path)));
-                Ok(store)
+                store.with_temporary_key()
             }
         }
+    }
+
+    /// A temporary database's kiosk secrets are sealed under a key of its own, in memory
+    /// only: both are gone with the last clone.
+    fn with_temporary_key(self) -> Result<Store, StoreError> {
+        let source = crate::secrets::KeySource::Given {
+            key: crate::secrets::MasterKey::generate(),
+            origin: "a temporary store's key".into(),
+        };
+        self.with_secrets(source, "service")
     }
 
     fn with_opener(opener: pool::Opener) -> Result<Store, StoreError> {
@@ -197,7 +215,7 @@ impl Store {
             sync_programs(&mut *conn, &Catalogue::default_catalogue())?;
         }
         let audit = audit::AuditWriter::start(&pool)?;
-        Ok(Store { pool, audit, temporary: None })
+        Ok(Store { pool, audit, temporary: None, secrets: None })
     }
 
     /// Which database the store runs on (for logs and the health answer).
