@@ -429,4 +429,14 @@ async fn a_sealed_secret_copied_to_another_kiosks_row_does_not_open() {
     );
     assert_eq!(pull_config(&url, &second).await, 401);
     assert_eq!(pull_config(&url, &first).await, 200, "the other kiosk is untouched");
+
+    // The value that does not open stays under the retired key after a rotation; the
+    // service still starts, serving the kiosk whose secret opens.
+    let rotation = store.rotate_secrets("cli:tester").expect("rotate");
+    assert_eq!(rotation.kiosks, 1, "only the secret that opens is sealed again");
+    drop(store);
+    let store = registry.sealed().expect("starts after the rotation");
+    let record = store.kiosk("BWI-MOVE-01").expect("opens").expect("kiosk");
+    assert_eq!(record.secret_hex, first.secret_hex());
+    assert!(store.kiosk("BWI-MOVE-02").is_err());
 }

@@ -74,8 +74,8 @@ enum Reseal {
 
 impl Store {
     /// Attaches the master key: loaded from `source` (a missing key file is created, unless
-    /// the database already holds secrets sealed under some key); refused when the database
-    /// holds secrets under a key it does not have. Then every secret not yet under the
+    /// the database already holds secrets sealed under some key); refused when no secret of
+    /// the database is sealed under a key it has. Then every secret not yet under the
     /// current key (plain text from before sealing, or left by an interrupted rotation) is
     /// sealed under it in one audited transaction, and a rotation's `.old` key goes.
     pub fn with_secrets(mut self, source: KeySource, actor: &str) -> Result<Store, StoreError> {
@@ -95,14 +95,20 @@ impl Store {
             (None, KeySource::Given { .. }) => return Err(SecretsError::NoKey.into()),
         };
         let unknown: Vec<String> =
-            stored.into_iter().filter(|id| keys.find(id).is_none()).collect();
-        if !unknown.is_empty() {
+            stored.iter().filter(|id| keys.find(id).is_none()).cloned().collect();
+        if !stored.is_empty() && unknown.len() == stored.len() {
             return Err(SecretsError::WrongKey {
                 origin: source.origin(),
                 stored: unknown,
                 loaded: keys.ids(),
             }
             .into());
+        }
+        if !unknown.is_empty() {
+            // Some secrets under the key, some not: not a wrong key file but values that
+            // could not be re-sealed (altered, or copied from another kiosk's row), left
+            // under a key since retired. Those kiosks are refused; the rest are served.
+            tracing::warn!(keys = ?unknown, "some kiosk secrets are sealed under a key not loaded");
         }
         let sealer = Arc::new(Sealer { keys: RwLock::new(keys), source });
         self.secrets = Some(sealer.clone());
