@@ -74,21 +74,7 @@ impl Registry {
 
     /// Runs a command that is expected to end, at most 30 s.
     fn backend(&self, args: &[&str]) -> Output {
-        let mut child = self
-            .command(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run backend");
-        let started = Instant::now();
-        while child.try_wait().expect("wait").is_none() {
-            if started.elapsed() > Duration::from_secs(30) {
-                let _ = child.kill();
-                panic!("backend {args:?} did not end");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        child.wait_with_output().expect("output")
+        finish(self.command(args))
     }
 
     /// `kiosk-add` as an installer runs it; the kiosk's key as installed on it.
@@ -154,6 +140,21 @@ impl Registry {
             })
             .collect()
     }
+}
+
+/// Runs `command` to its end, at most 30 s.
+fn finish(mut command: Command) -> Output {
+    let mut child =
+        command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("run backend");
+    let started = Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if started.elapsed() > Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("backend {command:?} did not end");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().expect("output")
 }
 
 struct Serving {
@@ -439,4 +440,40 @@ async fn a_sealed_secret_copied_to_another_kiosks_row_does_not_open() {
     let record = store.kiosk("BWI-MOVE-01").expect("opens").expect("kiosk");
     assert_eq!(record.secret_hex, first.secret_hex());
     assert!(store.kiosk("BWI-MOVE-02").is_err());
+}
+
+/// A key handed over in `ANJUNGAN_SECRETS_KEY` (a service manager's secret) seals like a key
+/// file, leaves no file behind, and is named when it does not fit; only a key file rotates.
+#[test]
+fn a_key_given_in_the_environment_seals_and_is_refused_when_it_does_not_fit() {
+    let registry = registry();
+    let key = MasterKey::generate();
+    let with_key = |text: &str, args: &[&str]| {
+        let mut command = registry.command(args);
+        command.env_remove("ANJUNGAN_SECRETS_KEY_FILE").env("ANJUNGAN_SECRETS_KEY", text);
+        finish(command)
+    };
+    let key_out = registry.dir.path().join("kiosk.key");
+    let key_out = key_out.to_str().expect("path");
+    let added =
+        with_key(&key.to_text(), &["kiosk-add", "--id", "BWI-ENV-01", "--key-out", key_out]);
+    assert!(added.status.success(), "{}", stderr(&added));
+    assert!(
+        !registry.key_file().exists() && !registry.dir.path().join("data/secrets.key").exists()
+    );
+    let value = registry.secret_value(&registry.open(), "BWI-ENV-01");
+    assert!(value.starts_with(&format!("v1:{}:", key.id())), "{value}");
+
+    let other = with_key(&MasterKey::generate().to_text(), &["serve", "--listen", "127.0.0.1:0"]);
+    assert!(!other.status.success(), "served with another key");
+    let text = stderr(&other);
+    assert!(text.contains("ANJUNGAN_SECRETS_KEY holds key") && text.contains(key.id()), "{text}");
+
+    let bad = with_key("not a key", &["serve", "--listen", "127.0.0.1:0"]);
+    assert!(!bad.status.success());
+    assert!(stderr(&bad).contains("base64 of 32 bytes"), "{}", stderr(&bad));
+
+    let rotate = with_key(&key.to_text(), &["secrets-rotate"]);
+    assert!(!rotate.status.success(), "an environment key cannot be rewritten");
+    assert!(stderr(&rotate).contains("only a key file can be rotated"), "{}", stderr(&rotate));
 }
