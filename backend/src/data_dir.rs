@@ -94,8 +94,9 @@ pub fn prepare(dir: &Path, database: &str) -> Result<PathBuf, DataDirError> {
     Ok(file)
 }
 
-/// [`prepare`] without a database file: the directory a PostgreSQL-backed service keeps its
-/// audit spool in.
+/// [`prepare`] without the database: the directory private, and every file in it, for a
+/// service whose database is elsewhere (PostgreSQL) but whose audit spool and key file are
+/// kept here.
 pub fn prepare_dir(dir: &Path) -> Result<(), DataDirError> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
@@ -169,6 +170,12 @@ pub fn create_private(file: &Path) -> Result<(), DataDirError> {
         Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
         Err(source) => Err(DataDirError::Io { path: file.to_path_buf(), source }),
     }
+}
+
+/// Refuses a file (the kiosk secrets key) that group or others can access or that another
+/// account owns, like the database.
+pub fn check_private(path: &Path) -> Result<(), DataDirError> {
+    check(path, false)
 }
 
 fn check(path: &Path, dir: bool) -> Result<(), DataDirError> {

@@ -20,6 +20,7 @@ pub mod import;
 pub mod log;
 pub mod population;
 pub mod registry_import;
+pub mod secrets;
 pub mod server;
 pub mod store;
 pub mod workflow;

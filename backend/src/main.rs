@@ -35,6 +35,9 @@ enum Command {
     Report(cli::report::Args),
     /// Register a kiosk (or renew its key) and write its key file for the installer.
     KioskAdd(cli::kiosk::AddArgs),
+    /// Seal every kiosk secret under a new master key in one transaction, then drop the old
+    /// key (kept as `<key file>.old` until the change is committed). Kiosks keep their keys.
+    SecretsRotate(cli::secrets::RotateArgs),
     /// Stop accepting a kiosk's requests (lost, stolen, retired).
     KioskDisable(cli::kiosk::DisableArgs),
     /// Create a desa staff account (or set a new password), reading the password from
@@ -77,6 +80,7 @@ fn run_command() -> anyhow::Result<()> {
         Command::Report(args) => cli::report::run(args),
         Command::Registry(args) => cli::registry::run(args),
         Command::KioskAdd(args) => cli::kiosk::add(args),
+        Command::SecretsRotate(args) => cli::secrets::rotate(args),
         Command::KioskDisable(args) => cli::kiosk::disable(args),
         Command::StaffAdd(args) => cli::staff::add(args),
         Command::StaffDisable(args) => cli::staff::disable(args),

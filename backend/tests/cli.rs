@@ -25,7 +25,7 @@ struct Registry {
 fn registry() -> Registry {
     let dir = tempfile::tempdir().expect("temp dir");
     let database = dir.path().join("registry.sqlite3");
-    let store = Store::open(&database).expect("open");
+    let store = with_key_file(Store::open(&database).expect("open"), dir.path());
     let summary = generate(&store, &DemoOptions { residents: 400, seed: 7 }).expect("demo data");
     Registry { dir, database, store, summary }
 }

@@ -227,7 +227,10 @@ fn kiosk_pin_command_reads_the_pin_from_stdin() {
     };
     let key_file = dir.path().join("k.key");
     let key_file = key_file.to_str().expect("path");
-    let added = run(&["kiosk-add", "--id", KIOSK, "--key-out", key_file], "");
+    let secrets_key = dir.path().join("secrets.key");
+    let secrets_key = secrets_key.to_str().expect("path");
+    let added =
+        run(&["kiosk-add", "--id", KIOSK, "--key-out", key_file, "--secrets-key", secrets_key], "");
     assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
     let short = run(&["kiosk-pin", "--id", KIOSK, "--label", "Teknisi"], "1234\n");
     assert!(!short.status.success(), "a 4-digit PIN is refused");

@@ -100,6 +100,10 @@ async fn two_instances_refuse_each_others_replays_and_share_the_minute_budget() 
     let (first_dir, second_dir) = (dir.path().join("one"), dir.path().join("two"));
     let per_minute = 10;
     let (key, nik) = prepare(&database, &first_dir, per_minute);
+    // Instances share the database's master key of kiosk secrets (as a deployment installs
+    // the same key file beside each).
+    backend::data_dir::prepare_dir(&second_dir).expect("second data dir");
+    std::fs::copy(first_dir.join("secrets.key"), second_dir.join("secrets.key")).expect("key");
     let first = Serving::start(&first_dir, &database).await;
     let second = Serving::start(&second_dir, &database).await;
     let client = reqwest::Client::new();

@@ -172,14 +172,16 @@ pub fn peak_rss_mb() -> f64 {
 }
 
 /// Runs the benchmark on the registry at `location`, generating it first when empty. The
-/// store audits through a spool in `spool_dir`, as a serving instance does.
+/// store audits through a spool in `spool_dir`, as a serving instance does, and its kiosk's
+/// secret is sealed under the key of `secrets`.
 pub fn run(
     location: &Location,
     spool_dir: &std::path::Path,
+    secrets: &crate::secrets::KeySource,
     options: &BenchOptions,
 ) -> anyhow::Result<BenchReport> {
     crate::data_dir::prepare_dir(spool_dir)?;
-    let store = Store::open_serving(location, spool_dir)?;
+    let store = Store::open_serving(location, spool_dir)?.with_secrets(secrets.clone(), "bench")?;
     let mut generation = None;
     if store.is_empty()? {
         let started = Instant::now();
@@ -501,8 +503,9 @@ mod tests {
             concurrency: 3,
             server_threads: 1,
         };
+        let secrets = crate::secrets::KeySource::File(dir.path().join("secrets.key"));
         let location = Location::Sqlite(dir.path().join("bench.sqlite3"));
-        let report = run(&location, &dir.path().join("spool"), &options).expect("bench");
+        let report = run(&location, &dir.path().join("spool"), &secrets, &options).expect("bench");
         assert!(report.lookups > 0, "{report}");
         assert_eq!(report.errors, 0, "{report}");
         assert!(report.residents >= 500, "{report}");

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use backend::secrets::{KEY_FILE, KeySource};
 use backend::store::Location;
 
 use super::DatabaseOption;
@@ -73,16 +74,23 @@ pub fn run(args: Args, database: &DatabaseOption) -> anyhow::Result<()> {
         server_threads: args.server_threads,
     };
     let first = database.location(&args.data_dir)?;
+    // The bench kiosk's secret is sealed like any other, under a key of the bench's own.
+    backend::data_dir::prepare_dir(&args.data_dir).map_err(super::refused)?;
+    let secrets = KeySource::File(args.data_dir.join(KEY_FILE));
     let Some(postgres) = args.postgres else {
-        println!("{}", backend::bench::run(&first, &args.data_dir.join("spool"), &options)?);
+        println!(
+            "{}",
+            backend::bench::run(&first, &args.data_dir.join("spool"), &secrets, &options)?
+        );
         return Ok(());
     };
     // Side by side in one run, so both see the same machine.
     // Each database with a spool of its own: a spool replays into the database it belongs to.
-    let sqlite = backend::bench::run(&first, &args.data_dir.join("spool"), &options)?;
+    let sqlite = backend::bench::run(&first, &args.data_dir.join("spool"), &secrets, &options)?;
     let postgres = backend::bench::run(
         &Location::Postgres(postgres),
         &args.data_dir.join("spool-postgresql"),
+        &secrets,
         &options,
     )?;
     println!("== SQLite\n{sqlite}\n== PostgreSQL\n{postgres}");

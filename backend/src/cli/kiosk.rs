@@ -7,7 +7,7 @@ use anyhow::Context;
 use backend::checks::known_desa;
 use backend::store::{KioskSettings, PinScope};
 
-use super::DatabaseArgs;
+use super::{DatabaseArgs, SecretsArgs};
 
 #[derive(clap::Args)]
 pub struct AddArgs {
@@ -30,10 +30,12 @@ pub struct AddArgs {
     /// Where to write the key file (mode 0600); install it on the kiosk.
     #[arg(long)]
     key_out: PathBuf,
+    #[command(flatten)]
+    secrets: SecretsArgs,
 }
 
 pub fn add(args: AddArgs) -> anyhow::Result<()> {
-    let store = args.database.open()?;
+    let store = args.database.open_sealed(&args.secrets)?;
     let key = store.register_kiosk(&args.id, args.desa, args.lookups_per_minute)?;
     store.set_kiosk_daily_cap(&args.id, args.requests_per_day)?;
     write_secret_file(&args.key_out, &key.to_file_text())?;

@@ -8,6 +8,7 @@ pub mod import;
 pub mod kiosk;
 pub mod registry;
 pub mod report;
+pub mod secrets;
 pub mod serve;
 pub mod staff;
 
@@ -16,7 +17,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use backend::Store;
 use backend::eligibility::Catalogue;
-use backend::store::Location;
+use backend::secrets::{KEY_ENV, KEY_FILE, KeySource, MasterKey, SecretsError};
+use backend::store::{Location, StoreError};
 
 /// Where the registry lives: flattened into every command that opens it.
 #[derive(clap::Args)]
@@ -72,10 +74,12 @@ impl DatabaseArgs {
 
     /// Opens the registry for `serve`: the data directory is locked to this process and
     /// holds the audit spool (for a PostgreSQL database too), replayed first if a previous
-    /// run left one. The lock is released when the returned guard is dropped.
+    /// run left one; kiosk secrets are sealed under the master key. The lock is released
+    /// when the returned guard is dropped.
     pub fn open_serving(
         &self,
         catalogue: &Catalogue,
+        secrets: &SecretsArgs,
     ) -> anyhow::Result<(Store, backend::data_dir::ServingLock)> {
         let location = self.database.location(&self.data_dir)?;
         backend::data_dir::prepare_dir(&self.data_dir).map_err(refused)?;
@@ -86,7 +90,14 @@ impl DatabaseArgs {
                 Location::Postgres(_) => "open the PostgreSQL database".to_owned(),
             })?;
         store.sync_programs(catalogue)?;
-        Ok((store, lock))
+        Ok((attach_secrets(store, secrets, &self.data_dir)?, lock))
+    }
+
+    /// Opens the registry with the master key that seals kiosk secrets: secrets still in
+    /// plain text, or under a rotation's old key, are sealed under it first.
+    pub fn open_sealed(&self, secrets: &SecretsArgs) -> anyhow::Result<Store> {
+        let store = self.open()?;
+        attach_secrets(store, secrets, &self.data_dir)
     }
 
     /// Opens the registry for a command that decides with `catalogue`: its programs are
@@ -96,6 +107,59 @@ impl DatabaseArgs {
         store.sync_programs(catalogue)?;
         Ok(store)
     }
+}
+
+/// Where the master key that seals kiosk secrets is: flattened into every command that
+/// stores or reads them (serve, kiosk-add, secrets-rotate).
+#[derive(clap::Args)]
+pub struct SecretsArgs {
+    /// The kiosk secrets key file (base64 of 32 bytes, mode 0600; created on first start).
+    /// Without it, `secrets.key` in the data directory, unless the key itself is in the
+    /// ANJUNGAN_SECRETS_KEY environment variable.
+    #[arg(long, env = "ANJUNGAN_SECRETS_KEY_FILE")]
+    pub secrets_key: Option<PathBuf>,
+}
+
+impl SecretsArgs {
+    /// Where the key comes from: `--secrets-key`, the environment, or the data directory's
+    /// key file (the directory created 0700 if missing, and checked private).
+    pub fn source(&self, data_dir: &Path) -> anyhow::Result<KeySource> {
+        let env = std::env::var(KEY_ENV).ok().filter(|key| !key.trim().is_empty());
+        match (&self.secrets_key, env) {
+            (Some(_), Some(_)) => anyhow::bail!(
+                "give the kiosk secrets key either as --secrets-key or in {}, not both",
+                KEY_ENV
+            ),
+            (Some(path), None) => Ok(KeySource::File(path.clone())),
+            (None, Some(text)) => {
+                let key = MasterKey::parse(&text, KEY_ENV).map_err(secrets_refused)?;
+                Ok(KeySource::Given { key, origin: KEY_ENV.into() })
+            }
+            (None, None) => {
+                backend::data_dir::prepare_dir(data_dir).map_err(refused)?;
+                Ok(KeySource::File(data_dir.join(KEY_FILE)))
+            }
+        }
+    }
+}
+
+/// A key that cannot be loaded or does not fit the database, in both languages.
+fn secrets_refused(error: SecretsError) -> anyhow::Error {
+    let message = error.message();
+    anyhow::anyhow!("{}\n       {}", message.id, message.en)
+}
+
+/// Attaches the master key of `secrets` to an open store.
+pub fn attach_secrets(
+    store: Store,
+    secrets: &SecretsArgs,
+    data_dir: &Path,
+) -> anyhow::Result<Store> {
+    let source = secrets.source(data_dir)?;
+    store.with_secrets(source, &actor()).map_err(|error| match error {
+        StoreError::Secrets(error) => secrets_refused(error),
+        other => anyhow::Error::new(other).context("seal the kiosk secrets"),
+    })
 }
 
 /// `--programs`: flattened into every command that runs the eligibility engine, so the CLI

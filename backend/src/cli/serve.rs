@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use backend::server::{Limits, tls_config};
 
-use super::{DatabaseArgs, ProgramsArgs};
+use super::{DatabaseArgs, ProgramsArgs, SecretsArgs};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -17,6 +17,8 @@ pub struct Args {
     listen: SocketAddr,
     #[command(flatten)]
     programs: ProgramsArgs,
+    #[command(flatten)]
+    secrets: SecretsArgs,
     /// PEM certificate chain to serve HTTPS with (kiosks refuse plain HTTP). Without it the
     /// service speaks plain HTTP, for a TLS proxy on the same host (docs/security.md).
     #[arg(long, env = "ANJUNGAN_TLS_CERT", requires = "tls_key")]
@@ -60,7 +62,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         OtherDesa::Full => protocol::api::AnswerDetail::Full,
     };
     let options = backend::http::RouterOptions { other_desa, ..Default::default() };
-    let (store, _serving) = args.database.open_serving(&catalogue)?;
+    let (store, _serving) = args.database.open_serving(&catalogue, &args.secrets)?;
     let (listen, data_dir) = (args.listen, args.database.data_dir);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {

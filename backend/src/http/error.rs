@@ -198,6 +198,15 @@ impl From<&NikError> for AppError {
 
 impl From<StoreError> for AppError {
     fn from(error: StoreError) -> AppError {
+        if let StoreError::Secrets(secrets) = &error
+            && secrets.refuses_kiosk()
+        {
+            // The kiosk's stored secret does not open: it is not recognised, as a kiosk that
+            // is not registered; operations need to know, since it cannot have come from the
+            // service.
+            tracing::error!(%error, "kiosk secret refused");
+            return super::guard::unauthorized();
+        }
         tracing::error!(%error, "store failure");
         match error {
             StoreError::AuditUnavailable(_) => AppError::audit_unavailable(),

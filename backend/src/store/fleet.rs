@@ -58,7 +58,7 @@ impl Default for KioskSettings {
     }
 }
 
-fn now() -> String {
+pub(super) fn now() -> String {
     time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
@@ -168,7 +168,7 @@ impl Store {
             return Err(StoreError::Invalid("the PIN must be 6 to 8 digits".into()));
         }
         if let PinScope::Kiosk(id) = scope
-            && self.kiosk(id)?.is_none()
+            && !self.kiosk_exists(id)?
         {
             return Err(StoreError::Invalid(format!("no kiosk {id}")));
         }
@@ -204,7 +204,7 @@ impl Store {
         kiosk_id: &str,
         settings: &KioskSettings,
     ) -> Result<(), StoreError> {
-        if self.kiosk(kiosk_id)?.is_none() {
+        if !self.kiosk_exists(kiosk_id)? {
             return Err(StoreError::Invalid(format!("no kiosk {kiosk_id}")));
         }
         if let Some(unknown) = settings.services.iter().find(|s| !SERVICES.contains(&s.as_str())) {

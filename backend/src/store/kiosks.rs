@@ -2,13 +2,15 @@
 
 use super::sql::{Db, params};
 use super::{Store, StoreError};
+use crate::secrets::seal;
 use protocol::auth::{KioskKey, valid_kiosk_id};
 use protocol::ticket::Ticket;
 use rand::RngCore;
 
 /// What the API needs to know about a calling kiosk.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct KioskRecord {
+    /// The kiosk's HMAC secret, opened from its sealed value; never shown by `Debug`.
     pub secret_hex: String,
     pub lookups_per_minute: u32,
     /// Requests that take a NIK or a ticket it may make per day.
@@ -20,9 +22,24 @@ pub struct KioskRecord {
     pub issuer: Option<u16>,
 }
 
+impl std::fmt::Debug for KioskRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KioskRecord")
+            .field("secret_hex", &"<hidden>")
+            .field("lookups_per_minute", &self.lookups_per_minute)
+            .field("requests_per_day", &self.requests_per_day)
+            .field("desa_code", &self.desa_code)
+            .field("enabled", &self.enabled)
+            .field("issuer", &self.issuer)
+            .finish()
+    }
+}
+
 impl Store {
     /// Registers a kiosk (or gives it a new secret) and returns its key, to be installed on
-    /// the kiosk. The previous secret stops working at once.
+    /// the kiosk. The previous secret stops working at once. The secret is stored sealed
+    /// under the master key; a store without one refuses
+    /// ([`crate::secrets::SecretsError::NoKey`]) rather than store it in plain text.
     pub fn register_kiosk(
         &self,
         id: &str,
@@ -40,7 +57,9 @@ impl Store {
         let now = time::OffsetDateTime::now_utc()
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default();
+        let sealer = self.sealer()?;
         let issuer = self.write(|db| {
+            let sealed = seal(&sealer.sealing_key()?, id, &key.secret_hex());
             let issuer = kiosk_issuer(db, id)?;
             db.execute(
                 "INSERT INTO kiosks (id, secret, desa_code, lookups_per_minute, enabled, created_at,
@@ -50,7 +69,7 @@ impl Store {
                      desa_code = excluded.desa_code,
                      lookups_per_minute = excluded.lookups_per_minute, enabled = TRUE,
                      issuer = excluded.issuer",
-                params![id, key.secret_hex(), desa_code, lookups_per_minute, now, issuer],
+                params![id, sealed, desa_code, lookups_per_minute, now, issuer],
             )?;
             Ok(issuer)
         })?;
@@ -64,7 +83,19 @@ impl Store {
         })
     }
 
+    /// Whether a kiosk of this id is registered (enabled or not).
+    pub(crate) fn kiosk_exists(&self, id: &str) -> Result<bool, StoreError> {
+        self.pool
+            .get()?
+            .query_value("SELECT EXISTS (SELECT 1 FROM kiosks WHERE id = ?1)", params![id])
+    }
+
+    /// The kiosk's registration with its secret opened. A secret that does not open (sealed
+    /// under a key not loaded, altered, moved from another kiosk's row, or in plain text)
+    /// is an error that [`crate::secrets::SecretsError::refuses_kiosk`] (the API answers
+    /// 401); a store without a key refuses too.
     pub fn kiosk(&self, id: &str) -> Result<Option<KioskRecord>, StoreError> {
+        let sealer = self.sealer()?;
         let row = self.pool.get()?.query_opt(
             "SELECT secret, lookups_per_minute, enabled, issuer, requests_per_day, desa_code
              FROM kiosks WHERE id = ?1",
@@ -73,8 +104,9 @@ impl Store {
         row.map(|mut row| {
             let issuer: Option<i64> = row.get(3)?;
             let per_day: i64 = row.get(4)?;
+            let sealed: String = row.get(0)?;
             Ok(KioskRecord {
-                secret_hex: row.get(0)?,
+                secret_hex: sealer.open(id, &sealed)?,
                 lookups_per_minute: row.get(1)?,
                 requests_per_day: u32::try_from(per_day).unwrap_or(u32::MAX),
                 desa_code: row.get(5)?,

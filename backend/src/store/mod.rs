@@ -10,6 +10,7 @@ mod audit;
 mod conn;
 mod fleet;
 mod inspect;
+mod kiosk_secrets;
 mod kiosks;
 mod letters;
 mod login_limits;
@@ -33,6 +34,7 @@ pub use audit::AuditEntry;
 pub(crate) use fleet::village_name;
 pub use fleet::{DEFAULT_IDLE_TIMEOUT, HeartbeatRecord, KioskSettings, PinScope};
 pub use inspect::Cell;
+pub use kiosk_secrets::Rotation;
 pub use kiosks::KioskRecord;
 pub use letters::NewLetter;
 pub use login_limits::{LimitScope, LoginGate, LoginLimits};
@@ -73,6 +75,9 @@ pub enum StoreError {
     /// read-only disk. The request is refused rather than answered unaudited.
     #[error("audit log unavailable: {0}")]
     AuditUnavailable(String),
+    /// A kiosk secret that cannot be sealed or opened, or a master key not loaded.
+    #[error(transparent)]
+    Secrets(#[from] crate::secrets::SecretsError),
 }
 
 /// Where the registry lives: a SQLite file or a PostgreSQL server.
@@ -106,6 +111,9 @@ pub struct Store {
     dialect: sql::Dialect,
     audit: audit::AuditWriter,
     temporary: Option<Arc<Temporary>>,
+    /// The master key kiosk secrets are sealed under; without it, kiosk secrets are neither
+    /// stored nor read ([`Store::with_secrets`]).
+    secrets: Option<Arc<kiosk_secrets::Sealer>>,
 }
 
 /// A temporary database, removed when the last store using it is gone.
@@ -186,15 +194,25 @@ impl Store {
                 let mut store = Store::with_opener(opener, None)?;
                 store.temporary =
                     Some(Arc::new(Temporary::Schema { url, schema, pool: store.pool.clone() }));
-                Ok(store)
+                store.with_temporary_key()
             }
             _ => {
                 let path = std::env::temp_dir().join(format!("anjungan-{unique}.sqlite3"));
                 let mut store = Store::open(&path)?;
                 store.temporary = Some(Arc::new(Temporary::File(path)));
-                Ok(store)
+                store.with_temporary_key()
             }
         }
+    }
+
+    /// A temporary database's kiosk secrets are sealed under a key of its own, in memory
+    /// only: both are gone with the last clone.
+    fn with_temporary_key(self) -> Result<Store, StoreError> {
+        let source = crate::secrets::KeySource::Given {
+            key: crate::secrets::MasterKey::generate(),
+            origin: "a temporary store's key".into(),
+        };
+        self.with_secrets(source, "service")
     }
 
     fn with_opener(opener: pool::Opener, spool_dir: Option<&Path>) -> Result<Store, StoreError> {
@@ -206,7 +224,7 @@ impl Store {
             conn.dialect()
         };
         let audit = audit::AuditWriter::start(&pool, spool_dir)?;
-        Ok(Store { pool, dialect, audit, temporary: None })
+        Ok(Store { pool, dialect, audit, temporary: None, secrets: None })
     }
 
     /// Which database the store runs on (for logs and the health answer).

@@ -41,7 +41,9 @@ impl PgConn {
         // Local buffers for temporary tables (an import's staged rows), taken only by a
         // session that uses them; PostgreSQL's 8 MB default sends a file's worth of staged
         // rows through temporary files over and over. Settable only before first use.
-        let mut options = format!("-c temp_buffers={TEMP_BUFFERS}");
+        // Options the URL itself gives (`?options=-c%20search_path%3D...`) are kept.
+        let mut options = config.get_options().map(|given| format!("{given} ")).unwrap_or_default();
+        options.push_str(&format!("-c temp_buffers={TEMP_BUFFERS}"));
         if let Some(schema) = schema {
             options.push_str(&format!(" -c search_path={schema}"));
         }

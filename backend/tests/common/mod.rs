@@ -28,6 +28,13 @@ pub async fn server() -> Server {
     Server { url, store, summary, key }
 }
 
+/// A registry opened by path (which, unlike a temporary store, has no key of its own) with
+/// a kiosk secrets key file in `dir`, as `backend serve` attaches one.
+pub fn with_key_file(store: Store, dir: &std::path::Path) -> Store {
+    let source = backend::secrets::KeySource::File(dir.join("secrets.key"));
+    store.with_secrets(source, "cli:tester").expect("kiosk secrets key")
+}
+
 pub fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }

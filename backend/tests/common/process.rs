@@ -44,8 +44,9 @@ impl Database {
         matches!(self, Database::Postgres { .. })
     }
 
-    /// Opens the registry as a serving process at `data_dir` would, for setting it up or
-    /// reading it afterwards (with no process serving it).
+    /// Opens the registry as a serving process at `data_dir` would (with the master key of
+    /// kiosk secrets kept there), for setting it up or reading it afterwards (with no process
+    /// serving it).
     pub fn open(&self, data_dir: &Path) -> Store {
         let location = match self {
             Database::Sqlite => Location::Sqlite(
@@ -56,7 +57,8 @@ impl Database {
                 Location::Postgres(url.clone())
             }
         };
-        Store::open_location(&location).expect("open the registry")
+        // Kiosk secrets sealed under the key file the serving process will find there.
+        super::with_key_file(Store::open_location(&location).expect("open the registry"), data_dir)
     }
 
     /// The `--database` arguments of a process using it.
