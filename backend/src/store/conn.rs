@@ -249,6 +249,7 @@ fn sqlite_migrations() -> rusqlite_migration::Migrations<'static> {
         M::up(include_str!("../../migrations/0013_login_limits.sql")),
         M::up(include_str!("../../migrations/0014_kiosk_usage.sql")),
         M::up(include_str!("../../migrations/0015_nik_entry.sql")),
+        M::up(include_str!("../../migrations/0018_heartbeat_pins.sql")),
     ])
 }
 
@@ -270,6 +271,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0013_login_limits.sql"),
     include_str!("../../migrations/0014_kiosk_usage.sql"),
     include_str!("../../migrations/0015_nik_entry.sql"),
+    include_str!("../../migrations/0018_heartbeat_pins.sql"),
 ];
 
 impl Db for Conn {

@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 pub use outbox::{Kind, MaskedEntry, Outbox, Queued, Submission, SubmissionState};
-pub use pin_lock::{PinAttempt, PinLock};
+pub use pin_lock::{PinAttempt, PinLock, PinReport};
 pub use sender::backoff;
 pub use submit::{Sender, Submitted, drain, submit, submit_report_within, submit_within};
 
