@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 
 use argon2::password_hash::{PasswordHash, PasswordVerifier};
 use backend::Store;
-use backend::store::{KioskSettings, PinScope};
+use backend::store::{AlertKind, AlertRecord, KioskSettings, PinScope};
 use common::{fresh_nonce, now};
 use protocol::Text;
 use protocol::auth::KioskKey;
@@ -70,7 +70,74 @@ fn beat() -> Heartbeat {
         door_open: Some(false),
         last_error: Some("report for 3510015203850002 not sent: timeout".into()),
         sent_at: "2026-03-02T01:02:03Z".into(),
+        pin_failures: 0,
+        pin_locked: false,
     }
+}
+
+/// Sends a heartbeat as JSON and expects it recorded.
+async fn beat_ok(fleet: &Fleet, body: &serde_json::Value) {
+    let response =
+        send(fleet, "POST", HEARTBEAT_PATH, serde_json::to_vec(body).expect("JSON")).await;
+    assert_eq!(response.status(), 200);
+}
+
+fn pin_alerts(fleet: &Fleet) -> Vec<AlertRecord> {
+    let alerts = fleet.store.alerts(true, 50).expect("alerts");
+    alerts.into_iter().filter(|a| a.kind == AlertKind::PinFailures).collect()
+}
+
+/// Wrong staff PINs reach the fleet record, and a lockout raises one alert however many
+/// heartbeats report it; a heartbeat of an older kiosk, without the PIN fields, still counts.
+#[tokio::test]
+async fn pin_failures_are_kept_and_a_lockout_raises_one_alert() {
+    let fleet = fleet().await;
+    // An older kiosk: no PIN fields at all.
+    let mut older = serde_json::to_value(beat()).expect("JSON");
+    older.as_object_mut().expect("object").retain(|k, _| !k.starts_with("pin_"));
+    beat_ok(&fleet, &older).await;
+    let stored = fleet.store.kiosk_heartbeat(KIOSK).expect("read").expect("kept");
+    assert_eq!((stored.heartbeat.pin_failures, stored.heartbeat.pin_locked), (0, false));
+
+    let mut failing = beat();
+    failing.pin_failures = 3;
+    beat_ok(&fleet, &serde_json::to_value(&failing).expect("JSON")).await;
+    let stored = fleet.store.kiosk_heartbeat(KIOSK).expect("read").expect("kept");
+    assert_eq!((stored.heartbeat.pin_failures, stored.heartbeat.pin_locked), (3, false));
+    assert!(pin_alerts(&fleet).is_empty(), "wrong PINs without a lock: no alert yet");
+
+    // Locked for three heartbeats in a row: one alert, counted once.
+    let mut locked = beat();
+    (locked.pin_failures, locked.pin_locked) = (5, true);
+    for _ in 0..3 {
+        beat_ok(&fleet, &serde_json::to_value(&locked).expect("JSON")).await;
+    }
+    let stored = fleet.store.kiosk_heartbeat(KIOSK).expect("read").expect("kept");
+    assert_eq!((stored.heartbeat.pin_failures, stored.heartbeat.pin_locked), (5, true));
+    let alerts = pin_alerts(&fleet);
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert_eq!((alerts[0].count, alerts[0].subject.as_str()), (1, "kiosk:BWI-3510-0042"));
+    assert!(alerts[0].detail.contains("5 wrong PINs"), "{}", alerts[0].detail);
+
+    // The lock runs out, five more wrong PINs lock it again: the open alert counts a second.
+    let mut open = beat();
+    open.pin_failures = 5;
+    beat_ok(&fleet, &serde_json::to_value(&open).expect("JSON")).await;
+    (locked.pin_failures, locked.pin_locked) = (10, true);
+    beat_ok(&fleet, &serde_json::to_value(&locked).expect("JSON")).await;
+    let alerts = pin_alerts(&fleet);
+    assert_eq!((alerts.len(), alerts[0].count), (1, 2), "{alerts:?}");
+    assert!(alerts[0].detail.contains("10 wrong PINs"), "{}", alerts[0].detail);
+
+    fleet.store.flush_audit();
+    let audit = fleet.store.recent_audit(20).expect("audit");
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.action == "heartbeat"
+                && e.outcome.contains("pin_failures=10 pin_locked=true")),
+        "{audit:?}"
+    );
 }
 
 #[tokio::test]

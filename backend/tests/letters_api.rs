@@ -95,8 +95,8 @@ async fn a_kiosk_ticket_is_kept_and_cannot_name_two_submissions() {
     let mut body = letter(&person, "usaha", "letter-kiosk-3");
     body["ticket"] = json!(ticket.to_string());
     let taken = post(&server, LETTERS_PATH, &body).await;
-    assert_eq!(taken.status(), 400, "a report holds that ticket already");
-    assert_eq!(taken.json::<ApiError>().await.expect("JSON").code, ErrorCode::InvalidTicket);
+    assert_eq!(taken.status(), 409, "a report holds that ticket already");
+    assert_eq!(taken.json::<ApiError>().await.expect("JSON").code, ErrorCode::TicketTaken);
 
     let next = Ticket::new(issuer, 4).expect("in range");
     body["ticket"] = json!(next.to_string());

@@ -222,8 +222,8 @@ async fn tickets_of_another_issuer_or_already_taken_are_refused() {
     assert_eq!(post_as(&server, &neighbour, "/api/v1/reports", &body).await.status(), 201);
     body["idempotency_key"] = json!("key-neigh-0002");
     let taken = post_as(&server, &neighbour, "/api/v1/reports", &body).await;
-    assert_eq!(taken.status(), 400);
-    assert_eq!(taken.json::<ApiError>().await.expect("JSON").code, ErrorCode::InvalidTicket);
+    assert_eq!(taken.status(), 409);
+    assert_eq!(taken.json::<ApiError>().await.expect("JSON").code, ErrorCode::TicketTaken);
     assert_eq!(report_count(&server).await, 1);
 }
 

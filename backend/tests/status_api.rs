@@ -220,6 +220,7 @@ async fn the_openapi_document_lists_exactly_the_routed_paths() {
     use protocol::letter::LETTERS_PATH;
     use protocol::registry::{DESIL_PATH, POPULATION_PATH};
     use protocol::staff::{IMPORTS_PATH, LOGIN_PATH, MEMBERSHIPS_PATH};
+    use protocol::ticket::LAST_SERIAL_PATH;
     let server = server().await;
     let document = openapi_document(&server).await;
     let documented: std::collections::BTreeSet<&str> =
@@ -232,6 +233,7 @@ async fn the_openapi_document_lists_exactly_the_routed_paths() {
         LETTERS_PATH,
         HEARTBEAT_PATH,
         CONFIG_PATH,
+        LAST_SERIAL_PATH,
         LOGIN_PATH,
         MEMBERSHIPS_PATH,
         IMPORTS_PATH,

@@ -57,6 +57,9 @@ pub struct AgentInputs {
     /// (hardware::gpio delivers it as events; the kiosk does not listen to them yet), so the
     /// heartbeat says "unknown" rather than a made-up "closed".
     pub door_open: Option<watch::Receiver<bool>>,
+    /// The kiosk's database, whose staff keypad lockout the heartbeat reports (wrong PINs,
+    /// locked or not); `None` reports none.
+    pub staff_lock: Option<crate::local::LocalStore>,
 }
 
 /// The configuration as applied: `None` until one was ever received or stored.
@@ -235,6 +238,14 @@ async fn pull(
 /// The heartbeat from what the kiosk knows right now.
 pub fn heartbeat(inputs: &AgentInputs) -> Heartbeat {
     let last_error = crate::logring::last_error().or_else(|| inputs.printer.last_error());
+    let pins = match &inputs.staff_lock {
+        Some(store) => crate::local::pin_lock::reported(store, crate::local::now_ms())
+            .unwrap_or_else(|error| {
+                tracing::error!(%error, "staff lock unreadable for the heartbeat");
+                Default::default()
+            }),
+        None => Default::default(),
+    };
     Heartbeat {
         version: env!("CARGO_PKG_VERSION").into(),
         uptime_seconds: inputs.started.elapsed().as_secs(),
@@ -245,6 +256,8 @@ pub fn heartbeat(inputs: &AgentInputs) -> Heartbeat {
         sent_at: time::OffsetDateTime::now_utc()
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default(),
+        pin_failures: pins.failures,
+        pin_locked: pins.locked,
     }
 }
 

@@ -162,6 +162,12 @@ impl BackendClient {
         self.post_json(protocol::fleet::HEARTBEAT_PATH, beat).await
     }
 
+    /// The highest ticket serial the central service holds under this kiosk's issuer
+    /// (`GET /api/v1/kiosk/last-serial`), for [`crate::local::serials`].
+    pub async fn last_serial(&self) -> Result<protocol::ticket::LastSerial, ClientError> {
+        self.get_json(protocol::ticket::LAST_SERIAL_PATH).await
+    }
+
     /// This kiosk's configuration as the central service holds it (not yet validated).
     pub async fn config(&self) -> Result<protocol::fleet::KioskConfig, ClientError> {
         self.get_json(protocol::fleet::CONFIG_PATH).await

@@ -403,6 +403,7 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
             printer: monitor.clone(),
             queue_depth: Some(outbox.watch_depth()),
             door_open: panel.as_ref().and_then(|panel| panel.door_open.clone()),
+            staff_lock: Some(outbox.store().clone()),
         },
     );
     // The village name of the last applied configuration, until the command line says

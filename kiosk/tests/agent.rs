@@ -36,6 +36,7 @@ fn inputs(monitor: &PrinterMonitor, depth: watch::Receiver<u64>) -> AgentInputs 
         printer: monitor.clone(),
         queue_depth: Some(depth),
         door_open: None,
+        staff_lock: None,
     }
 }
 
@@ -230,4 +231,72 @@ fn a_broken_stored_configuration_is_not_loaded() {
     std::fs::write(dir.path().join(CONFIG_FILE), br#"{"config_version": "ab", "kiosk_id": "#)
         .expect("write");
     assert!(kiosk::agent::load_stored(dir.path(), KIOSK).is_none());
+}
+
+/// Wrong staff PINs typed at the kiosk reach the central service in the heartbeat, from the
+/// kiosk's own database, and the lockout raises one alert there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_staff_pins_and_the_lockout_reach_the_fleet_record_and_raise_an_alert() {
+    let store = Store::open_temporary().expect("store");
+    let key = store.register_kiosk(KIOSK, None, 60).expect("register");
+    let listener =
+        tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    tokio::spawn(backend::serve(listener, store.clone()));
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let local = kiosk::local::LocalStore::open(dir.path()).expect("local store");
+    let lock = kiosk::local::PinLock::open(
+        Some(local.clone()),
+        5,
+        &kiosk::local::pin_lock::DEFAULT_LOCK_LENGTHS,
+    )
+    .expect("lock");
+    let now = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
+    for _ in 0..2 {
+        lock.failed(now);
+    }
+    let monitor = PrinterMonitor::new(None);
+    let (_depth, depth_rx) = watch::channel(0u64);
+    let client = BackendClient::new(&url, key, Trust::PlainLoopback).expect("client");
+    let agent = spawn(
+        &tokio::runtime::Handle::current(),
+        client,
+        KIOSK,
+        options(dir.path()),
+        AgentInputs { staff_lock: Some(local.clone()), ..inputs(&monitor, depth_rx) },
+    );
+    let beat = |store: &Store| store.kiosk_heartbeat(KIOSK).ok().flatten().map(|b| b.heartbeat);
+    eventually("two wrong PINs reported", || {
+        beat(&store).is_some_and(|b| (b.pin_failures, b.pin_locked) == (2, false))
+    })
+    .await;
+    let pin_alerts = |store: &Store| {
+        let alerts = store.alerts(false, 20).expect("alerts");
+        alerts
+            .into_iter()
+            .filter(|a| a.kind == backend::store::AlertKind::PinFailures)
+            .collect::<Vec<_>>()
+    };
+    assert!(pin_alerts(&store).is_empty(), "no lock, no alert");
+
+    for _ in 0..3 {
+        lock.failed(now);
+    }
+    eventually("the lockout reported", || {
+        beat(&store).is_some_and(|b| (b.pin_failures, b.pin_locked) == (5, true))
+    })
+    .await;
+    // Several more heartbeats while locked: still one alert, raised once.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let alerts = pin_alerts(&store);
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert_eq!((alerts[0].count, alerts[0].subject.as_str()), (1, "kiosk:BWI-3510-0077"));
+
+    lock.succeeded();
+    eventually("the right PIN reported", || {
+        beat(&store).is_some_and(|b| (b.pin_failures, b.pin_locked) == (0, false))
+    })
+    .await;
+    agent.stop();
 }

@@ -152,6 +152,7 @@ fn staff_mode_from_gesture_to_leaving() {
             printer: monitor.clone(),
             queue_depth: None,
             door_open: None,
+            staff_lock: None,
         },
     );
     let outbox = kiosk::local::outbox::Outbox::open(
@@ -188,7 +189,7 @@ fn staff_mode_from_gesture_to_leaving() {
             started: Instant::now(),
             options: StaffOptions {
                 tap_window: Duration::from_millis(800),
-                lock_for: Duration::from_secs(3),
+                lock_lengths: vec![Duration::from_secs(3)],
                 ..StaffOptions::default()
             },
         },
@@ -273,7 +274,7 @@ fn staff_mode_from_gesture_to_leaving() {
     let reopened = kiosk::local::PinLock::open(
         Some(kiosk::local::LocalStore::open(data.path()).expect("local store")),
         5,
-        Duration::from_secs(3),
+        &[Duration::from_secs(3)],
     )
     .expect("lock");
     let now = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;

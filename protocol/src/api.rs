@@ -240,6 +240,9 @@ pub enum ErrorCode {
     InvalidPhone,
     InvalidText,
     InvalidTicket,
+    /// A kiosk-issued ticket another submission already holds (a re-imaged kiosk whose
+    /// counter started again): the kiosk files the submission again under a new ticket.
+    TicketTaken,
     /// A program code the catalogue does not have.
     UnknownProgram,
     /// A recipient list that cannot be read as CSV with the expected columns.

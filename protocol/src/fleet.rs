@@ -103,6 +103,13 @@ pub struct Heartbeat {
     pub last_error: Option<String>,
     /// RFC 3339 UTC, the kiosk's clock.
     pub sent_at: String,
+    /// Wrong staff PINs typed since the last right one. Defaults to 0 so that kiosks older
+    /// than this field still send valid heartbeats.
+    #[serde(default)]
+    pub pin_failures: u32,
+    /// Whether the staff keypad is locked after too many wrong PINs right now.
+    #[serde(default)]
+    pub pin_locked: bool,
 }
 
 /// Answer to a heartbeat: which configuration is current, so a kiosk holding another one
@@ -303,9 +310,22 @@ mod tests {
             door_open: None,
             last_error: None,
             sent_at: "2026-01-01T00:00:00Z".into(),
+            pin_failures: 7,
+            pin_locked: true,
         };
         let json = serde_json::to_value(&beat).expect("JSON");
         assert_eq!(json["printer"]["state"], "paper_near_end");
+        assert_eq!(
+            (json["pin_failures"].as_u64(), json["pin_locked"].as_bool()),
+            (Some(7), Some(true))
+        );
+        // A kiosk older than the PIN fields: still a valid heartbeat, with no failures.
+        let mut older = json.clone();
+        let fields = older.as_object_mut().expect("object");
+        fields.remove("pin_failures");
+        fields.remove("pin_locked");
+        let read: Heartbeat = serde_json::from_value(older).expect("older heartbeat");
+        assert_eq!((read.pin_failures, read.pin_locked), (0, false));
         assert_eq!(PrinterState::parse("paper_near_end"), Some(PrinterState::PaperNearEnd));
     }
 }

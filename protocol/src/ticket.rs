@@ -9,6 +9,21 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+/// `GET`: the highest serial the central service holds for the calling kiosk's issuer
+/// ([`LastSerial`]). A kiosk whose database is new (re-imaged) asks before numbering its
+/// own tickets, so it does not hand out again tickets citizens already hold.
+pub const LAST_SERIAL_PATH: &str = "/api/v1/kiosk/last-serial";
+
+/// Answer to [`LAST_SERIAL_PATH`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LastSerial {
+    /// The calling kiosk's issuer number.
+    pub issuer: u16,
+    /// The highest serial of that issuer any report or letter request holds; 0 for none.
+    pub last_serial: u32,
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Ticket {
     issuer: u16,

@@ -14,7 +14,7 @@ use protocol::mask::mask_digits_in;
 
 use super::error::{ApiJson, JsonBody};
 use super::{AppError, AppState, Kiosk, now};
-use crate::store::AuditEntry;
+use crate::store::{AlertKind, AuditEntry};
 
 impl JsonBody for Heartbeat {
     const NAME_ID: &'static str = "Heartbeat";
@@ -77,14 +77,17 @@ pub async fn heartbeat(
 ) -> Result<Response, AppError> {
     let beat = clean(beat)?;
     let printer = beat.printer.map(|p| p.state.as_str()).unwrap_or("unknown");
-    let config = {
+    let (newly_locked, config) = {
         let (store, kiosk, beat) = (state.store.clone(), kiosk.clone(), beat.clone());
         tokio::task::spawn_blocking(move || {
-            store.record_heartbeat(&kiosk, &beat, &now())?;
-            store.kiosk_config(&kiosk)
+            let newly_locked = store.record_heartbeat(&kiosk, &beat, &now())?;
+            Ok::<_, crate::store::StoreError>((newly_locked, store.kiosk_config(&kiosk)?))
         })
         .await??
     };
+    if newly_locked {
+        raise_lockout(&state, &kiosk, beat.pin_failures).await;
+    }
     tracing::debug!(%kiosk, printer, queue = ?beat.queue_depth, "heartbeat");
     state.store.audit(AuditEntry {
         at: now(),
@@ -92,15 +95,34 @@ pub async fn heartbeat(
         action: "heartbeat".into(),
         subject: format!("version={} uptime={}s", beat.version, beat.uptime_seconds),
         outcome: format!(
-            "printer={printer} queue={} door={}",
+            "printer={printer} queue={} door={} pin_failures={} pin_locked={}",
             beat.queue_depth.map_or("-".into(), |q| q.to_string()),
             beat.door_open.map_or("-", |open| if open { "open" } else { "closed" }),
+            beat.pin_failures,
+            beat.pin_locked,
         ),
     });
     // The kiosk authenticated a moment ago, so its row exists; an empty version only makes
     // the kiosk pull once more.
     let config_version = config.map(|c| c.config_version).unwrap_or_default();
     Ok(Json(HeartbeatAck { config_version }).into_response())
+}
+
+/// A kiosk's keypad locked after wrong staff PINs: someone may be guessing them. Raised when
+/// a heartbeat first reports the lock, so a lock lasting many heartbeats is one alert; a
+/// later lockout counts on the same alert while it is open.
+async fn raise_lockout(state: &AppState, kiosk: &str, failures: u32) {
+    let (store, subject) = (state.store.clone(), format!("kiosk:{kiosk}"));
+    let detail = format!("staff keypad locked after {failures} wrong PINs");
+    let raised = tokio::task::spawn_blocking(move || {
+        store.raise_alert(AlertKind::PinFailures, &subject, &detail)
+    })
+    .await;
+    match raised {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => tracing::error!(%error, "alert not raised"),
+        Err(error) => tracing::error!(%error, "alert task failed"),
+    }
 }
 
 /// The calling kiosk's configuration: identity, desa, services, texts, staff PIN hashes.
@@ -145,6 +167,8 @@ mod tests {
             door_open: None,
             last_error: Some(error.into()),
             sent_at: "2026-01-01T00:00:00Z".into(),
+            pin_failures: 0,
+            pin_locked: false,
         }
     }
 

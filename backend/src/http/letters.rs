@@ -34,6 +34,7 @@ impl JsonBody for LetterRequest {
         (status = 400, body = ApiError),
         (status = 401, body = ApiError),
         (status = 404, body = ApiError, description = "applicant's NIK not in the registry"),
+        (status = 409, body = ApiError, description = "ticket_taken: the kiosk's own ticket belongs to another submission; file again under a new one"),
         (status = 413, body = ApiError),
         (status = 422, body = ApiError, description = "resident_inactive: the applicant is recorded as died, moved away or missing"),
     )

@@ -11,6 +11,7 @@ mod login;
 mod openapi;
 mod registry;
 mod reports;
+mod serials;
 mod staff;
 mod status;
 mod submit;
@@ -107,6 +108,7 @@ pub fn router_with_options(store: Store, catalogue: Catalogue, options: RouterOp
         .route(TICKET_PATH, get(reports::ticket))
         .route(protocol::fleet::HEARTBEAT_PATH, post(fleet::heartbeat))
         .route(protocol::fleet::CONFIG_PATH, get(fleet::config))
+        .route(protocol::ticket::LAST_SERIAL_PATH, get(serials::last_serial))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), authenticate));
     let staff_api = Router::new()
         .route(protocol::staff::MEMBERSHIPS_PATH, post(staff::add_membership))

@@ -28,6 +28,7 @@ pub const DOCUMENT_PATH: &str = "/api/openapi.json";
         super::letters::file,
         super::fleet::heartbeat,
         super::fleet::config,
+        super::serials::last_serial,
         super::login::login,
         super::staff::add_membership,
         super::staff::import_list,

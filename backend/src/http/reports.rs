@@ -54,6 +54,7 @@ fn clean_text(raw: &str) -> Option<String> {
         (status = 400, body = ApiError),
         (status = 401, body = ApiError),
         (status = 404, body = ApiError, description = "reported NIK not in the registry"),
+        (status = 409, body = ApiError, description = "ticket_taken: the kiosk's own ticket belongs to another submission; file again under a new one"),
         (status = 413, body = ApiError),
         (status = 422, body = ApiError, description = "resident_inactive: the reported person is recorded as died, moved away or missing"),
     )

@@ -43,7 +43,7 @@ pub(super) async fn check_kiosk_ticket(
     Err(ticket_refused())
 }
 
-/// A kiosk ticket of another issuer, or one another submission holds.
+/// A kiosk ticket of another issuer.
 fn ticket_refused() -> AppError {
     AppError::bad_request(
         ErrorCode::InvalidTicket,
@@ -54,10 +54,28 @@ fn ticket_refused() -> AppError {
     )
 }
 
+/// A kiosk ticket another submission holds: `409 ticket_taken`. The kiosk's counter is
+/// behind (it was re-imaged), not the submission wrong, so the kiosk files it again under a
+/// new ticket of its own; an older kiosk that cannot read the code keeps resending it,
+/// which loses nothing either.
+fn ticket_taken(ticket: Ticket) -> AppError {
+    AppError::conflict(
+        ErrorCode::TicketTaken,
+        Text::new(
+            format!(
+                "Nomor tiket {ticket} sudah dipakai pengajuan lain; anjungan akan memberi nomor baru."
+            ),
+            format!(
+                "Ticket {ticket} already belongs to another submission; the kiosk will issue a new one."
+            ),
+        ),
+    )
+}
+
 /// Files a submission (report or letter request) with `file` on the blocking pool, logs
 /// and audits it with masked identifiers, and answers `201` for a new one or `200` for a
 /// repeated idempotency key. The audit entry is written in the filing's own transaction.
-/// A kiosk ticket another submission holds is the kiosk's input error, not the service's.
+/// A kiosk ticket another submission holds is answered [`ticket_taken`], nothing filed.
 pub(super) async fn answer_filed<F>(
     state: &AppState,
     kiosk: &str,
@@ -86,7 +104,14 @@ where
         Ok(filed) => filed,
         Err(StoreError::TicketTaken(ticket)) => {
             tracing::warn!(kiosk, %ticket, "kiosk ticket refused: already taken");
-            return Err(ticket_refused());
+            state.store.audit(AuditEntry {
+                at: now(),
+                actor: format!("kiosk:{kiosk}"),
+                action: action.into(),
+                subject: ticket.to_string(),
+                outcome: "ticket_taken".into(),
+            });
+            return Err(ticket_taken(ticket));
         }
         Err(error) => return Err(error.into()),
     };

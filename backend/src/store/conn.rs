@@ -250,6 +250,7 @@ fn sqlite_migrations() -> rusqlite_migration::Migrations<'static> {
         M::up(include_str!("../../migrations/0014_kiosk_usage.sql")),
         M::up(include_str!("../../migrations/0015_nik_entry.sql")),
         M::up(include_str!("../../migrations/0016_durable_nonces.sql")),
+        M::up(include_str!("../../migrations/0017_heartbeat_pins.sql")),
     ])
 }
 
@@ -272,6 +273,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0014_kiosk_usage.sql"),
     include_str!("../../migrations/0015_nik_entry.sql"),
     include_str!("../../migrations/0016_durable_nonces.sql"),
+    include_str!("../../migrations/0017_heartbeat_pins.sql"),
 ];
 
 impl Db for Conn {

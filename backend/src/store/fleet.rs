@@ -77,28 +77,37 @@ pub(crate) fn village_name(desa_code: u64) -> String {
 }
 
 impl Store {
-    /// Keeps a kiosk's heartbeat as its latest.
+    /// Keeps a kiosk's heartbeat as its latest. Returns whether it reports a keypad lockout
+    /// the previous heartbeat did not (a new lockout: alert once, not every minute).
     pub fn record_heartbeat(
         &self,
         kiosk_id: &str,
         beat: &Heartbeat,
         received_at: &str,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let printer_state = beat.printer.map(|p| p.state.as_str());
         let paper = beat.printer.and_then(|p| p.paper_remaining_mm);
         self.write(|db| {
+            let was_locked: Option<bool> = db
+                .query_opt(
+                    "SELECT pin_locked FROM kiosk_heartbeats WHERE kiosk_id = ?1",
+                    params![kiosk_id],
+                )?
+                .map(|mut row| row.get(0))
+                .transpose()?;
             db.execute(
                 "INSERT INTO kiosk_heartbeats (kiosk_id, received_at, sent_at, version,
                      uptime_seconds, printer_state, paper_remaining_mm, queue_depth, door_open,
-                     last_error)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                     last_error, pin_failures, pin_locked)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
                  ON CONFLICT (kiosk_id) DO UPDATE SET received_at = excluded.received_at,
                      sent_at = excluded.sent_at, version = excluded.version,
                      uptime_seconds = excluded.uptime_seconds,
                      printer_state = excluded.printer_state,
                      paper_remaining_mm = excluded.paper_remaining_mm,
                      queue_depth = excluded.queue_depth, door_open = excluded.door_open,
-                     last_error = excluded.last_error",
+                     last_error = excluded.last_error, pin_failures = excluded.pin_failures,
+                     pin_locked = excluded.pin_locked",
                 params![
                     kiosk_id,
                     received_at,
@@ -109,10 +118,12 @@ impl Store {
                     paper,
                     beat.queue_depth,
                     beat.door_open,
-                    beat.last_error
+                    beat.last_error,
+                    beat.pin_failures,
+                    beat.pin_locked
                 ],
             )?;
-            Ok(())
+            Ok(beat.pin_locked && was_locked != Some(true))
         })
     }
 
@@ -120,7 +131,8 @@ impl Store {
     pub fn kiosk_heartbeat(&self, kiosk_id: &str) -> Result<Option<HeartbeatRecord>, StoreError> {
         let row = self.pool.get()?.query_opt(
             "SELECT received_at, sent_at, version, uptime_seconds, printer_state,
-                    paper_remaining_mm, queue_depth, door_open, last_error
+                    paper_remaining_mm, queue_depth, door_open, last_error, pin_failures,
+                    pin_locked
              FROM kiosk_heartbeats WHERE kiosk_id = ?1",
             params![kiosk_id],
         )?;
@@ -149,6 +161,8 @@ impl Store {
                 door_open: row.get(7)?,
                 last_error: row.get(8)?,
                 sent_at,
+                pin_failures: row.get(9)?,
+                pin_locked: row.get(10)?,
             },
         }))
     }

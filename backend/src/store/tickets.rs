@@ -6,8 +6,8 @@ use protocol::letter::LetterKind;
 use protocol::ticket::Ticket;
 use protocol::{Nik, Text};
 
-use super::StoreError;
 use super::sql::{Db, params};
+use super::{Store, StoreError};
 
 /// Tickets issued by the central service itself.
 const CENTRAL_ISSUER: u16 = 0;
@@ -22,17 +22,32 @@ fn taken(db: &mut impl Db, ticket: &Ticket) -> Result<bool, StoreError> {
     Ok(held > 0)
 }
 
+/// The highest serial of `issuer` either table holds; 0 when it holds none.
+fn highest(db: &mut impl Db, issuer: u16) -> Result<u32, StoreError> {
+    let serial: i64 = db.query_value(
+        "SELECT coalesce(max(serial), 0) FROM (
+             SELECT serial FROM reports WHERE issuer = ?1
+             UNION ALL SELECT serial FROM letter_requests WHERE issuer = ?1) AS issued",
+        params![issuer],
+    )?;
+    u32::try_from(serial).map_err(|_| StoreError::Corrupt(format!("serial {serial}")))
+}
+
+impl Store {
+    /// The highest serial of a kiosk's `issuer` any report or letter request holds (0 for
+    /// none): a re-imaged kiosk continues above it instead of reissuing tickets citizens
+    /// already hold.
+    pub fn last_serial(&self, issuer: u16) -> Result<u32, StoreError> {
+        highest(&mut *self.pool.get()?, issuer)
+    }
+}
+
 /// The next ticket of the central service, after every one either table holds. Call it
 /// inside the write that uses it: writers take turns, so no two get the same serial.
 fn next_central(db: &mut impl Db) -> Result<Ticket, StoreError> {
-    let serial: i64 = db.query_value(
-        "SELECT coalesce(max(serial), 0) + 1 FROM (
-             SELECT serial FROM reports WHERE issuer = ?1
-             UNION ALL SELECT serial FROM letter_requests WHERE issuer = ?1) AS issued",
-        params![CENTRAL_ISSUER],
-    )?;
-    u32::try_from(serial)
-        .ok()
+    let serial = highest(db, CENTRAL_ISSUER)?;
+    serial
+        .checked_add(1)
         .and_then(|serial| Ticket::new(CENTRAL_ISSUER, serial).ok())
         .ok_or_else(|| StoreError::Invalid("ticket serials exhausted".into()))
 }

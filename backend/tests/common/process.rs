@@ -103,37 +103,58 @@ pub struct Serving {
 }
 
 impl Serving {
-    /// Starts `backend serve` on `data_dir` and waits until it answers `/healthz`.
+    /// Starts `backend serve` on `data_dir` and waits until it answers `/healthz`. A start
+    /// that fails because another test took the free port in between is tried again.
     pub async fn start(data_dir: &Path, database: &Database) -> Serving {
-        let port = free_port();
-        let mut command = Command::new(env!("CARGO_BIN_EXE_backend"));
-        command
-            .arg("serve")
-            .arg("--data-dir")
-            .arg(data_dir)
-            .args(database.args())
-            .args(["--listen", &format!("127.0.0.1:{port}")])
-            .env_remove("ANJUNGAN_DATABASE")
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        Serving::wait_for(command.spawn().expect("serve"), port, data_dir).await
+        for attempt in 1.. {
+            let port = free_port();
+            let mut command = Command::new(env!("CARGO_BIN_EXE_backend"));
+            command
+                .arg("serve")
+                .arg("--data-dir")
+                .arg(data_dir)
+                .args(database.args())
+                .args(["--listen", &format!("127.0.0.1:{port}")])
+                .env_remove("ANJUNGAN_DATABASE")
+                .env("RUST_LOG", "error")
+                .stdout(Stdio::null())
+                .stderr(Stdio::inherit());
+            let child = command.spawn().expect("serve");
+            match Serving::answering(child, port, data_dir).await {
+                Ok(serving) => return serving,
+                Err(status) if attempt < 3 => eprintln!("serve exited at start ({status}); again"),
+                Err(status) => panic!("the service exited at start: {status}"),
+            }
+        }
+        unreachable!("the loop returns or panics")
     }
 
     /// Waits for a started process to answer on `port`.
     pub async fn wait_for(child: Child, port: u16, data_dir: &Path) -> Serving {
+        match Serving::answering(child, port, data_dir).await {
+            Ok(serving) => serving,
+            Err(status) => panic!("the service exited at start: {status}"),
+        }
+    }
+
+    /// The process once it answers `/healthz`, or how it exited before.
+    async fn answering(
+        child: Child,
+        port: u16,
+        data_dir: &Path,
+    ) -> Result<Serving, std::process::ExitStatus> {
         let mut serving =
             Serving { child, base: format!("http://127.0.0.1:{port}"), data_dir: data_dir.into() };
         let client = reqwest::Client::new();
         let started = Instant::now();
         while client.get(format!("{}/healthz", serving.base)).send().await.is_err() {
             if let Ok(Some(status)) = serving.child.try_wait() {
-                panic!("the service exited at start: {status}");
+                return Err(status);
             }
             assert!(started.elapsed() < Duration::from_secs(30), "the service did not start");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        serving
+        Ok(serving)
     }
 
     pub fn pid(&self) -> u32 {

@@ -223,6 +223,11 @@ impl Context {
         self.spawn(
             visit,
             async move {
+                // A ticket this kiosk had to replace: the citizen's slip leads to the new one.
+                let ticket = match &outbox {
+                    Some(outbox) => replaced_here(outbox.clone(), ticket).await.unwrap_or(ticket),
+                    None => ticket,
+                };
                 let answer = client.ticket_status(&ticket).await;
                 // Unknown there, or the service is out of reach: it may still be queued here.
                 let ask_here = match &answer {
@@ -232,7 +237,9 @@ impl Context {
                 };
                 match outbox {
                     Some(outbox) if ask_here => match queued_here(outbox, ticket).await {
-                        Some(Here::Queued(subject, kind)) => Err(Here::Queued(subject, kind)),
+                        Some(Here::Queued(_, subject, kind)) => {
+                            Err(Here::Queued(ticket, subject, kind))
+                        }
                         Some(Here::Sent(status)) => Ok(status),
                         Some(Here::Service(_)) | None => answer.map_err(Here::Service),
                     },
@@ -240,7 +247,9 @@ impl Context {
                 }
             },
             move |s, answer| match answer {
-                Err(Here::Queued(subject, kind)) => s.show_queued_ticket(ticket, subject, kind),
+                Err(Here::Queued(current, subject, kind)) => {
+                    s.show_queued_ticket(current, subject, kind)
+                }
                 Err(Here::Sent(status)) | Ok(status) => {
                     let when = |lang| date_time_from_rfc3339(&status.updated_at, offset, lang);
                     let updated = when(Lang::Id).zip(when(Lang::En)).map(|(id, en)| Text::new(id, en));
@@ -320,12 +329,29 @@ impl PrintJob {
 
 /// What this kiosk's own queue knows about a ticket.
 enum Here {
-    /// Still waiting to be sent; the reported person or applicant, masked, and what it is.
-    Queued(String, TicketKind),
+    /// Still waiting to be sent under this ticket; the reported person or applicant,
+    /// masked, and what it is.
+    Queued(Ticket, String, TicketKind),
     /// Sent earlier; the central service's answer then.
     Sent(TicketStatus),
     /// Not here: the central service's own answer stands.
     Service(ClientError),
+}
+
+/// The ticket that replaced `ticket` at this kiosk ([`crate::local::renumber`]), if any.
+async fn replaced_here(outbox: crate::local::Outbox, ticket: Ticket) -> Option<Ticket> {
+    let store = outbox.store().clone();
+    let found =
+        tokio::task::spawn_blocking(move || crate::local::renumber::replacement(&store, &ticket))
+            .await
+            .ok()?;
+    match found {
+        Ok(new) => new,
+        Err(error) => {
+            tracing::error!(%error, "kiosk ticket moves unreadable");
+            None
+        }
+    }
 }
 
 async fn queued_here(outbox: crate::local::Outbox, ticket: Ticket) -> Option<Here> {
@@ -333,7 +359,7 @@ async fn queued_here(outbox: crate::local::Outbox, ticket: Ticket) -> Option<Her
     match entry {
         Ok(Some(entry)) => match (entry.state, entry.answer) {
             (SubmissionState::Queued, _) => {
-                Some(Here::Queued(entry.subject, entry.kind.ticket_kind()))
+                Some(Here::Queued(entry.ticket, entry.subject, entry.kind.ticket_kind()))
             }
             (SubmissionState::Sent, Some(status)) => Some(Here::Sent(status)),
             _ => None,

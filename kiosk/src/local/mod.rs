@@ -2,7 +2,9 @@
 The kiosk's own durable state: a small SQLite database in its data directory.
 
 It holds the outbox of submissions waiting for the central service ([`outbox`], storage
-only), the counter of ticket serials the kiosk hands out itself ([`tickets`]), and the
+only), the counter of ticket serials the kiosk hands out itself ([`tickets`]; raised to the
+central service's last serial by [`serials`], so a re-imaged kiosk does not reissue
+tickets), the tickets it had to replace and what replaced them ([`renumber`]), and the
 staff keypad's lockout ([`pin_lock`]). Above the outbox, [`sender`] makes one attempt and
 classifies the answer, and [`submit`](mod@submit) is the path the UI calls and the task that drains
 the queue; the words the screen shows for all this are in [`crate::present::outbox`].
@@ -12,7 +14,9 @@ WAL with `synchronous=FULL`: a ticket printed on a receipt must survive a power 
 
 pub mod outbox;
 pub mod pin_lock;
+pub mod renumber;
 pub mod sender;
+pub mod serials;
 pub mod submit;
 pub mod tickets;
 
@@ -21,7 +25,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 pub use outbox::{Kind, MaskedEntry, Outbox, Queued, Submission, SubmissionState};
-pub use pin_lock::{PinAttempt, PinLock};
+pub use pin_lock::{PinAttempt, PinLock, PinReport};
 pub use sender::backoff;
 pub use submit::{Sender, Submitted, drain, submit, submit_report_within, submit_within};
 
@@ -69,6 +73,7 @@ fn migrations() -> rusqlite_migration::Migrations<'static> {
     rusqlite_migration::Migrations::new(vec![
         M::up(include_str!("migrations/0001_outbox.sql")),
         M::up(include_str!("migrations/0002_staff_lock.sql")),
+        M::up(include_str!("migrations/0003_ticket_moves.sql")),
     ])
 }
 

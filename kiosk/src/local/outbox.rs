@@ -69,7 +69,7 @@ impl Submission {
         }
     }
 
-    fn idempotency_key(&self) -> &str {
+    pub(crate) fn idempotency_key(&self) -> &str {
         match self {
             Submission::Report(report) => &report.idempotency_key,
             Submission::Letter(letter) => &letter.idempotency_key,
@@ -85,7 +85,7 @@ impl Submission {
     }
 
     /// The body to send, with the outbox's key and ticket in it.
-    fn payload(&self, key: &str, ticket: Ticket) -> Result<String, serde_json::Error> {
+    pub(crate) fn payload(&self, key: &str, ticket: Ticket) -> Result<String, serde_json::Error> {
         match self {
             Submission::Report(report) => {
                 let mut report = report.clone();

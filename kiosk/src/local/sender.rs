@@ -5,6 +5,9 @@
 //! - 2xx: sent; the answer (the ticket's state) is kept, the payload wiped.
 //! - 400/404/413/422 (an [`ApiError`] about the submission itself): refused for good,
 //!   since sending the same bytes again cannot change the answer; the payload is wiped.
+//! - 409 `ticket_taken`: the kiosk's own ticket belongs to another submission (the kiosk
+//!   was re-imaged); the submit path gives it a new ticket and sends it again
+//!   ([`super::renumber`]), never drops it.
 //! - 401, 429, 5xx, no connection, an answer this version cannot read: tried again after
 //!   an exponential backoff with jitter, 1 s doubling up to 5 min, so a fleet of kiosks
 //!   coming back online does not hit the service in one wave.
@@ -39,6 +42,9 @@ pub fn backoff(failures: u32, jitter: f64) -> Duration {
 pub(crate) enum Outcome {
     Sent(TicketStatus),
     Refused(ApiError),
+    /// The ticket belongs to another submission at the central service: file the same
+    /// submission again under a new ticket.
+    TicketTaken,
     /// Not settled: try again after `delay`; `error` says why (unmasked: the outbox masks
     /// what it stores).
     Retry {
@@ -77,6 +83,9 @@ pub(crate) async fn send(client: &BackendClient, pending: &Pending) -> Outcome {
 fn classify(result: Result<TicketStatus, ClientError>, attempts: u32, jitter: f64) -> Outcome {
     match result {
         Ok(status) => Outcome::Sent(status),
+        Err(ClientError::Api(error)) if error.code == ErrorCode::TicketTaken => {
+            Outcome::TicketTaken
+        }
         Err(error) if retryable(&error) => Outcome::Retry {
             delay: backoff(attempts.saturating_add(1), jitter),
             error: error.to_string(),
@@ -131,6 +140,7 @@ mod tests {
         let retried = |result: Result<TicketStatus, ClientError>| match classify(result, 3, 0.0) {
             Outcome::Retry { delay, .. } => Some(delay),
             Outcome::Refused(_) => None,
+            Outcome::TicketTaken => panic!("ticket taken"),
             Outcome::Sent(status) => panic!("sent {status:?}"),
         };
         let fourth_try = Some(backoff(4, 0.0));
@@ -151,6 +161,7 @@ mod tests {
         {
             assert_eq!(retried(Err(error)), fourth_try);
         }
+        assert!(matches!(classify(api(TicketTaken), 3, 0.0), Outcome::TicketTaken));
         let damaged = unreadable_payload("expected value");
         assert_eq!(damaged.code, BadRequest);
         assert_eq!(damaged.message.id, "Data antrean rusak: expected value");

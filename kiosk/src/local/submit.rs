@@ -16,8 +16,9 @@ use protocol::api::{ApiError, ReportRequest, TicketStatus};
 use protocol::ticket::Ticket;
 
 use super::outbox::{Outbox, Pending, Submission};
+use super::renumber::renumber;
 use super::sender::{BACKOFF_MIN, Outcome, send};
-use super::{LocalError, now_ms};
+use super::{LocalError, now_ms, serials};
 use crate::client::BackendClient;
 
 /// How long [`submit`] waits for the central service's decision before the citizen
@@ -84,10 +85,13 @@ pub async fn submit_within(
         drop(claim);
         outcome
     });
+    // A ticket replaced during the attempt: the slip carries the new one.
     Ok(match tokio::time::timeout(deadline, sending).await {
-        Ok(Ok(Ok(Outcome::Sent(status)))) => Submitted::Decided(status),
-        Ok(Ok(Ok(Outcome::Refused(error)))) => Submitted::Refused { ticket, error },
-        Ok(Ok(Ok(Outcome::Retry { .. }))) => Submitted::Queued { ticket },
+        Ok(Ok(Ok((Outcome::Sent(status), _)))) => Submitted::Decided(status),
+        Ok(Ok(Ok((Outcome::Refused(error), ticket)))) => Submitted::Refused { ticket, error },
+        Ok(Ok(Ok((Outcome::Retry { .. } | Outcome::TicketTaken, ticket)))) => {
+            Submitted::Queued { ticket }
+        }
         Ok(Ok(Err(error))) => {
             tracing::warn!(%error, %ticket, "recording the first attempt failed; it stays queued");
             Submitted::Queued { ticket }
@@ -98,14 +102,43 @@ pub async fn submit_within(
     })
 }
 
+/// Times one attempt may give a submission a new ticket and send it again; past that it is
+/// retried later like any unsettled submission (never dropped).
+const MOVES_PER_ATTEMPT: u32 = 3;
+
 /// Sends one claimed submission and records what happened in the outbox: the answer kept
-/// and the payload wiped, or the next try scheduled.
+/// and the payload wiped, or the next try scheduled. A ticket the central service already
+/// holds for another submission is replaced (committed with a pointer from the old one,
+/// [`renumber`]) and the submission sent again under the new one. Returns the outcome and
+/// the submission's ticket after it.
 async fn attempt(
     outbox: &Outbox,
     client: &BackendClient,
-    pending: Pending,
-) -> Result<Outcome, LocalError> {
-    let outcome = send(client, &pending).await;
+    mut pending: Pending,
+) -> Result<(Outcome, Ticket), LocalError> {
+    let mut outcome = send(client, &pending).await;
+    let mut moves = 0;
+    while matches!(outcome, Outcome::TicketTaken) && moves < MOVES_PER_ATTEMPT {
+        moves += 1;
+        // The counter is behind the service's: bring it up first, so the new ticket is
+        // past every held one rather than the next taken one.
+        if let Err(error) = serials::learn(outbox, client).await {
+            tracing::warn!(%error, "ticket counter not checked before replacing a ticket");
+        }
+        let renumbering = outbox.clone();
+        let id = pending.id;
+        let Some((_moved, next)) = blocking(move || renumber(&renumbering, id)).await? else {
+            break;
+        };
+        pending = next;
+        outcome = send(client, &pending).await;
+    }
+    if matches!(outcome, Outcome::TicketTaken) {
+        outcome = Outcome::Retry {
+            error: format!("ticket {} taken after {moves} new tickets", pending.ticket),
+            delay: super::backoff(pending.attempts.saturating_add(1), 0.5),
+        };
+    }
     let (id, ticket) = (pending.id, pending.ticket);
     let recorder = outbox.clone();
     match &outcome {
@@ -126,8 +159,9 @@ async fn attempt(
             let next_at = now_ms() + delay.as_millis() as i64;
             blocking(move || recorder.record_retry(id, &why, next_at)).await?;
         }
+        Outcome::TicketTaken => {}
     }
-    Ok(outcome)
+    Ok((outcome, ticket))
 }
 
 /// Runs a piece of outbox work (disk) off the async threads.
@@ -140,6 +174,7 @@ async fn blocking<T: Send + 'static>(
 /// The running sender. Dropping it does not stop the task; [`Sender::stop`] does.
 pub struct Sender {
     task: tokio::task::JoinHandle<()>,
+    learning: tokio::task::JoinHandle<()>,
 }
 
 impl Sender {
@@ -149,11 +184,15 @@ impl Sender {
         client: BackendClient,
         runtime: &tokio::runtime::Handle,
     ) -> Sender {
-        Sender { task: runtime.spawn(run(outbox, client, None)) }
+        // At start, before the first citizen: a re-imaged kiosk learns where its ticket
+        // serials stand at the central service.
+        let learning = runtime.spawn(serials::learn_until_known(outbox.clone(), client.clone()));
+        Sender { task: runtime.spawn(run(outbox, client, None)), learning }
     }
 
     pub fn stop(self) {
         self.task.abort();
+        self.learning.abort();
     }
 }
 
@@ -161,6 +200,11 @@ impl Sender {
 /// returns how many submissions stayed queued when `give_up_after` passed.
 pub async fn drain(outbox: Outbox, client: BackendClient, give_up_after: Duration) -> u64 {
     let deadline = tokio::time::Instant::now() + give_up_after;
+    if let Ok(Err(error)) =
+        tokio::time::timeout_at(deadline, serials::learn(&outbox, &client)).await
+    {
+        tracing::warn!(%error, "ticket counter not checked before draining");
+    }
     let _ = tokio::time::timeout_at(deadline, run(outbox.clone(), client, Some(()))).await;
     let reader = outbox.clone();
     blocking(move || reader.depth()).await.unwrap_or(u64::MAX)

@@ -66,8 +66,9 @@ pub struct StaffOptions {
     pub tap_window: Duration,
     /// Wrong PINs in a row that lock the keypad ...
     pub lock_after: u32,
-    /// ... for this long.
-    pub lock_for: Duration,
+    /// ... for the first of these, then the next, the last for every further lock (until
+    /// the right PIN).
+    pub lock_lengths: Vec<Duration>,
     /// Staff mode closes itself after this long untouched.
     pub idle_close: Duration,
 }
@@ -78,7 +79,7 @@ impl Default for StaffOptions {
             taps: 5,
             tap_window: Duration::from_secs(3),
             lock_after: 5,
-            lock_for: Duration::from_secs(5 * 60),
+            lock_lengths: crate::local::pin_lock::DEFAULT_LOCK_LENGTHS.to_vec(),
             idle_close: Duration::from_secs(120),
         }
     }

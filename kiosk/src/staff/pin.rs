@@ -17,13 +17,13 @@ use crate::ui::{AppWindow, Staff, StaffMode, StaffTab};
 /// The lockout of this kiosk's keypad: in its database when it has one, so a restart
 /// gives a guesser no fresh tries; in memory otherwise (or if it cannot be read).
 pub(super) fn open_lock(tools: &StaffTools) -> PinLock {
-    let (after, length) = (tools.options.lock_after, tools.options.lock_for);
+    let (after, lengths) = (tools.options.lock_after, &tools.options.lock_lengths);
     match &tools.store {
-        Some(store) => PinLock::open(Some(store.clone()), after, length).unwrap_or_else(|error| {
+        Some(store) => PinLock::open(Some(store.clone()), after, lengths).unwrap_or_else(|error| {
             tracing::error!(%error, "staff lock unreadable; kept in memory");
-            PinLock::in_memory(after, length)
+            PinLock::in_memory(after, lengths)
         }),
-        None => PinLock::in_memory(after, length),
+        None => PinLock::in_memory(after, lengths),
     }
 }
 
