@@ -61,15 +61,27 @@ fn refused(error: backend::data_dir::DataDirError) -> anyhow::Error {
     anyhow::anyhow!("{}\n       {}", message.id, message.en)
 }
 
+/// Why the registry did not open. A PostgreSQL URL the TLS policy refuses, or whose TLS
+/// failed, says what to change, in both languages; anything else names the database.
+fn open_error(location: &Location, error: StoreError) -> anyhow::Error {
+    match error {
+        StoreError::PostgresTls(refusal) => {
+            let message = refusal.message();
+            anyhow::anyhow!("{}\n       {}", message.id, message.en)
+        }
+        other => anyhow::Error::new(other).context(match location {
+            Location::Sqlite(path) => format!("open {}", path.display()),
+            // The URL may carry a password: name the database kind only.
+            Location::Postgres(_) => "open the PostgreSQL database".to_owned(),
+        }),
+    }
+}
+
 impl DatabaseArgs {
     /// Opens the registry, migrating its schema.
     pub fn open(&self) -> anyhow::Result<Store> {
         let location = self.database.location(&self.data_dir)?;
-        Store::open_location(&location).with_context(|| match &location {
-            Location::Sqlite(path) => format!("open {}", path.display()),
-            // The URL may carry a password: name the database kind only.
-            Location::Postgres(_) => "open the PostgreSQL database".to_owned(),
-        })
+        Store::open_location(&location).map_err(|error| open_error(&location, error))
     }
 
     /// Opens the registry for `serve`: the data directory is locked to this process and
@@ -84,11 +96,8 @@ impl DatabaseArgs {
         let location = self.database.location(&self.data_dir)?;
         backend::data_dir::prepare_dir(&self.data_dir).map_err(refused)?;
         let lock = backend::data_dir::lock_serving(&self.data_dir).map_err(refused)?;
-        let store =
-            Store::open_serving(&location, &self.data_dir).with_context(|| match &location {
-                Location::Sqlite(path) => format!("open {}", path.display()),
-                Location::Postgres(_) => "open the PostgreSQL database".to_owned(),
-            })?;
+        let store = Store::open_serving(&location, &self.data_dir)
+            .map_err(|error| open_error(&location, error))?;
         store.sync_programs(catalogue)?;
         Ok((attach_secrets(store, secrets, &self.data_dir)?, lock))
     }

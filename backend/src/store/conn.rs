@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use super::StoreError;
 use super::postgres_conn::PgConn;
+use super::postgres_tls::PgTarget;
 use super::sql::{Db, Dialect, Param, Row, Value};
 
 /// An open connection and whether a transaction is under way on it (a connection left
@@ -64,9 +65,12 @@ impl Conn {
 
     /// Connects to PostgreSQL. `schema`, when given, becomes the search path (tests use a
     /// schema each, in one database).
-    pub(crate) fn open_postgres(url: &str, schema: Option<&str>) -> Result<Conn, StoreError> {
+    pub(crate) fn open_postgres(
+        target: &PgTarget,
+        schema: Option<&str>,
+    ) -> Result<Conn, StoreError> {
         Ok(Conn {
-            kind: Kind::Postgres(PgConn::connect(url, schema)?),
+            kind: Kind::Postgres(PgConn::connect(target, schema)?),
             in_transaction: false,
             plan_each: false,
         })

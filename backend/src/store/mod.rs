@@ -18,6 +18,7 @@ mod nonces;
 mod pool;
 mod population;
 mod postgres_conn;
+mod postgres_tls;
 mod registry;
 mod reports;
 pub(crate) mod sql;
@@ -43,6 +44,7 @@ pub use population::{
     Change, DesilMiss, DesilOutcome, DesilRecord, DesilWriter, ImportCounts, ImportKind,
     ImportMeta, PopulationOutcome, PopulationWriter,
 };
+pub use postgres_tls::PgTlsError;
 pub use registry::{NewFamily, NewMembership, NewResident};
 pub use reports::{NewReport, ReportChange};
 pub use staff::{StaffRecord, StaffSession, valid_username};
@@ -52,6 +54,7 @@ pub use usage::{COUNTED_ACTIONS, day_of};
 use crate::eligibility::Catalogue;
 use conn::{Conn, Exclusivity};
 use pool::Pool;
+use postgres_tls::PgTarget;
 use sql::{Db, params};
 
 /// Why the store could not do what was asked.
@@ -61,6 +64,10 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("database: {0}")]
     Postgres(#[from] postgres::Error),
+    /// A PostgreSQL URL the connection policy refuses, its CA file unusable, or a TLS
+    /// handshake that failed (the server without TLS, another CA, another name).
+    #[error(transparent)]
+    PostgresTls(#[from] PgTlsError),
     #[error("schema migration: {0}")]
     Migration(#[from] rusqlite_migration::Error),
     #[error("stored data is inconsistent: {0}")]
@@ -121,7 +128,7 @@ enum Temporary {
     /// A SQLite file and its WAL files.
     File(std::path::PathBuf),
     /// A PostgreSQL schema, dropped over a connection of its own.
-    Schema { url: String, schema: String, pool: Arc<Pool> },
+    Schema { target: Arc<PgTarget>, schema: String, pool: Arc<Pool> },
 }
 
 impl Drop for Temporary {
@@ -134,9 +141,9 @@ impl Drop for Temporary {
                     let _ = std::fs::remove_file(path);
                 }
             }
-            Temporary::Schema { url, schema, pool } => {
+            Temporary::Schema { target, schema, pool } => {
                 pool.close_idle();
-                let dropped = Conn::open_postgres(url, None)
+                let dropped = Conn::open_postgres(target, None)
                     .and_then(|mut conn| conn.batch(&format!("DROP SCHEMA {schema} CASCADE")));
                 if let Err(error) = dropped {
                     tracing::warn!(%error, schema, "temporary schema not dropped");
@@ -154,14 +161,14 @@ impl Store {
 
     /// Opens the registry wherever it lives and brings its schema up to date.
     pub fn open_location(location: &Location) -> Result<Store, StoreError> {
-        Store::with_opener(opener(location), None)
+        Store::with_opener(opener(location)?, None)
     }
 
     /// [`Store::open_location`] for a serving instance: reads are audited through a spool
     /// in `spool_dir` (the private data directory) before they are answered, and what a
     /// previous run left there is written first.
     pub fn open_serving(location: &Location, spool_dir: &Path) -> Result<Store, StoreError> {
-        Store::with_opener(opener(location), Some(spool_dir))
+        Store::with_opener(opener(location)?, Some(spool_dir))
     }
 
     /// A private, empty database removed when the last clone of the store is dropped: for
@@ -182,18 +189,19 @@ impl Store {
         match postgres.map(str::to_owned) {
             Some(url) if !url.is_empty() => {
                 let schema = format!("anjungan_tmp_{unique}");
-                let mut admin = Conn::open_postgres(&url, None)?;
+                let target = Arc::new(PgTarget::from_url(&url)?);
+                let mut admin = Conn::open_postgres(&target, None)?;
                 drop_abandoned_schemas(&mut admin)?;
                 admin.batch(&format!(
                     "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
                 ))?;
                 let opener = {
-                    let (url, schema) = (url.clone(), schema.clone());
-                    Box::new(move || Conn::open_postgres(&url, Some(&schema)))
+                    let (target, schema) = (target.clone(), schema.clone());
+                    Box::new(move || Conn::open_postgres(&target, Some(&schema)))
                 };
                 let mut store = Store::with_opener(opener, None)?;
                 store.temporary =
-                    Some(Arc::new(Temporary::Schema { url, schema, pool: store.pool.clone() }));
+                    Some(Arc::new(Temporary::Schema { target, schema, pool: store.pool.clone() }));
                 store.with_temporary_key()
             }
             _ => {
@@ -298,12 +306,16 @@ impl Store {
     }
 }
 
-/// How a store opens connections to `location`.
-fn opener(location: &Location) -> pool::Opener {
-    match location.clone() {
+/// How a store opens connections to `location`; a PostgreSQL URL is checked against the
+/// TLS policy (and its CA read) once, here, before any connection.
+fn opener(location: &Location) -> Result<pool::Opener, StoreError> {
+    Ok(match location.clone() {
         Location::Sqlite(path) => Box::new(move || Conn::open_sqlite(&path)),
-        Location::Postgres(url) => Box::new(move || Conn::open_postgres(&url, None)),
-    }
+        Location::Postgres(url) => {
+            let target = PgTarget::from_url(&url)?;
+            Box::new(move || Conn::open_postgres(&target, None))
+        }
+    })
 }
 
 /// A write transaction in progress; see [`Store::transaction`].

@@ -8,6 +8,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use super::StoreError;
+use super::postgres_tls::PgTarget;
 use super::sql::{Param, Row, Value, to_postgres_placeholders};
 
 type Job = Box<dyn FnOnce(&mut Worker) + Send>;
@@ -31,11 +32,11 @@ fn gone() -> StoreError {
 }
 
 impl PgConn {
-    /// Connects to `url`; `schema`, when given, becomes the search path (tests use a schema
-    /// each, in one database).
-    pub(super) fn connect(url: &str, schema: Option<&str>) -> Result<PgConn, StoreError> {
-        let mut config: postgres::Config =
-            url.parse().map_err(|e| StoreError::Invalid(format!("database URL: {e}")))?;
+    /// Connects to `target` (over TLS when its policy says so); `schema`, when given, becomes
+    /// the search path (tests use a schema each, in one database).
+    pub(super) fn connect(target: &PgTarget, schema: Option<&str>) -> Result<PgConn, StoreError> {
+        let mut config = target.config.clone();
+        let tls = target.tls.clone();
         config.connect_timeout(Duration::from_secs(10));
         config.application_name("anjungan-backend");
         // Local buffers for temporary tables (an import's staged rows), taken only by a
@@ -53,9 +54,11 @@ impl PgConn {
         std::thread::Builder::new()
             .name("postgres-conn".into())
             .spawn(move || {
-                // Plain TCP: the service and PostgreSQL are expected on one host or a private
-                // network; TLS to a remote server is a deployment item in the README.
-                let client = match config.connect(postgres::NoTls) {
+                let connected = match tls {
+                    Some(tls) => config.connect(tls),
+                    None => config.connect(postgres::NoTls),
+                };
+                let client = match connected {
                     Ok(client) => client,
                     Err(error) => {
                         let _ = ready.send(Err(error));
@@ -69,7 +72,13 @@ impl PgConn {
                 }
             })
             .map_err(|e| StoreError::Corrupt(format!("cannot start connection thread: {e}")))?;
-        connected.recv().map_err(|_| gone())??;
+        match connected.recv().map_err(|_| gone())? {
+            Ok(()) => {}
+            Err(error) if target.tls.is_some() => {
+                return Err(super::postgres_tls::handshake_error(&target.config, error));
+            }
+            Err(error) => return Err(error.into()),
+        }
         Ok(PgConn { jobs })
     }
 
