@@ -71,6 +71,17 @@ impl DataDirError {
 /// yet, so that SQLite, which gives its journal files the database's mode, never writes a
 /// readable byte.
 pub fn prepare(dir: &Path, database: &str) -> Result<PathBuf, DataDirError> {
+    prepare_dir(dir)?;
+    let file = dir.join(database);
+    create_private(&file)?;
+    Ok(file)
+}
+
+/// The directory half of [`prepare`]: created 0700 when missing, refused (with any file
+/// directly in it) when group or others have access or another account owns it. Also run
+/// when the registry is elsewhere (`--database`), since the service's signing key is kept
+/// here.
+pub fn prepare_dir(dir: &Path) -> Result<(), DataDirError> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| DataDirError::Io { path, source }
@@ -93,9 +104,7 @@ pub fn prepare(dir: &Path, database: &str) -> Result<PathBuf, DataDirError> {
             check(&path, meta.is_dir())?;
         }
     }
-    let file = dir.join(database);
-    create_private(&file)?;
-    Ok(file)
+    Ok(())
 }
 
 /// For a SQLite file named by `--database` rather than kept in the data directory: the file
@@ -121,6 +130,11 @@ pub fn create_private(file: &Path) -> Result<(), DataDirError> {
         Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
         Err(source) => Err(DataDirError::Io { path: file.to_path_buf(), source }),
     }
+}
+
+/// Refuses a file that group or others may access, or that another account owns.
+pub fn check_file(path: &Path) -> Result<(), DataDirError> {
+    check(path, false)
 }
 
 fn check(path: &Path, dir: bool) -> Result<(), DataDirError> {

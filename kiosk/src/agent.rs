@@ -298,6 +298,7 @@ mod tests {
             texts: Default::default(),
             staff_pins: vec![],
             idle_timeout_seconds: 60,
+            issued_at: "2026-01-01T00:00:00Z".into(),
         }
     }
 

@@ -9,6 +9,7 @@ pub mod kiosk;
 pub mod registry;
 pub mod report;
 pub mod serve;
+pub mod signing_key;
 pub mod staff;
 
 use std::path::{Path, PathBuf};
