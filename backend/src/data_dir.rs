@@ -94,9 +94,10 @@ pub fn prepare(dir: &Path, database: &str) -> Result<PathBuf, DataDirError> {
     Ok(file)
 }
 
-/// [`prepare`] without the database: the directory private, and every file in it, for a
-/// service whose database is elsewhere (PostgreSQL) but whose audit spool and key file are
-/// kept here.
+/// The directory half of [`prepare`]: created 0700 when missing, refused (with any file
+/// directly in it) when group or others have access or another account owns it. Also run
+/// when the registry is elsewhere (`--database`), since the audit spool and the service's
+/// keys are kept here.
 pub fn prepare_dir(dir: &Path) -> Result<(), DataDirError> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
@@ -172,8 +173,8 @@ pub fn create_private(file: &Path) -> Result<(), DataDirError> {
     }
 }
 
-/// Refuses a file (the kiosk secrets key) that group or others can access or that another
-/// account owns, like the database.
+/// Refuses a file (a key file) that group or others can access or that another account
+/// owns, like the database.
 pub fn check_private(path: &Path) -> Result<(), DataDirError> {
     check(path, false)
 }

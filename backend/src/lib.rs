@@ -22,6 +22,7 @@ pub mod population;
 pub mod registry_import;
 pub mod secrets;
 pub mod server;
+pub mod signing_key;
 pub mod store;
 pub mod workflow;
 
@@ -42,5 +43,18 @@ pub async fn serve_until(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let router = http::router_with(store, catalogue);
+    server::serve(listener, router, server::Limits::default(), None, shutdown).await
+}
+
+/// [`serve_until`] with the options operations choose, the signing key among them (tests
+/// whose kiosks verify the configuration they pull).
+pub async fn serve_with_options(
+    listener: tokio::net::TcpListener,
+    store: Store,
+    options: http::RouterOptions,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let router =
+        http::router_with_options(store, eligibility::Catalogue::default_catalogue(), options);
     server::serve(listener, router, server::Limits::default(), None, shutdown).await
 }

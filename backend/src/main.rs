@@ -54,6 +54,9 @@ enum Command {
     KioskConfig(cli::kiosk::ConfigArgs),
     /// Measure status lookups over HTTP on loopback against a synthetic registry.
     Bench(cli::bench::Args),
+    /// The key kiosks' configurations are signed with: `public` prints the line kiosks
+    /// install (backend-content.pub), `new --out FILE` makes the next key of a rotation.
+    SigningKey(cli::signing_key::Args),
 }
 
 /// Errors are printed once, as a chain of causes, without a backtrace: the person reading
@@ -87,5 +90,6 @@ fn run_command() -> anyhow::Result<()> {
         Command::KioskPin(args) => cli::kiosk::pin(args),
         Command::KioskConfig(args) => cli::kiosk::config(args),
         Command::Bench(args) => cli::bench::run(args, &cli.database),
+        Command::SigningKey(args) => cli::signing_key::run(args),
     }
 }

@@ -3,13 +3,16 @@
 //! process; and the limits and lockouts kept in the database, so that a restart forgets
 //! none of them. Store tests run on SQLite and, with `ANJUNGAN_TEST_DATABASE`, PostgreSQL.
 
+mod common;
+
 use std::io::Write;
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use backend::Store;
 use backend::store::{AlertKind, LimitScope, LoginGate, LoginLimits};
+use common::{Serving, free_port};
 use serde_json::json;
 
 const PASSWORD: &str = "kata-sandi-desa-2026";
@@ -153,20 +156,6 @@ fn limits_per_address_and_for_the_service_hold_in_the_database() {
 }
 
 /// A free port on loopback for a server process.
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("address").port()
-}
-
-struct Serving(Child);
-
-impl Drop for Serving {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// The server's peak resident set, from the kernel.
 fn peak_rss_mb(pid: u32) -> f64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");

@@ -2,13 +2,16 @@
 //! heartbeat every minute) and keeps its configuration current (pulled at start, every five
 //! minutes, and at once when a heartbeat's answer names another version).
 //!
-//! A configuration is applied atomically: validated, written to `<data-dir>/config.json`
-//! through a temporary file, fsync and rename, and only then published on a
-//! `tokio::sync::watch` the UI and staff mode read. While the central service is down or
-//! sends something invalid, the last good configuration stays, on disk and in memory, so a
-//! kiosk that restarts offline comes back with its village name, services and staff PINs.
+//! A configuration is applied atomically ([`config_file`]): verified (signed by a trusted
+//! key for this kiosk, issued no earlier than the one held), validated, written with its
+//! signature to `<data-dir>/config.json` through a temporary file, fsync and rename, and only
+//! then published on a `tokio::sync::watch` the UI and staff mode read. While the central
+//! service is down or sends something invalid or unsigned, the last good configuration
+//! stays, on disk and in memory, so a kiosk that restarts offline comes back with its village
+//! name, services and staff PINs.
 
-use std::io::Write;
+mod config_file;
+
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
@@ -18,13 +21,12 @@ use protocol::fleet::{Heartbeat, KioskConfig};
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 use tokio::sync::watch;
 
+pub use config_file::{ApplyError, CONFIG_FILE, apply, load_stored};
+
 use crate::app::KioskApp;
-use crate::client::BackendClient;
+use crate::client::{BackendClient, ClientError};
 use crate::diagnostics::PrinterMonitor;
 use crate::ui::{Fleet, Kiosk};
-
-/// File name of the applied configuration in the data directory.
-pub const CONFIG_FILE: &str = "config.json";
 
 /// How often the agent reports and pulls.
 #[derive(Debug, Clone)]
@@ -65,15 +67,6 @@ pub struct AgentInputs {
 /// The configuration as applied: `None` until one was ever received or stored.
 pub type ConfigWatch = watch::Receiver<Option<Arc<KioskConfig>>>;
 
-/// Why a configuration could not be applied.
-#[derive(Debug, thiserror::Error)]
-pub enum ApplyError {
-    #[error("invalid configuration: {0}")]
-    Invalid(#[from] protocol::fleet::ConfigError),
-    #[error("cannot save configuration {path}: {source}")]
-    Save { path: PathBuf, source: std::io::Error },
-}
-
 /// The running agent.
 pub struct Agent {
     config: ConfigWatch,
@@ -92,72 +85,6 @@ impl Agent {
     }
 }
 
-/// Reads the configuration saved by an earlier run, if it is there and still valid for
-/// this kiosk.
-pub fn load_stored(data_dir: &Path, kiosk_id: &str) -> Option<KioskConfig> {
-    let path = data_dir.join(CONFIG_FILE);
-    let text = match std::fs::read(&path) {
-        Ok(text) => text,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return None,
-        Err(error) => {
-            tracing::error!(path = %path.display(), %error, "stored configuration unreadable");
-            return None;
-        }
-    };
-    match serde_json::from_slice::<KioskConfig>(&text) {
-        Ok(config) => match config.validate(kiosk_id) {
-            Ok(()) => Some(config),
-            Err(error) => {
-                tracing::error!(%error, "stored configuration refused");
-                None
-            }
-        },
-        Err(error) => {
-            tracing::error!(path = %path.display(), %error, "stored configuration unreadable");
-            None
-        }
-    }
-}
-
-/// Writes `config.json` so that a power cut leaves the old file or the new one, never a mix:
-/// a temporary file, fsync, rename over the old, fsync of the directory.
-fn save(data_dir: &Path, config: &KioskConfig) -> Result<(), ApplyError> {
-    let path = data_dir.join(CONFIG_FILE);
-    let temp = data_dir.join(format!("{CONFIG_FILE}.tmp"));
-    let io = |source| ApplyError::Save { path: path.clone(), source };
-    std::fs::create_dir_all(data_dir).map_err(io)?;
-    let bytes = serde_json::to_vec_pretty(config).map_err(|e| io(std::io::Error::other(e)))?;
-    let mut file = std::fs::File::create(&temp).map_err(io)?;
-    file.write_all(&bytes).map_err(io)?;
-    file.sync_all().map_err(io)?;
-    drop(file);
-    std::fs::rename(&temp, &path).map_err(io)?;
-    std::fs::File::open(data_dir).and_then(|dir| dir.sync_all()).map_err(io)?;
-    Ok(())
-}
-
-/// Validates, saves and publishes a configuration; the published one stays unless all
-/// three succeed.
-pub fn apply(
-    data_dir: &Path,
-    kiosk_id: &str,
-    config: KioskConfig,
-    publish: &watch::Sender<Option<Arc<KioskConfig>>>,
-) -> Result<bool, ApplyError> {
-    let unchanged = publish
-        .borrow()
-        .as_ref()
-        .is_some_and(|current| current.config_version == config.config_version);
-    if unchanged {
-        return Ok(false);
-    }
-    config.validate(kiosk_id)?;
-    save(data_dir, &config)?;
-    tracing::info!(version = %config.config_version, pins = config.staff_pins.len(), "configuration applied");
-    publish.send_replace(Some(Arc::new(config)));
-    Ok(true)
-}
-
 /// Starts the agent on `runtime`. The stored configuration, if any, is published at once.
 pub fn spawn(
     runtime: &tokio::runtime::Handle,
@@ -166,7 +93,7 @@ pub fn spawn(
     options: AgentOptions,
     inputs: AgentInputs,
 ) -> Agent {
-    let stored = load_stored(&options.data_dir, kiosk_id).map(Arc::new);
+    let stored = load_stored(&options.data_dir, kiosk_id, client.content_keys()).map(Arc::new);
     let (publish, config) = watch::channel(stored);
     let kiosk_id = kiosk_id.to_owned();
     let task = runtime.spawn(run(client, kiosk_id, options, inputs, publish));
@@ -215,22 +142,22 @@ async fn pull(
     publish: &watch::Sender<Option<Arc<KioskConfig>>>,
 ) {
     match client.config().await {
-        Ok(config) => {
-            let version = config.config_version.clone();
+        Ok(pulled) => {
             let (data_dir, kiosk_id, publish) =
                 (data_dir.to_owned(), kiosk_id.to_owned(), publish.clone());
+            let keys = client.content_keys().clone();
             // The fsyncs block: keep them off the async workers.
-            let applied =
-                tokio::task::spawn_blocking(move || apply(&data_dir, &kiosk_id, config, &publish))
-                    .await;
+            let applied = tokio::task::spawn_blocking(move || {
+                apply(&data_dir, &kiosk_id, &keys, pulled.signed, &publish)
+            })
+            .await;
             match applied {
                 Ok(Ok(_)) => {}
-                Ok(Err(error)) => {
-                    tracing::error!(%version, %error, "configuration not applied; keeping the last good one")
-                }
+                Ok(Err(error)) => error.log("pulled"),
                 Err(error) => tracing::error!(%error, "configuration task failed"),
             }
         }
+        Err(ClientError::Unsigned(error)) => ApplyError::Signature(error).log("pulled"),
         Err(error) => tracing::info!(%error, "configuration not pulled; keeping the last good one"),
     }
 }
@@ -299,9 +226,11 @@ fn show(app: &KioskApp, config: Option<&KioskConfig>, set_idle_timeout: &impl Fn
 
 #[cfg(test)]
 mod tests {
+    use protocol::signed::{ContentKind, SignedContent, SigningKey, TrustedKeys};
+
     use super::*;
 
-    fn config(version: &str) -> KioskConfig {
+    fn config(version: &str, issued_at: &str) -> KioskConfig {
         KioskConfig {
             config_version: version.into(),
             kiosk_id: "BWI-1".into(),
@@ -311,27 +240,51 @@ mod tests {
             texts: Default::default(),
             staff_pins: vec![],
             idle_timeout_seconds: 60,
+            issued_at: issued_at.into(),
         }
+    }
+
+    fn signed(key: &SigningKey, config: &KioskConfig) -> SignedContent {
+        let body = serde_json::to_string(config).expect("JSON");
+        let signature = key.sign(ContentKind::KioskConfig, &config.kiosk_id, body.as_bytes());
+        SignedContent { signature: signature.header_value(), body }
     }
 
     #[test]
     fn a_configuration_that_cannot_be_saved_is_not_published() {
+        let key = SigningKey::from_seed([9; 32]);
+        let keys = TrustedKeys::new(vec![key.public_key()]);
         let dir = tempfile::tempdir().expect("temp dir");
+        let v1 = config("v1", "2026-12-07T01:00:00Z");
         // A file where the data directory should be: nothing can be written under it.
         let blocked = dir.path().join("blocked");
         std::fs::write(&blocked, b"").expect("file");
         let (publish, watch) = watch::channel(None);
-        let error = apply(&blocked, "BWI-1", config("v1"), &publish).expect_err("unsaveable");
+        let error =
+            apply(&blocked, "BWI-1", &keys, signed(&key, &v1), &publish).expect_err("unsaveable");
         assert!(matches!(error, ApplyError::Save { .. }), "{error}");
         assert!(watch.borrow().is_none(), "not published without being saved");
 
-        assert!(apply(dir.path(), "BWI-1", config("v1"), &publish).expect("applied"));
-        assert!(!apply(dir.path(), "BWI-1", config("v1"), &publish).expect("same"), "no rewrite");
-        let mut other = config("v2");
+        assert!(apply(dir.path(), "BWI-1", &keys, signed(&key, &v1), &publish).expect("applied"));
+        let again = config("v1", "2026-12-07T01:05:00Z");
+        assert!(!apply(dir.path(), "BWI-1", &keys, signed(&key, &again), &publish).expect("same"));
+        let mut other = config("v2", "2026-12-07T01:10:00Z");
         other.idle_timeout_seconds = 2;
-        assert!(matches!(apply(dir.path(), "BWI-1", other, &publish), Err(ApplyError::Invalid(_))));
+        assert!(matches!(
+            apply(dir.path(), "BWI-1", &keys, signed(&key, &other), &publish),
+            Err(ApplyError::Invalid(_))
+        ));
         assert_eq!(watch.borrow().as_ref().map(|c| c.config_version.as_str()), Some("v1"));
-        assert_eq!(load_stored(dir.path(), "BWI-1").map(|c| c.config_version), Some("v1".into()));
-        assert_eq!(load_stored(dir.path(), "BWI-2"), None, "another kiosk's file is refused");
+        assert_eq!(
+            load_stored(dir.path(), "BWI-1", &keys).map(|c| c.config_version),
+            Some("v1".into())
+        );
+        assert_eq!(
+            load_stored(dir.path(), "BWI-2", &keys),
+            None,
+            "another kiosk's file is refused"
+        );
+        let stranger = TrustedKeys::new(vec![SigningKey::from_seed([8; 32]).public_key()]);
+        assert_eq!(load_stored(dir.path(), "BWI-1", &stranger), None, "an untrusted key's file");
     }
 }

@@ -1,14 +1,18 @@
 //! The kiosk's HTTP client for the central service: https to the kabupaten's pinned CA
 //! ([`trust`]), every request signed.
 
+pub mod content_keys;
 pub mod trust;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use protocol::api::{ApiError, ErrorCode, StatusResponse, status_path};
 use protocol::api::{REPORTS_PATH, ReportRequest, TicketStatus};
 use protocol::auth::KioskKey;
+use protocol::fleet::KioskConfig;
 use protocol::letter::{LETTERS_PATH, LetterRequest};
+use protocol::signed::{ContentKind, SIGNATURE_HEADER, SignatureError, SignedContent, TrustedKeys};
 use protocol::{Nik, Text};
 use rand::RngCore;
 pub use trust::{Trust, TrustError};
@@ -25,6 +29,10 @@ pub enum ClientError {
     /// The service answered something this version does not understand.
     #[error("unexpected answer from backend: {0}")]
     BadResponse(String),
+    /// Content the kiosk would apply (its configuration) without a signature of a trusted
+    /// key for this kiosk: forged, changed on the way, or meant for another kiosk.
+    #[error("content refused: {0}")]
+    Unsigned(SignatureError),
 }
 
 impl ClientError {
@@ -39,6 +47,10 @@ impl ClientError {
             ClientError::BadResponse(_) => Text::new(
                 "Terjadi gangguan pada layanan. Silakan hubungi petugas desa.",
                 "The service answered unexpectedly. Please ask the village staff.",
+            ),
+            ClientError::Unsigned(_) => Text::new(
+                "Isi dari layanan pusat ditolak: tanda tangannya tidak sah.",
+                "Content from the central service refused: its signature is not valid.",
             ),
         }
     }
@@ -57,6 +69,18 @@ pub struct BackendClient {
     base_url: String,
     key: KioskKey,
     http: reqwest::Client,
+    /// Whose signatures the kiosk's configuration must carry; none until
+    /// [`BackendClient::with_content_keys`], and then every configuration is refused.
+    content_keys: Arc<TrustedKeys>,
+}
+
+/// A configuration as pulled: signed for this kiosk by a trusted key (checked), parsed, not
+/// yet validated nor compared with the one held (the agent does both), with the signed
+/// bytes to store.
+#[derive(Debug, Clone)]
+pub struct PulledConfig {
+    pub config: KioskConfig,
+    pub signed: SignedContent,
 }
 
 impl BackendClient {
@@ -73,7 +97,28 @@ impl BackendClient {
             .apply(builder)?
             .build()
             .map_err(|error| TrustError::Client(trust::error_chain(&error)))?;
-        Ok(BackendClient { base_url: base_url.trim_end_matches('/').to_string(), key, http })
+        Ok(BackendClient {
+            base_url: base_url.trim_end_matches('/').to_string(),
+            key,
+            http,
+            content_keys: Arc::default(),
+        })
+    }
+
+    /// The central service's public keys ([`content_keys`]), which signed content must be
+    /// signed with.
+    pub fn with_content_keys(mut self, keys: TrustedKeys) -> BackendClient {
+        self.content_keys = Arc::new(keys);
+        self
+    }
+
+    pub fn content_keys(&self) -> &TrustedKeys {
+        &self.content_keys
+    }
+
+    /// The kiosk's id, the audience every signed content must name.
+    pub fn kiosk_id(&self) -> &str {
+        self.key.id()
     }
 
     /// The person's and household's program memberships.
@@ -168,9 +213,43 @@ impl BackendClient {
         self.get_json(protocol::ticket::LAST_SERIAL_PATH).await
     }
 
-    /// This kiosk's configuration as the central service holds it (not yet validated).
-    pub async fn config(&self) -> Result<protocol::fleet::KioskConfig, ClientError> {
-        self.get_json(protocol::fleet::CONFIG_PATH).await
+    /// This kiosk's configuration as the central service holds it, refused unless a trusted
+    /// key signed exactly these bytes for this kiosk (checked before they are parsed).
+    pub async fn config(&self) -> Result<PulledConfig, ClientError> {
+        let signed =
+            self.get_signed(protocol::fleet::CONFIG_PATH, ContentKind::KioskConfig).await?;
+        let config = serde_json::from_str(&signed.body)
+            .map_err(|error| ClientError::BadResponse(error.to_string()))?;
+        Ok(PulledConfig { config, signed })
+    }
+
+    /// A signed `GET` whose answer is content of `kind` signed for this kiosk.
+    async fn get_signed(
+        &self,
+        path: &str,
+        kind: ContentKind,
+    ) -> Result<SignedContent, ClientError> {
+        let mut request = self.http.get(format!("{}{path}", self.base_url));
+        for (name, value) in self.sign("GET", path, b"").pairs() {
+            request = request.header(name, value);
+        }
+        let response =
+            request.send().await.map_err(|error| ClientError::Unreachable(without_url(error)))?;
+        if !response.status().is_success() {
+            return json_answer(response).await;
+        }
+        let signature = response
+            .headers()
+            .get(SIGNATURE_HEADER)
+            .map(|value| value.to_str().unwrap_or_default().to_owned());
+        let body =
+            response.bytes().await.map_err(|error| ClientError::Unreachable(without_url(error)))?;
+        self.content_keys
+            .verify_header(kind, self.key.id(), &body, signature.as_deref())
+            .map_err(ClientError::Unsigned)?;
+        let body = String::from_utf8(body.to_vec())
+            .map_err(|_| ClientError::BadResponse("signed content is not UTF-8".into()))?;
+        Ok(SignedContent { signature: signature.unwrap_or_default(), body })
     }
 
     /// `GET /healthz` (unsigned) and how long the answer took: the staff screen's network

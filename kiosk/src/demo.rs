@@ -12,6 +12,9 @@ pub struct EmbeddedBackend {
     pub examples: Vec<Example>,
     /// The demo kiosk's key, registered in the embedded service.
     pub key: protocol::auth::KioskKey,
+    /// The embedded service's content signing key, public half: what the demo kiosk trusts
+    /// instead of an installed key file.
+    pub content_keys: protocol::signed::TrustedKeys,
 }
 
 /// Generates demo data in memory and serves it on a free loopback port.
@@ -38,7 +41,18 @@ pub async fn start_with_limit(
         store.register_kiosk(kiosk_id, None, lookups_per_minute).context("register demo kiosk")?;
     // A benchmark's kiosk asks far more than a hall's queue: its ceiling and daily cap are
     // lifted with its rate, as the backend's own benchmark does. The demo keeps the real ones.
-    let mut options = backend::http::RouterOptions::default();
+    // A signing key for this run only; the demo kiosk trusts its public half.
+    let signer = {
+        use rand::RngCore;
+        let mut seed = [0u8; 32];
+        rand::rng().fill_bytes(&mut seed);
+        protocol::signed::SigningKey::from_seed(seed)
+    };
+    let content_keys = protocol::signed::TrustedKeys::new(vec![signer.public_key()]);
+    let mut options = backend::http::RouterOptions {
+        signer: Some(std::sync::Arc::new(signer)),
+        ..backend::http::RouterOptions::default()
+    };
     if lookups_per_minute > options.ceiling {
         options.ceiling = lookups_per_minute;
         store.set_kiosk_daily_cap(kiosk_id, u32::MAX).context("lift the daily cap")?;
@@ -61,7 +75,12 @@ pub async fn start_with_limit(
         }
     });
     tracing::info!(%address, residents = summary.residents, "embedded backend ready");
-    Ok(EmbeddedBackend { url: format!("http://{address}"), examples: summary.examples, key })
+    Ok(EmbeddedBackend {
+        url: format!("http://{address}"),
+        examples: summary.examples,
+        key,
+        content_keys,
+    })
 }
 
 /// The hint shown on the entry screen: a few NIKs to try.

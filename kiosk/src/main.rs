@@ -8,9 +8,10 @@ use clap::{Parser, Subcommand, ValueEnum};
 use hardware::config::HardwareConfig;
 use hardware::printer::Paper;
 use kiosk::app::{Services, Settings, build};
-use kiosk::client::{BackendClient, Trust, TrustError, trust};
+use kiosk::client::{BackendClient, Trust, TrustError, content_keys, trust};
 use kiosk::devices::{PrinterTarget, open_configured_printer, open_printer};
 use protocol::auth::KioskKey;
+use protocol::signed::TrustedKeys;
 use slint::ComponentHandle;
 use time::UtcOffset;
 
@@ -122,6 +123,11 @@ struct RunArgs {
     /// central service (no public CA). Default backend-ca.pem beside the key file.
     #[arg(long, env = "ANJUNGAN_BACKEND_CA")]
     backend_ca: Option<PathBuf>,
+    /// The central service's public key(s) for signed configurations, one per line (from
+    /// `backend signing-key public`). Default backend-content.pub beside the key file. Not
+    /// needed with --demo.
+    #[arg(long, env = "ANJUNGAN_BACKEND_KEYS")]
+    backend_keys: Option<PathBuf>,
     /// Name of the village hall shown on screen and slips.
     #[arg(long, env = "ANJUNGAN_VILLAGE", default_value = "")]
     village: String,
@@ -326,9 +332,10 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
     // Before any device is opened: a kiosk that would talk to the central service unsafely
     // does not start at all.
     let (client, key, demo_hint) = if args.demo {
-        let (backend_url, key, demo_hint) = start_demo(&runtime, &args)?;
-        let client =
-            BackendClient::new(&backend_url, key.clone(), Trust::PlainLoopback).map_err(refused)?;
+        let (backend_url, key, content_keys, demo_hint) = start_demo(&runtime, &args)?;
+        let client = BackendClient::new(&backend_url, key.clone(), Trust::PlainLoopback)
+            .map_err(refused)?
+            .with_content_keys(content_keys);
         (client, key, demo_hint)
     } else {
         let path = args.key_file.as_ref().context(
@@ -338,7 +345,16 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         let backend_url = args.backend_url.as_deref().context("no --backend-url")?;
         let ca_file = trust::ca_path(args.backend_ca.as_deref(), path);
         let trust = trust::pinned(backend_url, &ca_file).map_err(refused)?;
-        let client = BackendClient::new(backend_url, key.clone(), trust).map_err(refused)?;
+        // Only configurations signed by these keys are applied: without them the kiosk would
+        // take a staff PIN from anyone who gets between it and the service.
+        let keys_file = content_keys::keys_path(args.backend_keys.as_deref(), path);
+        let content_keys = content_keys::load(&keys_file).map_err(|error| {
+            let message = error.message();
+            anyhow::anyhow!("{}\n       {}", message.id, message.en)
+        })?;
+        let client = BackendClient::new(backend_url, key.clone(), trust)
+            .map_err(refused)?
+            .with_content_keys(content_keys);
         (client, key, String::new())
     };
     let (printer, printer_status) = match &hardware.printer {
@@ -475,7 +491,7 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
 fn start_demo(
     runtime: &tokio::runtime::Runtime,
     args: &RunArgs,
-) -> anyhow::Result<(String, KioskKey, String)> {
+) -> anyhow::Result<(String, KioskKey, TrustedKeys, String)> {
     let embedded = runtime.block_on(kiosk::demo::start(args.demo_residents, "BWI-DEMO-01"))?;
     eprintln!(
         "Demo: central service on {} with {} residents. NIKs to try:",
@@ -484,14 +500,15 @@ fn start_demo(
     for example in &embedded.examples {
         eprintln!("  {}  {}", example.nik, example.description);
     }
-    Ok((embedded.url.clone(), embedded.key.clone(), kiosk::demo::hint(&embedded.examples)))
+    let hint = kiosk::demo::hint(&embedded.examples);
+    Ok((embedded.url, embedded.key, embedded.content_keys, hint))
 }
 
 #[cfg(not(feature = "demo"))]
 fn start_demo(
     _: &tokio::runtime::Runtime,
     _: &RunArgs,
-) -> anyhow::Result<(String, KioskKey, String)> {
+) -> anyhow::Result<(String, KioskKey, TrustedKeys, String)> {
     anyhow::bail!(
         "this kiosk was built without the `demo` feature, which `--demo` needs: \
          scripts/demo.sh builds with it"

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use backend::Store;
+use backend::http::RouterOptions;
 use backend::store::{KioskSettings, PinScope};
 use hardware::printer::sim::MemoryPrinter;
 use hardware::printer::{Document, Paper};
@@ -18,6 +19,7 @@ use kiosk::client::{BackendClient, Trust};
 use kiosk::diagnostics::PrinterMonitor;
 use protocol::fleet::{KioskConfig, PrinterState};
 use protocol::region::regions;
+use protocol::signed::{ContentKind, SIGNATURE_HEADER, SignedContent, SigningKey, TrustedKeys};
 use tokio::sync::watch;
 
 const KIOSK: &str = "BWI-3510-0077";
@@ -49,9 +51,23 @@ async fn eventually(what: &str, check: impl Fn() -> bool) {
     }
 }
 
-/// A central service that answers every configuration pull with the next of `bodies` (and
-/// everything else with 404), counting the pulls.
-async fn bad_service(bodies: Vec<String>) -> (String, Arc<AtomicUsize>) {
+/// The central service's content signing key in these tests, and the kiosk's trust in it.
+fn signing() -> (SigningKey, TrustedKeys) {
+    let key = SigningKey::from_seed([42; 32]);
+    let trusted = TrustedKeys::new(vec![key.public_key()]);
+    (key, trusted)
+}
+
+/// `config` as the service would send it to this kiosk: its bytes, signed with `key`.
+fn signed(key: &SigningKey, config: &KioskConfig) -> (String, Option<String>) {
+    let body = serde_json::to_string(config).expect("JSON");
+    let signature = key.sign(ContentKind::KioskConfig, KIOSK, body.as_bytes()).header_value();
+    (body, Some(signature))
+}
+
+/// A central service that answers every configuration pull with the next of `bodies` (with
+/// its signature header, if any; everything else with 404), counting the pulls.
+async fn bad_service(bodies: Vec<(String, Option<String>)>) -> (String, Arc<AtomicUsize>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener =
         tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.expect("bind");
@@ -70,15 +86,18 @@ async fn bad_service(bodies: Vec<String>) -> (String, Arc<AtomicUsize>) {
                 }
             }
             let head = String::from_utf8_lossy(&request[..read]).to_string();
-            let (status, body) = if head.starts_with("GET /api/v1/kiosk/config") {
+            let (status, (body, signature)) = if head.starts_with("GET /api/v1/kiosk/config") {
                 let n = counter.fetch_add(1, Ordering::SeqCst);
                 ("200 OK", bodies[n % bodies.len()].clone())
             } else {
-                ("404 Not Found", r#"{"code":"not_found","message":{"id":"x","en":"x"}}"#.into())
+                let error = r#"{"code":"not_found","message":{"id":"x","en":"x"}}"#;
+                ("404 Not Found", (error.to_owned(), None))
             };
+            let signature = signature.map(|s| format!("{SIGNATURE_HEADER}: {s}\r\n"));
             let answer = format!(
-                "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                body.len()
+                "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n{}connection: close\r\n\r\n{body}",
+                body.len(),
+                signature.unwrap_or_default()
             );
             let _ = socket.write_all(answer.as_bytes()).await;
             let _ = socket.shutdown().await;
@@ -98,7 +117,14 @@ async fn heartbeat_arrives_and_config_is_applied_atomically_survives_restart_and
     let listener =
         tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("address"));
-    tokio::spawn(backend::serve(listener, store.clone()));
+    let (signer, trusted) = signing();
+    let service = RouterOptions { signer: Some(Arc::new(signer)), ..RouterOptions::default() };
+    tokio::spawn(backend::serve_with_options(
+        listener,
+        store.clone(),
+        service,
+        std::future::pending(),
+    ));
 
     let dir = tempfile::tempdir().expect("temp dir");
     let monitor = PrinterMonitor::new(None);
@@ -109,7 +135,9 @@ async fn heartbeat_arrives_and_config_is_applied_atomically_survives_restart_and
     let (depth, depth_rx) = watch::channel(3u64);
     kiosk::logring::push(tracing::Level::ERROR, "test", "report 3510015203850002 not sent");
 
-    let client = BackendClient::new(&url, key.clone(), Trust::PlainLoopback).expect("client");
+    let client = BackendClient::new(&url, key.clone(), Trust::PlainLoopback)
+        .expect("client")
+        .with_content_keys(trusted.clone());
     // The door switch as the GPIO panel reports it (kiosk/src/panel.rs).
     let (door, door_rx) = watch::channel(false);
     let agent = spawn(
@@ -149,17 +177,18 @@ async fn heartbeat_arrives_and_config_is_applied_atomically_survives_restart_and
     })
     .await;
 
-    // The configuration: published and on disk, byte for byte the same.
+    // The configuration: published and on disk with its signature, the same content.
     let config = agent.config();
     eventually("a configuration", || config.borrow().is_some()).await;
     let applied = config.borrow().clone().expect("config");
     assert_eq!(applied.village_name, "Desa Bomo, Kecamatan Blimbingsari");
     assert_eq!(applied.staff_pins.len(), 1);
-    let on_disk: KioskConfig = serde_json::from_slice(
+    let on_disk: SignedContent = serde_json::from_slice(
         &std::fs::read(dir.path().join(CONFIG_FILE)).expect("config.json written"),
     )
     .expect("config.json parses");
-    assert_eq!(&on_disk, applied.as_ref());
+    let body = on_disk.verified(&trusted, ContentKind::KioskConfig, KIOSK).expect("signed");
+    assert_eq!(&serde_json::from_str::<KioskConfig>(body).expect("config"), applied.as_ref());
     assert!(!dir.path().join(format!("{CONFIG_FILE}.tmp")).exists(), "no temporary file left");
 
     // Operators change the kiosk: the heartbeat's answer names a new version and the kiosk
@@ -181,7 +210,8 @@ async fn heartbeat_arrives_and_config_is_applied_atomically_survives_restart_and
 
     // Restart with the central service unreachable: the stored configuration is back at once.
     let nowhere = BackendClient::new("http://127.0.0.1:9", key.clone(), Trust::PlainLoopback)
-        .expect("client");
+        .expect("client")
+        .with_content_keys(trusted.clone());
     let (_depth, depth_rx) = watch::channel(0u64);
     let offline = spawn(
         &tokio::runtime::Handle::current(),
@@ -195,24 +225,28 @@ async fn heartbeat_arrives_and_config_is_applied_atomically_survives_restart_and
     assert_eq!(offline.config().borrow().as_deref(), Some(good.as_ref()), "kept while offline");
     offline.stop();
 
-    // A service sending configurations the kiosk must not apply: for another kiosk, with an
-    // idle timeout of one second, and not JSON at all.
+    // A service sending configurations the kiosk must not apply, though signed with the
+    // trusted key: for another kiosk and with an idle timeout of one second; and a page
+    // that is not JSON at all, unsigned.
     let mut other_kiosk = good.as_ref().clone();
     other_kiosk.kiosk_id = "BWI-SOMEONE-ELSE".into();
     other_kiosk.config_version = "ffff0001".into();
     let mut too_short = good.as_ref().clone();
     too_short.idle_timeout_seconds = 1;
     too_short.config_version = "ffff0002".into();
+    let (signer, _) = signing();
     let bodies = vec![
-        serde_json::to_string(&other_kiosk).expect("JSON"),
-        serde_json::to_string(&too_short).expect("JSON"),
-        "<html>captive portal</html>".into(),
+        signed(&signer, &other_kiosk),
+        signed(&signer, &too_short),
+        ("<html>captive portal</html>".into(), None),
     ];
     let (bad_url, pulls) = bad_service(bodies).await;
     let (_depth, depth_rx) = watch::channel(0u64);
     let misled = spawn(
         &tokio::runtime::Handle::current(),
-        BackendClient::new(&bad_url, key, Trust::PlainLoopback).expect("client"),
+        BackendClient::new(&bad_url, key, Trust::PlainLoopback)
+            .expect("client")
+            .with_content_keys(trusted),
         KIOSK,
         options(dir.path()),
         inputs(&monitor, depth_rx),
@@ -230,7 +264,7 @@ fn a_broken_stored_configuration_is_not_loaded() {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join(CONFIG_FILE), br#"{"config_version": "ab", "kiosk_id": "#)
         .expect("write");
-    assert!(kiosk::agent::load_stored(dir.path(), KIOSK).is_none());
+    assert!(kiosk::agent::load_stored(dir.path(), KIOSK, &signing().1).is_none());
 }
 
 /// Wrong staff PINs typed at the kiosk reach the central service in the heartbeat, from the

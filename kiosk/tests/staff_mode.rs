@@ -111,20 +111,22 @@ fn staff_mode_from_gesture_to_leaving() {
         idle_timeout_seconds: 90,
     };
     store.set_kiosk_settings(KIOSK_ID, &desa_settings).expect("settings");
+    // The service signs the configuration (and with it the PIN) that the kiosk trusts.
+    let signer = protocol::signed::SigningKey::from_seed([11; 32]);
+    let trusted = protocol::signed::TrustedKeys::new(vec![signer.public_key()]);
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
     let url = runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
             .await
             .expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("address"));
-        tokio::spawn(backend::serve_until(
-            listener,
-            store.clone(),
-            backend::eligibility::Catalogue::default_catalogue(),
-            async {
-                let _ = stopped.await;
-            },
-        ));
+        let options = backend::http::RouterOptions {
+            signer: Some(Arc::new(signer)),
+            ..backend::http::RouterOptions::default()
+        };
+        tokio::spawn(backend::serve_with_options(listener, store.clone(), options, async {
+            let _ = stopped.await;
+        }));
         url
     });
 
@@ -141,7 +143,8 @@ fn staff_mode_from_gesture_to_leaving() {
     });
     let client =
         kiosk::client::BackendClient::new(&url, key.clone(), kiosk::client::Trust::PlainLoopback)
-            .expect("client");
+            .expect("client")
+            .with_content_keys(trusted);
     let agent = kiosk::agent::spawn(
         runtime.handle(),
         client.clone(),

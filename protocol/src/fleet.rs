@@ -151,6 +151,10 @@ pub struct KioskConfig {
     /// PINs that open staff mode: the kiosk's own and its desa's.
     pub staff_pins: Vec<StaffPin>,
     pub idle_timeout_seconds: u32,
+    /// When the service issued this copy, RFC 3339 UTC. A kiosk refuses a configuration
+    /// issued before the one it holds, so a captured older one (with an old PIN) cannot be
+    /// replayed. Set when served, so it is no part of `config_version`.
+    pub issued_at: String,
 }
 
 /// Why a configuration is refused; the kiosk then keeps the last good one.
@@ -172,6 +176,8 @@ pub enum ConfigError {
     Text(String),
     #[error("staff PIN {0:?}: label must be 1-32 characters and the hash Argon2id")]
     Pin(String),
+    #[error("issued_at {0:?} is not an RFC 3339 time")]
+    IssuedAt(String),
 }
 
 /// A staff PIN's label: 1 to 32 printable characters.
@@ -228,7 +234,24 @@ impl KioskConfig {
                 return Err(ConfigError::Pin(pin.label.clone()));
             }
         }
+        self.issued()?;
         Ok(())
+    }
+
+    /// When it was issued ([`KioskConfig::issued_at`]).
+    pub fn issued(&self) -> Result<time::OffsetDateTime, ConfigError> {
+        time::OffsetDateTime::parse(&self.issued_at, &time::format_description::well_known::Rfc3339)
+            .map_err(|_| ConfigError::IssuedAt(self.issued_at.clone()))
+    }
+
+    /// Whether this configuration was issued before `held` (the one a kiosk holds). An
+    /// unreadable time counts as older: it cannot be shown to be newer.
+    pub fn issued_before(&self, held: &KioskConfig) -> bool {
+        match (self.issued(), held.issued()) {
+            (Ok(offered), Ok(held)) => offered < held,
+            (Err(_), _) => true,
+            (Ok(_), Err(_)) => false,
+        }
     }
 
     /// The services this version of the kiosk offers, in the configured order.
@@ -259,6 +282,7 @@ mod tests {
                 pin_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
             }],
             idle_timeout_seconds: 90,
+            issued_at: "2026-12-07T01:02:03.5Z".into(),
         }
     }
 
@@ -288,6 +312,22 @@ mod tests {
         let mut c = config();
         c.texts.insert(TEXT_NOTICE.into(), Text::new("", "x"));
         assert_eq!(c.validate("BWI-1"), Err(ConfigError::Text(TEXT_NOTICE.into())));
+        let mut c = config();
+        c.issued_at = "yesterday".into();
+        assert_eq!(c.validate("BWI-1"), Err(ConfigError::IssuedAt("yesterday".into())));
+    }
+
+    #[test]
+    fn issue_times_compare_as_times_not_as_text() {
+        let held = config();
+        let mut earlier = config();
+        // As text "...:03Z" sorts after "...:03.5Z"; as a time it is half a second before.
+        earlier.issued_at = "2026-12-07T01:02:03Z".into();
+        assert!(earlier.issued_before(&held));
+        let mut later = config();
+        later.issued_at = "2026-12-07T08:02:04+07:00".into();
+        assert!(!later.issued_before(&held) && held.issued_before(&later));
+        assert!(!held.issued_before(&held), "the same time is not older");
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub mod nik;
 pub mod phone;
 pub mod region;
 pub mod registry;
+pub mod signed;
 pub mod staff;
 pub mod ticket;
 

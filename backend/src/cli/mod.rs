@@ -10,6 +10,7 @@ pub mod registry;
 pub mod report;
 pub mod secrets;
 pub mod serve;
+pub mod signing_key;
 pub mod staff;
 
 use std::path::{Path, PathBuf};

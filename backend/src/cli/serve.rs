@@ -19,6 +19,8 @@ pub struct Args {
     programs: ProgramsArgs,
     #[command(flatten)]
     secrets: SecretsArgs,
+    #[command(flatten)]
+    signing: super::signing_key::KeyArgs,
     /// PEM certificate chain to serve HTTPS with (kiosks refuse plain HTTP). Without it the
     /// service speaks plain HTTP, for a TLS proxy on the same host (docs/security.md).
     #[arg(long, env = "ANJUNGAN_TLS_CERT", requires = "tls_key")]
@@ -61,8 +63,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         OtherDesa::Minimal => protocol::api::AnswerDetail::OtherDesa,
         OtherDesa::Full => protocol::api::AnswerDetail::Full,
     };
-    let options = backend::http::RouterOptions { other_desa, ..Default::default() };
     let (store, _serving) = args.database.open_serving(&catalogue, &args.secrets)?;
+    let signer = args.signing.open(&args.database.data_dir)?;
+    tracing::info!(key_id = %signer.public_key().id(), "kiosk configurations signed");
+    let options = backend::http::RouterOptions {
+        other_desa,
+        signer: Some(std::sync::Arc::new(signer)),
+        ..Default::default()
+    };
     let (listen, data_dir) = (args.listen, args.database.data_dir);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {

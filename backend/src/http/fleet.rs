@@ -4,6 +4,7 @@
 
 use axum::Json;
 use axum::extract::{Extension, State};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use protocol::Text;
 use protocol::api::{ApiError, ErrorCode};
@@ -11,6 +12,7 @@ use protocol::fleet::{
     CONFIG_PATH, HEARTBEAT_PATH, Heartbeat, HeartbeatAck, KioskConfig, LAST_ERROR_MAX, VERSION_MAX,
 };
 use protocol::mask::mask_digits_in;
+use protocol::signed::{ContentKind, SIGNATURE_HEADER};
 
 use super::error::{ApiJson, JsonBody};
 use super::{AppError, AppState, Kiosk, now};
@@ -125,13 +127,23 @@ async fn raise_lockout(state: &AppState, kiosk: &str, failures: u32) {
     }
 }
 
-/// The calling kiosk's configuration: identity, desa, services, texts, staff PIN hashes.
+/// The calling kiosk's configuration: identity, desa, services, texts, staff PIN hashes,
+/// stamped with when it was issued and signed with the service's key for this kiosk.
+///
+/// The signature travels in a response header over the exact body bytes rather than in an
+/// envelope around the body: the body stays the `KioskConfig` it always was (one schema,
+/// readable by any tool), no canonical JSON is needed on either side (the kiosk verifies the
+/// bytes it received before parsing them), and the kiosk stores those bytes with the header
+/// value to verify them again at its next start.
 #[utoipa::path(
     get,
     path = CONFIG_PATH,
     security(("kiosk_signature" = [])),
     responses(
-        (status = 200, body = KioskConfig),
+        (status = 200, body = KioskConfig, headers(
+            ("anjungan-content-signature" = String,
+             description = "`ed25519 <key id> <signature, hex>` over the body (protocol::signed)")
+        )),
         (status = 401, body = ApiError),
     )
 )]
@@ -143,7 +155,13 @@ pub async fn config(
         let (store, kiosk) = (state.store.clone(), kiosk.clone());
         tokio::task::spawn_blocking(move || store.kiosk_config(&kiosk)).await??
     };
-    let config = config.ok_or_else(AppError::internal)?;
+    let mut config = config.ok_or_else(AppError::internal)?;
+    config.issued_at = now();
+    let body = serde_json::to_vec(&config).map_err(|error| {
+        tracing::error!(%error, "configuration not serialised");
+        AppError::internal()
+    })?;
+    let signature = state.signer.sign(ContentKind::KioskConfig, &kiosk, &body);
     state.store.audit_read(AuditEntry {
         at: now(),
         actor: format!("kiosk:{kiosk}"),
@@ -151,7 +169,11 @@ pub async fn config(
         subject: config.config_version.clone(),
         outcome: format!("pins={}", config.staff_pins.len()),
     })?;
-    Ok(Json(config).into_response())
+    let headers = [
+        (header::CONTENT_TYPE.as_str(), "application/json".to_owned()),
+        (SIGNATURE_HEADER, signature.header_value()),
+    ];
+    Ok((headers, body).into_response())
 }
 
 #[cfg(test)]

@@ -57,6 +57,8 @@ pub struct AppState {
     ceiling: u32,
     /// What a kiosk is told of a resident of another desa.
     other_desa: AnswerDetail,
+    /// Signs what kiosks apply (their configuration).
+    signer: Arc<protocol::signed::SigningKey>,
 }
 
 /// The API with the shipped program catalogue.
@@ -70,7 +72,7 @@ pub fn router_with(store: Store, catalogue: Catalogue) -> Router {
 }
 
 /// What operations choose about the API's answers and limits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct RouterOptions {
     /// The most requests per minute any kiosk gets ([`budget::MAX_PER_MINUTE`]). Only the
     /// benchmark, whose one kiosk sends thousands a second through the same checks, sets
@@ -78,12 +80,28 @@ pub struct RouterOptions {
     pub ceiling: u32,
     /// What a kiosk is told of a resident of another desa than its own.
     pub other_desa: AnswerDetail,
+    /// The key kiosks' configurations are signed with (`backend serve` reads it from the
+    /// data directory, [`crate::signing_key`]). `None`: a key made for this router alone,
+    /// which no kiosk trusts unless it is handed the public key (tests, benchmarks).
+    pub signer: Option<Arc<protocol::signed::SigningKey>>,
 }
 
 impl Default for RouterOptions {
     fn default() -> RouterOptions {
-        RouterOptions { ceiling: budget::MAX_PER_MINUTE, other_desa: AnswerDetail::OtherDesa }
+        RouterOptions {
+            ceiling: budget::MAX_PER_MINUTE,
+            other_desa: AnswerDetail::OtherDesa,
+            signer: None,
+        }
     }
+}
+
+/// A signing key for a router nobody gave one.
+fn throwaway_signer() -> Arc<protocol::signed::SigningKey> {
+    use rand::RngCore;
+    let mut seed = [0u8; 32];
+    rand::rng().fill_bytes(&mut seed);
+    Arc::new(protocol::signed::SigningKey::from_seed(seed))
 }
 
 /// The API with the options operations chose.
@@ -100,6 +118,7 @@ pub fn router_with_options(store: Store, catalogue: Catalogue, options: RouterOp
         budgets: Arc::new(budget::DailyBudgets::default()),
         ceiling: options.ceiling,
         other_desa: options.other_desa,
+        signer: options.signer.unwrap_or_else(throwaway_signer),
     };
     let kiosk_api = Router::new()
         .route(STATUS_PATH, get(status::status))

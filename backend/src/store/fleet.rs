@@ -318,6 +318,8 @@ impl Store {
             texts,
             staff_pins,
             idle_timeout_seconds: settings.idle_timeout_seconds,
+            // Set when served (http/fleet.rs), so the version names the content only.
+            issued_at: String::new(),
         };
         let content = serde_json::to_vec(&config)
             .map_err(|e| StoreError::Corrupt(format!("configuration: {e}")))?;

@@ -188,3 +188,19 @@ pub async fn staff_login(
         .await
         .expect("login JSON")
 }
+
+/// A loopback port free a moment ago, for a `backend serve` process.
+pub fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("address").port()
+}
+
+/// A `backend serve` process, killed when the test ends however it ends.
+pub struct Serving(pub std::process::Child);
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

@@ -63,7 +63,10 @@ fn retryable(error: &ClientError) -> bool {
                 | ErrorCode::Unavailable
                 | ErrorCode::Internal
         ),
-        ClientError::Unreachable(_) | ClientError::BadResponse(_) => true,
+        // Submissions are not signed content; were one refused so, a later answer may be.
+        ClientError::Unreachable(_) | ClientError::BadResponse(_) | ClientError::Unsigned(_) => {
+            true
+        }
     }
 }
 
