@@ -79,19 +79,7 @@ pub async fn heartbeat(
 ) -> Result<Response, AppError> {
     let beat = clean(beat)?;
     let printer = beat.printer.map(|p| p.state.as_str()).unwrap_or("unknown");
-    let (newly_locked, config) = {
-        let (store, kiosk, beat) = (state.store.clone(), kiosk.clone(), beat.clone());
-        tokio::task::spawn_blocking(move || {
-            let newly_locked = store.record_heartbeat(&kiosk, &beat, &now())?;
-            Ok::<_, crate::store::StoreError>((newly_locked, store.kiosk_config(&kiosk)?))
-        })
-        .await??
-    };
-    if newly_locked {
-        raise_lockout(&state, &kiosk, beat.pin_failures).await;
-    }
-    tracing::debug!(%kiosk, printer, queue = ?beat.queue_depth, "heartbeat");
-    state.store.audit(AuditEntry {
+    let entry = AuditEntry {
         at: now(),
         actor: format!("kiosk:{kiosk}"),
         action: "heartbeat".into(),
@@ -103,7 +91,19 @@ pub async fn heartbeat(
             beat.pin_failures,
             beat.pin_locked,
         ),
-    });
+    };
+    let (newly_locked, config) = {
+        let (store, kiosk, beat) = (state.store.clone(), kiosk.clone(), beat.clone());
+        tokio::task::spawn_blocking(move || {
+            let newly_locked = store.record_heartbeat(&kiosk, &beat, &now(), &entry)?;
+            Ok::<_, crate::store::StoreError>((newly_locked, store.kiosk_config(&kiosk)?))
+        })
+        .await??
+    };
+    if newly_locked {
+        raise_lockout(&state, &kiosk, beat.pin_failures).await;
+    }
+    tracing::debug!(%kiosk, printer, queue = ?beat.queue_depth, "heartbeat");
     // The kiosk authenticated a moment ago, so its row exists; an empty version only makes
     // the kiosk pull once more.
     let config_version = config.map(|c| c.config_version).unwrap_or_default();

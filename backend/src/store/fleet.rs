@@ -84,6 +84,7 @@ impl Store {
         kiosk_id: &str,
         beat: &Heartbeat,
         received_at: &str,
+        audit: &super::AuditEntry,
     ) -> Result<bool, StoreError> {
         let printer_state = beat.printer.map(|p| p.state.as_str());
         let paper = beat.printer.and_then(|p| p.paper_remaining_mm);
@@ -123,6 +124,8 @@ impl Store {
                     beat.pin_locked
                 ],
             )?;
+            // Recorded with the heartbeat it describes, in the same transaction.
+            super::audit::insert_in(db, audit)?;
             Ok(beat.pin_locked && was_locked != Some(true))
         })
     }
