@@ -5,14 +5,16 @@
 //!   primary key decides between two instances that see the same request. The statement also
 //!   counts the kiosk's requests of the last minute, so the per-minute budget holds across
 //!   instances without a second round trip.
-//! - On SQLite one instance serves (see `data_dir::lock_serving`): the nonce is spooled to
-//!   disk before the request is served and written here with the next audit batch.
+//! - On SQLite one instance serves (see `data_dir::lock_serving`): the nonce is appended to
+//!   the audit spool before the request is served, and the spool keeps it for the replay
+//!   window (no write to the database per request).
 //!
-//! At start the API reads the nonces still inside the replay window back into memory.
+//! At start the API reads the nonces still inside the replay window back into memory, from
+//! the database or the spool.
 
 use protocol::auth::MAX_SKEW_SECONDS;
 
-use super::sql::{Db, Dialect, Param, params};
+use super::sql::{Db, Dialect, params};
 use super::{Store, StoreError};
 
 /// How long a nonce is kept: a request older than the skew window is refused on its
@@ -28,42 +30,6 @@ pub struct Claim {
     /// `None` where the database does not keep them per request (SQLite's one instance
     /// counts in memory).
     pub last_minute: Option<u64>,
-}
-
-/// Rows per INSERT statement of a batch.
-const ROWS_PER_STATEMENT: usize = 128;
-
-/// Writes spooled nonces (SQLite), ignoring ones already written by a replay.
-pub(super) fn insert(
-    db: &mut impl Db,
-    nonces: &[(&str, &str, i64, bool)],
-) -> Result<(), StoreError> {
-    for chunk in nonces.chunks(ROWS_PER_STATEMENT) {
-        let values: Vec<String> = (0..chunk.len())
-            .map(|row| {
-                let n = row * 4;
-                format!("(?{}, ?{}, ?{}, ?{})", n + 1, n + 2, n + 3, n + 4)
-            })
-            .collect();
-        let sql = format!(
-            "INSERT INTO kiosk_nonces (kiosk, nonce, seen_at, counted) VALUES {}
-             ON CONFLICT (kiosk, nonce) DO NOTHING",
-            values.join(", ")
-        );
-        let params: Vec<Param<'_>> = chunk
-            .iter()
-            .flat_map(|(kiosk, nonce, seen_at, counted)| {
-                [
-                    Param::Text(kiosk),
-                    Param::Text(nonce),
-                    Param::Int(*seen_at),
-                    Param::Bool(*counted),
-                ]
-            })
-            .collect();
-        db.execute(&sql, &params)?;
-    }
-    Ok(())
 }
 
 /// Deletes nonces that can no longer be replayed.
@@ -114,8 +80,12 @@ impl Store {
         Ok(Claim { first_use: claimed == 1, last_minute: Some(last_minute.max(0) as u64) })
     }
 
-    /// Nonces seen since `since` (Unix seconds), for the API's memory at start.
+    /// Nonces seen since `since` (Unix seconds), for the API's memory at start: those the
+    /// spool held at start, and those in the database (PostgreSQL's claims).
     pub fn recent_nonces(&self, since: i64) -> Result<Vec<(String, String, i64)>, StoreError> {
+        if self.dialect == Dialect::Sqlite {
+            return Ok(self.audit.spooled_nonces(since));
+        }
         self.pool
             .get()?
             .query(

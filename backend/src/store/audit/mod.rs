@@ -15,7 +15,7 @@ use super::StoreError;
 use super::conn::{Conn, Exclusivity};
 use super::pool::Pool;
 use super::sql::{Db, Param, params};
-use spool::{Record, Spool};
+use spool::{Position, Record, Spool};
 
 /// One audited event. `subject` holds masked identifiers only.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,10 +32,9 @@ pub struct AuditEntry {
 
 enum Message {
     Entry(AuditEntry),
-    /// An entry or nonce already in the spool.
-    Spooled(Record),
-    /// Write everything now; with `close`, also close the spool's segment so that it is
-    /// removed once committed (a clean stop leaves nothing to replay).
+    /// A record already in the spool, and where it ends there.
+    Spooled(Record, Position),
+    /// Write everything now; with `close`, also close the spool's segment (a clean stop).
     Flush {
         done: SyncSender<()>,
         close: bool,
@@ -50,14 +49,25 @@ pub(super) struct AuditWriter {
     /// Where reads are audited before they are answered; `None` outside `serve` (commands,
     /// tests), where entries are only queued.
     spool: Option<Arc<Spool>>,
+    /// The nonces the spool held at start from inside the replay window (SQLite's replay
+    /// protection across a restart).
+    spooled_nonces: Arc<Vec<(String, String, i64)>>,
 }
 
 /// Most entries written in one transaction.
 const BATCH: usize = 2048;
 
+/// A closed segment kept until the nonces in it are older than the replay window.
+struct Retained {
+    path: PathBuf,
+    name: String,
+    closed: Instant,
+}
+
 impl AuditWriter {
-    /// Starts the writer. With a spool directory, what a previous run left in its spool is
-    /// written first, in one transaction, before anything new is accepted.
+    /// Starts the writer. With a spool directory, what previous runs left in the spool past
+    /// what the database holds is written first, in one transaction, before anything new is
+    /// accepted, and the nonces still inside the replay window are kept for the API.
     pub(super) fn start(
         pool: &Pool,
         spool_dir: Option<&std::path::Path>,
@@ -65,23 +75,12 @@ impl AuditWriter {
         let (sender, receiver) = mpsc::channel();
         // The writer owns a connection of its own for its whole life.
         let mut conn = pool.open_dedicated()?;
+        let mut retained = Vec::new();
+        let mut spooled_nonces = Vec::new();
         let spool = match spool_dir {
             Some(dir) => {
-                let (spool, leftover) = Spool::open(dir)?;
-                if leftover.unreadable > 0 {
-                    tracing::warn!(
-                        lines = leftover.unreadable,
-                        "audit spool: lines cut short by a crash skipped"
-                    );
-                }
-                if !leftover.records.is_empty() {
-                    write(&mut conn, &[], &leftover.records, true)?;
-                    tracing::info!(
-                        records = leftover.records.len(),
-                        "audit spool of the previous run replayed"
-                    );
-                }
-                remove_segments(&leftover.segments);
+                let (spool, left) = Spool::open(dir)?;
+                replay(&mut conn, left, &mut retained, &mut spooled_nonces)?;
                 Some(Arc::new(spool))
             }
             None => None,
@@ -89,9 +88,14 @@ impl AuditWriter {
         let writer_spool = spool.clone();
         let handle = std::thread::Builder::new()
             .name("audit-writer".into())
-            .spawn(move || run(conn, receiver, writer_spool))
+            .spawn(move || run(conn, receiver, writer_spool, retained))
             .map_err(|error| StoreError::Corrupt(format!("cannot start audit writer: {error}")))?;
-        Ok(AuditWriter { sender, thread: handle.thread().clone(), spool })
+        Ok(AuditWriter {
+            sender,
+            thread: handle.thread().clone(),
+            spool,
+            spooled_nonces: Arc::new(spooled_nonces),
+        })
     }
 
     pub(super) fn record(&self, entry: AuditEntry) {
@@ -107,10 +111,7 @@ impl AuditWriter {
             self.record(entry);
             return Ok(());
         };
-        spool.append(
-            |reference| Record::audit(reference, &entry),
-            |record| self.send(Message::Spooled(record)),
-        )
+        spool.append(Record::audit(&entry), |record, at| self.send(Message::Spooled(record, at)))
     }
 
     /// Spools a kiosk request's nonce (SQLite's durable replay protection). Without a
@@ -123,15 +124,14 @@ impl AuditWriter {
         counted: bool,
     ) -> Result<(), StoreError> {
         let Some(spool) = &self.spool else { return Ok(()) };
-        spool.append(
-            |_| Record::Nonce {
-                kiosk: kiosk.to_owned(),
-                nonce: nonce.to_owned(),
-                seen_at,
-                counted,
-            },
-            |record| self.send(Message::Spooled(record)),
-        )
+        let record =
+            Record::Nonce { kiosk: kiosk.to_owned(), nonce: nonce.to_owned(), seen_at, counted };
+        spool.append(record, |record, at| self.send(Message::Spooled(record, at)))
+    }
+
+    /// The nonces seen since `since` that the spool held at start.
+    pub(super) fn spooled_nonces(&self, since: i64) -> Vec<(String, String, i64)> {
+        self.spooled_nonces.iter().filter(|(_, _, seen_at)| *seen_at >= since).cloned().collect()
     }
 
     fn send(&self, message: Message) {
@@ -150,6 +150,84 @@ impl AuditWriter {
     }
 }
 
+/// Writes what previous runs spooled past the mark the database holds for each segment, in
+/// one transaction; keeps the nonces of the replay window; removes the segments that are
+/// written and older than the window, and keeps the others for the writer to remove later.
+fn replay(
+    conn: &mut Conn,
+    left: Vec<spool::LeftSegment>,
+    retained: &mut Vec<Retained>,
+    nonces: &mut Vec<(String, String, i64)>,
+) -> Result<(), StoreError> {
+    let window_start = time::OffsetDateTime::now_utc().unix_timestamp() - super::KEPT_SECONDS;
+    let mut entries = Vec::new();
+    let mut progress = Vec::new();
+    let mut unreadable = 0;
+    for segment in &left {
+        let committed: i64 = conn
+            .query_opt(
+                "SELECT committed FROM audit_spool_progress WHERE segment = ?1",
+                params![segment.name.as_str()],
+            )?
+            .map(|mut row| row.get(0))
+            .transpose()?
+            .unwrap_or(0);
+        unreadable += segment.unreadable;
+        for (end, record) in &segment.records {
+            match record {
+                Record::Nonce { kiosk, nonce, seen_at, .. } if *seen_at >= window_start => {
+                    nonces.push((kiosk.clone(), nonce.clone(), *seen_at))
+                }
+                Record::Nonce { .. } => {}
+                Record::Audit { .. } if *end as i64 > committed => {
+                    entries.extend(record.clone().into_entry())
+                }
+                Record::Audit { .. } => {}
+            }
+        }
+        if let Some((end, _)) = segment.records.last() {
+            progress.push((segment.name.clone(), *end));
+        }
+    }
+    if unreadable > 0 {
+        tracing::warn!(lines = unreadable, "audit spool: lines cut short by a crash skipped");
+    }
+    let progress_refs: Vec<(&str, u64)> =
+        progress.iter().map(|(name, end)| (name.as_str(), *end)).collect();
+    write(conn, &entries, &progress_refs)?;
+    if !entries.is_empty() {
+        tracing::info!(entries = entries.len(), "audit spool of a previous run written");
+    }
+    let window = Duration::from_secs(super::KEPT_SECONDS as u64);
+    for segment in left {
+        let age = segment.modified.elapsed().unwrap_or_default();
+        let closed = Instant::now().checked_sub(age).unwrap_or_else(Instant::now);
+        retained.push(Retained { path: segment.path, name: segment.name, closed });
+    }
+    remove_old(conn, retained, window);
+    Ok(())
+}
+
+/// Removes the retained segments closed longer ago than `window`, and their marks.
+fn remove_old(conn: &mut Conn, retained: &mut Vec<Retained>, window: Duration) {
+    retained.retain(|segment| {
+        if segment.closed.elapsed() < window {
+            return true;
+        }
+        if let Err(error) = std::fs::remove_file(&segment.path) {
+            tracing::warn!(%error, path = %segment.path.display(), "audit spool segment not removed");
+        }
+        let forgotten = conn.execute(
+            "DELETE FROM audit_spool_progress WHERE segment = ?1",
+            params![segment.name.as_str()],
+        );
+        if let Err(error) = forgotten {
+            tracing::warn!(%error, "audit spool mark not removed");
+        }
+        false
+    });
+}
+
 /// Longest an entry waits for the rest of its batch (a flush writes at once). Each commit
 /// makes every other SQLite connection drop its page cache at its next read, so under load
 /// the writer commits a few times a second rather than as often as entries arrive.
@@ -159,7 +237,10 @@ const MAX_DELAY: Duration = Duration::from_millis(100);
 #[derive(Default)]
 struct Batch {
     entries: Vec<AuditEntry>,
-    spooled: Vec<Record>,
+    /// How far into each segment this batch's records reach.
+    progress: Vec<(Arc<str>, u64)>,
+    /// Spooled records in the batch, nonces included (bounds the batch).
+    spooled: usize,
     closed: Vec<PathBuf>,
     waiting: Vec<SyncSender<()>>,
     /// A flush asked for the current segment to be closed.
@@ -170,7 +251,14 @@ impl Batch {
     fn take(&mut self, message: Message) {
         match message {
             Message::Entry(entry) => self.entries.push(entry),
-            Message::Spooled(record) => self.spooled.push(record),
+            Message::Spooled(record, at) => {
+                self.spooled += 1;
+                match self.progress.last_mut() {
+                    Some((segment, end)) if *segment == at.segment => *end = at.end,
+                    _ => self.progress.push((at.segment, at.end)),
+                }
+                self.entries.extend(record.into_entry());
+            }
             Message::Flush { done, close } => {
                 self.waiting.push(done);
                 self.close |= close;
@@ -179,17 +267,23 @@ impl Batch {
     }
 
     fn full(&self) -> bool {
-        self.entries.len() + self.spooled.len() >= BATCH
+        self.entries.len() + self.spooled >= BATCH
     }
 }
 
-/// How often nonces older than the replay window are deleted.
+/// How often old nonces and spool segments are removed.
 const PRUNE_EVERY: Duration = Duration::from_secs(60);
 
-fn run(mut conn: Conn, receiver: Receiver<Message>, spool: Option<Arc<Spool>>) {
+fn run(
+    mut conn: Conn,
+    receiver: Receiver<Message>,
+    spool: Option<Arc<Spool>>,
+    mut retained: Vec<Retained>,
+) {
     let mut batch = Batch::default();
     let mut open = true;
     let mut pruned = Instant::now();
+    let window = Duration::from_secs(super::KEPT_SECONDS as u64);
     while open {
         // Idle, the first entry wakes the writer; then it sleeps until the batch is due and
         // takes what has arrived, so a busy service costs one wake-up per batch, not one
@@ -217,9 +311,8 @@ fn run(mut conn: Conn, receiver: Receiver<Message>, spool: Option<Arc<Spool>>) {
             std::thread::park_timeout(deadline - now);
         }
         if let Some(spool) = &spool {
-            // A full segment is closed while the spool is held, so no record can be added to
-            // it; its records still queued are taken into this batch, and it is removed once
-            // the batch is committed.
+            // A segment due to close is closed while the spool is held, so no record can be
+            // added to it; its records still queued are taken into this batch.
             let rotated = spool.rotate(std::mem::take(&mut batch.close), |old| {
                 while let Ok(message) = receiver.try_recv() {
                     batch.take(message);
@@ -233,54 +326,52 @@ fn run(mut conn: Conn, receiver: Receiver<Message>, spool: Option<Arc<Spool>>) {
             // power cut loses at most one batch interval.
             spool.sync();
         }
+        let progress: Vec<(&str, u64)> =
+            batch.progress.iter().map(|(segment, end)| (&**segment, *end)).collect();
         // A write can find the database busy beyond the busy timeout: a population import
         // holds the write lock for its whole transaction (a minute for a kabupaten on
         // SQLite). Busy is waited out however long it lasts, since an audit entry must not
         // be lost to a lock. Spooled records are retried until they are written (they are
         // on disk meanwhile, and a full disk refuses new requests at the spool); entries
         // outside the spool are tried a few times, then reported.
-        let mut attempt = 0;
-        while let Err(error) = write(&mut conn, &batch.entries, &batch.spooled, false) {
+        let mut attempt = 0u64;
+        while let Err(error) = write(&mut conn, &batch.entries, &progress) {
             if is_busy(&error) {
                 tracing::warn!(
-                    queued = batch.entries.len() + batch.spooled.len(),
+                    queued = batch.entries.len(),
                     "audit writer waits for the database lock"
                 );
                 std::thread::sleep(Duration::from_millis(200));
                 continue;
             }
             attempt += 1;
-            if attempt >= 5 && batch.spooled.is_empty() {
+            if attempt >= 5 && batch.spooled == 0 {
                 tracing::error!(%error, lost = batch.entries.len(), "audit entries not written");
                 break;
             }
-            if attempt % 5 == 0 {
-                tracing::error!(%error, spooled = batch.spooled.len(), "audit entries not written yet; kept in the spool");
+            if attempt.is_multiple_of(5) {
+                tracing::error!(%error, spooled = batch.spooled, "audit entries not written yet; kept in the spool");
             }
             std::thread::sleep(Duration::from_millis((50 * attempt).min(2000)));
         }
-        if attempt < 5 || !batch.spooled.is_empty() {
-            remove_segments(&batch.closed);
-        }
+        let now = Instant::now();
+        retained.extend(batch.closed.drain(..).map(|path| Retained {
+            name: path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+            path,
+            closed: now,
+        }));
         batch.entries.clear();
-        batch.spooled.clear();
-        batch.closed.clear();
+        batch.progress.clear();
+        batch.spooled = 0;
         for done in batch.waiting.drain(..) {
             let _ = done.send(());
         }
         if pruned.elapsed() >= PRUNE_EVERY {
             pruned = Instant::now();
+            remove_old(&mut conn, &mut retained, window);
             if let Err(error) = super::nonces::prune(&mut conn) {
                 tracing::warn!(%error, "old nonces not pruned");
             }
-        }
-    }
-}
-
-fn remove_segments(segments: &[PathBuf]) {
-    for path in segments {
-        if let Err(error) = std::fs::remove_file(path) {
-            tracing::warn!(%error, path = %path.display(), "audit spool segment not removed");
         }
     }
 }
@@ -301,83 +392,41 @@ const ROWS_PER_STATEMENT: usize = 64;
 fn insert_sql(rows: usize) -> String {
     let values: Vec<String> = (0..rows)
         .map(|row| {
-            let first = row * 6 + 1;
-            let columns: Vec<String> = (first..first + 6).map(|n| format!("?{n}")).collect();
-            format!("({})", columns.join(", "))
+            let first = row * 5 + 1;
+            format!("(?{}, ?{}, ?{}, ?{}, ?{})", first, first + 1, first + 2, first + 3, first + 4)
         })
         .collect();
-    format!(
-        "INSERT INTO audit (at, actor, action, subject, outcome, ref) VALUES {}
-         ON CONFLICT (ref) DO NOTHING",
-        values.join(", ")
-    )
+    format!("INSERT INTO audit (at, actor, action, subject, outcome) VALUES {}", values.join(", "))
 }
 
-/// Writes entries and spooled records in one transaction, with the daily usage they count
-/// and the nonces. In a `replay` of a previous run's spool, an entry whose reference the log
-/// already holds is skipped, and so is its count.
+/// Writes entries in one transaction, with the daily usage they count and how far into
+/// each spool segment they reach, so a replay after a crash writes each entry once.
 fn write(
     conn: &mut Conn,
     entries: &[AuditEntry],
-    spooled: &[Record],
-    replay: bool,
+    progress: &[(&str, u64)],
 ) -> Result<(), StoreError> {
-    let mut referenced: Vec<(&str, AuditEntry)> = Vec::new();
-    let mut nonces = Vec::new();
-    for record in spooled {
-        match record {
-            Record::Audit { reference, at, actor, action, subject, outcome } => referenced.push((
-                reference,
-                AuditEntry {
-                    at: at.clone(),
-                    actor: actor.clone(),
-                    action: action.clone(),
-                    subject: subject.clone(),
-                    outcome: outcome.clone(),
-                },
-            )),
-            Record::Nonce { kiosk, nonce, seen_at, counted } => {
-                nonces.push((kiosk.as_str(), nonce.as_str(), *seen_at, *counted))
-            }
-        }
-    }
-    if entries.is_empty() && referenced.is_empty() && nonces.is_empty() {
+    if entries.is_empty() && progress.is_empty() {
         return Ok(());
     }
     conn.transaction(Exclusivity::Shared, |db| {
-        if replay {
-            let mut fresh = Vec::with_capacity(referenced.len());
-            for (reference, entry) in referenced.drain(..) {
-                if db.query_opt("SELECT 1 FROM audit WHERE ref = ?1", params![reference])?.is_none()
-                {
-                    fresh.push((reference, entry));
-                }
-            }
-            referenced = fresh;
-        }
-        let rows = entries
-            .iter()
-            .map(|entry| (None, entry))
-            .chain(referenced.iter().map(|(reference, entry)| (Some(*reference), entry)))
-            .collect::<Vec<_>>();
-        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        for chunk in entries.chunks(ROWS_PER_STATEMENT) {
             let params: Vec<Param<'_>> = chunk
                 .iter()
-                .flat_map(|(reference, e)| {
-                    [
-                        Param::Text(&e.at),
-                        Param::Text(&e.actor),
-                        Param::Text(&e.action),
-                        Param::Text(&e.subject),
-                        Param::Text(&e.outcome),
-                        reference.map_or(Param::Null, Param::Text),
-                    ]
+                .flat_map(|e| {
+                    [&e.at, &e.actor, &e.action, &e.subject, &e.outcome].map(|s| Param::Text(s))
                 })
                 .collect();
             db.execute(&insert_sql(chunk.len()), &params)?;
         }
-        super::nonces::insert(db, &nonces)?;
-        super::usage::count(db, rows.iter().map(|(_, entry)| *entry))
+        for (segment, end) in progress {
+            db.execute(
+                "INSERT INTO audit_spool_progress (segment, committed) VALUES (?1, ?2)
+                 ON CONFLICT (segment) DO UPDATE SET committed = excluded.committed",
+                params![*segment, *end as i64],
+            )?;
+        }
+        super::usage::count(db, entries)
     })
 }
 
@@ -385,17 +434,8 @@ fn write(
 /// it counts: the change and its record are committed together or not at all.
 pub(crate) fn insert_in(db: &mut impl Db, entry: &AuditEntry) -> Result<(), StoreError> {
     let e = entry;
-    db.execute(
-        &insert_sql(1),
-        &[
-            Param::Text(&e.at),
-            Param::Text(&e.actor),
-            Param::Text(&e.action),
-            Param::Text(&e.subject),
-            Param::Text(&e.outcome),
-            Param::Null,
-        ],
-    )?;
+    let fields = [&e.at, &e.actor, &e.action, &e.subject, &e.outcome].map(|s| Param::Text(s));
+    db.execute(&insert_sql(1), &fields)?;
     super::usage::count(db, [entry])
 }
 
