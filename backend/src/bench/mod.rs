@@ -333,7 +333,10 @@ async fn client_loop(
     let mut latencies = Vec::with_capacity(1 << 16);
     let mut errors = 0u64;
     let mut index = worker * 7919;
-    let mut nonce = String::with_capacity(32);
+    // Nonces unique to this run: the service remembers the last runs' for the replay window,
+    // across restarts.
+    let run: u32 = rand::random();
+    let mut nonce = String::with_capacity(40);
     let mut request = Vec::with_capacity(512);
     let mut response = Response::default();
     while Instant::now() < deadline {
@@ -341,7 +344,7 @@ async fn client_loop(
         index += 1;
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         nonce.clear();
-        let _ = write!(nonce, "w{worker}n{index:016}");
+        let _ = write!(nonce, "r{run:08x}w{worker}n{index:016}");
         let signed = key.sign("GET", path, now, &nonce, b"");
         request.clear();
         for part in ["GET ", path, " HTTP/1.1\r\nhost: ", &host, "\r\n"] {
