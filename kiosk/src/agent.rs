@@ -2,7 +2,7 @@
 //! heartbeat every minute) and keeps its configuration current (pulled at start, every five
 //! minutes, and at once when a heartbeat's answer names another version).
 //!
-//! A configuration is applied atomically ([`config_file`]): verified (signed by a trusted
+//! A configuration is applied atomically (`config_file`): verified (signed by a trusted
 //! key for this kiosk, issued no earlier than the one held), validated, written with its
 //! signature to `<data-dir>/config.json` through a temporary file, fsync and rename, and only
 //! then published on a `tokio::sync::watch` the UI and staff mode read. While the central
