@@ -24,6 +24,9 @@ use crate::store::{AlertKind, KioskRecord};
 /// a minute; more is someone trying numbers.
 pub const MAX_PER_MINUTE: u32 = 120;
 
+// The shared minute's count (PostgreSQL) goes one past the most any kiosk may make.
+const _: () = assert!(MAX_PER_MINUTE as u64 + 1 <= crate::store::MINUTE_COUNT_CAP);
+
 /// How often a kiosk's daily count is read again from the database.
 const REFRESH: Duration = Duration::from_secs(30);
 

@@ -39,7 +39,7 @@ pub use kiosk_secrets::Rotation;
 pub use kiosks::KioskRecord;
 pub use letters::NewLetter;
 pub use login_limits::{LimitScope, LoginGate, LoginLimits};
-pub use nonces::{Claim, KEPT_SECONDS};
+pub use nonces::{Claim, KEPT_SECONDS, MINUTE_COUNT_CAP};
 pub use population::{
     Change, DesilMiss, DesilOutcome, DesilRecord, DesilWriter, ImportCounts, ImportKind,
     ImportMeta, PopulationOutcome, PopulationWriter,

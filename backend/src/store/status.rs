@@ -194,8 +194,8 @@ fn one_trip_sql(claiming: bool) -> String {
              SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
                     NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, -1,
                     (SELECT count(*) FROM claimed),
-                    (SELECT count(*) FROM kiosk_nonces
-                      WHERE kiosk = ?2 AND counted AND seen_at > ?4 - 60)",
+                    (SELECT count(*) FROM (SELECT 1 FROM kiosk_nonces
+                      WHERE kiosk = ?2 AND counted AND seen_at > ?4 - 60 LIMIT ?5) AS recent)",
         )
     } else {
         ("WITH subject AS", "", "")
@@ -272,7 +272,13 @@ fn read_one_trip(
     let rows = match claim {
         Some(claim) => db.query(
             &ONE_TRIP_CLAIMING,
-            params![nik.as_str(), claim.kiosk, claim.nonce, claim.seen_at],
+            params![
+                nik.as_str(),
+                claim.kiosk,
+                claim.nonce,
+                claim.seen_at,
+                super::nonces::MINUTE_COUNT_CAP as i64
+            ],
         )?,
         None => db.query(&ONE_TRIP, params![nik.as_str()])?,
     };
