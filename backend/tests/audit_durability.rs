@@ -10,32 +10,15 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use backend::Store;
-use backend::demo::{DemoOptions, generate};
-use common::process::{Database, Serving, free_port, signed_get};
+use common::process::{Database, Serving, audited, free_port, registry, signed_get};
 use common::{fresh_nonce, now};
 use protocol::api::status_path;
 use protocol::auth::KioskKey;
 
 /// A registry with a few families and `kiosks` kiosks at the highest per-minute rate.
 fn prepare(database: &Database, data_dir: &Path, kiosks: usize) -> (Vec<KioskKey>, Vec<String>) {
-    let store = database.open(data_dir);
-    let summary = generate(&store, &DemoOptions { residents: 200, seed: 5 }).expect("demo data");
-    let keys = (0..kiosks)
-        .map(|i| store.register_kiosk(&format!("BWI-AUDIT-{i:02}"), None, 120).expect("kiosk"))
-        .collect();
-    let niks = summary.examples.iter().map(|e| e.nik.to_string()).collect();
-    (keys, niks)
-}
-
-/// Status lookups in the audit log.
-fn audited_lookups(store: &Store) -> usize {
-    store.flush_audit();
-    store
-        .recent_audit(1_000_000)
-        .expect("audit")
-        .iter()
-        .filter(|entry| entry.action == "status_lookup")
-        .count()
+    let ids: Vec<(String, u32)> = (0..kiosks).map(|i| (format!("BWI-AUDIT-{i:02}"), 120)).collect();
+    registry(database, data_dir, 5, &ids)
 }
 
 #[tokio::test]
@@ -93,7 +76,7 @@ async fn every_lookup_answered_before_a_kill_9_is_in_the_audit_log() {
     // The next start writes what the crash left in the spool.
     let serving = Serving::start(&data_dir, &database).await;
     serving.stop();
-    let audited = audited_lookups(&database.open(&data_dir));
+    let audited = audited(&database.open(&data_dir), "status_lookup");
     eprintln!("kill -9: {answered} lookups answered, {audited} audited");
     assert!(audited >= answered, "{answered} answered but only {audited} audited");
     // No entry is written twice: at most the lookups in flight when it was killed (one per
@@ -139,12 +122,7 @@ async fn every_report_filed_before_a_kill_9_is_in_the_audit_log() {
     // Killed right after the last answer: an entry queued for a later batch would be lost.
     serving.kill_hard();
     let store = database.open(&data_dir);
-    let audited = store
-        .recent_audit(10_000)
-        .expect("audit")
-        .iter()
-        .filter(|entry| entry.action == "report")
-        .count();
+    let audited = audited(&store, "report");
     eprintln!("kill -9: {filed} reports filed, {audited} audited");
     assert!(filed >= 8, "most reports are filed: {filed}");
     assert_eq!(store.report_count().expect("count"), filed as u64);
@@ -269,9 +247,9 @@ async fn on_a_full_disk_lookups_are_refused_not_answered_unaudited() {
         [&before, &full, &after].iter().flat_map(|s| s.iter()).filter(|s| **s == 200).count();
     let audited = match &database {
         Database::Sqlite => {
-            audited_lookups(&Store::open(&out.join("anjungan.sqlite3")).expect("copy"))
+            audited(&Store::open(&out.join("anjungan.sqlite3")).expect("copy"), "status_lookup")
         }
-        Database::Postgres { .. } => audited_lookups(&database.open(&seed)),
+        Database::Postgres { .. } => audited(&database.open(&seed), "status_lookup"),
     };
     eprintln!("full disk: {answered} lookups answered, {audited} audited");
     assert_eq!(audited, answered, "every answered lookup, and only those, is audited");

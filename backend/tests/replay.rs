@@ -5,19 +5,16 @@
 
 mod common;
 
-use backend::demo::{DemoOptions, generate};
-use common::process::{Database, Serving, signed_get};
+use common::process::{Database, Serving, audited, registry, signed_get};
 use common::{fresh_nonce, now};
 use protocol::api::status_path;
 use protocol::auth::KioskKey;
 
 /// A registry with a few families and one kiosk allowed `per_minute` lookups.
 fn prepare(database: &Database, data_dir: &std::path::Path, per_minute: u32) -> (KioskKey, String) {
-    let store = database.open(data_dir);
-    let summary = generate(&store, &DemoOptions { residents: 200, seed: 11 }).expect("demo data");
-    let key = store.register_kiosk("BWI-REPLAY-01", None, per_minute).expect("kiosk");
-    let nik = summary.examples[0].nik.to_string();
-    (key, nik)
+    let (mut keys, niks) =
+        registry(database, data_dir, 11, &[("BWI-REPLAY-01".into(), per_minute)]);
+    (keys.remove(0), niks[0].clone())
 }
 
 #[tokio::test]
@@ -56,14 +53,7 @@ async fn a_lookup_captured_before_a_restart_or_a_crash_does_not_replay_after_it(
     // Three lookups were answered, and each is in the audit log once: the starts after the
     // stop and after the kill wrote what the spool held past the database's mark, no more.
     serving.stop();
-    let store = database.open(&data_dir);
-    store.flush_audit();
-    let audited = store
-        .recent_audit(1000)
-        .expect("audit")
-        .iter()
-        .filter(|entry| entry.action == "status_lookup")
-        .count();
+    let audited = audited(&database.open(&data_dir), "status_lookup");
     assert_eq!(audited, 3);
 }
 

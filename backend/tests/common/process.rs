@@ -89,6 +89,30 @@ fn admin_sql(admin: &str, sql: String) -> Result<(), postgres::Error> {
     .expect("administration thread")
 }
 
+/// A registry of a few demo families (seeded) at `data_dir`, with one kiosk per `(id,
+/// lookups per minute)`: their keys, and the NIKs of the demo's planted examples.
+pub fn registry(
+    database: &Database,
+    data_dir: &Path,
+    seed: u64,
+    kiosks: &[(String, u32)],
+) -> (Vec<protocol::auth::KioskKey>, Vec<String>) {
+    let store = database.open(data_dir);
+    let options = backend::demo::DemoOptions { residents: 200, seed };
+    let summary = backend::demo::generate(&store, &options).expect("demo data");
+    let keys = kiosks
+        .iter()
+        .map(|(id, per_minute)| store.register_kiosk(id, None, *per_minute).expect("kiosk"))
+        .collect();
+    (keys, summary.examples.iter().map(|e| e.nik.to_string()).collect())
+}
+
+/// How many entries of `action` the audit log holds, once every queued one is written.
+pub fn audited(store: &Store, action: &str) -> usize {
+    store.flush_audit();
+    store.recent_audit(1_000_000).expect("audit").iter().filter(|e| e.action == action).count()
+}
+
 /// A free port on loopback.
 pub fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
