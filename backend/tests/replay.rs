@@ -57,6 +57,39 @@ async fn a_lookup_captured_before_a_restart_or_a_crash_does_not_replay_after_it(
     assert_eq!(audited, 3);
 }
 
+/// A request the service refused (a mistyped NIK, or one past the kiosk's minute) used its
+/// nonce all the same: replayed after a crash it is refused as a replay, not answered.
+#[tokio::test]
+async fn a_refused_lookup_does_not_replay_after_a_crash() {
+    let dir = tempfile::tempdir().expect("dir");
+    let data_dir = dir.path().join("data");
+    let database = Database::for_test();
+    let (key, nik) = prepare(&database, &data_dir, 2);
+    let client = reqwest::Client::new();
+    let serving = Serving::start(&data_dir, &database).await;
+
+    let invalid = (status_path("3510000000000000x"), now(), fresh_nonce());
+    let sent = signed_get(&client, &serving.base, &invalid.0, &key, invalid.1, &invalid.2).await;
+    assert_eq!(sent.status(), 400, "a mistyped NIK is refused");
+    // The guard's burst (10) is the kiosk's budget at first: nine more are answered.
+    for _ in 0..9 {
+        let path = status_path(&nik);
+        let answered = signed_get(&client, &serving.base, &path, &key, now(), &fresh_nonce()).await;
+        assert_eq!(answered.status(), 200);
+    }
+    let over = (status_path(&nik), now(), fresh_nonce());
+    let sent = signed_get(&client, &serving.base, &over.0, &key, over.1, &over.2).await;
+    assert_eq!(sent.status(), 429, "the eleventh lookup at once is past the kiosk's budget");
+
+    serving.kill_hard();
+    let serving = Serving::start(&data_dir, &database).await;
+    for (path, at, nonce) in [&invalid, &over] {
+        let replayed = signed_get(&client, &serving.base, path, &key, *at, nonce).await;
+        assert_eq!(replayed.status(), 401, "{path} replayed after kill -9");
+    }
+    serving.stop();
+}
+
 #[tokio::test]
 async fn a_second_serve_on_the_same_data_directory_is_refused() {
     let dir = tempfile::tempdir().expect("dir");

@@ -188,7 +188,8 @@ fn signed_headers(headers: &HeaderMap) -> Result<SignedHeaders, AuthError> {
 }
 
 /// A status lookup's nonce not claimed yet: on PostgreSQL the lookup's statement claims it
-/// (`Store::status_claiming`), and the handler settles it before answering.
+/// (`Store::status_claiming`), on SQLite its audit line keeps it
+/// (`Store::audit_read_claiming`); the handler settles it before answering.
 #[derive(Debug, Clone)]
 pub struct PendingClaim {
     pub nonce: String,
@@ -282,11 +283,10 @@ pub async fn authenticate(State(state): State<AppState>, request: Request, next:
         return unauthorized().into_response();
     }
     let counted = counted(parts.uri.path());
-    // A status lookup on PostgreSQL claims its nonce in the lookup's own statement (one
-    // round trip); the handler settles the claim before it answers.
-    let deferred = state.store.nonces_shared()
-        && parts.method == axum::http::Method::GET
-        && is_status_path(parts.uri.path());
+    // A status lookup claims its nonce with its own work: on PostgreSQL in the lookup's
+    // statement (one round trip), on SQLite in its audit line (one append); the handler
+    // settles the claim before it answers.
+    let deferred = parts.method == axum::http::Method::GET && is_status_path(parts.uri.path());
     let mut pending = None;
     if deferred {
         pending = Some(PendingClaim { nonce: signed.nonce.clone(), seen_at: now });

@@ -41,34 +41,52 @@ pub async fn status(
     pending: Option<Extension<PendingClaim>>,
     Path(raw): Path<String>,
 ) -> Result<Response, AppError> {
-    // Every attempt counts, valid or not: the limit is against trying many numbers.
-    super::budget::spend(&state, &kiosk, &kiosk_record).await?;
     let pending = pending.map(|Extension(pending)| pending);
+    // Every attempt counts, valid or not: the limit is against trying many numbers.
+    if let Err(refused) = super::budget::spend(&state, &kiosk, &kiosk_record).await {
+        // Refused, but its nonce is used all the same: replayed after a restart or on
+        // another instance, it must not be served either.
+        if let Some(pending) = pending {
+            claim_separately(&state, &kiosk, pending).await?;
+        }
+        return Err(refused);
+    }
     let store = state.store.clone();
     let actor = format!("kiosk:{kiosk}");
+    // PostgreSQL claims the nonce in the database, SQLite in the audit line below.
+    let (db_claim, spool_claim) = match pending {
+        Some(pending) if store.nonces_shared() => (Some(pending), None),
+        other => (None, other),
+    };
+    let audit = |subject: String, outcome: &str| {
+        let entry = AuditEntry {
+            at: now(),
+            actor: actor.clone(),
+            action: "status_lookup".into(),
+            subject,
+            outcome: outcome.into(),
+        };
+        match &spool_claim {
+            Some(pending) => store.audit_read_claiming(
+                entry,
+                NonceClaim { kiosk: &kiosk, nonce: &pending.nonce, seen_at: pending.seen_at },
+            ),
+            None => store.audit_read(entry),
+        }
+    };
     let nik = match Nik::parse(&raw) {
         Ok(nik) => nik,
         Err(error) => {
-            if let Some(pending) = pending {
-                let (store, id) = (store.clone(), kiosk.clone());
-                let claim = tokio::task::spawn_blocking(move || {
-                    store.claim_nonce(&id, &pending.nonce, pending.seen_at, true)
-                })
-                .await??;
+            if let Some(pending) = db_claim {
+                let claim = claim_separately(&state, &kiosk, pending).await?;
                 settle(&state, &kiosk, Some(&kiosk_record), claim, true)?;
             }
             tracing::info!(reason = %error, "invalid NIK refused");
-            store.audit_read(AuditEntry {
-                at: now(),
-                actor,
-                action: "status_lookup".into(),
-                subject: mask_digits_in(&raw.chars().take(32).collect::<String>()),
-                outcome: "invalid".into(),
-            })?;
+            audit(mask_digits_in(&raw.chars().take(32).collect::<String>()), "invalid")?;
             return Err(AppError::from(&error));
         }
     };
-    let record = match (pending, store.status_without_waiting(&nik)) {
+    let record = match (db_claim, store.status_without_waiting(&nik)) {
         (Some(pending), _) => {
             // PostgreSQL: the lookup's statement claims the nonce too, one round trip.
             let (store, id) = (store.clone(), kiosk.clone());
@@ -90,13 +108,7 @@ pub async fn status(
     let outcome = if record.is_some() { "found" } else { "not_found" };
     tracing::info!(nik = %nik.masked(), outcome, "status lookup");
     // On disk before the answer leaves: a lookup nobody could trace is refused instead.
-    store.audit_read(AuditEntry {
-        at: now(),
-        actor,
-        action: "status_lookup".into(),
-        subject: nik.masked(),
-        outcome: outcome.into(),
-    })?;
+    audit(nik.masked(), outcome)?;
     match record {
         Some(found) => {
             let other_desa = kiosk_record.desa_code.is_some_and(|own| own != found.desa_code);
@@ -115,6 +127,21 @@ pub async fn status(
             ),
         )),
     }
+}
+
+/// Claims a status lookup's nonce on its own, where no lookup statement or audit line
+/// carries it (a refused or invalid request): in the database or the spool.
+async fn claim_separately(
+    state: &AppState,
+    kiosk: &str,
+    pending: PendingClaim,
+) -> Result<crate::store::Claim, AppError> {
+    let (store, id) = (state.store.clone(), kiosk.to_owned());
+    let claim = tokio::task::spawn_blocking(move || {
+        store.claim_nonce(&id, &pending.nonce, pending.seen_at, true)
+    })
+    .await??;
+    Ok(claim)
 }
 
 /// What the kiosk may be told of a resident's life status: which kind, never when or why.

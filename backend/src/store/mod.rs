@@ -286,7 +286,23 @@ impl Store {
     /// spool) when this returns, so a crash cannot lose it; an error means the read must be
     /// refused.
     pub fn audit_read(&self, entry: AuditEntry) -> Result<(), StoreError> {
-        self.audit.record_durable(entry)
+        self.audit.record_durable(entry, None)
+    }
+
+    /// [`Store::audit_read`] for a kiosk's request whose nonce is not claimed yet: on SQLite
+    /// the nonce is kept in the entry's spool line (the claim and the audit in one write); on
+    /// PostgreSQL, where the lookup's statement claimed it, only the entry is kept.
+    pub fn audit_read_claiming(
+        &self,
+        entry: AuditEntry,
+        claim: NonceClaim<'_>,
+    ) -> Result<(), StoreError> {
+        let claim = (!self.nonces_shared()).then(|| audit::spool::SpooledClaim {
+            kiosk: claim.kiosk.to_owned(),
+            nonce: claim.nonce.to_owned(),
+            seen_at: claim.seen_at,
+        });
+        self.audit.record_durable(entry, claim)
     }
 
     /// Waits until every queued audit entry is on disk.

@@ -45,6 +45,11 @@ impl PgConn {
         // Options the URL itself gives (`?options=-c%20search_path%3D...`) are kept.
         let mut options = config.get_options().map(|given| format!("{given} ")).unwrap_or_default();
         options.push_str(&format!("-c temp_buffers={TEMP_BUFFERS}"));
+        // Every cached statement is a point lookup or a keyed write: plan it once per
+        // connection. Left to choose, PostgreSQL kept re-planning the status lookup's
+        // statement on every run (0.5 ms of planning for 0.15 ms of work), because the
+        // generic plan's estimate for the nonce count's range looked costlier.
+        options.push_str(" -c plan_cache_mode=force_generic_plan");
         if let Some(schema) = schema {
             options.push_str(&format!(" -c search_path={schema}"));
         }

@@ -15,7 +15,7 @@ use super::StoreError;
 use super::conn::{Conn, Exclusivity};
 use super::pool::Pool;
 use super::sql::{Db, Param, params};
-use spool::{Position, Record, Spool};
+use spool::{Position, Record, Spool, SpooledClaim};
 
 /// One audited event. `subject` holds masked identifiers only.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,12 +106,18 @@ impl AuditWriter {
 
     /// Records an entry that must be on disk before the caller answers: spooled when the
     /// store has a spool, refused (`AuditUnavailable`) when the disk does not take it.
-    pub(super) fn record_durable(&self, entry: AuditEntry) -> Result<(), StoreError> {
+    /// `claim`: the request's nonce, kept in the same line.
+    pub(super) fn record_durable(
+        &self,
+        entry: AuditEntry,
+        claim: Option<SpooledClaim>,
+    ) -> Result<(), StoreError> {
         let Some(spool) = &self.spool else {
             self.record(entry);
             return Ok(());
         };
-        spool.append(Record::audit(&entry), |record, at| self.send(Message::Spooled(record, at)))
+        let record = Record::audit(&entry, claim);
+        spool.append(record, |record, at| self.send(Message::Spooled(record, at)))
     }
 
     /// Spools a kiosk request's nonce (SQLite's durable replay protection). Without a
@@ -174,15 +180,13 @@ fn replay(
             .unwrap_or(0);
         unreadable += segment.unreadable;
         for (end, record) in &segment.records {
-            match record {
-                Record::Nonce { kiosk, nonce, seen_at, .. } if *seen_at >= window_start => {
-                    nonces.push((kiosk.clone(), nonce.clone(), *seen_at))
-                }
-                Record::Nonce { .. } => {}
-                Record::Audit { .. } if *end as i64 > committed => {
-                    entries.extend(record.clone().into_entry())
-                }
-                Record::Audit { .. } => {}
+            if let Some((kiosk, nonce, seen_at)) = record.nonce()
+                && seen_at >= window_start
+            {
+                nonces.push((kiosk.to_owned(), nonce.to_owned(), seen_at));
+            }
+            if *end as i64 > committed {
+                entries.extend(record.clone().into_entry());
             }
         }
         if let Some((end, _)) = segment.records.last() {

@@ -2,7 +2,7 @@
 //!
 //! Audit entries of reads (status and ticket lookups, configuration pulls) and, on SQLite,
 //! the nonces of signed requests are appended here with one `write(2)` each before the
-//! answer goes out. The audit writer moves the entries into the database in batches and
+//! answer goes out (a status lookup's nonce rides in its audit line: one write for both). The audit writer moves the entries into the database in batches and
 //! records, in the same transaction, how far into each segment it has committed; a
 //! `kill -9` therefore loses nothing that was answered (the bytes are in the kernel's page
 //! cache), and the next start writes exactly what lies past that mark. The writer
@@ -49,6 +49,10 @@ pub(crate) enum Record {
         action: String,
         subject: String,
         outcome: String,
+        /// The nonce of the signed request this entry audits (SQLite's status lookups): kept
+        /// in the entry's own line, so a lookup costs one append, not two.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        claim: Option<SpooledClaim>,
     },
     /// A kiosk request's nonce (SQLite only: PostgreSQL claims them in the database).
     Nonce {
@@ -59,21 +63,42 @@ pub(crate) enum Record {
     },
 }
 
+/// A request's nonce carried in its audit line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct SpooledClaim {
+    pub kiosk: String,
+    pub nonce: String,
+    pub seen_at: i64,
+}
+
 impl Record {
-    pub(crate) fn audit(entry: &AuditEntry) -> Record {
+    pub(crate) fn audit(entry: &AuditEntry, claim: Option<SpooledClaim>) -> Record {
         Record::Audit {
             at: entry.at.clone(),
             actor: entry.actor.clone(),
             action: entry.action.clone(),
             subject: entry.subject.clone(),
             outcome: entry.outcome.clone(),
+            claim,
+        }
+    }
+
+    /// The nonce this record keeps, with when it was seen: a nonce record's, or the one an
+    /// audit line carries.
+    pub(crate) fn nonce(&self) -> Option<(&str, &str, i64)> {
+        match self {
+            Record::Nonce { kiosk, nonce, seen_at, .. } => Some((kiosk, nonce, *seen_at)),
+            Record::Audit { claim: Some(claim), .. } => {
+                Some((&claim.kiosk, &claim.nonce, claim.seen_at))
+            }
+            Record::Audit { claim: None, .. } => None,
         }
     }
 
     /// The audit entry, for a record that is one.
     pub(crate) fn into_entry(self) -> Option<AuditEntry> {
         match self {
-            Record::Audit { at, actor, action, subject, outcome } => {
+            Record::Audit { at, actor, action, subject, outcome, .. } => {
                 Some(AuditEntry { at, actor, action, subject, outcome })
             }
             Record::Nonce { .. } => None,
@@ -257,7 +282,7 @@ mod tests {
         assert!(left.is_empty());
         let mut queued = Vec::new();
         for subject in ["3510********0001", "3510********0002"] {
-            let record = Record::audit(&entry(subject));
+            let record = Record::audit(&entry(subject), None);
             spool.append(record, |r, at| queued.push((at.end, r))).expect("append");
         }
         let nonce =
@@ -286,7 +311,7 @@ mod tests {
         let mut closed = Vec::new();
         spool.rotate(true, |path| closed.push(path)).expect("rotate");
         assert!(closed.is_empty(), "an empty segment stays open");
-        spool.append(Record::audit(&entry("x")), |_, _| {}).expect("append");
+        spool.append(Record::audit(&entry("x"), None), |_, _| {}).expect("append");
         spool.rotate(false, |path| closed.push(path)).expect("rotate");
         assert!(closed.is_empty(), "neither large nor old");
         spool.rotate(true, |path| closed.push(path)).expect("rotate");
