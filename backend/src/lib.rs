@@ -17,6 +17,7 @@ pub mod demo;
 pub mod eligibility;
 pub mod http;
 pub mod import;
+pub mod letters;
 pub mod log;
 pub mod population;
 pub mod registry_import;

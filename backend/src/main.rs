@@ -33,6 +33,9 @@ enum Command {
     /// Move a citizen's report on: verify (checked again by the engine), reject, schedule
     /// into a distribution batch 5-7 days after verification, or record the delivery.
     Report(cli::report::Args),
+    /// Letters: the queue (list, preview, prepare, approve, reject, cancel), a desa's
+    /// settings, the desas' public keys, and the offline check of a letter's QR.
+    Letter(cli::letter::Args),
     /// Register a kiosk (or renew its key) and write its key file for the installer.
     KioskAdd(cli::kiosk::AddArgs),
     /// Seal every kiosk secret under a new master key in one transaction, then drop the old
@@ -81,6 +84,7 @@ fn run_command() -> anyhow::Result<()> {
         Command::DemoData(args) => cli::demo::run(args),
         Command::Import(args) => cli::import::run(args),
         Command::Report(args) => cli::report::run(args),
+        Command::Letter(args) => cli::letter::run(args),
         Command::Registry(args) => cli::registry::run(args),
         Command::KioskAdd(args) => cli::kiosk::add(args),
         Command::SecretsRotate(args) => cli::secrets::rotate(args),

@@ -145,7 +145,10 @@ async fn each_pull_is_issued_anew_and_signed_over_what_the_store_holds() {
     }
     assert_eq!(seen[0].config_version, seen[1].config_version, "the same content");
     assert!(seen[0].issued_before(&seen[1]), "{} then {}", seen[0].issued_at, seen[1].issued_at);
-    let stored = store.kiosk_config(KIOSK).expect("read").expect("kiosk");
+    let stored = store
+        .kiosk_config(KIOSK, &backend::letters::LetterCatalogue::builtin().for_kiosks())
+        .expect("read")
+        .expect("kiosk");
     assert_eq!(stored.config_version, seen[1].config_version, "the version names the content only");
     assert_eq!(stored.staff_pins, seen[1].staff_pins);
 }

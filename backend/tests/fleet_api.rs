@@ -306,7 +306,7 @@ fn kiosk_pin_command_reads_the_pin_from_stdin() {
     assert!(set.status.success(), "{}", String::from_utf8_lossy(&set.stderr));
 
     let store = Store::open(&database).expect("open");
-    let config = store.kiosk_config(KIOSK).expect("config").expect("kiosk");
+    let config = store.kiosk_config(KIOSK, &[]).expect("config").expect("kiosk");
     let pin = &config.staff_pins[0];
     assert_eq!(pin.label, "Teknisi");
     let hash = PasswordHash::new(&pin.pin_hash).expect("PHC");

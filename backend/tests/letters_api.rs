@@ -29,7 +29,7 @@ async fn a_letter_request_waits_for_the_desa_staff_under_a_trackable_ticket() {
     assert_eq!(response.status(), 201);
     let filed: TicketStatus = response.json().await.expect("JSON");
     assert_eq!(filed.kind, TicketKind::Letter);
-    assert_eq!(filed.letter, Some(LetterKind::Sktm));
+    assert_eq!(filed.letter, Some(LetterKind::Sktm.code()));
     assert_eq!(filed.state, ReportState::Verification);
     assert_eq!(filed.state_text().id, "menunggu pemeriksaan petugas desa");
     assert!(filed.subject.contains('*') && !filed.subject.contains(&person[6..12]));
@@ -93,6 +93,7 @@ async fn a_kiosk_ticket_is_kept_and_cannot_name_two_submissions() {
     assert_eq!(post(&server, "/api/v1/reports", &report).await.status(), 201);
 
     let mut body = letter(&person, "usaha", "letter-kiosk-3");
+    body["fields"] = json!({"business_name": "Warung Bu Siti", "business_kind": "warung makan"});
     body["ticket"] = json!(ticket.to_string());
     let taken = post(&server, LETTERS_PATH, &body).await;
     assert_eq!(taken.status(), 409, "a report holds that ticket already");
@@ -101,7 +102,7 @@ async fn a_kiosk_ticket_is_kept_and_cannot_name_two_submissions() {
     let next = Ticket::new(issuer, 4).expect("in range");
     body["ticket"] = json!(next.to_string());
     let filed: TicketStatus = post(&server, LETTERS_PATH, &body).await.json().await.expect("JSON");
-    assert_eq!((filed.ticket, filed.letter), (next, Some(LetterKind::Usaha)));
+    assert_eq!((filed.ticket, filed.letter), (next, Some(LetterKind::Usaha.code())));
 }
 
 #[tokio::test]
@@ -110,7 +111,16 @@ async fn bad_letter_requests_are_refused_with_nothing_written() {
     let person = example(&server.summary, "tidak menerima").nik.to_string();
     let cases: Vec<(serde_json::Value, u16, ErrorCode)> = vec![
         (letter("3510011203850", "sktm", "bad-key-0001"), 400, ErrorCode::NikWrongLength),
-        (letter(&person, "ktp", "bad-key-0002"), 400, ErrorCode::BadRequest),
+        (letter(&person, "ktp", "bad-key-0002"), 400, ErrorCode::UnknownLetter),
+        (letter(&person, "KTP!", "bad-key-0007"), 400, ErrorCode::BadRequest),
+        // The business certificate asks for the business's name and kind.
+        (letter(&person, "usaha", "bad-key-0008"), 400, ErrorCode::InvalidField),
+        (
+            json!({"applicant_nik": person, "letter": "domisili", "purpose": "Syarat kerja",
+                   "fields": {"salary": "9"}, "idempotency_key": "bad-key-0009"}),
+            400,
+            ErrorCode::InvalidField,
+        ),
         (
             json!({"applicant_nik": person, "letter": "sktm", "purpose": " \u{1b} ", "idempotency_key": "bad-key-0003"}),
             400,

@@ -43,7 +43,7 @@ async fn a_kiosk_learns_the_highest_serial_of_its_own_issuer() {
     let body = report(&person, "serial-report-7", ticket(7));
     assert_eq!(post(&server, "/api/v1/reports", &body).await.status(), 201);
     let letter = json!({
-        "applicant_nik": person, "letter": "usaha", "purpose": "Syarat pinjaman usaha",
+        "applicant_nik": person, "letter": "domisili", "purpose": "Syarat pinjaman usaha",
         "idempotency_key": "serial-letter-12", "ticket": ticket(12).to_string(),
     });
     assert_eq!(post(&server, LETTERS_PATH, &letter).await.status(), 201);

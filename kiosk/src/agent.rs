@@ -240,6 +240,7 @@ mod tests {
             texts: Default::default(),
             staff_pins: vec![],
             idle_timeout_seconds: 60,
+            letters: Vec::new(),
             issued_at: issued_at.into(),
         }
     }

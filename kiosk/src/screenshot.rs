@@ -401,7 +401,7 @@ pub fn sample_letter_ticket(state: ReportState) -> TicketStatus {
     TicketStatus {
         ticket: sample_ticket_number(42),
         kind: TicketKind::Letter,
-        letter: Some(LetterKind::Sktm),
+        letter: Some(LetterKind::Sktm.code()),
         state,
         reason,
         subject: "3510********0001".into(),

@@ -153,7 +153,7 @@ fn a_report_filed_offline_is_queued_printed_and_decided_when_the_service_returns
     let filed_letter = runtime.block_on(client.ticket_status(&letter)).expect("letter filed");
     assert_eq!(
         (filed_letter.kind, filed_letter.letter),
-        (protocol::api::TicketKind::Letter, Some(protocol::letter::LetterKind::Domisili))
+        (protocol::api::TicketKind::Letter, Some(protocol::letter::LetterKind::Domisili.code()))
     );
 
     // Tracking the same ticket now shows the service's decision.

@@ -172,7 +172,8 @@ async fn an_offline_letter_request_shares_the_ticket_counter_and_drains_like_a_r
     let report = outbox.enqueue_report(&self_report(&nik)).expect("report queued");
     let letter = Submission::Letter(LetterRequest {
         applicant_nik: nik.clone(),
-        letter: LetterKind::Domisili,
+        letter: LetterKind::Domisili.code(),
+        fields: Default::default(),
         purpose: "Syarat melamar pekerjaan".into(),
         idempotency_key: String::new(),
         ticket: None,
@@ -190,7 +191,10 @@ async fn an_offline_letter_request_shares_the_ticket_counter_and_drains_like_a_r
     drain_once_back(&mut backend, &outbox, &client).await;
 
     let filed = backend.ticket(ticket).await.expect("the service has the letter's ticket");
-    assert_eq!((filed.kind, filed.letter), (TicketKind::Letter, Some(LetterKind::Domisili)));
+    assert_eq!(
+        (filed.kind, filed.letter.clone()),
+        (TicketKind::Letter, Some(LetterKind::Domisili.code()))
+    );
     assert_eq!(filed.state, ReportState::Verification);
     let kept = outbox.entry(&ticket).expect("read").expect("entry");
     assert_eq!(kept.answer, Some(filed));

@@ -245,6 +245,13 @@ pub enum ErrorCode {
     TicketTaken,
     /// A program code the catalogue does not have.
     UnknownProgram,
+    /// A letter type the catalogue does not have, or this kiosk's desa does not offer.
+    UnknownLetter,
+    /// A letter field's answer that is missing or not of its kind.
+    InvalidField,
+    /// The letter of this ticket is not issued (yet): it waits for the desa staff, or was
+    /// refused or cancelled.
+    LetterNotReady,
     /// A recipient list that cannot be read as CSV with the expected columns.
     InvalidCsv,
     /// A file posted to the registry loads that is neither a population file nor a desil
@@ -440,7 +447,7 @@ pub struct TicketStatus {
     pub kind: TicketKind,
     /// For a letter request: which letter.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub letter: Option<crate::letter::LetterKind>,
+    pub letter: Option<crate::letter::LetterCode>,
     /// Where it stands. A letter request goes through the same steps: verification by the
     /// desa staff, verified (approved), scheduled (ready to collect), delivered (handed
     /// over), or rejected.
@@ -461,9 +468,10 @@ impl TicketStatus {
             (TicketKind::Letter, ReportState::Verification) => {
                 Text::new("menunggu pemeriksaan petugas desa", "waiting for the village staff")
             }
-            (TicketKind::Letter, ReportState::Verified) => {
-                Text::new("disetujui, surat sedang dibuat", "approved, the letter is being made")
-            }
+            (TicketKind::Letter, ReportState::Verified) => Text::new(
+                "surat sudah terbit: cetak di anjungan desa dengan tiket ini",
+                "the letter is issued: print it at a kiosk of the desa with this ticket",
+            ),
             (TicketKind::Letter, ReportState::Scheduled) => {
                 Text::new("surat siap diambil", "the letter is ready to collect")
             }

@@ -151,6 +151,10 @@ pub struct KioskConfig {
     /// PINs that open staff mode: the kiosk's own and its desa's.
     pub staff_pins: Vec<StaffPin>,
     pub idle_timeout_seconds: u32,
+    /// The letter types the kiosk offers (name, who asks, the fields), pushed from the
+    /// centre's catalogue. Empty (an older service): the kiosk offers its built-in three.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub letters: Vec<crate::letter::LetterType>,
     /// When the service issued this copy, RFC 3339 UTC. A kiosk refuses a configuration
     /// issued before the one it holds, so a captured older one (with an old PIN) cannot be
     /// replayed. Set when served, so it is no part of `config_version`.
@@ -282,6 +286,7 @@ mod tests {
                 pin_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
             }],
             idle_timeout_seconds: 90,
+            letters: Vec::new(),
             issued_at: "2026-12-07T01:02:03.5Z".into(),
         }
     }

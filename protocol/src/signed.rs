@@ -54,12 +54,18 @@ const SIGNATURE_TAG: &str = "ed25519";
 pub enum ContentKind {
     /// `GET /api/v1/kiosk/config` ([`crate::fleet::KioskConfig`]).
     KioskConfig,
+    /// An issued letter's seal, signed by its desa's key ([`crate::letter::seal`]).
+    Letter,
+    /// A status slip's seal, signed by the kiosk's desa's key.
+    StatusSlip,
 }
 
 impl ContentKind {
     pub fn as_str(self) -> &'static str {
         match self {
             ContentKind::KioskConfig => "kiosk-config",
+            ContentKind::Letter => "letter",
+            ContentKind::StatusSlip => "status-slip",
         }
     }
 }
@@ -254,6 +260,27 @@ impl ContentSignature {
         self.key_id
     }
 
+    /// The key id and the signature, 72 bytes: the compact form a QR code carries.
+    pub fn to_bytes(&self) -> [u8; 72] {
+        let mut bytes = [0u8; 72];
+        bytes[..8].copy_from_slice(&self.key_id.0);
+        bytes[8..].copy_from_slice(&self.signature.to_bytes());
+        bytes
+    }
+
+    /// Reads [`ContentSignature::to_bytes`]; `None` unless exactly 72 bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Option<ContentSignature> {
+        let bytes: &[u8; 72] = bytes.try_into().ok()?;
+        let mut key_id = [0u8; 8];
+        key_id.copy_from_slice(&bytes[..8]);
+        let mut signature = [0u8; 64];
+        signature.copy_from_slice(&bytes[8..]);
+        Some(ContentSignature {
+            key_id: KeyId(key_id),
+            signature: ed25519_dalek::Signature::from_bytes(&signature),
+        })
+    }
+
     /// `ed25519 <key id> <128 hex digits>`.
     pub fn header_value(&self) -> String {
         format!("{SIGNATURE_TAG} {} {}", self.key_id, hex::encode(self.signature.to_bytes()))
@@ -307,6 +334,10 @@ impl TrustedKeys {
             return Err(KeyError::NoKeys);
         }
         Ok(TrustedKeys { keys })
+    }
+
+    pub fn keys(&self) -> &[PublicKey] {
+        &self.keys
     }
 
     pub fn ids(&self) -> Vec<KeyId> {

@@ -107,3 +107,67 @@ pub struct ImportResponse {
     pub summary: ImportSummary,
     pub rows: Vec<ImportRow>,
 }
+
+/// `GET`: letter requests waiting for the desa staff ([`WaitingLetters`]).
+pub const LETTER_QUEUE_PATH: &str = "/api/v1/staff/letters";
+/// `GET`: a waiting request's letter exactly as it will print (unnumbered), or an issued
+/// letter as it was issued ([`LetterPreview`]). Shows the full NIK: audited.
+pub const LETTER_PREVIEW_PATH: &str = "/api/v1/staff/letters/{ticket}";
+/// `POST`: an operator has checked the request (the KTP at the office) and hands it to the
+/// signer.
+pub const LETTER_PREPARE_PATH: &str = "/api/v1/staff/letters/{ticket}/prepare";
+/// `POST`: the kepala desa (or a delegate, role `signer`) approves: the letter is issued,
+/// numbered and sealed; the citizen prints it with the ticket at a kiosk of the desa.
+pub const LETTER_APPROVE_PATH: &str = "/api/v1/staff/letters/{ticket}/approve";
+/// `POST` [`LetterDecision`]: refused, with the reason the citizen sees.
+pub const LETTER_REJECT_PATH: &str = "/api/v1/staff/letters/{ticket}/reject";
+/// `POST` [`LetterDecision`]: an issued letter cancelled; it keeps its number.
+pub const LETTER_CANCEL_PATH: &str = "/api/v1/staff/letters/issued/{id}/cancel";
+
+/// Longest reason for a refusal or a cancellation.
+pub const REASON_MAX: usize = 300;
+
+/// A request in the queue; masked as every list is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WaitingLetter {
+    pub ticket: String,
+    pub letter: String,
+    pub letter_name: Text,
+    pub desa_code: u64,
+    /// Masked NIK.
+    pub applicant: String,
+    pub filed_at: String,
+    /// `card` or `keypad`: a typed NIK needs the KTP checked at the office.
+    pub nik_entry: String,
+    pub reason: Option<Text>,
+    pub prepared_by: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WaitingLetters {
+    pub letters: Vec<WaitingLetter>,
+}
+
+/// Body of a refusal or a cancellation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LetterDecision {
+    /// Why, in Indonesian; shown to the citizen who tracks the ticket.
+    pub reason: String,
+}
+
+/// A letter as staff see it before deciding, or as it was issued.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LetterPreview {
+    pub ticket: String,
+    /// `verification`, `verified` (issued), `rejected`, ...
+    pub state: String,
+    /// The issued letter's id, once issued.
+    pub letter_id: Option<String>,
+    pub cancelled: bool,
+    pub document: crate::letter::LetterDocument,
+}

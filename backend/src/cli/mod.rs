@@ -6,6 +6,7 @@ pub mod bench;
 pub mod demo;
 pub mod import;
 pub mod kiosk;
+pub mod letter;
 pub mod registry;
 pub mod report;
 pub mod secrets;

@@ -40,6 +40,13 @@ pub struct Args {
     /// person's and household's programs, no family members) or `full`.
     #[arg(long, env = "ANJUNGAN_OTHER_DESA_ANSWERS", value_enum, default_value_t = OtherDesa::Minimal)]
     other_desa_answers: OtherDesa,
+    /// The letter catalogue (TOML, as backend/letters.toml); without it, the shipped one.
+    #[arg(long, env = "ANJUNGAN_LETTERS")]
+    letters: Option<std::path::PathBuf>,
+    /// The service's public address (`https://anjungan.example`): letters print
+    /// `<it>/verify/<id>` under their QR code for whoever checks them.
+    #[arg(long, env = "ANJUNGAN_PUBLIC_URL")]
+    public_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -63,12 +70,34 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         OtherDesa::Minimal => protocol::api::AnswerDetail::OtherDesa,
         OtherDesa::Full => protocol::api::AnswerDetail::Full,
     };
+    let letters = match &args.letters {
+        Some(path) => backend::letters::LetterCatalogue::parse(
+            &std::fs::read_to_string(path).with_context(|| format!("read {}", path.display()))?,
+        )?,
+        None => backend::letters::LetterCatalogue::builtin(),
+    };
+    let unknown = letters.unknown_programs(&|code| catalogue.program(code).is_some());
+    anyhow::ensure!(
+        unknown.is_empty(),
+        "letter catalogue: poverty programs not in the program catalogue: {unknown:?}"
+    );
+    if let Some(url) = &args.public_url {
+        anyhow::ensure!(
+            url.starts_with("https://") || url.starts_with("http://"),
+            "--public-url must be an http(s) address"
+        );
+    }
     let (store, _serving) = args.database.open_serving(&catalogue, &args.secrets)?;
     let signer = args.signing.open(&args.database.data_dir)?;
     tracing::info!(key_id = %signer.public_key().id(), "kiosk configurations signed");
     let options = backend::http::RouterOptions {
         other_desa,
         signer: Some(std::sync::Arc::new(signer)),
+        letters: Some(std::sync::Arc::new(letters)),
+        verify_base: args
+            .public_url
+            .as_deref()
+            .map(|url| format!("{}/verify", url.trim_end_matches('/'))),
         ..Default::default()
     };
     let (listen, data_dir) = (args.listen, args.database.data_dir);

@@ -15,15 +15,28 @@ pub struct AddArgs {
     /// (kabupaten operators).
     #[arg(long)]
     desa: Option<u64>,
+    /// operator (prepares letters), signer (kepala desa or delegate: approves), kabupaten,
+    /// auditor (reads only).
+    #[arg(long, default_value = "operator")]
+    role: String,
+    /// Full name printed under the letters a signer approves.
+    #[arg(long, default_value = "")]
+    name: String,
+    /// Position printed under it, e.g. "Sekretaris Desa Aliyan".
+    #[arg(long, default_value = "")]
+    position: String,
 }
 
 pub fn add(args: AddArgs) -> anyhow::Result<()> {
+    let role = backend::store::StaffRole::parse(&args.role)
+        .ok_or_else(|| anyhow::anyhow!("--role: operator, signer, kabupaten or auditor"))?;
     if let Some(desa) = args.desa {
         known_desa(desa)?;
     }
     let password = super::read_secret_line("password")?;
     let store = args.database.open()?;
     store.set_staff(&args.username, &password, args.desa)?;
+    store.set_staff_role(&args.username, role, &args.name, &args.position)?;
     println!("staff account {} ready", args.username);
     Ok(())
 }

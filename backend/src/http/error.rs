@@ -207,6 +207,26 @@ impl From<StoreError> for AppError {
             tracing::error!(%error, "kiosk secret refused");
             return super::guard::unauthorized();
         }
+        match &error {
+            StoreError::Forbidden(why) => {
+                tracing::warn!(%why, "refused");
+                return AppError::forbidden(Text::new(
+                    "Permintaan ini tidak diizinkan dari sini.",
+                    "This request is not allowed from here.",
+                ));
+            }
+            StoreError::LetterNotReady(why) => {
+                tracing::info!(%why, "letter not ready");
+                return AppError::conflict(
+                    ErrorCode::LetterNotReady,
+                    Text::new(
+                        "Surat ini belum dapat dicetak: masih menunggu petugas desa, ditolak, atau dibatalkan.",
+                        "This letter cannot be printed: it still waits for the village staff, was refused, or was cancelled.",
+                    ),
+                );
+            }
+            _ => {}
+        }
         tracing::error!(%error, "store failure");
         match error {
             StoreError::AuditUnavailable(_) => AppError::audit_unavailable(),

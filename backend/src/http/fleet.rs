@@ -94,9 +94,10 @@ pub async fn heartbeat(
     };
     let (newly_locked, config) = {
         let (store, kiosk, beat) = (state.store.clone(), kiosk.clone(), beat.clone());
+        let letters = state.letters.for_kiosks();
         tokio::task::spawn_blocking(move || {
             let newly_locked = store.record_heartbeat(&kiosk, &beat, &now(), &entry)?;
-            Ok::<_, crate::store::StoreError>((newly_locked, store.kiosk_config(&kiosk)?))
+            Ok::<_, crate::store::StoreError>((newly_locked, store.kiosk_config(&kiosk, &letters)?))
         })
         .await??
     };
@@ -153,7 +154,8 @@ pub async fn config(
 ) -> Result<Response, AppError> {
     let config = {
         let (store, kiosk) = (state.store.clone(), kiosk.clone());
-        tokio::task::spawn_blocking(move || store.kiosk_config(&kiosk)).await??
+        let letters = state.letters.for_kiosks();
+        tokio::task::spawn_blocking(move || store.kiosk_config(&kiosk, &letters)).await??
     };
     let mut config = config.ok_or_else(AppError::internal)?;
     config.issued_at = now();

@@ -6,6 +6,7 @@ mod error;
 mod fleet;
 mod guard;
 mod health;
+mod letter_queue;
 mod letters;
 mod login;
 mod openapi;
@@ -15,6 +16,7 @@ mod serials;
 mod staff;
 mod status;
 mod submit;
+mod verify;
 
 use std::sync::Arc;
 
@@ -59,6 +61,10 @@ pub struct AppState {
     other_desa: AnswerDetail,
     /// Signs what kiosks apply (their configuration).
     signer: Arc<protocol::signed::SigningKey>,
+    /// The letter types, their templates and rules.
+    letters: Arc<crate::letters::LetterCatalogue>,
+    /// Public address of the verification page (`https://.../verify`), printed on letters.
+    verify_base: Option<String>,
 }
 
 /// The API with the shipped program catalogue.
@@ -84,6 +90,10 @@ pub struct RouterOptions {
     /// data directory, [`crate::signing_key`]). `None`: a key made for this router alone,
     /// which no kiosk trusts unless it is handed the public key (tests, benchmarks).
     pub signer: Option<Arc<protocol::signed::SigningKey>>,
+    /// The letter catalogue operations loaded; `None`: the one shipped with the service.
+    pub letters: Option<Arc<crate::letters::LetterCatalogue>>,
+    /// The public address letters print for verification (`serve --public-url` + `/verify`).
+    pub verify_base: Option<String>,
 }
 
 impl Default for RouterOptions {
@@ -92,6 +102,8 @@ impl Default for RouterOptions {
             ceiling: budget::MAX_PER_MINUTE,
             other_desa: AnswerDetail::OtherDesa,
             signer: None,
+            letters: None,
+            verify_base: None,
         }
     }
 }
@@ -119,11 +131,16 @@ pub fn router_with_options(store: Store, catalogue: Catalogue, options: RouterOp
         ceiling: options.ceiling,
         other_desa: options.other_desa,
         signer: options.signer.unwrap_or_else(throwaway_signer),
+        letters: options
+            .letters
+            .unwrap_or_else(|| Arc::new(crate::letters::LetterCatalogue::builtin())),
+        verify_base: options.verify_base,
     };
     let kiosk_api = Router::new()
         .route(STATUS_PATH, get(status::status))
         .route(REPORTS_PATH, post(reports::file))
         .route(protocol::letter::LETTERS_PATH, post(letters::file))
+        .route(protocol::letter::LETTER_PRINT_PATH, get(letters::print))
         .route(TICKET_PATH, get(reports::ticket))
         .route(protocol::fleet::HEARTBEAT_PATH, post(fleet::heartbeat))
         .route(protocol::fleet::CONFIG_PATH, get(fleet::config))
@@ -138,11 +155,18 @@ pub fn router_with_options(store: Store, catalogue: Catalogue, options: RouterOp
         // Raw bodies, streamed to disk and limited by the handler itself.
         .route(protocol::registry::POPULATION_PATH, post(registry::population))
         .route(protocol::registry::DESIL_PATH, post(registry::desil))
+        .route(protocol::staff::LETTER_QUEUE_PATH, get(letter_queue::waiting))
+        .route(protocol::staff::LETTER_PREVIEW_PATH, get(letter_queue::preview))
+        .route(protocol::staff::LETTER_PREPARE_PATH, post(letter_queue::prepare))
+        .route(protocol::staff::LETTER_APPROVE_PATH, post(letter_queue::approve))
+        .route(protocol::staff::LETTER_REJECT_PATH, post(letter_queue::reject))
+        .route(protocol::staff::LETTER_CANCEL_PATH, post(letter_queue::cancel))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), staff::authenticate));
     Router::new()
         .route(HEALTH_PATH, get(health::health))
         .route(openapi::DOCUMENT_PATH, get(openapi::document))
         .route(protocol::staff::LOGIN_PATH, post(login::login))
+        .route(verify::PAGE_PATH, get(verify::page_route))
         .merge(kiosk_api)
         .merge(staff_api)
         .fallback(not_found)

@@ -91,6 +91,32 @@ where
         + Send
         + 'static,
 {
+    let (status, created) = filed(state, kiosk, action, nik_entry, file).await?;
+    Ok(respond(status, created))
+}
+
+/// `201` for a new submission, `200` for the same one again.
+pub(super) fn respond(status: TicketStatus, created: bool) -> Response {
+    let code = if created { StatusCode::CREATED } else { StatusCode::OK };
+    (code, Json(status)).into_response()
+}
+
+/// [`answer_filed`] without the answer: the filed status and whether it is new.
+pub(super) async fn filed<F>(
+    state: &AppState,
+    kiosk: &str,
+    action: &str,
+    nik_entry: NikEntry,
+    file: F,
+) -> Result<(TicketStatus, bool), AppError>
+where
+    F: FnOnce(
+            &Store,
+            &dyn Fn(&TicketStatus, bool) -> AuditEntry,
+        ) -> Result<(TicketStatus, bool), StoreError>
+        + Send
+        + 'static,
+{
     let store = state.store.clone();
     let (actor, action_name) = (format!("kiosk:{kiosk}"), action.to_owned());
     let entry = move |status: &TicketStatus, _created: bool| AuditEntry {
@@ -117,14 +143,13 @@ where
     };
     let outcome = outcome(&status, nik_entry);
     tracing::info!(ticket = %status.ticket, subject = %status.subject, outcome, created, "{action}");
-    let code = if created { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((code, Json(status)).into_response())
+    Ok((status, created))
 }
 
 /// What the audit log says came of a submission, and whether the person at the kiosk held
 /// the e-KTP or typed the number.
 fn outcome(status: &TicketStatus, nik_entry: NikEntry) -> String {
-    let outcome = match status.letter {
+    let outcome = match &status.letter {
         Some(letter) => format!("{} {}", letter.as_str(), status.state.as_str()),
         None => status.state.as_str().to_string(),
     };

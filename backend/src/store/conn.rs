@@ -255,6 +255,7 @@ fn sqlite_migrations() -> rusqlite_migration::Migrations<'static> {
         M::up(include_str!("../../migrations/0015_nik_entry.sql")),
         M::up(include_str!("../../migrations/0016_durable_nonces.sql")),
         M::up(include_str!("../../migrations/0017_heartbeat_pins.sql")),
+        M::up(include_str!("../../migrations/0018_letters_issued.sql")),
     ])
 }
 
@@ -278,6 +279,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0015_nik_entry.sql"),
     include_str!("../../migrations/0016_durable_nonces.sql"),
     include_str!("../../migrations/0017_heartbeat_pins.sql"),
+    include_str!("../../migrations/0018_letters_issued.sql"),
 ];
 
 impl Db for Conn {

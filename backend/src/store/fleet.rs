@@ -270,7 +270,12 @@ impl Store {
 
     /// The configuration a kiosk pulls; `None` for an unknown kiosk. Its version is a hash
     /// of everything else, so it changes exactly when the content does.
-    pub fn kiosk_config(&self, kiosk_id: &str) -> Result<Option<KioskConfig>, StoreError> {
+    /// `letters`: the catalogue's letter types as kiosks see them.
+    pub fn kiosk_config(
+        &self,
+        kiosk_id: &str,
+        letters: &[protocol::letter::LetterType],
+    ) -> Result<Option<KioskConfig>, StoreError> {
         let mut db = self.pool.get()?;
         let Some(mut kiosk) =
             db.query_opt("SELECT desa_code FROM kiosks WHERE id = ?1", params![kiosk_id])?
@@ -321,6 +326,7 @@ impl Store {
             texts,
             staff_pins,
             idle_timeout_seconds: settings.idle_timeout_seconds,
+            letters: letters.to_vec(),
             // Set when served (http/fleet.rs), so the version names the content only.
             issued_at: String::new(),
         };

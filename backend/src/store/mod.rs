@@ -37,7 +37,10 @@ pub use fleet::{DEFAULT_IDLE_TIMEOUT, HeartbeatRecord, KioskSettings, PinScope};
 pub use inspect::Cell;
 pub use kiosk_secrets::Rotation;
 pub use kiosks::KioskRecord;
-pub use letters::NewLetter;
+pub use letters::{
+    FamilyFacts, IssuedRecord, Issuing, LetterDetail, LetterSettings, NewLetter, ResidentFacts,
+    WaitingLetter,
+};
 pub use login_limits::{LimitScope, LoginGate, LoginLimits};
 pub use nonces::{Claim, KEPT_SECONDS, MINUTE_COUNT_CAP};
 pub use population::{
@@ -47,7 +50,7 @@ pub use population::{
 pub use postgres_tls::PgTlsError;
 pub use registry::{NewFamily, NewMembership, NewResident};
 pub use reports::{NewReport, ReportChange};
-pub use staff::{StaffRecord, StaffSession, valid_username};
+pub use staff::{StaffRecord, StaffRole, StaffSession, valid_username};
 pub use status::{MemberRecord, MembershipRecord, NonceClaim, StatusRecord};
 pub use usage::{COUNTED_ACTIONS, day_of};
 
@@ -82,6 +85,13 @@ pub enum StoreError {
     /// read-only disk. The request is refused rather than answered unaudited.
     #[error("audit log unavailable: {0}")]
     AuditUnavailable(String),
+    /// Allowed to no one asking this way (another desa's letter at a kiosk).
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// A letter that cannot be printed or acted on in its state (waiting, refused,
+    /// cancelled).
+    #[error("letter not ready: {0}")]
+    LetterNotReady(String),
     /// A kiosk secret that cannot be sealed or opened, or a master key not loaded.
     #[error(transparent)]
     Secrets(#[from] crate::secrets::SecretsError),

@@ -9,12 +9,44 @@ use sha2::{Digest, Sha256};
 use super::sql::{Db, params};
 use super::{Store, StoreError};
 
+/// What a staff account may do. An operator prepares letters; a signer (the kepala desa or a
+/// delegate) approves them and their name prints under the letter; an auditor reads only.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum StaffRole {
+    #[default]
+    Operator,
+    Signer,
+    Kabupaten,
+    Auditor,
+}
+
+impl StaffRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StaffRole::Operator => "operator",
+            StaffRole::Signer => "signer",
+            StaffRole::Kabupaten => "kabupaten",
+            StaffRole::Auditor => "auditor",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<StaffRole> {
+        [StaffRole::Operator, StaffRole::Signer, StaffRole::Kabupaten, StaffRole::Auditor]
+            .into_iter()
+            .find(|role| role.as_str() == text)
+    }
+}
+
 /// Who is signed in, and for which desa.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StaffRecord {
     pub username: String,
     /// `None`: a kabupaten operator, who may act for every desa.
     pub desa_code: Option<u64>,
+    pub role: StaffRole,
+    /// The name and position printed under a letter this account signs.
+    pub full_name: String,
+    pub position: String,
 }
 
 impl StaffRecord {
@@ -89,6 +121,30 @@ impl Store {
         })
     }
 
+    /// Sets an account's role, and the name and position its approved letters print.
+    pub fn set_staff_role(
+        &self,
+        username: &str,
+        role: StaffRole,
+        full_name: &str,
+        position: &str,
+    ) -> Result<bool, StoreError> {
+        for text in [full_name, position] {
+            if text.chars().count() > 80 || text.chars().any(char::is_control) || text.contains('|')
+            {
+                return Err(StoreError::Invalid(format!(
+                    "{text:?}: at most 80 characters, no control character and no |"
+                )));
+            }
+        }
+        self.write(|db| {
+            Ok(db.execute(
+                "UPDATE staff SET role = ?1, full_name = ?2, position = ?3 WHERE username = ?4",
+                params![role.as_str(), full_name, position, username],
+            )? == 1)
+        })
+    }
+
     /// Disables an account and ends its sessions.
     pub fn disable_staff(&self, username: &str) -> Result<bool, StoreError> {
         self.write(|db| {
@@ -111,14 +167,12 @@ impl Store {
         ttl_seconds: i64,
     ) -> Result<Option<StaffSession>, StoreError> {
         let row = self.pool.get()?.query_opt(
-            "SELECT password_hash, desa_code, enabled FROM staff WHERE username = ?1",
+            "SELECT password_hash, enabled FROM staff WHERE username = ?1",
             params![username],
         )?;
-        let (hash, desa_code, enabled) = match row {
-            Some(mut row) => {
-                (row.get::<String>(0)?, row.get::<Option<u64>>(1)?, row.get::<bool>(2)?)
-            }
-            None => (UNKNOWN_USER_HASH.to_owned(), None, false),
+        let (hash, enabled) = match row {
+            Some(mut row) => (row.get::<String>(0)?, row.get::<bool>(1)?),
+            None => (UNKNOWN_USER_HASH.to_owned(), false),
         };
         let parsed =
             PasswordHash::new(&hash).map_err(|e| StoreError::Corrupt(format!("hash: {e}")))?;
@@ -130,6 +184,8 @@ impl Store {
         rand::rng().fill_bytes(&mut secret);
         let token = hex::encode(secret);
         let expires_at = now + ttl_seconds;
+        let staff =
+            self.staff_record(username)?.ok_or_else(|| StoreError::Corrupt("staff gone".into()))?;
         self.write(|db| {
             // Expired sessions of anyone are swept at each sign-in.
             db.execute("DELETE FROM staff_sessions WHERE expires_at <= ?1", params![now])?;
@@ -139,24 +195,43 @@ impl Store {
             )?;
             Ok(())
         })?;
-        Ok(Some(StaffSession {
-            token,
-            staff: StaffRecord { username: username.to_owned(), desa_code },
-            expires_at,
-        }))
+        Ok(Some(StaffSession { token, staff, expires_at }))
+    }
+
+    /// An account by name.
+    pub fn staff_record(&self, username: &str) -> Result<Option<StaffRecord>, StoreError> {
+        self.pool
+            .get()?
+            .query_opt(
+                "SELECT username, desa_code, role, full_name, position FROM staff WHERE username = ?1",
+                params![username],
+            )?
+            .map(|mut row| staff_row(&mut row))
+            .transpose()
     }
 
     /// The staff member a bearer token belongs to, if the session is live.
     pub fn staff_session(&self, token: &str, now: i64) -> Result<Option<StaffRecord>, StoreError> {
         let row = self.pool.get()?.query_opt(
-            "SELECT s.username, s.desa_code FROM staff_sessions t
+            "SELECT s.username, s.desa_code, s.role, s.full_name, s.position FROM staff_sessions t
              JOIN staff s ON s.username = t.username
              WHERE t.token_hash = ?1 AND t.expires_at > ?2 AND s.enabled",
             params![token_hash(token), now],
         )?;
-        row.map(|mut row| Ok(StaffRecord { username: row.get(0)?, desa_code: row.get(1)? }))
-            .transpose()
+        row.map(|mut row| staff_row(&mut row)).transpose()
     }
+}
+
+fn staff_row(row: &mut super::sql::Row) -> Result<StaffRecord, StoreError> {
+    let role: String = row.get(2)?;
+    Ok(StaffRecord {
+        username: row.get(0)?,
+        desa_code: row.get(1)?,
+        role: StaffRole::parse(&role)
+            .ok_or_else(|| StoreError::Corrupt(format!("staff role {role:?}")))?,
+        full_name: row.get(3)?,
+        position: row.get(4)?,
+    })
 }
 
 /// A valid Argon2id hash of a random password nobody knows, verified when the username does

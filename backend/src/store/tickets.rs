@@ -2,7 +2,7 @@
 //! submission, whichever table holds it.
 
 use protocol::api::{ReportState, TicketKind, TicketStatus};
-use protocol::letter::LetterKind;
+use protocol::letter::LetterCode;
 use protocol::ticket::Ticket;
 use protocol::{Nik, Text};
 
@@ -144,7 +144,7 @@ pub(super) fn status(
         .ok_or_else(|| StoreError::Corrupt(format!("state {state:?}")))?;
     let letter = letter
         .map(|code| {
-            LetterKind::parse(&code).ok_or_else(|| StoreError::Corrupt(format!("letter {code:?}")))
+            LetterCode::parse(&code).ok_or_else(|| StoreError::Corrupt(format!("letter {code:?}")))
         })
         .transpose()?;
     let reason = match (decision_id, decision_en) {

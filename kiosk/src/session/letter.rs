@@ -73,7 +73,8 @@ impl Session {
         let key = draft.idempotency_key.get_or_insert_with(new_idempotency_key).clone();
         let request = LetterRequest {
             applicant_nik: applicant,
-            letter,
+            letter: letter.code(),
+            fields: Default::default(),
             purpose: draft.purpose.clone(),
             idempotency_key: key,
             ticket: None,
@@ -107,7 +108,10 @@ mod tests {
         assert_eq!(session.screen, Screen::LetterConfirm);
         assert_eq!(session.letter.purpose, "Kerja");
         let request = session.letter_request().expect("complete");
-        assert_eq!((request.letter, request.purpose.as_str()), (LetterKind::Domisili, "Kerja"));
+        assert_eq!(
+            (request.letter, request.purpose.as_str()),
+            (LetterKind::Domisili.code(), "Kerja")
+        );
         assert_eq!(request.applicant_nik, "3510011203850001");
         assert!(session.busy && session.letter_request().is_none(), "one request at a time");
         session.busy = false;

@@ -55,12 +55,7 @@ pub(crate) enum Record {
         claim: Option<SpooledClaim>,
     },
     /// A kiosk request's nonce (SQLite only: PostgreSQL claims them in the database).
-    Nonce {
-        kiosk: String,
-        nonce: String,
-        seen_at: i64,
-        counted: bool,
-    },
+    Nonce { kiosk: String, nonce: String, seen_at: i64, counted: bool },
 }
 
 /// A request's nonce carried in its audit line.

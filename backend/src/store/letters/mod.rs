@@ -1,7 +1,18 @@
-//! Letter requests filed at kiosks, waiting for the desa staff.
+//! Letters in the store: requests filed at kiosks (here), the letters issued from them with
+//! their numbers and seals (`issue`), the queue the desa staff work through (`queue`), each
+//! desa's settings (`settings`) and sealing keys (`keys`).
+
+mod issue;
+mod keys;
+mod queue;
+mod settings;
+
+pub use issue::{IssuedRecord, Issuing};
+pub use queue::{FamilyFacts, LetterDetail, ResidentFacts, WaitingLetter};
+pub use settings::LetterSettings;
 
 use protocol::api::{NikEntry, ReportState, TicketStatus};
-use protocol::letter::LetterKind;
+use protocol::letter::LetterCode;
 use protocol::ticket::Ticket;
 use protocol::{Nik, Text};
 
@@ -18,8 +29,10 @@ pub struct NewLetter {
     pub applicant: Nik,
     /// The applicant's desa in the registry: the desa whose staff make the letter.
     pub desa_code: u64,
-    pub letter: LetterKind,
+    pub letter: LetterCode,
     pub purpose: String,
+    /// The answers to the type's other fields, cleaned.
+    pub fields: std::collections::BTreeMap<String, String>,
     pub state: ReportState,
     pub decision: Option<Text>,
     pub now: String,
@@ -52,8 +65,8 @@ impl Store {
             db.execute(
                 "INSERT INTO letter_requests (issuer, serial, ticket, kiosk, idempotency_key,
                      applicant_nik, desa_code, letter, purpose, state, decision_id, decision_en,
-                     created_at, updated_at, nik_entry)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14)",
+                     created_at, updated_at, nik_entry, fields)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15)",
                 params![
                     ticket.issuer(),
                     ticket.serial(),
@@ -69,6 +82,8 @@ impl Store {
                     request.decision.as_ref().map(|t| t.en.as_str()),
                     request.now,
                     request.nik_entry.as_str(),
+                    serde_json::to_string(&request.fields)
+                        .map_err(|e| StoreError::Corrupt(format!("letter fields: {e}")))?,
                 ],
             )?;
             let filed = status(db, &ticket)?

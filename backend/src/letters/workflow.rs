@@ -1,0 +1,160 @@
+//! The letter steps both the HTTP API and the `backend letter` commands take, so the two
+//! never decide differently: the draft a waiting request would print, approval (which
+//! issues), and issuing itself.
+
+use std::collections::BTreeMap;
+
+use protocol::api::NikEntry;
+use protocol::letter::LetterDocument;
+use protocol::ticket::Ticket;
+
+use super::facts::{head_signer, letter_facts};
+use super::render::render;
+use super::{LetterCatalogue, Signer};
+use crate::store::{
+    FamilyFacts, IssuedRecord, Issuing, LetterDetail, LetterSettings, StaffRecord, StaffRole,
+    Store, StoreError,
+};
+
+/// What a preview prints where the number will be.
+pub const DRAFT_NUMBER: &str = "…/…/…/…/… (diberikan saat disetujui)";
+
+/// The signer printed under a letter `staff` approves: the kepala desa of the settings, or
+/// the approving delegate by name and position, signing "a.n." the kepala desa.
+pub fn signer_of(staff: &StaffRecord, settings: &LetterSettings) -> Signer {
+    let head = head_signer(settings);
+    if staff.full_name.trim().is_empty() || staff.full_name == settings.head_name {
+        return head;
+    }
+    Signer {
+        position: staff.position.clone(),
+        name: staff.full_name.clone(),
+        nip: None,
+        on_behalf: if head.position.is_empty() {
+            String::new()
+        } else {
+            format!("a.n. {}", head.position)
+        },
+    }
+}
+
+fn answers(detail: &LetterDetail) -> BTreeMap<String, String> {
+    let mut fields = detail.fields.clone();
+    fields.insert("purpose".into(), detail.purpose.clone());
+    fields
+}
+
+fn family_of(store: &Store, detail: &LetterDetail) -> Result<FamilyFacts, StoreError> {
+    store.letter_family(&detail.applicant)?.ok_or_else(|| {
+        StoreError::LetterNotReady("the applicant is no longer in the registry".into())
+    })
+}
+
+/// The document a waiting request would print if `staff` approved it today, the number left
+/// open.
+pub fn draft(
+    store: &Store,
+    catalogue: &LetterCatalogue,
+    staff: &StaffRecord,
+    detail: &LetterDetail,
+) -> Result<LetterDocument, StoreError> {
+    let def = catalogue.get(&detail.letter).ok_or_else(|| {
+        StoreError::Invalid(format!("letter type {} not in the catalogue", detail.letter))
+    })?;
+    let family = family_of(store, detail)?;
+    let settings = store.letter_settings(detail.desa_code)?;
+    let facts = letter_facts(
+        detail.applicant.as_str(),
+        &family,
+        &settings,
+        answers(detail),
+        time::OffsetDateTime::now_utc().date(),
+        DRAFT_NUMBER.into(),
+        signer_of(staff, &settings),
+    )
+    .ok_or_else(|| StoreError::LetterNotReady("the applicant left the family".into()))?;
+    render(catalogue, def, &facts).map_err(|e| StoreError::Invalid(format!("letter template: {e}")))
+}
+
+/// A signer approves a waiting request: the letter is issued, numbered, sealed. A request
+/// whose NIK was typed needs an operator's check of the KTP first (`prepare`).
+pub fn approve(
+    store: &Store,
+    catalogue: &LetterCatalogue,
+    staff: &StaffRecord,
+    detail: &LetterDetail,
+    verify_base: Option<String>,
+) -> Result<IssuedRecord, StoreError> {
+    if staff.role != StaffRole::Signer {
+        return Err(StoreError::Forbidden("only a signer approves letters".into()));
+    }
+    if !staff.covers(detail.desa_code) {
+        return Err(StoreError::Forbidden("another desa's letter".into()));
+    }
+    if detail.state != "verification" {
+        return Err(StoreError::LetterNotReady(format!(
+            "ticket {} is {}",
+            detail.ticket, detail.state
+        )));
+    }
+    if detail.nik_entry == NikEntry::Keypad && detail.prepared_by.is_none() {
+        return Err(StoreError::LetterNotReady(format!(
+            "ticket {}: the NIK was typed; an operator checks the KTP (prepare) first",
+            detail.ticket
+        )));
+    }
+    let def = catalogue.get(&detail.letter).ok_or_else(|| {
+        StoreError::Invalid(format!("letter type {} not in the catalogue", detail.letter))
+    })?;
+    let family = family_of(store, detail)?;
+    let settings = store.letter_settings(detail.desa_code)?;
+    let subject_name = family
+        .members
+        .iter()
+        .find(|member| member.nik == detail.applicant.as_str())
+        .map(|member| member.name.clone())
+        .unwrap_or_default();
+    let issuing = Issuing {
+        ticket: Ticket::parse(&detail.ticket)
+            .map_err(|e| StoreError::Corrupt(format!("ticket: {e}")))?,
+        letter: detail.letter.clone(),
+        classification: def.classification.clone(),
+        desa_code: detail.desa_code,
+        subject_nik: detail.applicant.as_str().to_owned(),
+        subject_name,
+        actor: format!("staff:{}", staff.username),
+        date: time::OffsetDateTime::now_utc().date(),
+        verify_base,
+    };
+    let signer = signer_of(staff, &settings);
+    issue(store, catalogue, &issuing, &family, &settings, answers(detail), signer)
+}
+
+/// Issues a letter: renders the type for the number the store gives, seals and records it.
+pub fn issue(
+    store: &Store,
+    catalogue: &LetterCatalogue,
+    issuing: &Issuing,
+    family: &FamilyFacts,
+    settings: &LetterSettings,
+    fields: BTreeMap<String, String>,
+    signer: Signer,
+) -> Result<IssuedRecord, StoreError> {
+    let def = catalogue.get(&issuing.letter).ok_or_else(|| {
+        StoreError::Invalid(format!("letter type {} not in the catalogue", issuing.letter))
+    })?;
+    store.issue_letter(issuing, |number| {
+        let facts = letter_facts(
+            &issuing.subject_nik,
+            family,
+            settings,
+            fields,
+            issuing.date,
+            number.to_owned(),
+            signer,
+        )
+        .ok_or_else(|| StoreError::Invalid("the applicant is not in the family".into()))?;
+        render(catalogue, def, &facts)
+            .map_err(|e| StoreError::Invalid(format!("letter template: {e}")))
+    })
+}

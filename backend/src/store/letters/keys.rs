@@ -1,0 +1,82 @@
+//! Each desa's Ed25519 sealing key. Made on the desa's first letter, kept sealed under the
+//! service's secrets key (like kiosk secrets, `secrets.key`), never sent anywhere; its public
+//! half is published for verifiers (`backend letter public-keys`, `/verify`).
+
+use protocol::letter::seal::DesaKeys;
+use protocol::signed::{PublicKey, SigningKey};
+use rand::RngCore;
+
+use super::super::sql::{Db, params};
+use super::super::{Store, StoreError};
+
+/// The name a desa's sealed secret is bound to (the sealing's associated data), so a sealed
+/// key copied onto another desa's row does not open.
+fn sealed_name(desa_code: u64) -> String {
+    format!("desa-letter-key:{desa_code}")
+}
+
+impl Store {
+    /// The desa's current sealing key, made (and audited) if it has none yet. Runs inside
+    /// the issuing transaction: writers take turns, so two first letters of a desa at once
+    /// still make one key.
+    pub(super) fn desa_key_in(
+        &self,
+        db: &mut impl Db,
+        desa_code: u64,
+    ) -> Result<SigningKey, StoreError> {
+        let sealer = self.sealer()?;
+        let row = db.query_opt(
+            "SELECT secret_sealed FROM desa_keys
+             WHERE desa_code = ?1 AND retired_at IS NULL ORDER BY created_at DESC LIMIT 1",
+            params![desa_code],
+        )?;
+        if let Some(mut row) = row {
+            let sealed: String = row.get(0)?;
+            let secret = sealer.open(&sealed_name(desa_code), &sealed)?;
+            let mut seed = [0u8; 32];
+            hex::decode_to_slice(&secret, &mut seed)
+                .map_err(|_| StoreError::Corrupt(format!("sealing key of desa {desa_code}")))?;
+            return Ok(SigningKey::from_seed(seed));
+        }
+        let mut seed = [0u8; 32];
+        rand::rng().fill_bytes(&mut seed);
+        let key = SigningKey::from_seed(seed);
+        let master = sealer.sealing_key()?;
+        let sealed = crate::secrets::seal(&master, &sealed_name(desa_code), &hex::encode(seed));
+        let public = key.public_key();
+        let now = super::super::fleet::now();
+        db.execute(
+            "INSERT INTO desa_keys (desa_code, key_id, public_key, secret_sealed, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![desa_code, public.id().to_string(), public.line(), sealed, now],
+        )?;
+        super::super::audit::insert_in(
+            db,
+            &super::super::AuditEntry {
+                at: now,
+                actor: "service".into(),
+                action: "desa_key_created".into(),
+                subject: format!("desa:{desa_code} key:{}", public.id()),
+                outcome: "created".into(),
+            },
+        )?;
+        Ok(key)
+    }
+
+    /// Every desa's public keys, retired ones included (they still verify old letters).
+    pub fn desa_public_keys(&self) -> Result<DesaKeys, StoreError> {
+        let rows = self.pool.get()?.query(
+            "SELECT desa_code, public_key FROM desa_keys ORDER BY desa_code, created_at",
+            &[],
+        )?;
+        let mut keys = DesaKeys::new();
+        for mut row in rows {
+            let desa: i64 = row.get(0)?;
+            let line: String = row.get(1)?;
+            let key = PublicKey::parse_line(&line)
+                .map_err(|why| StoreError::Corrupt(format!("public key of desa {desa}: {why}")))?;
+            keys.add(desa as u64, key);
+        }
+        Ok(keys)
+    }
+}
