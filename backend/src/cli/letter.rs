@@ -101,6 +101,9 @@ enum Command {
         #[arg(long)]
         head_nip: Option<String>,
     },
+    /// One made-up letter of every type, as JSON (code and document), sealed with a fixed
+    /// sample key: for reviewing the catalogue's texts and for golden tests.
+    Samples,
     /// The desas' public keys, one per line: the file offline verifiers use.
     PublicKeys {
         #[command(flatten)]
@@ -232,6 +235,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             }
             store.set_letter_settings(&settings, &super::actor())?;
             show_settings(&settings);
+        }
+        Command::Samples => {
+            let samples = backend::letters::samples::samples(&LetterCatalogue::builtin());
+            let map: Vec<serde_json::Value> = samples
+                .into_iter()
+                .map(|(code, document)| serde_json::json!({"code": code, "document": document}))
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&map)?);
         }
         Command::PublicKeys { database } => {
             print!("{}", database.open()?.desa_public_keys()?.file_text());

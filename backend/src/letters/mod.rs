@@ -11,6 +11,7 @@ pub mod facts;
 pub mod number;
 pub mod render;
 pub mod rules;
+pub mod samples;
 pub mod workflow;
 
 pub use catalogue::{LetterCatalogue, LetterCatalogueError, LetterDef};

@@ -250,7 +250,7 @@ pub fn render(
 }
 
 /// A made-up family to render every template with when the catalogue is read.
-pub(super) fn sample_facts(def: &LetterDef) -> LetterFacts {
+pub(crate) fn sample_facts(def: &LetterDef) -> LetterFacts {
     let person = Person {
         name: "SITI AMINAH".into(),
         nik: "3510154305880001".into(),
