@@ -303,4 +303,13 @@ impl BackendClient {
     ) -> Result<TicketStatus, ClientError> {
         self.get_json(&protocol::api::ticket_path(ticket)).await
     }
+
+    /// The issued letter of a letter request's ticket, to print here; `409 letter_not_ready`
+    /// while it waits for the desa staff (or was refused or cancelled).
+    pub async fn print_letter(
+        &self,
+        ticket: &protocol::ticket::Ticket,
+    ) -> Result<protocol::letter::IssuedLetter, ClientError> {
+        self.get_json(&protocol::letter::letter_print_path(ticket)).await
+    }
 }

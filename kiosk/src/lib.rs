@@ -23,6 +23,7 @@ pub mod client;
 pub mod demo;
 pub mod devices;
 pub mod diagnostics;
+pub mod letter_print;
 pub mod local;
 pub mod logring;
 pub mod panel;
