@@ -75,7 +75,12 @@ pub fn decide(
         )),
     };
     match (rule_allows, entry) {
-        (Err(why), _) => Decision::Staff(why),
+        // Typed: whatever else the staff check, they check the KTP too.
+        (Err(why), NikEntry::Keypad) => Decision::Staff(Text::new(
+            format!("{} Bawa KTP Anda ke kantor desa.", why.id),
+            format!("{} Bring your KTP to the village office.", why.en),
+        )),
+        (Err(why), NikEntry::Card) => Decision::Staff(why),
         (Ok(()), NikEntry::Card) => Decision::AtOnce,
         (Ok(()), NikEntry::Keypad) => Decision::Staff(Text::new(
             "NIK diketik, bukan dibaca dari e-KTP: petugas desa mencocokkan KTP Anda sebelum surat terbit. Bawa KTP Anda.",
@@ -112,6 +117,12 @@ mod tests {
             panic!("a family not poor by desil or program waits");
         };
         assert!(why.id.starts_with("Perlu verifikasi") && why.en.starts_with("Needs verification"));
+        let Decision::Staff(both) =
+            decide_for("sktm", &Standing { desil: Some(6), ..head() }, NikEntry::Keypad)
+        else {
+            panic!("waits");
+        };
+        assert!(both.id.contains("Perlu verifikasi") && both.id.contains("Bawa KTP"), "{both:?}");
         let unknown = Standing { active_programs: vec!["GURU_NGAJI".into()], ..head() };
         assert!(matches!(decide_for("sktm", &unknown, NikEntry::Card), Decision::Staff(_)));
         let Decision::Staff(typed) = decide_for("sktm", &poor, NikEntry::Keypad) else {

@@ -154,14 +154,17 @@ impl Store {
 
     /// Requests waiting for the staff of `desa` (every desa: `None`), oldest first, masked.
     pub fn waiting_letters(&self, desa: Option<u64>) -> Result<Vec<WaitingLetter>, StoreError> {
-        let rows = self.pool.get()?.query(
-            "SELECT ticket, letter, desa_code, applicant_nik, created_at, nik_entry, decision_id,
-                    decision_en, prepared_by
-             FROM letter_requests
-             WHERE state = 'verification' AND (?1 IS NULL OR desa_code = ?1)
-             ORDER BY created_at, ticket",
-            params![desa.map(|d| d as i64)],
-        )?;
+        const COLUMNS: &str = "SELECT ticket, letter, desa_code, applicant_nik, created_at,
+                nik_entry, decision_id, decision_en, prepared_by
+             FROM letter_requests WHERE state = 'verification'";
+        let mut db = self.pool.get()?;
+        let rows = match desa {
+            Some(desa) => db.query(
+                &format!("{COLUMNS} AND desa_code = ?1 ORDER BY created_at, ticket"),
+                params![desa],
+            )?,
+            None => db.query(&format!("{COLUMNS} ORDER BY created_at, ticket"), &[])?,
+        };
         rows.into_iter()
             .map(|mut row| {
                 let letter: String = row.get(1)?;
