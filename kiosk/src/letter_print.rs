@@ -18,7 +18,9 @@ pub fn letter_document(letter: &IssuedLetter, paper: Paper) -> Document {
     let columns = paper.columns();
     for line in letter_doc.lines(columns) {
         match line.style {
-            LineStyle::Plain => doc.text(line.text, Style::default()),
+            LineStyle::Plain if line.text.is_empty() => doc.feed(1),
+            // Already laid out for the paper: aligned labels keep their spaces.
+            LineStyle::Plain => doc.verbatim(&line.text, Style::default()),
             LineStyle::Centre => doc.text(line.text, Style::center()),
             LineStyle::Heading => doc.text(line.text, Style::center().bold()),
             LineStyle::Rule => doc.rule(),

@@ -193,6 +193,15 @@ impl Document {
         self
     }
 
+    /// A line laid out already (a letter's aligned `Label : value` rows): sanitized, its
+    /// spacing kept, cut at the paper's width rather than re-wrapped.
+    pub fn verbatim(&mut self, text: &str, style: Style) -> &mut Self {
+        let width = self.columns_for(style);
+        let clean: String = self.clean(text).chars().take(width).collect();
+        self.line(clean.trim_end().to_owned(), style);
+        self
+    }
+
     /// The title of a receipt or letter: centered, bold, double size.
     pub fn heading(&mut self, text: impl Into<String>) -> &mut Self {
         self.text(text, Style::center().bold().double())

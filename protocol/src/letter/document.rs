@@ -176,80 +176,69 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
 
 impl LetterDocument {
     /// The letter as lines of at most `columns` characters, for a thermal printer (32
-    /// columns on 58 mm paper, 48 on 80 mm) or a terminal. The QR is not a line: it is drawn
+    /// columns on 58 mm paper, 48 on 80 mm) or a terminal: blocks apart by an empty line,
+    /// `Label : value` rows aligned with spaces (draw them as they are, not re-wrapped). The QR is not a line: it is drawn
     /// after them, above the footer ([`LetterDocument::footer_lines`]).
     pub fn lines(&self, columns: usize) -> Vec<Line> {
         let mut out = Vec::new();
-        let mut push = |style: LineStyle, text: &str| {
-            for line in wrap(text, columns) {
-                out.push(Line { style, text: line });
-            }
-        };
         if self.copy {
-            push(LineStyle::Heading, "SALINAN");
+            add(&mut out, LineStyle::Heading, "SALINAN", columns);
         }
-        push(LineStyle::Centre, &self.kop.government);
-        push(LineStyle::Centre, &self.kop.kecamatan);
-        push(LineStyle::Heading, &self.kop.desa);
+        add(&mut out, LineStyle::Centre, &self.kop.government, columns);
+        add(&mut out, LineStyle::Centre, &self.kop.kecamatan, columns);
+        add(&mut out, LineStyle::Heading, &self.kop.desa, columns);
         if !self.kop.address.is_empty() {
-            push(LineStyle::Centre, &self.kop.address);
+            add(&mut out, LineStyle::Centre, &self.kop.address, columns);
         }
         out.push(Line { style: LineStyle::Rule, text: String::new() });
-        let mut push = |style: LineStyle, text: &str| {
-            for line in wrap(text, columns) {
-                out.push(Line { style, text: line });
-            }
-        };
-        push(LineStyle::Heading, &self.title);
-        push(LineStyle::Centre, &format!("Nomor: {}", self.number));
+        add(&mut out, LineStyle::Heading, &self.title, columns);
+        add(&mut out, LineStyle::Centre, &format!("Nomor: {}", self.number), columns);
         for block in &self.body {
-            push(LineStyle::Plain, "");
+            add(&mut out, LineStyle::Plain, "", columns);
             match block {
-                Block::Paragraph { text } => push(LineStyle::Plain, text),
+                Block::Paragraph { text } => add(&mut out, LineStyle::Plain, text, columns),
                 Block::Fields { rows } => {
                     let label_width = rows
                         .iter()
                         .map(|row| row.label.chars().count())
                         .max()
                         .unwrap_or(0)
-                        .min(columns / 3);
+                        .min(columns * 2 / 5);
                     for row in rows {
-                        field_lines(&mut push, &row.label, &row.value, label_width, columns);
+                        field_lines(&mut out, &row.label, &row.value, label_width, columns);
                     }
                 }
                 Block::Table { header, rows } => {
+                    // Stacked, one member per paragraph: a six-column table does not fit
+                    // 32 columns. `1. NAME` then the other cells under their headers.
+                    let name_at = header.iter().position(|h| h == "Nama");
                     for row in rows {
-                        // Stacked, one member per paragraph: a six-column table does not fit
-                        // 32 columns. `1. NAME` then the other cells under their headers.
-                        let mut cells = header.iter().zip(row.iter()).skip(1);
                         let number = row.first().map(String::as_str).unwrap_or("");
-                        let name = header
-                            .iter()
-                            .position(|h| h == "Nama")
-                            .and_then(|at| row.get(at))
-                            .map(String::as_str)
-                            .unwrap_or("");
-                        push(LineStyle::Plain, &format!("{number}. {name}"));
-                        for (label, value) in cells.by_ref() {
-                            if label != "Nama" {
-                                push(LineStyle::Plain, &format!("   {label}: {value}"));
+                        let name =
+                            name_at.and_then(|at| row.get(at)).map(String::as_str).unwrap_or("");
+                        add(&mut out, LineStyle::Plain, &format!("{number}. {name}"), columns);
+                        for (index, (label, value)) in
+                            header.iter().zip(row.iter()).enumerate().skip(1)
+                        {
+                            if Some(index) != name_at {
+                                field_lines(&mut out, &format!("   {label}"), value, 0, columns);
                             }
                         }
                     }
                 }
             }
         }
-        push(LineStyle::Plain, "");
+        add(&mut out, LineStyle::Plain, "", columns);
         let signer = &self.signer;
         for text in [&signer.place_date, &signer.on_behalf, &signer.position] {
             if !text.is_empty() {
-                push(LineStyle::Centre, text);
+                add(&mut out, LineStyle::Centre, text, columns);
             }
         }
-        push(LineStyle::Plain, "");
-        push(LineStyle::Heading, &signer.name);
+        add(&mut out, LineStyle::Plain, "", columns);
+        add(&mut out, LineStyle::Heading, &signer.name, columns);
         if let Some(nip) = &signer.nip {
-            push(LineStyle::Centre, &format!("NIP {nip}"));
+            add(&mut out, LineStyle::Centre, &format!("NIP {nip}"), columns);
         }
         out
     }
@@ -260,32 +249,46 @@ impl LetterDocument {
     }
 }
 
-/// `Label : value`, the value wrapped under itself; a narrow paper puts the value under the
-/// label when the label leaves it too little room.
-fn field_lines(
-    push: &mut impl FnMut(LineStyle, &str),
-    label: &str,
-    value: &str,
-    label_width: usize,
-    columns: usize,
-) {
+/// `text` wrapped into lines of `style`; an empty text is one empty line (a gap).
+fn add(out: &mut Vec<Line>, style: LineStyle, text: &str, columns: usize) {
+    if text.is_empty() {
+        out.push(Line { style, text: String::new() });
+    }
+    out.extend(wrap(text, columns).into_iter().map(|text| Line { style, text }));
+}
+
+/// `Label : value` with the labels padded to `label_width` so the colons line up, the
+/// value wrapped under itself; when the label leaves the value too little room (narrow
+/// paper, `label_width` 0), `Label:` then the value indented on the lines below.
+fn field_lines(out: &mut Vec<Line>, label: &str, value: &str, label_width: usize, columns: usize) {
     let room = columns.saturating_sub(label_width + 3);
-    if room < 12 || label.chars().count() > label_width {
-        push(LineStyle::Plain, &format!("{label}:"));
-        push(LineStyle::Plain, &format!("  {value}"));
+    let label_len = label.chars().count();
+    if label_width == 0 || room < 12 || label_len > label_width {
+        let lead = label.chars().take_while(|c| *c == ' ').count();
+        let joined = format!("{label}: {value}");
+        if joined.chars().count() <= columns {
+            out.push(Line { style: LineStyle::Plain, text: joined });
+            return;
+        }
+        let label: String = format!("{label}:").chars().take(columns).collect();
+        out.push(Line { style: LineStyle::Plain, text: label });
+        let indent = " ".repeat(lead + 2);
+        for part in wrap(value, columns.saturating_sub(lead + 2)) {
+            out.push(Line { style: LineStyle::Plain, text: format!("{indent}{part}") });
+        }
         return;
     }
     let wrapped = wrap(value, room);
+    if wrapped.is_empty() {
+        out.push(Line { style: LineStyle::Plain, text: format!("{label:<label_width$} : -") });
+    }
     for (index, part) in wrapped.iter().enumerate() {
         let lead = if index == 0 {
             format!("{label:<label_width$} : ")
         } else {
             " ".repeat(label_width + 3)
         };
-        push(LineStyle::Plain, &format!("{lead}{part}"));
-    }
-    if wrapped.is_empty() {
-        push(LineStyle::Plain, &format!("{label:<label_width$} : -"));
+        out.push(Line { style: LineStyle::Plain, text: format!("{lead}{part}") });
     }
 }
 
