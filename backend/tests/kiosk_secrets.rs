@@ -477,3 +477,19 @@ fn a_key_given_in_the_environment_seals_and_is_refused_when_it_does_not_fit() {
     assert!(!rotate.status.success(), "an environment key cannot be rewritten");
     assert!(stderr(&rotate).contains("only a key file can be rotated"), "{}", stderr(&rotate));
 }
+
+/// The desas' letter sealing keys are sealed under the same master key: a rotation carries
+/// them over, so a desa keeps its key (and its old letters keep verifying) after it.
+#[test]
+fn a_rotation_carries_the_desas_letter_keys_over() {
+    let registry = registry();
+    let store = registry.sealed().expect("open");
+    let before = store.ensure_desa_key(3510152001).expect("desa key");
+    let rotation = store.rotate_secrets("cli:tester").expect("rotate");
+    assert_ne!(rotation.old_key, rotation.new_key);
+    let reopened = registry.sealed().expect("open after the rotation");
+    let after = reopened.ensure_desa_key(3510152001).expect("the same key opens");
+    assert_eq!(after, before, "no new key made: the old one was re-sealed");
+    let keys = reopened.desa_public_keys().expect("keys");
+    assert_eq!(keys.of(3510152001).expect("listed").keys().len(), 1);
+}

@@ -217,9 +217,12 @@ async fn the_openapi_document_describes_every_endpoint() {
 async fn the_openapi_document_lists_exactly_the_routed_paths() {
     use protocol::api::{HEALTH_PATH, REPORTS_PATH, STATUS_PATH, TICKET_PATH};
     use protocol::fleet::{CONFIG_PATH, HEARTBEAT_PATH};
-    use protocol::letter::LETTERS_PATH;
+    use protocol::letter::{LETTER_PRINT_PATH, LETTERS_PATH};
     use protocol::registry::{DESIL_PATH, POPULATION_PATH};
-    use protocol::staff::{IMPORTS_PATH, LOGIN_PATH, MEMBERSHIPS_PATH};
+    use protocol::staff::{
+        IMPORTS_PATH, LETTER_APPROVE_PATH, LETTER_CANCEL_PATH, LETTER_PREPARE_PATH,
+        LETTER_PREVIEW_PATH, LETTER_QUEUE_PATH, LETTER_REJECT_PATH, LOGIN_PATH, MEMBERSHIPS_PATH,
+    };
     use protocol::ticket::LAST_SERIAL_PATH;
     let server = server().await;
     let document = openapi_document(&server).await;
@@ -231,6 +234,13 @@ async fn the_openapi_document_lists_exactly_the_routed_paths() {
         REPORTS_PATH,
         TICKET_PATH,
         LETTERS_PATH,
+        LETTER_PRINT_PATH,
+        LETTER_QUEUE_PATH,
+        LETTER_PREVIEW_PATH,
+        LETTER_PREPARE_PATH,
+        LETTER_APPROVE_PATH,
+        LETTER_REJECT_PATH,
+        LETTER_CANCEL_PATH,
         HEARTBEAT_PATH,
         CONFIG_PATH,
         LAST_SERIAL_PATH,
@@ -243,7 +253,8 @@ async fn the_openapi_document_lists_exactly_the_routed_paths() {
     assert_eq!(documented, constants.into_iter().collect());
     // Each is routed: an unsigned GET is refused or answered, never the fallback's 404.
     for path in constants {
-        let concrete = path.replace("{nik}", "3510011203850001").replace("{ticket}", "x");
+        let concrete =
+            path.replace("{nik}", "3510011203850001").replace("{ticket}", "x").replace("{id}", "x");
         let response = reqwest::get(format!("{}{concrete}", server.url)).await.expect("request");
         assert_ne!(response.status(), 404, "{path} is not routed");
     }

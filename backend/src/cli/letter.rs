@@ -108,6 +108,11 @@ enum Command {
     PublicKeys {
         #[command(flatten)]
         database: DatabaseArgs,
+        #[command(flatten)]
+        secrets: SecretsArgs,
+        /// Make this desa's key now if it has none (to publish it before its first letter).
+        #[arg(long)]
+        desa: Option<u64>,
     },
     /// Check a scanned QR payload against the desas' public keys, without the network.
     Verify {
@@ -244,8 +249,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 .collect();
             println!("{}", serde_json::to_string_pretty(&map)?);
         }
-        Command::PublicKeys { database } => {
-            print!("{}", database.open()?.desa_public_keys()?.file_text());
+        Command::PublicKeys { database, secrets, desa } => {
+            let store = database.open_sealed(&secrets)?;
+            if let Some(desa) = desa {
+                backend::checks::known_desa(desa)?;
+                store.ensure_desa_key(desa)?;
+            }
+            print!("{}", store.desa_public_keys()?.file_text());
         }
         Command::Verify { qr, keys, database } => {
             let keys = match keys {

@@ -139,7 +139,8 @@ impl Store {
     /// The ids of the keys the stored secrets are sealed under.
     fn sealed_key_ids(&self) -> Result<Vec<String>, StoreError> {
         let mut ids = Vec::new();
-        for mut row in self.pool.get()?.query("SELECT secret FROM kiosks", &[])? {
+        let sql = "SELECT secret FROM kiosks UNION ALL SELECT secret_sealed FROM desa_keys";
+        for mut row in self.pool.get()?.query(sql, &[])? {
             let value: String = row.get(0)?;
             if let Stored::Sealed { key_id } = Stored::of(&value)
                 && !ids.iter().any(|id| id == key_id)
@@ -190,6 +191,9 @@ impl Store {
                 let sealed = secrets::seal(current, &id, &secret);
                 db.execute("UPDATE kiosks SET secret = ?1 WHERE id = ?2", params![sealed, id])?;
             }
+            // The desas' letter sealing keys are sealed the same way: a rotation carries them
+            // over, or every letter after it would fail to issue.
+            older += super::letters::reseal_desa_keys(db, &keys, current)?;
             let (action, subject, outcome) = match why {
                 Reseal::Start if plain + older == 0 => return Ok((0, 0)),
                 Reseal::Start => (

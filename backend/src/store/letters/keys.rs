@@ -9,6 +9,46 @@ use rand::RngCore;
 use super::super::sql::{Db, params};
 use super::super::{Store, StoreError};
 
+/// Seals every desa key not under `current` under it (inside the caller's transaction, a
+/// master key rotation's); answers how many were re-sealed. A key that does not open is left
+/// as it is and reported: its desa's next letter makes a new key.
+pub(in crate::store) fn reseal_desa_keys(
+    db: &mut impl Db,
+    keys: &crate::secrets::Keyring,
+    current: &crate::secrets::MasterKey,
+) -> Result<usize, StoreError> {
+    let mut rows = Vec::new();
+    for mut row in db.query("SELECT desa_code, key_id, secret_sealed FROM desa_keys", &[])? {
+        rows.push((row.get::<i64>(0)?, row.get::<String>(1)?, row.get::<String>(2)?));
+    }
+    let mut resealed = 0;
+    for (desa, key_id, value) in rows {
+        if matches!(crate::secrets::Stored::of(&value), crate::secrets::Stored::Sealed { key_id } if key_id == current.id())
+        {
+            continue;
+        }
+        let name = sealed_name(desa as u64);
+        match crate::secrets::open(keys, &name, &value) {
+            Ok(secret) => {
+                let sealed = crate::secrets::seal(current, &name, &secret);
+                db.execute(
+                    "UPDATE desa_keys SET secret_sealed = ?1 WHERE desa_code = ?2 AND key_id = ?3",
+                    params![sealed, desa, key_id],
+                )?;
+                resealed += 1;
+            }
+            Err(error) => {
+                tracing::warn!(desa, %error, "desa letter key not re-sealed");
+                db.execute(
+                    "UPDATE desa_keys SET retired_at = ?1 WHERE desa_code = ?2 AND key_id = ?3 AND retired_at IS NULL",
+                    params![super::super::fleet::now(), desa, key_id],
+                )?;
+            }
+        }
+    }
+    Ok(resealed)
+}
+
 /// The name a desa's sealed secret is bound to (the sealing's associated data), so a sealed
 /// key copied onto another desa's row does not open.
 fn sealed_name(desa_code: u64) -> String {
@@ -61,6 +101,12 @@ impl Store {
             },
         )?;
         Ok(key)
+    }
+
+    /// The desa's current public key, made now if it has none: published to verifiers before
+    /// the desa's first letter (`backend letter public-keys --desa`).
+    pub fn ensure_desa_key(&self, desa_code: u64) -> Result<PublicKey, StoreError> {
+        self.write(|db| Ok(self.desa_key_in(db, desa_code)?.public_key()))
     }
 
     /// Every desa's public keys, retired ones included (they still verify old letters).

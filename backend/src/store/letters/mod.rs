@@ -8,6 +8,7 @@ mod queue;
 mod settings;
 
 pub use issue::{IssuedRecord, Issuing};
+pub(super) use keys::reseal_desa_keys;
 pub use queue::{FamilyFacts, LetterDetail, ResidentFacts, WaitingLetter};
 pub use settings::LetterSettings;
 
