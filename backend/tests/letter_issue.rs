@@ -331,6 +331,27 @@ async fn a_typed_sktm_waits_for_the_staff_and_prints_at_the_kiosk_once_approved(
     let offline = LetterSeal::verify(&qr, &keys).expect("genuine offline");
     assert_eq!((offline.id.as_str(), offline.nik.as_str()), (id.as_str(), applicant.as_str()));
     assert_eq!(LetterSeal::verify(&forged, &keys), Err(SealError::Mismatch));
+    // The offline verifier: the command with a key file, no database, no network.
+    let dir = tempfile::tempdir().expect("dir");
+    let key_file = dir.path().join("desa-keys.txt");
+    std::fs::write(&key_file, keys.file_text()).expect("key file");
+    let verify = |payload: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_backend"))
+            .args(["letter", "verify", "--qr", payload, "--keys"])
+            .arg(&key_file)
+            .args(["--data-dir"])
+            .arg(dir.path().join("no-database-here"))
+            .output()
+            .expect("backend letter verify")
+    };
+    let genuine = verify(&qr);
+    assert!(genuine.status.success(), "{genuine:?}");
+    let said = String::from_utf8_lossy(&genuine.stdout);
+    assert!(said.contains("ASLI") && said.contains(&issued.document.number), "{said}");
+    let refused = verify(&forged);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("TIDAK ASLI"), "{refused:?}");
+    assert!(!dir.path().join("no-database-here").exists(), "nothing opened or created");
     assert_eq!(get(&server, "/verify/ZZZZZZZZZZ").await.status(), 404);
 
     // Cancelled: it keeps its number, verification says so, the kiosk no longer prints it.
