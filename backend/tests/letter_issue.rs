@@ -460,3 +460,28 @@ async fn the_sktm_is_issued_at_once_only_to_a_poor_head_of_family_with_the_card_
         assert!(refused.reason.expect("why").id.contains("kepala keluarga"));
     }
 }
+
+#[tokio::test]
+async fn a_printed_status_slip_carries_the_desas_seal_of_what_the_kiosk_answered() {
+    use protocol::letter::seal::SlipSeal;
+    let server = server().await;
+    let holder = example(&server.summary, "PKH").nik;
+    let desa = desa_of(&server, &holder).await;
+    let own = kiosk(&server, "BWI-SLIP-01", desa).await;
+    let path = protocol::api::slip_seal_path(holder.as_str());
+    let response = post_as(&server, &own, &path, &json!(null)).await;
+    assert_eq!(response.status(), 200);
+    let sealed: protocol::api::SlipSealResponse = response.json().await.expect("JSON");
+    let store = server.store.clone();
+    let keys = blocking(move || store.desa_public_keys().expect("keys")).await;
+    let slip = SlipSeal::verify(&sealed.seal, &keys).expect("the desa's seal");
+    assert_eq!((slip.desa_code, slip.kiosk.as_str()), (desa, "BWI-SLIP-01"));
+    assert_eq!(slip.nik, holder.masked(), "masked, as on the slip");
+    assert!(slip.answer.contains("PKH"), "{}", slip.answer);
+    // The slip says something else than the service did: the seal no longer verifies.
+    let forged = sealed.seal.replace(&slip.answer, "terdaftar: PKH, BPNT, PIP");
+    assert_eq!(SlipSeal::verify(&forged, &keys), Err(SealError::Mismatch));
+    // A kiosk of no desa has no key to seal with: the slip prints without one.
+    let nowhere = post(&server, &path, &json!(null)).await;
+    assert_eq!(nowhere.status(), 404);
+}

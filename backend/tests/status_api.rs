@@ -235,6 +235,7 @@ async fn the_openapi_document_lists_exactly_the_routed_paths() {
         TICKET_PATH,
         LETTERS_PATH,
         LETTER_PRINT_PATH,
+        protocol::api::SLIP_SEAL_PATH,
         LETTER_QUEUE_PATH,
         LETTER_PREVIEW_PATH,
         LETTER_PREPARE_PATH,

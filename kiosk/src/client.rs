@@ -304,6 +304,13 @@ impl BackendClient {
         self.get_json(&protocol::api::ticket_path(ticket)).await
     }
 
+    /// The desa's seal of what the service answers for `nik` now, for a printed slip's QR.
+    pub async fn slip_seal(&self, nik: &protocol::Nik) -> Result<String, ClientError> {
+        let path = protocol::api::slip_seal_path(nik.as_str());
+        let answer: protocol::api::SlipSealResponse = self.post_json(&path, &()).await?;
+        Ok(answer.seal)
+    }
+
     /// The issued letter of a letter request's ticket, to print here; `409 letter_not_ready`
     /// while it waits for the desa staff (or was refused or cancelled).
     pub async fn print_letter(

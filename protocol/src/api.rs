@@ -15,6 +15,23 @@ pub const API_V1: &str = "/api/v1";
 pub const STATUS_PATH: &str = "/api/v1/residents/{nik}/status";
 
 /// `GET` path of a resident's status.
+/// `POST`, signed, no body: the kiosk's desa seals what the status lookup of this NIK answers
+/// now ([`SlipSealResponse`]), for the QR code of the printed slip: shown at the desa office,
+/// the slip then proves what the kiosk said and when. Counted and audited like a lookup.
+pub const SLIP_SEAL_PATH: &str = "/api/v1/residents/{nik}/slip-seal";
+
+pub fn slip_seal_path(nik: &str) -> String {
+    SLIP_SEAL_PATH.replace("{nik}", nik)
+}
+
+/// Answer to [`SLIP_SEAL_PATH`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SlipSealResponse {
+    /// The seal (`AJS1|...`, see [`crate::letter::seal::SlipSeal`]) to print as the QR code.
+    pub seal: String,
+}
+
 pub fn status_path(nik: &str) -> String {
     STATUS_PATH.replace("{nik}", nik)
 }

@@ -13,6 +13,7 @@ mod openapi;
 mod registry;
 mod reports;
 mod serials;
+mod slip_seal;
 mod staff;
 mod status;
 mod submit;
@@ -138,6 +139,7 @@ pub fn router_with_options(store: Store, catalogue: Catalogue, options: RouterOp
     };
     let kiosk_api = Router::new()
         .route(STATUS_PATH, get(status::status))
+        .route(protocol::api::SLIP_SEAL_PATH, post(slip_seal::seal))
         .route(REPORTS_PATH, post(reports::file))
         .route(protocol::letter::LETTERS_PATH, post(letters::file))
         .route(protocol::letter::LETTER_PRINT_PATH, get(letters::print))

@@ -23,6 +23,7 @@ pub const DOCUMENT_PATH: &str = "/api/openapi.json";
     paths(
         super::health::health,
         super::status::status,
+        super::slip_seal::seal,
         super::reports::file,
         super::reports::ticket,
         super::letters::file,

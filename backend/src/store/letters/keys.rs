@@ -109,6 +109,11 @@ impl Store {
         self.write(|db| Ok(self.desa_key_in(db, desa_code)?.public_key()))
     }
 
+    /// The desa's current signing key (made if it has none), for sealing a status slip.
+    pub fn desa_signing_key(&self, desa_code: u64) -> Result<SigningKey, StoreError> {
+        self.write(|db| self.desa_key_in(db, desa_code))
+    }
+
     /// Every desa's public keys, retired ones included (they still verify old letters).
     pub fn desa_public_keys(&self) -> Result<DesaKeys, StoreError> {
         let rows = self.pool.get()?.query(
