@@ -18,6 +18,8 @@ pub mod agent;
 pub mod app;
 #[cfg(all(feature = "tools", feature = "demo"))]
 pub mod bench;
+#[cfg(feature = "demo")]
+pub mod bench_letters;
 pub mod client;
 #[cfg(feature = "demo")]
 pub mod demo;

@@ -38,6 +38,13 @@ enum Command {
     /// (runs a central service on loopback and the kiosk as child processes).
     #[cfg_attr(not(all(feature = "tools", feature = "demo")), command(hide = true))]
     Bench,
+    /// Measure one letter from template to printer bytes: render and seal (the service's
+    /// code) and the kiosk's ESC/POS, every type on 58 and 80 mm.
+    #[cfg_attr(not(feature = "demo"), command(hide = true))]
+    BenchLetters {
+        #[arg(long, default_value_t = 50)]
+        rounds: usize,
+    },
     /// One measured kiosk run, started by `bench`.
     #[command(hide = true)]
     BenchChild {
@@ -198,6 +205,7 @@ fn run_cli() -> anyhow::Result<()> {
     match cli.command {
         Some(Command::Screenshots { out }) => screenshots(&out),
         Some(Command::Bench) => bench(),
+        Some(Command::BenchLetters { rounds }) => bench_letters(rounds),
         Some(Command::BenchChild { backend_url, key_file, nik, rounds }) => {
             bench_child(&backend_url, &key_file, &nik, rounds)
         }
@@ -223,6 +231,17 @@ fn screenshots(_: &std::path::Path) -> anyhow::Result<()> {
         "this kiosk was built without the `tools` feature, which `screenshots` needs: \
          cargo run -p anjungan-kiosk --features tools -- screenshots"
     )
+}
+
+#[cfg(feature = "demo")]
+fn bench_letters(rounds: usize) -> anyhow::Result<()> {
+    println!("{}", kiosk::bench_letters::run(rounds)?);
+    Ok(())
+}
+
+#[cfg(not(feature = "demo"))]
+fn bench_letters(_: usize) -> anyhow::Result<()> {
+    anyhow::bail!("bench-letters needs the `demo` feature (it links the service's templates)")
 }
 
 #[cfg(all(feature = "tools", feature = "demo"))]

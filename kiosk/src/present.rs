@@ -6,6 +6,7 @@ use protocol::api::{
     LifeStatus, Membership, MembershipState, ReportReason, ReportState, StatusResponse,
 };
 use protocol::api::{TicketKind, TicketStatus};
+use protocol::letter::document::MONTHS_ID;
 use protocol::{Lang, Text};
 use time::{OffsetDateTime, UtcOffset};
 
@@ -97,20 +98,6 @@ fn detail(membership: &Membership, lang: Lang) -> String {
     }
 }
 
-const MONTHS_ID: [&str; 12] = [
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-];
 const MONTHS_EN: [&str; 12] = [
     "January",
     "February",

@@ -16,7 +16,6 @@ use protocol::api::{ApiError, ErrorCode, ReportState, TicketStatus};
 use protocol::letter::{
     IssuedLetter, LETTER_PRINT_PATH, LETTERS_PATH, LetterRequest, clean_purpose,
 };
-use protocol::ticket::Ticket;
 
 use super::error::{ApiJson, JsonBody};
 use super::submit::{check_kiosk_ticket, filed, idempotency_key, nik_field, respond};
@@ -223,12 +222,7 @@ pub async fn print(
     Path(raw): Path<String>,
 ) -> Result<Response, AppError> {
     super::budget::spend(&state, &kiosk, &record).await?;
-    let ticket = Ticket::parse(&raw).map_err(|_| {
-        AppError::bad_request(
-            ErrorCode::InvalidTicket,
-            Text::new("Nomor tiket tidak dikenali.", "The ticket number is not recognised."),
-        )
-    })?;
+    let ticket = super::submit::path_ticket(&raw)?;
     let store = state.store.clone();
     let actor = format!("kiosk:{kiosk}");
     let (letter, status) = tokio::task::spawn_blocking(move || {

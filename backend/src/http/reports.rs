@@ -17,7 +17,6 @@ use protocol::api::{
 };
 use protocol::mask::mask_digits_in;
 use protocol::phone::normalise_phone;
-use protocol::ticket::Ticket;
 
 use super::error::{ApiJson, JsonBody};
 use super::submit::{answer_filed, check_kiosk_ticket, idempotency_key, nik_field};
@@ -185,19 +184,7 @@ pub async fn ticket(
 ) -> Result<Response, AppError> {
     // Tickets are numbered in order: walking them is limited like trying NIKs.
     super::budget::spend(&state, &kiosk, &record).await?;
-    let ticket = Ticket::parse(&raw).map_err(|error| {
-        let (id, en) = match error {
-            protocol::ticket::TicketError::CheckDigit => (
-                "Nomor tiket salah ketik (angka pemeriksa tidak cocok).",
-                "The ticket number has a typo (check digit mismatch).",
-            ),
-            _ => (
-                "Nomor tiket berbentuk LP-0000-000123-4.",
-                "A ticket number looks like LP-0000-000123-4.",
-            ),
-        };
-        AppError::bad_request(ErrorCode::InvalidTicket, Text::new(id, en))
-    })?;
+    let ticket = super::submit::path_ticket(&raw)?;
     let found = {
         let store = state.store.clone();
         tokio::task::spawn_blocking(move || store.ticket_and_desa(&ticket)).await??

@@ -155,3 +155,21 @@ fn outcome(status: &TicketStatus, nik_entry: NikEntry) -> String {
     };
     format!("{outcome} nik_entry={}", nik_entry.as_str())
 }
+
+/// A ticket in a path, or `400 invalid_ticket` saying whether it is a typo (check digit) or
+/// not a ticket at all.
+pub(super) fn path_ticket(raw: &str) -> Result<protocol::ticket::Ticket, AppError> {
+    protocol::ticket::Ticket::parse(raw).map_err(|error| {
+        let (id, en) = match error {
+            protocol::ticket::TicketError::CheckDigit => (
+                "Nomor tiket salah ketik (angka pemeriksa tidak cocok).",
+                "The ticket number has a typo (check digit mismatch).",
+            ),
+            _ => (
+                "Nomor tiket berbentuk LP-0000-000123-4.",
+                "A ticket number looks like LP-0000-000123-4.",
+            ),
+        };
+        AppError::bad_request(protocol::api::ErrorCode::InvalidTicket, protocol::Text::new(id, en))
+    })
+}
