@@ -15,7 +15,7 @@ use std::process::Command;
 use backend::letters::LetterCatalogue;
 use backend::letters::pdf::letter_pdf;
 use backend::letters::samples::{sample_key, samples};
-use backend::store::StaffRole;
+use backend::store::{IssuedRecord, StaffRole};
 use common::*;
 use protocol::api::{ReportState, TicketStatus};
 use protocol::letter::LETTERS_PATH;
@@ -257,12 +257,13 @@ async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) 
     tokio::task::spawn_blocking(work).await.expect("join")
 }
 
-#[tokio::test]
-async fn the_desa_staff_get_an_issued_letter_as_a_pdf_and_nobody_else_does() {
-    let server = server().await;
+/// A domisili letter issued at once, as the kiosk flow does it: the card read at a kiosk of
+/// the applicant's desa, which has a signer. Staff `sekdes.rumah` of that desa and
+/// `sekdes.tetangga` of the next one exist. Returns the applicant and the letter.
+async fn issued_domisili(server: &Server) -> (protocol::Nik, IssuedRecord) {
     let person = example(&server.summary, "tidak menerima").nik;
     let (home, own, _) =
-        home_and_away_kiosks(&server, &person, ("BWI-PDF-HOME", "BWI-PDF-AWAY")).await;
+        home_and_away_kiosks(server, &person, ("BWI-PDF-HOME", "BWI-PDF-AWAY")).await;
     let store = server.store.clone();
     blocking(move || {
         let mut settings = store.letter_settings(home).expect("settings");
@@ -281,7 +282,7 @@ async fn the_desa_staff_get_an_issued_letter_as_a_pdf_and_nobody_else_does() {
         "applicant_nik": person.as_str(), "letter": "domisili", "purpose": "Syarat melamar kerja",
         "idempotency_key": "letter-pdf-0001", "nik_entry": "card",
     });
-    let filed = post_as(&server, &own, LETTERS_PATH, &body).await;
+    let filed = post_as(server, &own, LETTERS_PATH, &body).await;
     assert_eq!(filed.status(), 201);
     let filed: TicketStatus = filed.json().await.expect("JSON");
     assert_eq!(filed.state, ReportState::Verified, "issued at once: {:?}", filed.reason);
@@ -292,6 +293,13 @@ async fn the_desa_staff_get_an_issued_letter_as_a_pdf_and_nobody_else_does() {
         .expect("letters")
         .pop()
         .expect("the issued letter");
+    (person, letter)
+}
+
+#[tokio::test]
+async fn the_desa_staff_get_an_issued_letter_as_a_pdf_and_nobody_else_does() {
+    let server = server().await;
+    let (person, letter) = issued_domisili(&server).await;
     let path = format!("/api/v1/staff/letters/issued/{}/pdf", letter.id);
     let client = reqwest::Client::new();
     let fetch = |token: Option<String>, query: &'static str| {
@@ -348,4 +356,53 @@ async fn the_desa_staff_get_an_issued_letter_as_a_pdf_and_nobody_else_does() {
     assert_eq!(served.len(), 2, "each PDF served is audited, nothing refused is: {served:?}");
     assert!(served.contains(&"original") && served.contains(&"copy"), "{served:?}");
     assert!(audit.iter().all(|entry| !entry.subject.contains(person.as_str())), "NIK unaudited");
+}
+
+#[tokio::test]
+async fn the_command_line_writes_the_pdf_for_the_desa_staff_only() {
+    // A registry file the command opens by path (so on SQLite whatever the environment says).
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database = dir.path().join("registry.sqlite3");
+    let store = with_key_file(backend::Store::open(&database).expect("open"), dir.path());
+    let summary =
+        backend::demo::generate(&store, &backend::demo::DemoOptions { residents: 400, seed: 7 })
+            .expect("demo data");
+    let key = store.register_kiosk("BWI-TEST-PDF", None, 600).expect("kiosk");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    tokio::spawn(backend::serve(listener, store.clone()));
+    let server = Server { url, store: store.clone(), summary, key };
+    let (person, letter) = issued_domisili(&server).await;
+
+    let out = dir.path().join("surat.pdf");
+    let run = |user: &str| {
+        Command::new(env!("CARGO_BIN_EXE_backend"))
+            .args(["--database", database.to_str().expect("path"), "letter", "pdf"])
+            .args(["--id", &letter.id, "--as", user, "--out", out.to_str().expect("path")])
+            .args(["--secrets-key", dir.path().join("secrets.key").to_str().expect("path")])
+            .env("USER", "tester")
+            .env_remove("ANJUNGAN_DATABASE")
+            .env_remove("ANJUNGAN_SECRETS_KEY")
+            .output()
+            .expect("run backend")
+    };
+    let refused = run("sekdes.tetangga");
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("no letter"));
+    assert!(!out.exists(), "nothing written for another desa's account");
+
+    let written = run("sekdes.rumah");
+    assert!(written.status.success(), "{}", String::from_utf8_lossy(&written.stderr));
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(&out).expect("written").permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "it holds the full NIK");
+    let read = read_back("cli-domisili", &std::fs::read(&out).expect("read"));
+    assert!(read.text.contains(person.as_str()) && read.text.contains(&letter.number));
+    let audit = store.recent_audit(20).expect("audit");
+    assert!(
+        audit.iter().any(|entry| entry.action == "letter_pdf"
+            && entry.actor == "staff:sekdes.rumah"
+            && entry.subject == format!("letter:{} original", letter.id)),
+        "{audit:?}"
+    );
 }
