@@ -11,7 +11,7 @@
 //! are embedded, subsetted.
 
 mod canvas;
-pub mod qr;
+mod qr;
 mod table;
 mod text;
 

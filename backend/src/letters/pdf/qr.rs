@@ -8,7 +8,7 @@ use super::canvas::Page;
 
 /// The module matrix of `payload`, row by row (`true`: dark). Level M, as the kiosk's slip
 /// prints it: a creased or smudged paper still scans.
-pub fn modules(payload: &str) -> Result<Vec<Vec<bool>>, PdfError> {
+pub(super) fn modules(payload: &str) -> Result<Vec<Vec<bool>>, PdfError> {
     let code = QrCode::with_error_correction_level(payload.as_bytes(), EcLevel::M)
         .map_err(PdfError::Qr)?;
     let width = code.width();
