@@ -9,6 +9,7 @@ packages=(
   libxkbcommon-dev libxkbcommon-x11-0 libx11-xcb1 libxcursor1 libxrandr2 libxi6  # desktop window (winit)
   fonts-dejavu-core            # fallback fonts for the UI
   libudev-dev libinput-dev     # the device build (KMS output, libinput touch), checked by test.sh
+  poppler-utils                # pdftotext, pdfinfo, pdftoppm: the letter PDF tests read back what was drawn
 )
 
 missing=()

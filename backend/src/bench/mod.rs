@@ -5,6 +5,7 @@
 //! clients share the machine's cores with the server, so the figures are conservative.
 
 pub mod import;
+pub mod letters;
 
 use std::net::SocketAddr;
 

@@ -1,5 +1,6 @@
 //! `backend bench`: status lookups over HTTP on loopback against a synthetic registry;
-//! `backend bench import`: loading a Banyuwangi-sized population file.
+//! `backend bench import`: loading a Banyuwangi-sized population file; `backend bench
+//! letters`: making a letter (render, seal, PDF).
 
 use std::path::PathBuf;
 
@@ -53,10 +54,20 @@ enum What {
         #[arg(long, hide = true, value_enum)]
         only: Option<backend::bench::import::Database>,
     },
+    /// Every letter type rendered, sealed and drawn as an A4 PDF, `--rounds` times; prints
+    /// milliseconds per letter. Needs no database.
+    Letters {
+        #[arg(long, default_value_t = 20)]
+        rounds: usize,
+    },
 }
 
 /// Runs the bench on `--database`, or in its own data directory (not the service's).
 pub fn run(args: Args, database: &DatabaseOption) -> anyhow::Result<()> {
+    if let Some(What::Letters { rounds }) = args.what {
+        println!("{}", backend::bench::letters::run(rounds)?);
+        return Ok(());
+    }
     if let Some(What::Import { residents, seed, dir, postgres, only }) = args.what {
         let options =
             backend::bench::import::ImportBenchOptions { residents, seed, dir, postgres, only };

@@ -80,6 +80,20 @@ enum Command {
         #[arg(long)]
         reason: String,
     },
+    /// An issued letter as an A4 PDF, for the archive or the office printer (written 0600:
+    /// it holds the full NIK).
+    Pdf {
+        #[command(flatten)]
+        acting: Acting,
+        /// The letter's id (on the letter, under the QR).
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        out: PathBuf,
+        /// Mark it as a copy (SALINAN), as a reprint.
+        #[arg(long)]
+        copy: bool,
+    },
     /// A desa's letter settings: number format, classification codes, office, kepala desa.
     Settings {
         #[command(flatten)]
@@ -209,6 +223,29 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 &clean_reason(&reason)?,
             )?;
             println!("{} ({}) cancelled", cancelled.id, cancelled.number);
+        }
+        Command::Pdf { acting, id, out, copy } => {
+            let (store, staff) = acting.open()?;
+            let letter = store.letter(&id)?.filter(|letter| staff.covers(letter.desa_code));
+            let letter =
+                letter.with_context(|| format!("no letter {id} of this account's desa"))?;
+            let mut document = letter.document;
+            // A cancelled letter is only ever drawn as a copy.
+            document.copy = copy || letter.cancelled.is_some();
+            let pdf = backend::letters::pdf::letter_pdf(&document)?;
+            use std::io::Write as _;
+            use std::os::unix::fs::OpenOptionsExt as _;
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(&out)
+                .and_then(|mut file| file.write_all(&pdf))
+                .with_context(|| format!("write {}", out.display()))?;
+            let outcome = if document.copy { "copy" } else { "original" };
+            audit(&store, &staff, "letter_pdf", format!("letter:{} {outcome}", letter.id));
+            println!("{} ({}) written to {}", letter.id, letter.number, out.display());
         }
         Command::Settings {
             database,

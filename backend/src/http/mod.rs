@@ -6,6 +6,7 @@ mod error;
 mod fleet;
 mod guard;
 mod health;
+mod letter_pdf;
 mod letter_queue;
 mod letters;
 mod login;
@@ -163,6 +164,7 @@ pub fn router_with_options(store: Store, catalogue: Catalogue, options: RouterOp
         .route(protocol::staff::LETTER_APPROVE_PATH, post(letter_queue::approve))
         .route(protocol::staff::LETTER_REJECT_PATH, post(letter_queue::reject))
         .route(protocol::staff::LETTER_CANCEL_PATH, post(letter_queue::cancel))
+        .route(letter_pdf::LETTER_PDF_PATH, get(letter_pdf::pdf))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), staff::authenticate));
     Router::new()
         .route(HEALTH_PATH, get(health::health))
