@@ -242,6 +242,7 @@ async fn the_openapi_document_lists_exactly_the_routed_paths() {
         LETTER_APPROVE_PATH,
         LETTER_REJECT_PATH,
         LETTER_CANCEL_PATH,
+        "/api/v1/staff/letters/issued/{id}/pdf",
         HEARTBEAT_PATH,
         CONFIG_PATH,
         LAST_SERIAL_PATH,

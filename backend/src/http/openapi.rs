@@ -34,6 +34,7 @@ pub const DOCUMENT_PATH: &str = "/api/openapi.json";
         super::letter_queue::approve,
         super::letter_queue::reject,
         super::letter_queue::cancel,
+        super::letter_pdf::pdf,
         super::fleet::heartbeat,
         super::fleet::config,
         super::serials::last_serial,
