@@ -1,4 +1,4 @@
-//! An issued letter on the thermal printer: the [`LetterDocument`] the central service
+//! An issued letter on the thermal printer: the [`protocol::letter::LetterDocument`] the central service
 //! rendered and sealed, laid out for the paper's columns (32 on 58 mm, 48 on 80 mm), its seal
 //! as a QR code, a copy marked `SALINAN`.
 //!

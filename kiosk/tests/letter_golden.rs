@@ -47,7 +47,11 @@ fn printed(letter: &IssuedLetter, paper: Paper) -> String {
     let decoded = decode(&bytes);
     assert_eq!(decoded.cuts, 1);
     assert!(decoded.unknown_commands().is_empty(), "{:?}", decoded.unknown_commands());
-    assert_eq!(decoded.qr_codes, [letter.document.qr.clone()], "the seal, whole, in the QR code");
+    assert_eq!(
+        decoded.qr_codes,
+        std::slice::from_ref(&letter.document.qr),
+        "the seal, whole, in the QR code"
+    );
     let mut text = String::new();
     for line in &decoded.lines {
         let width = if line.double { paper.columns() / 2 } else { paper.columns() };
