@@ -18,7 +18,9 @@ use crate::client::ClientError;
 use crate::local::{Submission, SubmissionState, Submitted};
 use crate::present::{date_time_from_rfc3339, print_failure};
 use crate::session::{Decision, EntryPurpose, Printing, Screen, Session};
-use crate::slip::{ReportSummary, SlipContext, letter_slip, report_slip, status_slip};
+use crate::slip::{
+    LetterSummary, ReportSummary, SlipContext, letter_slip, report_slip, status_slip,
+};
 use crate::ui::AppWindow;
 
 /// Everything a callback needs, cheap to clone into each.
@@ -394,13 +396,17 @@ fn slip_for(s: &Session, settings: &Settings) -> Option<Document> {
             };
             Some(report_slip(decision, &summary, &context))
         }
-        Screen::LetterDone => Some(letter_slip(
-            s.decision.as_ref().filter(|d| d.ticket().is_some())?,
-            s.letter.kind?,
-            s.letter.applicant.as_ref()?,
-            &s.letter.purpose,
-            &context,
-        )),
+        Screen::LetterDone => {
+            let name = s.letter.kind?.name();
+            let letter = LetterSummary {
+                name: &name,
+                applicant: s.letter.applicant.as_ref()?,
+                purpose: &s.letter.purpose,
+                nik_entry: s.letter.applicant_entry,
+            };
+            let decision = s.decision.as_ref().filter(|d| d.ticket().is_some())?;
+            Some(letter_slip(decision, &letter, &context))
+        }
         _ => None,
     }
 }
