@@ -189,9 +189,10 @@ pub fn heartbeat(inputs: &AgentInputs) -> Heartbeat {
 }
 
 /// Shows each applied configuration on the window: the village name, the services in their
-/// order and the notice line (the `Fleet` global the pages read); hands the idle timeout to
-/// `set_idle_timeout` (the flows' `KioskApp::set_idle_timeout`). Runs on the Slint event
-/// loop, so the UI is only touched there.
+/// order and the notice line (the `Fleet` global the pages read), the letter types it
+/// offers; hands the idle timeout to `set_idle_timeout` (the flows'
+/// `KioskApp::set_idle_timeout`). Runs on the Slint event loop, so the UI is only touched
+/// there.
 pub fn follow_in_ui(
     app: Rc<KioskApp>,
     mut config: ConfigWatch,
@@ -221,6 +222,7 @@ fn show(app: &KioskApp, config: Option<&KioskConfig>, set_idle_timeout: &impl Fn
     fleet.set_notice_en(notice.map(|t| t.en.clone()).unwrap_or_default().into());
     fleet.set_idle_timeout_seconds(config.idle_timeout_seconds as i32);
     fleet.set_configured(true);
+    app.set_letters(config.letters.clone());
     set_idle_timeout(Duration::from_secs(u64::from(config.idle_timeout_seconds)));
 }
 

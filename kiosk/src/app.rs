@@ -23,7 +23,7 @@ use tokio::sync::{broadcast, watch};
 
 use crate::client::BackendClient;
 use crate::scan::{ScannedCode, classify};
-use crate::session::{LetterKind, Session};
+use crate::session::Session;
 use crate::ui::{AppWindow, Kiosk, ProgramRow};
 
 pub use render::render;
@@ -165,6 +165,13 @@ impl KioskApp {
         read(&lock(&self.session))
     }
 
+    /// Offers the letter types of a pulled configuration; none (an older central service):
+    /// the built-in three. A visitor on the way keeps the type already chosen.
+    pub fn set_letters(&self, letters: Vec<protocol::letter::LetterType>) {
+        let offered = crate::session::letter::offered_letters(letters);
+        self.apply(|session| session.letter_types = offered);
+    }
+
     /// Applies a new idle timeout (from the pulled configuration); counts from now.
     pub fn set_idle_timeout(&self, timeout: Duration) {
         self.idle.set_timeout(timeout);
@@ -225,6 +232,8 @@ pub fn build(settings: Settings, services: Services) -> Result<KioskApp, slint::
         s.submit_phone();
     }));
     kiosk.on_submit_text(on(Session::submit_text));
+    kiosk.on_accept_typed_nik(on(Session::accept_typed_nik));
+    kiosk.on_skip_field(on(Session::skip_letter_field));
     kiosk.on_user_active({
         let idle = idle.clone();
         move || idle.activity()
@@ -262,15 +271,7 @@ pub fn build(settings: Settings, services: Services) -> Result<KioskApp, slint::
             redraw();
         }
     });
-    kiosk.on_choose_letter({
-        let (session, redraw) = (session.clone(), redraw.clone());
-        move |kind| {
-            if let Some(kind) = letter_kind(kind) {
-                lock(&session).choose_letter(kind);
-            }
-            redraw();
-        }
-    });
+    kiosk.on_choose_letter(keyed(Session::choose_letter));
     kiosk.on_call_staff({
         let (session, redraw, services) = (session.clone(), redraw.clone(), services.clone());
         move || {
@@ -306,6 +307,10 @@ pub fn build(settings: Settings, services: Services) -> Result<KioskApp, slint::
     kiosk.on_submit_letter({
         let context = context.clone();
         move || context.submit_letter()
+    });
+    kiosk.on_print_letter({
+        let context = context.clone();
+        move || context.print_letter()
     });
 
     if let Some(input) = &services.id_input {
@@ -390,14 +395,5 @@ fn report_reason(reason: crate::ui::Reason) -> Option<ReportReason> {
         Reason::ElderlyAlone => Some(ReportReason::ElderlyAlone),
         Reason::Other => Some(ReportReason::Other),
         Reason::None => None,
-    }
-}
-
-fn letter_kind(kind: crate::ui::LetterKind) -> Option<LetterKind> {
-    match kind {
-        crate::ui::LetterKind::Sktm => Some(LetterKind::Sktm),
-        crate::ui::LetterKind::Domisili => Some(LetterKind::Domisili),
-        crate::ui::LetterKind::Usaha => Some(LetterKind::Usaha),
-        crate::ui::LetterKind::None => None,
     }
 }

@@ -318,9 +318,11 @@ fn other_flows(
     kiosk.invoke_go_home();
 
     kiosk.invoke_start_letter();
-    kiosk.invoke_choose_letter(crate::ui::LetterKind::Sktm);
+    kiosk.invoke_choose_letter("sktm".into());
     keys(&|k| kiosk.invoke_nik_key(k), nik);
     kiosk.invoke_submit_nik();
+    // Typed, so the kiosk says first that the letter waits for the staff.
+    kiosk.invoke_accept_typed_nik();
     keys(&|k| kiosk.invoke_text_key(k), "BEASISWA SEKOLAH");
     kiosk.invoke_submit_text();
     kiosk.invoke_submit_letter();

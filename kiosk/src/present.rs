@@ -10,7 +10,7 @@ use protocol::letter::document::MONTHS_ID;
 use protocol::{Lang, Text};
 use time::{OffsetDateTime, UtcOffset};
 
-use crate::session::Decision;
+use crate::session::{Decision, LetterPrint};
 
 pub mod outbox;
 
@@ -211,8 +211,8 @@ pub fn letter_state_explained(state: ReportState) -> Text {
             "The village staff check the request and make the letter. Track this ticket to know when it is ready; bring your ID card and family card to collect it.",
         ),
         ReportState::Verified => Text::new(
-            "Permohonan disetujui. Surat sedang dibuat dan ditandatangani.",
-            "The request is approved. The letter is being made and signed.",
+            "Surat sudah terbit. Cetak di anjungan mana pun di desa ini: pilih Lacak Tiket, lalu ketik nomor tiket atau pindai kode QR-nya.",
+            "The letter is issued. Print it at any kiosk of this village: choose Track a Ticket, then type the ticket number or scan its QR code.",
         ),
         ReportState::Scheduled => Text::new(
             "Surat siap. Ambil di kantor desa pada hari kerja dengan membawa KTP.",
@@ -235,12 +235,55 @@ pub fn state_headline(status: &TicketStatus) -> Text {
 }
 
 /// The explanation under a ticket's state: the reason when there is one, else what the
-/// state means for what the ticket is for.
+/// state means for what the ticket is for. An issued letter says how to print it: the
+/// reason it waited for (kept by the service after approval) no longer applies.
 pub fn state_detail(status: &TicketStatus) -> Text {
+    if (status.kind, status.state) == (TicketKind::Letter, ReportState::Verified) {
+        return letter_state_explained(status.state);
+    }
     status.reason.clone().unwrap_or_else(|| match status.kind {
         TicketKind::Report => state_explained(status.state),
         TicketKind::Letter => letter_state_explained(status.state),
     })
+}
+
+/// Whether a ticket's letter can be printed now: issued, not yet collected at the office.
+pub fn letter_printable(status: &TicketStatus) -> bool {
+    (status.kind, status.state) == (TicketKind::Letter, ReportState::Verified)
+}
+
+/// Headline and explanation of printing an issued letter, once it started.
+pub fn letter_print_text(print: &LetterPrint) -> Option<(Text, Text)> {
+    match print {
+        LetterPrint::Idle => None,
+        LetterPrint::Printing => Some((
+            Text::new("Surat sudah terbit", "The letter is issued"),
+            Text::new("Mencetak surat Anda, mohon tunggu…", "Printing your letter, please wait…"),
+        )),
+        LetterPrint::Printed => Some((
+            Text::new("Surat Anda sudah dicetak", "Your letter has been printed"),
+            Text::new(
+                "Silakan ambil surat di bawah layar. Kode QR pada surat membuktikan keasliannya.",
+                "Please take the letter below the screen. The QR code on it proves it is genuine.",
+            ),
+        )),
+        LetterPrint::Failed(why) => Some((
+            Text::new(
+                "Surat sudah terbit, tetapi belum tercetak",
+                "The letter is issued but not printed",
+            ),
+            Text::new(
+                format!(
+                    "{} Cetak nanti dengan nomor tiket ini di anjungan mana pun di desa ini: pilih Lacak Tiket.",
+                    why.id
+                ),
+                format!(
+                    "{} Print it later with this ticket number at any kiosk of this village: choose Track a Ticket.",
+                    why.en
+                ),
+            ),
+        )),
+    }
 }
 
 /// Headline and explanation of how a submission (a report or a letter request, `kind`)
@@ -261,6 +304,9 @@ pub fn decision_text(decision: &Decision, kind: TicketKind) -> (Text, Text) {
                 }
                 (TicketKind::Letter, ReportState::Rejected) => {
                     Text::new("Permohonan surat ditolak", "Letter request refused")
+                }
+                (TicketKind::Letter, ReportState::Verified) => {
+                    Text::new("Surat sudah terbit", "The letter is issued")
                 }
                 _ => state_headline(status),
             };

@@ -20,7 +20,8 @@ use time::UtcOffset;
 
 use crate::app::{KioskApp, Services, Settings, build};
 use crate::client::{BackendClient, ClientError, Trust};
-use crate::session::{Decision, EntryPurpose, LetterKind, Printing, Screen, Session};
+use crate::session::letter::builtin_letters;
+use crate::session::{Decision, EntryPurpose, LetterPrint, Printing, Screen, Session};
 
 mod staff;
 
@@ -74,6 +75,7 @@ pub fn write_all(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
                 app.apply(|session| {
                     session.reset();
                     session.lang = lang;
+                    session.letter_types = builtin_letters().into();
                     scene(session);
                 });
                 let code = if lang == Lang::Id { "id" } else { "en" };
@@ -273,19 +275,104 @@ pub fn scenes() -> Vec<(&'static str, Scene)> {
             );
         }),
         ("26-letter-type", |s| s.screen = Screen::LetterType),
+        ("26-letter-type-catalogue", |s| {
+            s.letter_types = sample_catalogue().into();
+            s.screen = Screen::LetterType;
+        }),
         ("27-letter-nik", |s| {
-            s.letter.kind = Some(LetterKind::Sktm);
-            s.ask_nik(EntryPurpose::Letter, "35100152");
+            s.choose_letter("sktm");
+            for digit in "35100152".chars() {
+                s.key(&digit.to_string());
+            }
+        }),
+        ("27-letter-typed-notice", |s| {
+            s.choose_letter("sktm");
+            s.digits = "3510011203850001".into();
+            let _ = s.accept_nik();
+        }),
+        ("27-letter-typed-notice-person", |s| {
+            s.letter_types = sample_catalogue().into();
+            s.choose_letter("domisili");
+            s.digits = "3510011203850001".into();
+            let _ = s.accept_nik();
         }),
         ("28-letter-purpose", letter_purpose),
+        ("28-letter-field-text", |s| {
+            usaha_purpose(s);
+            s.submit_text();
+            type_keys(s, "WARUNG MAKAN BU SITI");
+        }),
+        ("28-letter-field-optional", |s| {
+            usaha_purpose(s);
+            s.submit_text();
+            type_keys(s, "WARUNG MAKAN BU SITI");
+            s.submit_text();
+            type_keys(s, "WARUNG MAKAN");
+            s.submit_text();
+        }),
+        ("28-letter-field-date-error", |s| {
+            s.letter_types = sample_catalogue().into();
+            s.choose_letter("kelahiran");
+            s.digits = "3510011203850001".into();
+            s.digits_entry = protocol::api::NikEntry::Card;
+            let _ = s.accept_nik();
+            type_keys(s, "AKTA KELAHIRAN");
+            s.submit_text();
+            type_keys(s, "PUTRI");
+            s.submit_text();
+            type_keys(s, "PEREMPUAN");
+            s.submit_text();
+            type_keys(s, "31022026");
+            s.submit_text();
+        }),
+        ("28-letter-field-digits", |s| {
+            s.letter_types = sample_catalogue().into();
+            s.choose_letter("kematian");
+            s.digits = "3510011203850001".into();
+            s.digits_entry = protocol::api::NikEntry::Card;
+            let _ = s.accept_nik();
+            type_keys(s, "AKTA KEMATIAN");
+            s.submit_text();
+            type_keys(s, "SUPARMI");
+            s.submit_text();
+            type_keys(s, "351001520345");
+        }),
         ("29-letter-confirm", |s| {
             letter_purpose(s);
             s.screen = Screen::LetterConfirm;
+        }),
+        ("29-letter-confirm-fields", |s| {
+            usaha_purpose(s);
+            s.submit_text();
+            type_keys(s, "WARUNG MAKAN BU SITI");
+            s.submit_text();
+            type_keys(s, "WARUNG MAKAN");
+            s.submit_text();
+            s.skip_letter_field();
         }),
         ("30-letter-done", |s| {
             letter_purpose(s);
             s.decision = Some(Decision::Decided(sample_letter_ticket(ReportState::Verification)));
             s.screen = Screen::LetterDone;
+            s.printing = Printing::Done;
+        }),
+        ("30-letter-printing", |s| {
+            letter_purpose(s);
+            s.decision = Some(Decision::Decided(sample_letter_ticket(ReportState::Verified)));
+            s.screen = Screen::LetterDone;
+            s.letter_print = LetterPrint::Printing;
+        }),
+        ("30-letter-printed", |s| {
+            letter_purpose(s);
+            s.decision = Some(Decision::Decided(sample_letter_ticket(ReportState::Verified)));
+            s.screen = Screen::LetterDone;
+            s.letter_print = LetterPrint::Printed;
+        }),
+        ("30-letter-print-failed", |s| {
+            letter_purpose(s);
+            s.decision = Some(Decision::Decided(sample_letter_ticket(ReportState::Verified)));
+            s.screen = Screen::LetterDone;
+            s.letter_print = LetterPrint::Failed(ClientError::Unreachable(String::new()).text());
             s.printing = Printing::Done;
         }),
         ("30-letter-queued", |s| {
@@ -305,6 +392,19 @@ pub fn scenes() -> Vec<(&'static str, Scene)> {
                 sample_letter_ticket(ReportState::Scheduled),
                 Some(Text::new("24 November 2026 09.15 WIB", "24 November 2026 09:15 WIB")),
             );
+        }),
+        ("30-track-letter-issued", |s| {
+            s.show_ticket(
+                sample_letter_ticket(ReportState::Verified),
+                Some(Text::new("24 November 2026 09.15 WIB", "24 November 2026 09:15 WIB")),
+            );
+        }),
+        ("30-track-letter-printed", |s| {
+            s.show_ticket(
+                sample_letter_ticket(ReportState::Verified),
+                Some(Text::new("24 November 2026 09.15 WIB", "24 November 2026 09:15 WIB")),
+            );
+            s.letter_print = LetterPrint::Printed;
         }),
         ("31-help", |s| s.screen = Screen::Help),
         ("32-help-called", |s| {
@@ -357,15 +457,82 @@ fn report_text(s: &mut Session) {
     }
 }
 
-fn letter_purpose(s: &mut Session) {
-    s.letter.kind = Some(LetterKind::Sktm);
-    s.letter.applicant = nik("3510011203850001");
-    s.screen = Screen::LetterPurpose;
-    for key in "KERINGANAN BIAYA SEKOLAH ANAK".chars() {
+/// Keys of the keyboard or the number pad, as a visitor presses them.
+fn type_keys(s: &mut Session, keys: &str) {
+    for key in keys.chars() {
         let key = if key == ' ' { "space".to_string() } else { key.to_string() };
         s.text_key(&key);
     }
 }
+
+fn letter_purpose(s: &mut Session) {
+    s.choose_letter("sktm");
+    s.letter.applicant = nik("3510011203850001");
+    s.screen = Screen::LetterPurpose;
+    type_keys(s, "KERINGANAN BIAYA SEKOLAH ANAK");
+}
+
+/// A business certificate from the catalogue, its NIK read from the e-KTP, purpose typed.
+fn usaha_purpose(s: &mut Session) {
+    s.letter_types = sample_catalogue().into();
+    s.choose_letter("usaha");
+    s.digits = "3510011203850001".into();
+    s.digits_entry = protocol::api::NikEntry::Card;
+    let _ = s.accept_nik();
+    type_keys(s, "PENGAJUAN KUR");
+}
+
+/// A catalogue as the central service pushes it (backend/letters.toml's types, names and
+/// notes; fields of the types the screens show).
+pub fn sample_catalogue() -> Vec<protocol::letter::LetterType> {
+    let types = serde_json::from_str(SAMPLE_CATALOGUE);
+    types.unwrap_or_else(|error| panic!("the sample catalogue is valid JSON: {error}"))
+}
+
+const SAMPLE_CATALOGUE: &str = r#"[
+ {"code":"sktm","name":{"id":"Surat Keterangan Tidak Mampu (SKTM)","en":"Certificate of low income (SKTM)"},
+  "note":{"id":"Untuk kepala keluarga. Terbit langsung bila keluarga tercatat miskin (desil 1-4 atau penerima bansos); selain itu diperiksa petugas desa.","en":"For the head of the family. Issued at once when the family is recorded as poor (decile 1-4 or a bansos recipient); otherwise the village staff check it."},
+  "applicant":"head_of_family",
+  "fields":[{"key":"purpose","label":{"id":"Keperluan","en":"Purpose"},"hint":{"id":"misalnya: syarat beasiswa sekolah","en":"e.g. school scholarship requirement"},"max":200}]},
+ {"code":"domisili","name":{"id":"Surat Keterangan Domisili","en":"Certificate of residence"},
+  "fields":[{"key":"purpose","label":{"id":"Keperluan","en":"Purpose"},"hint":{"id":"misalnya: melamar pekerjaan","en":"e.g. job application"},"max":200}]},
+ {"code":"usaha","name":{"id":"Surat Keterangan Usaha","en":"Business certificate"},
+  "note":{"id":"Diperiksa petugas desa sebelum terbit.","en":"The village staff check it before it is issued."},
+  "fields":[
+   {"key":"business_name","label":{"id":"Nama usaha","en":"Business name"},"hint":{"id":"misalnya: Warung Makan Bu Siti","en":"e.g. Bu Siti's food stall"},"max":80},
+   {"key":"business_kind","label":{"id":"Jenis usaha","en":"Kind of business"},"hint":{"id":"misalnya: warung makan","en":"e.g. food stall"},"max":80},
+   {"key":"business_address","label":{"id":"Alamat usaha","en":"Business address"},"hint":{"id":"kosongkan bila sama dengan alamat rumah","en":"leave empty if it is the home address"},"max":120,"required":false},
+   {"key":"purpose","label":{"id":"Keperluan","en":"Purpose"},"hint":{"id":"misalnya: pengajuan KUR","en":"e.g. micro-credit application"},"max":200}]},
+ {"code":"pengantar_skck","name":{"id":"Surat Pengantar SKCK","en":"Police record (SKCK) cover letter"},
+  "fields":[{"key":"purpose","label":{"id":"Keperluan","en":"Purpose"},"max":200}]},
+ {"code":"belum_menikah","name":{"id":"Surat Keterangan Belum Pernah Menikah","en":"Certificate of never having married"},
+  "note":{"id":"Terbit langsung bila data desa mencatat Anda belum kawin; selain itu diperiksa petugas desa.","en":"Issued at once when the village records show you as not married; otherwise the village staff check it."},
+  "fields":[{"key":"purpose","label":{"id":"Keperluan","en":"Purpose"},"max":200}]},
+ {"code":"pengantar_nikah","name":{"id":"Surat Pengantar Nikah (N1)","en":"Marriage cover letter (N1)"},
+  "note":{"id":"Diperiksa petugas desa sebelum terbit. Bawa KTP dan KK ke kantor desa.","en":"The village staff check it before it is issued. Bring your KTP and KK to the village office."},
+  "fields":[{"key":"purpose","label":{"id":"Keperluan","en":"Purpose"},"max":200}]},
+ {"code":"kelahiran","name":{"id":"Surat Keterangan Kelahiran","en":"Birth certificate statement"},
+  "note":{"id":"Diperiksa petugas desa sebelum terbit.","en":"The village staff check it before it is issued."},
+  "fields":[
+   {"key":"child_name","label":{"id":"Nama bayi","en":"Baby's name"},"max":80},
+   {"key":"child_sex","label":{"id":"Jenis kelamin bayi","en":"Baby's sex"},"hint":{"id":"Laki-laki atau Perempuan","en":"Laki-laki (boy) or Perempuan (girl)"},"max":12},
+   {"key":"birth_date","label":{"id":"Tanggal lahir","en":"Date of birth"},"kind":"date","max":10},
+   {"key":"birth_place","label":{"id":"Tempat lahir","en":"Place of birth"},"hint":{"id":"misalnya: Puskesmas Singojuruh","en":"e.g. Singojuruh health centre"},"max":80},
+   {"key":"purpose","label":{"id":"Keperluan","en":"Purpose"},"hint":{"id":"misalnya: pembuatan akta kelahiran","en":"e.g. birth certificate application"},"max":200}]},
+ {"code":"kematian","name":{"id":"Surat Keterangan Kematian","en":"Death certificate statement"},
+  "note":{"id":"Dilaporkan oleh anggota keluarga. Diperiksa petugas desa sebelum terbit.","en":"Reported by a family member. The village staff check it before it is issued."},
+  "fields":[
+   {"key":"deceased_name","label":{"id":"Nama yang meninggal","en":"Name of the deceased"},"max":80},
+   {"key":"deceased_nik","label":{"id":"NIK yang meninggal","en":"NIK of the deceased"},"kind":"digits","max":16},
+   {"key":"death_date","label":{"id":"Tanggal meninggal","en":"Date of death"},"kind":"date","max":10},
+   {"key":"purpose","label":{"id":"Keperluan","en":"Purpose"},"max":200}]},
+ {"code":"penghasilan_ortu","name":{"id":"Surat Keterangan Penghasilan Orang Tua","en":"Parents' income statement"},
+  "note":{"id":"Penghasilan yang Anda sebutkan diperiksa petugas desa sebelum surat terbit.","en":"The village staff check the income you state before the letter is issued."},
+  "fields":[{"key":"purpose","label":{"id":"Keperluan","en":"Purpose"},"max":200}]},
+ {"code":"keterangan_umum","name":{"id":"Surat Keterangan Umum","en":"General certificate"},
+  "note":{"id":"Diperiksa petugas desa sebelum terbit.","en":"The village staff check it before it is issued."},
+  "fields":[{"key":"purpose","label":{"id":"Keperluan","en":"Purpose"},"max":200}]}
+]"#;
 
 fn sample_ticket_number(issuer: u16) -> Ticket {
     Ticket::new(issuer, 123).unwrap_or_else(|_| Ticket::new(0, 0).expect("ticket 0"))
@@ -401,7 +568,7 @@ pub fn sample_letter_ticket(state: ReportState) -> TicketStatus {
     TicketStatus {
         ticket: sample_ticket_number(42),
         kind: TicketKind::Letter,
-        letter: Some(LetterKind::Sktm.code()),
+        letter: Some(protocol::letter::LetterKind::Sktm.code()),
         state,
         reason,
         subject: "3510********0001".into(),

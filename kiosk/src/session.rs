@@ -9,11 +9,14 @@ pub mod report;
 pub mod text;
 pub mod track;
 
+use std::sync::Arc;
+
 use protocol::api::{NikEntry, StatusResponse, TicketStatus};
+use protocol::letter::LetterType;
 use protocol::ticket::Ticket;
 use protocol::{Lang, Nik, NikError, Text};
 
-pub use letter::{LetterDraft, LetterKind};
+pub use letter::{LetterDraft, LetterPrint};
 pub use report::{ReportDraft, normalise_phone};
 pub use track::TrackState;
 
@@ -33,7 +36,11 @@ pub enum Screen {
     TrackEntry,
     TrackResult,
     LetterType,
+    /// A typed NIK: the letter waits for the desa staff, said before going on.
+    LetterNotice,
     LetterPurpose,
+    /// One of the type's other fields (`LetterDraft::field`).
+    LetterField,
     LetterConfirm,
     LetterDone,
     Help,
@@ -103,6 +110,8 @@ pub struct Session {
     pub failure_return: Screen,
     pub report: ReportDraft,
     pub letter: LetterDraft,
+    /// Printing an issued letter, after a request or from "Lacak Tiket".
+    pub letter_print: LetterPrint,
     pub track: TrackState,
     /// Why the free text was refused, on the keyboard page.
     pub text_error: Option<Text>,
@@ -111,6 +120,9 @@ pub struct Session {
     pub staff_called: bool,
     /// Bumped on every reset so answers that arrive after the visitor left are dropped.
     pub visit: u64,
+    /// The letters this kiosk offers (its configuration's, or the built-in three): nothing
+    /// of a visitor, so kept across visits.
+    pub letter_types: Arc<[LetterType]>,
 }
 
 impl Default for Session {
@@ -131,11 +143,13 @@ impl Default for Session {
             failure_return: Screen::Home,
             report: ReportDraft::default(),
             letter: LetterDraft::default(),
+            letter_print: LetterPrint::Idle,
             track: TrackState::default(),
             text_error: None,
             decision: None,
             staff_called: false,
             visit: 0,
+            letter_types: letter::builtin_letters().into(),
         }
     }
 }
@@ -145,10 +159,12 @@ impl Default for Session {
 const MAX_DIGITS: usize = 20;
 
 impl Session {
-    /// Forgets everything about the visitor, keeping only the visit counter.
+    /// Forgets everything about the visitor, keeping only the visit counter and what the
+    /// kiosk offers.
     pub fn reset(&mut self) {
         let visit = self.visit + 1;
-        *self = Session { visit, ..Session::default() };
+        let letter_types = self.letter_types.clone();
+        *self = Session { visit, letter_types, ..Session::default() };
     }
 
     /// Whether there is anything of a visitor to forget: a home screen in the default
@@ -253,9 +269,17 @@ impl Session {
                 self.screen = Screen::ReportReason;
             }
             EntryPurpose::Letter => {
+                if self.letter.applicant.as_ref() != Some(&nik) {
+                    self.letter.idempotency_key = None;
+                }
                 self.letter.applicant = Some(nik);
                 self.letter.applicant_entry = self.digits_entry;
-                self.screen = Screen::LetterPurpose;
+                // A typed number cannot prove presence: the citizen hears first that the
+                // letter waits for the staff.
+                self.screen = match self.digits_entry {
+                    NikEntry::Keypad => Screen::LetterNotice,
+                    NikEntry::Card => Screen::LetterPurpose,
+                };
             }
         }
         self.report.idempotency_key = None;
@@ -319,11 +343,21 @@ impl Session {
                 }
             }
             Screen::TrackResult => self.start(Screen::TrackEntry),
-            Screen::LetterPurpose => {
+            Screen::LetterPurpose
+                if self.letter.applicant_entry == NikEntry::Keypad
+                    && self.letter.applicant.is_some() =>
+            {
+                self.screen = Screen::LetterNotice
+            }
+            Screen::LetterNotice | Screen::LetterPurpose => {
                 let applicant = self.letter.applicant.as_ref().map(|n| n.as_str().to_string());
                 self.ask_nik(EntryPurpose::Letter, applicant.as_deref().unwrap_or(""));
+                if applicant.is_some() {
+                    // The same number, entered the same way: a card read stays a card read.
+                    self.digits_entry = self.letter.applicant_entry;
+                }
             }
-            Screen::LetterConfirm => self.screen = Screen::LetterPurpose,
+            Screen::LetterField | Screen::LetterConfirm => self.letter_field_back(),
         }
         self.text_error = None;
     }

@@ -4,13 +4,13 @@
 //! person is or their birth date.
 
 use hardware::printer::{Document, Paper, Style};
-use protocol::api::{ReportReason, StatusResponse, TicketKind};
+use protocol::api::{NikEntry, ReportReason, ReportState, StatusResponse, TicketKind};
 use protocol::ticket::Ticket;
 use protocol::{Lang, Nik, Text};
 use time::{OffsetDateTime, UtcOffset};
 
 use crate::present::{date_time, decision_text, life_status_text, program_lines, reason_text};
-use crate::session::{Decision, LetterKind};
+use crate::session::Decision;
 
 /// Where and when a slip is printed.
 pub struct SlipContext<'a> {
@@ -173,14 +173,23 @@ pub fn report_slip(
     doc
 }
 
+/// What a letter request's slip says about the request; the NIK is masked when printed.
+pub struct LetterSummary<'a> {
+    /// The letter type's name, as the catalogue gives it.
+    pub name: &'a Text,
+    pub applicant: &'a Nik,
+    pub purpose: &'a str,
+    /// A typed NIK: the letter waits until the citizen shows the KTP at the office.
+    pub nik_entry: NikEntry,
+}
+
 /// The slip a citizen takes home after asking for a letter: the ticket large, the letter,
-/// the masked applicant and the purpose, the decision (or "queued") in the same words as
-/// the screen, and a QR of the ticket for tracking when the letter is ready.
+/// the masked applicant and the purpose, the decision (or "queued") and its reason in the
+/// same words as the screen, what to bring for a typed NIK, and a QR of the ticket for
+/// tracking (and printing) the letter when it is ready.
 pub fn letter_slip(
     decision: &Decision,
-    kind: LetterKind,
-    applicant: &Nik,
-    purpose: &str,
+    letter: &LetterSummary<'_>,
     context: &SlipContext<'_>,
 ) -> Document {
     let lang = context.lang;
@@ -193,13 +202,26 @@ pub fn letter_slip(
             .rule();
     }
     doc.text(t("Surat:", "Letter:"), Style::default())
-        .text(format!("  {}", kind.name().get(lang)), Style::default().bold())
-        .pair(&t("Pemohon", "Applicant"), &applicant.masked())
+        .text(format!("  {}", letter.name.get(lang)), Style::default().bold())
+        .pair(&t("Pemohon", "Applicant"), &letter.applicant.masked())
         .text(t("Keperluan:", "Purpose:"), Style::default())
-        .text(format!("  {purpose}"), Style::default())
+        .text(format!("  {}", letter.purpose), Style::default())
         .rule();
     let (title, message) = decision_text(decision, TicketKind::Letter);
     doc.text(title.get(lang), Style::default().bold()).text(message.get(lang), Style::default());
+    // A typed NIK waits for the staff to see the KTP, whatever else it waits for; said
+    // once, unless the service's own reason already says it (or nothing is to come).
+    let refused = matches!(
+        decision,
+        Decision::Decided(status)
+            if matches!(status.state, ReportState::Rejected | ReportState::RejectedAfterVerification)
+    ) || matches!(decision, Decision::Refused(_));
+    if letter.nik_entry == NikEntry::Keypad && !refused && !message.id.contains("Bawa KTP") {
+        doc.text(
+            t("Bawa KTP Anda ke kantor desa.", "Bring your KTP to the village office."),
+            Style::default().bold(),
+        );
+    }
     doc.rule();
     footer(&mut doc, context);
     if let Some(ticket) = decision.ticket() {
@@ -213,4 +235,59 @@ pub fn letter_slip(
     }
     doc.feed(2).cut();
     doc
+}
+
+#[cfg(test)]
+mod tests {
+    use hardware::printer::decode::decode;
+    use hardware::printer::render::render;
+    use protocol::api::TicketStatus;
+
+    use super::*;
+
+    fn printed(decision: &Decision, nik_entry: NikEntry) -> String {
+        let applicant = Nik::parse("3510011203850001").expect("valid NIK");
+        let name = Text::new("Surat Keterangan Usaha", "Business certificate");
+        let letter =
+            LetterSummary { name: &name, applicant: &applicant, purpose: "Kur", nik_entry };
+        let context = SlipContext {
+            kiosk_id: "BWI-1",
+            village_name: "Desa Bomo",
+            printed_at: OffsetDateTime::UNIX_EPOCH,
+            offset: UtcOffset::UTC,
+            lang: Lang::Id,
+            paper: Paper::Mm58,
+        };
+        let bytes = render(&letter_slip(decision, &letter, &context)).expect("render");
+        decode(&bytes).text().replace('\n', " ")
+    }
+
+    fn decided(state: ReportState, reason: &str) -> Decision {
+        Decision::Decided(TicketStatus {
+            ticket: Ticket::new(7, 1).expect("ticket"),
+            kind: TicketKind::Letter,
+            letter: None,
+            state,
+            reason: Some(Text::new(reason, reason)),
+            subject: "3510********0001".into(),
+            updated_at: String::new(),
+        })
+    }
+
+    #[test]
+    fn a_typed_nik_is_told_to_bring_the_ktp_once_unless_refused() {
+        let waits = decided(ReportState::Verification, "Perlu verifikasi: keluarga belum miskin.");
+        let typed = printed(&waits, NikEntry::Keypad);
+        assert!(typed.contains("Perlu verifikasi: keluarga belum miskin."), "{typed}");
+        assert!(typed.contains("Bawa KTP Anda ke kantor desa"), "{typed}");
+        assert!(typed.contains("3510********0001") && !typed.contains("3510011203850001"));
+        assert!(typed.contains("Surat Keterangan Usaha"), "the type's own name: {typed}");
+        assert!(!printed(&waits, NikEntry::Card).contains("Bawa KTP"));
+        let refused = decided(ReportState::Rejected, "Hanya kepala keluarga.");
+        assert!(!printed(&refused, NikEntry::Keypad).contains("Bawa KTP"));
+        let queued = Decision::Queued { ticket: Ticket::new(7, 2).expect("ticket") };
+        assert!(printed(&queued, NikEntry::Keypad).contains("Bawa KTP"));
+        let typed = decided(ReportState::Verification, "NIK diketik: Bawa KTP Anda.");
+        assert_eq!(printed(&typed, NikEntry::Keypad).matches("Bawa KTP").count(), 1);
+    }
 }

@@ -24,6 +24,14 @@ pub const KIOSK_ID: &str = "BWI-TEST-01";
 pub fn start_backend(
     runtime: &tokio::runtime::Runtime,
 ) -> (String, Vec<backend::demo::Example>, KioskKey) {
+    let (url, examples, key, _store) = start_backend_with_store(runtime);
+    (url, examples, key)
+}
+
+/// [`start_backend`], with its store to look into what was filed.
+pub fn start_backend_with_store(
+    runtime: &tokio::runtime::Runtime,
+) -> (String, Vec<backend::demo::Example>, KioskKey, backend::Store) {
     runtime.block_on(async {
         let store = backend::Store::open_temporary().expect("in-memory store");
         let options = backend::demo::DemoOptions { residents: 400, ..Default::default() };
@@ -33,8 +41,8 @@ pub fn start_backend(
             .expect("bind");
         let address = listener.local_addr().expect("address");
         let key = store.register_kiosk(KIOSK_ID, None, 60).expect("register kiosk");
-        tokio::spawn(backend::serve(listener, store));
-        (format!("http://{address}"), summary.examples, key)
+        tokio::spawn(backend::serve(listener, store.clone()));
+        (format!("http://{address}"), summary.examples, key, store)
     })
 }
 
@@ -172,7 +180,8 @@ pub fn wait_for_print(app: &KioskApp) -> bool {
 pub fn type_text(app: &KioskApp, text: &str) {
     for ch in text.chars() {
         match ch {
-            ' ' => tap(app, "Spasi"),
+            // The space bar is named in the visitor's language.
+            ' ' => tap(app, if shows(app, "Spasi") { "Spasi" } else { "Space" }),
             c => tap(app, &c.to_ascii_uppercase().to_string()),
         }
     }

@@ -124,6 +124,7 @@ fn a_report_filed_offline_is_queued_printed_and_decided_when_the_service_returns
     tap(&app, "Surat Keterangan Domisili");
     type_digits(&app, person.nik.as_str());
     tap(&app, "Lanjut");
+    tap(&app, "Lanjut"); // Typed: the letter waits for the desa staff, and the kiosk says so.
     type_text(&app, "SYARAT MELAMAR KERJA");
     tap(&app, "Lanjut");
     tap(&app, "Ajukan");

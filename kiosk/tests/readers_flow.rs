@@ -102,6 +102,8 @@ fn card_and_qr_fill_the_pages_letters_are_filed_and_staff_called() {
     assert_eq!(value_of(&app, "entry-title").as_deref(), Some("NIK pemohon surat"));
     type_digits(&app, example.nik.as_str());
     tap(&app, "Lanjut");
+    assert_eq!(page_of(&app), Page::LetterNotice, "a typed NIK: told the letter waits");
+    tap(&app, "Lanjut");
     assert_eq!(page_of(&app), Page::LetterPurpose);
     tap(&app, "Lanjut");
     assert!(value_of(&app, "text-error").unwrap_or_default().contains("Tuliskan keperluan"));

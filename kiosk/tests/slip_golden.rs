@@ -67,9 +67,10 @@ mod report_and_letter {
     use hardware::printer::decode::decode;
     use hardware::printer::render::render;
     use kiosk::screenshot::{sample_letter_ticket, sample_ticket};
-    use kiosk::session::{Decision, LetterKind};
-    use kiosk::slip::{ReportSummary, SlipContext, letter_slip, report_slip};
-    use protocol::api::{ReportReason, ReportState};
+    use kiosk::session::Decision;
+    use kiosk::slip::{LetterSummary, ReportSummary, SlipContext, letter_slip, report_slip};
+    use protocol::api::{NikEntry, ReportReason, ReportState};
+    use protocol::letter::LetterKind;
     use protocol::ticket::Ticket;
     use protocol::{Lang, Nik};
     use time::{OffsetDateTime, UtcOffset};
@@ -154,13 +155,15 @@ mod report_and_letter {
         let applicant = nik("3510011203850001");
         let paper = Paper::Mm58;
         let status = sample_letter_ticket(ReportState::Verification);
-        let document = letter_slip(
-            &Decision::Decided(status.clone()),
-            LetterKind::Sktm,
-            &applicant,
-            "Keringanan biaya sekolah anak",
-            &context(Lang::Id, paper),
-        );
+        let name = LetterKind::Sktm.name();
+        let letter = LetterSummary {
+            name: &name,
+            applicant: &applicant,
+            purpose: "Keringanan biaya sekolah anak",
+            nik_entry: NikEntry::Card,
+        };
+        let document =
+            letter_slip(&Decision::Decided(status.clone()), &letter, &context(Lang::Id, paper));
         let printed = compare("letter-slip-received-id-58.txt", &document, paper);
         assert!(printed.contains("Permohonan surat diterima"));
         assert!(printed.contains(&status.ticket.to_string()));
@@ -173,13 +176,15 @@ mod report_and_letter {
         let applicant = nik("3510011203850001");
         let paper = Paper::Mm80;
         let ticket = Ticket::new(42, 8).expect("ticket");
-        let document = letter_slip(
-            &Decision::Queued { ticket },
-            LetterKind::Domisili,
-            &applicant,
-            "Syarat melamar pekerjaan",
-            &context(Lang::En, paper),
-        );
+        let name = LetterKind::Domisili.name();
+        let letter = LetterSummary {
+            name: &name,
+            applicant: &applicant,
+            purpose: "Syarat melamar pekerjaan",
+            nik_entry: NikEntry::Card,
+        };
+        let document =
+            letter_slip(&Decision::Queued { ticket }, &letter, &context(Lang::En, paper));
         let printed = compare("letter-slip-queued-en-80.txt", &document, paper);
         assert!(printed.contains("Letter request saved in the queue"), "{printed}");
         assert!(printed.contains("Certificate of residence"));

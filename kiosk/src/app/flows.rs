@@ -5,7 +5,7 @@
 use std::rc::Rc;
 use std::sync::Arc;
 
-use hardware::printer::Document;
+use hardware::printer::{Document, PrintError};
 use protocol::api::{ErrorCode, StatusResponse, TicketKind, TicketStatus};
 use protocol::ticket::Ticket;
 use protocol::{Lang, Text};
@@ -16,9 +16,11 @@ use super::{Services, Settings};
 use super::{SharedSession, lock, render};
 use crate::client::ClientError;
 use crate::local::{Submission, SubmissionState, Submitted};
-use crate::present::{date_time_from_rfc3339, print_failure};
-use crate::session::{Decision, EntryPurpose, Printing, Screen, Session};
-use crate::slip::{ReportSummary, SlipContext, letter_slip, report_slip, status_slip};
+use crate::present::{date_time_from_rfc3339, letter_printable, print_failure};
+use crate::session::{Decision, EntryPurpose, LetterPrint, Printing, Screen, Session};
+use crate::slip::{
+    LetterSummary, ReportSummary, SlipContext, letter_slip, report_slip, status_slip,
+};
 use crate::ui::AppWindow;
 
 /// Everything a callback needs, cheap to clone into each.
@@ -190,11 +192,21 @@ impl Context {
                 s.busy = false;
                 match answer {
                     Ok(decision) => {
+                        // A letter issued at once is printed itself; anything else with a
+                        // ticket gets its slip.
+                        let issued = match &decision {
+                            Decision::Decided(status) if letter_printable(status) => {
+                                Some(status.ticket)
+                            }
+                            _ => None,
+                        };
                         let print = decision.ticket().is_some();
                         s.decision = Some(decision);
                         s.screen = done;
-                        if print {
-                            printing.print_now(s);
+                        match issued {
+                            Some(ticket) => printing.print_letter_now(s, ticket),
+                            None if print => printing.print_now(s),
+                            None => {}
                         }
                     }
                     Err(error) => s.fail(failure.0, error.text(), failure.1),
@@ -277,6 +289,17 @@ impl Context {
         );
     }
 
+    /// "Cetak Surat": the issued letter of the ticket on screen (tracked, or just filed and
+    /// not printed), fetched and printed.
+    pub fn print_letter(&self) {
+        {
+            let mut s = lock(&self.session);
+            let Some(ticket) = s.printable_letter() else { return };
+            self.print_job().print_letter_now(&mut s, ticket);
+        }
+        (self.redraw)();
+    }
+
     /// "Cetak Bukti" / "Cetak Lagi".
     pub fn print_slip(&self) {
         self.print_job().print_now(&mut lock(&self.session));
@@ -325,6 +348,90 @@ impl PrintJob {
             });
         });
     }
+}
+
+impl PrintJob {
+    /// Fetches the issued letter of `ticket` and prints it at the kiosk's paper width. If
+    /// either fails on the done page, the ticket slip prints instead, to print the letter
+    /// later with it.
+    fn print_letter_now(&self, s: &mut Session, ticket: Ticket) {
+        if s.letter_print == LetterPrint::Printing {
+            return;
+        }
+        s.letter_print = LetterPrint::Printing;
+        let visit = s.visit;
+        let job = self.clone();
+        self.services.runtime.spawn(async move {
+            let outcome = job.fetch_and_print(ticket).await;
+            let weak = job.window.clone();
+            let _ = weak.upgrade_in_event_loop(move |window| {
+                let mut s = lock(&job.session);
+                if s.visit != visit {
+                    return;
+                }
+                match outcome {
+                    Ok(()) => s.letter_print = LetterPrint::Printed,
+                    Err(why) => {
+                        s.letter_print = LetterPrint::Failed(why);
+                        if s.screen == Screen::LetterDone {
+                            job.print_now(&mut s);
+                        }
+                    }
+                }
+                render(&window, &s);
+            });
+        });
+    }
+
+    async fn fetch_and_print(&self, ticket: Ticket) -> Result<(), Text> {
+        let letter = self.services.client.print_letter(&ticket).await.map_err(|error| {
+            tracing::warn!(%ticket, %error, "issued letter not fetched");
+            error.text()
+        })?;
+        let document = crate::letter_print::letter_document(&letter, self.settings.paper);
+        let printer = self.services.printer.clone();
+        let printed = tokio::task::spawn_blocking(move || {
+            let mut printer = printer.lock().unwrap_or_else(|p| p.into_inner());
+            printer.print(&document)
+        })
+        .await;
+        match printed {
+            Ok(Ok(())) => {
+                tracing::info!(%ticket, copy = letter.document.copy, "letter printed");
+                Ok(())
+            }
+            Ok(Err(error)) => {
+                tracing::error!(%ticket, %error, "letter not printed");
+                Err(letter_print_failure(&error))
+            }
+            Err(error) => {
+                tracing::error!(%ticket, %error, "letter print job lost");
+                Err(printer_problem())
+            }
+        }
+    }
+}
+
+/// Why the letter did not come out of the printer, for the citizen.
+fn letter_print_failure(error: &PrintError) -> Text {
+    match error {
+        PrintError::PaperOut => Text::new(
+            "Kertas printer habis, surat tidak tercetak.",
+            "The printer is out of paper, so the letter did not print.",
+        ),
+        PrintError::CoverOpen => Text::new(
+            "Tutup printer terbuka, surat tidak tercetak.",
+            "The printer cover is open, so the letter did not print.",
+        ),
+        _ => printer_problem(),
+    }
+}
+
+fn printer_problem() -> Text {
+    Text::new(
+        "Printer bermasalah, surat tidak tercetak.",
+        "The printer has a problem, so the letter did not print.",
+    )
 }
 
 /// What this kiosk's own queue knows about a ticket.
@@ -394,13 +501,16 @@ fn slip_for(s: &Session, settings: &Settings) -> Option<Document> {
             };
             Some(report_slip(decision, &summary, &context))
         }
-        Screen::LetterDone => Some(letter_slip(
-            s.decision.as_ref().filter(|d| d.ticket().is_some())?,
-            s.letter.kind?,
-            s.letter.applicant.as_ref()?,
-            &s.letter.purpose,
-            &context,
-        )),
+        Screen::LetterDone => {
+            let letter = LetterSummary {
+                name: &s.letter.letter.as_ref()?.name,
+                applicant: s.letter.applicant.as_ref()?,
+                purpose: &s.letter.purpose,
+                nik_entry: s.letter.applicant_entry,
+            };
+            let decision = s.decision.as_ref().filter(|d| d.ticket().is_some())?;
+            Some(letter_slip(decision, &letter, &context))
+        }
         _ => None,
     }
 }

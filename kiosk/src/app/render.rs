@@ -1,21 +1,27 @@
 //! Draws the session onto the window. Everything visible comes from here, and every
 //! property is set on every call, so a reset session leaves nothing personal on screen.
 
-use protocol::api::TicketKind;
+use protocol::api::{NikEntry, TicketKind};
+use protocol::letter::{FieldKind, LetterType};
 use protocol::{Lang, Nik, Text};
 use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
 
 use crate::present::{
-    decision_text, number, program_lines, reason_text, state_detail, state_headline, state_is_good,
+    date_from_iso, decision_text, letter_print_text, letter_printable, number, program_lines,
+    reason_text, state_detail, state_headline, state_is_good,
 };
+use crate::session::letter::{date_display, other_fields};
 use crate::session::report::group_phone;
 use crate::session::text::TextLimit;
 use crate::session::track::{TICKET_DIGITS, ticket_display};
-use crate::session::{Decision, EntryPurpose, Printing, Screen, Session};
-use crate::ui::{AppWindow, Kiosk, Outcome, Page, PrintState, ProgramRow, Theme};
+use crate::session::{Decision, EntryPurpose, LetterPrint, Printing, Screen, Session};
+use crate::ui::{
+    AnswerRow, AppWindow, Kiosk, LetterPair, LetterRow, Outcome, Page, PrintState, ProgramRow,
+    Theme,
+};
 
-fn page(screen: Screen) -> Page {
-    match screen {
+fn page(session: &Session) -> Page {
+    match session.screen {
         Screen::Home => Page::Home,
         Screen::NikEntry => Page::NikEntry,
         Screen::Result => Page::Result,
@@ -29,7 +35,13 @@ fn page(screen: Screen) -> Page {
         Screen::TrackEntry => Page::TrackEntry,
         Screen::TrackResult => Page::TrackResult,
         Screen::LetterType => Page::LetterType,
+        Screen::LetterNotice => Page::LetterNotice,
         Screen::LetterPurpose => Page::LetterPurpose,
+        // Words on the keyboard, digits and dates on the number pad.
+        Screen::LetterField => match session.letter.current_field().map(|field| field.kind) {
+            Some(FieldKind::Digits | FieldKind::Date) => Page::LetterFieldNumber,
+            _ => Page::LetterFieldText,
+        },
         Screen::LetterConfirm => Page::LetterConfirm,
         Screen::LetterDone => Page::LetterDone,
         Screen::Help => Page::Help,
@@ -54,7 +66,7 @@ pub fn render(window: &AppWindow, session: &Session) {
     let theme = window.global::<Theme>();
     theme.set_large_text(session.large_text);
     theme.set_high_contrast(session.high_contrast);
-    kiosk.set_page(page(session.screen));
+    kiosk.set_page(page(session));
     kiosk.set_entry_purpose(purpose(session.purpose));
     kiosk.set_nik_display(session.grouped_digits().into());
     kiosk.set_nik_count(session.digits.len() as i32);
@@ -170,14 +182,23 @@ fn render_report(kiosk: &Kiosk<'_>, session: &Session) {
     kiosk.set_phone_display(group_phone(&report.phone).into());
     kiosk.set_phone_error(text(report.phone_error.as_ref(), lang));
 
-    // The keyboard page edits the report's text or the letter's purpose.
+    // The keyboard page edits the report's text, the letter's purpose or a letter's field;
+    // the number pad a letter's digits or date.
     let (free_text, limit) = match session.screen {
         Screen::LetterPurpose | Screen::LetterConfirm | Screen::LetterDone => {
-            (&session.letter.purpose, TextLimit::LETTER_PURPOSE)
+            (session.letter.purpose.as_str(), TextLimit::LETTER_PURPOSE)
         }
-        _ => (&report.text, TextLimit::REPORT),
+        Screen::LetterField => {
+            let limit = match session.letter.current_field() {
+                Some(field) if field.kind == FieldKind::Date => TextLimit(8),
+                Some(field) => TextLimit(usize::from(field.max)),
+                None => TextLimit(0),
+            };
+            (session.letter.current_input(), limit)
+        }
+        _ => (report.text.as_str(), TextLimit::REPORT),
     };
-    kiosk.set_free_text(free_text.as_str().into());
+    kiosk.set_free_text(free_text.into());
     kiosk.set_text_counter(
         format!(
             "{}/{}",
@@ -196,12 +217,17 @@ fn render_report(kiosk: &Kiosk<'_>, session: &Session) {
         Some(Decision::Refused(_)) => Outcome::Refused,
     };
     kiosk.set_outcome(outcome);
-    let (title, message) = match &session.decision {
-        Some(decision) => {
+    // An issued letter: how its printing went says more than the decision.
+    let printed = (session.screen == Screen::LetterDone)
+        .then(|| letter_print_text(&session.letter_print))
+        .flatten();
+    let (title, message) = match (&session.decision, printed) {
+        (_, Some((title, message))) => (title.get(lang).into(), message.get(lang).into()),
+        (Some(decision), None) => {
             let (title, message) = decision_text(decision, session.submission_kind());
             (title.get(lang).into(), message.get(lang).into())
         }
-        None => (SharedString::new(), SharedString::new()),
+        (None, None) => (SharedString::new(), SharedString::new()),
     };
     kiosk.set_outcome_title(title);
     kiosk.set_outcome_message(message);
@@ -218,11 +244,24 @@ fn render_track(kiosk: &Kiosk<'_>, session: &Session) {
     kiosk.set_track_letter(track.kind == TicketKind::Letter);
     match &track.status {
         Some(status) => {
-            kiosk.set_track_state(state_headline(status).get(lang).into());
-            kiosk.set_track_reason(state_detail(status).get(lang).into());
+            let (headline, detail) = match letter_print_text(&session.letter_print) {
+                // "Cetak Surat" pressed: how printing goes says more than the state.
+                Some(printing) => printing,
+                None if letter_printable(status) => (
+                    state_headline(status),
+                    Text::new(
+                        "Tekan Cetak Surat untuk mencetaknya di sini. Setiap cetakan setelah yang pertama bertanda SALINAN.",
+                        "Press Print the letter to print it here. Every print after the first is marked SALINAN (copy).",
+                    ),
+                ),
+                None => (state_headline(status), state_detail(status)),
+            };
+            kiosk.set_track_state(headline.get(lang).into());
+            kiosk.set_track_reason(detail.get(lang).into());
             kiosk.set_track_subject(status.subject.clone().into());
             kiosk.set_track_updated(text(track.updated.as_ref(), lang));
-            kiosk.set_track_good(state_is_good(status.state));
+            let failed = matches!(session.letter_print, LetterPrint::Failed(_));
+            kiosk.set_track_good(state_is_good(status.state) && !failed);
         }
         None => {
             let queued = track.queued_here.as_ref().map(|subject| {
@@ -256,14 +295,88 @@ fn queued_text(kind: TicketKind) -> (Text, Text) {
 
 fn render_letter(kiosk: &Kiosk<'_>, session: &Session) {
     let lang = session.lang;
-    let kind = session.letter.kind;
-    kiosk.set_letter_kind(match kind {
-        None => crate::ui::LetterKind::None,
-        Some(crate::session::LetterKind::Sktm) => crate::ui::LetterKind::Sktm,
-        Some(crate::session::LetterKind::Domisili) => crate::ui::LetterKind::Domisili,
-        Some(crate::session::LetterKind::Usaha) => crate::ui::LetterKind::Usaha,
+    let draft = &session.letter;
+    set_letter_types(kiosk, &session.letter_types, lang);
+    let name = draft.letter.as_ref().map(|letter| letter.name.get(lang).to_string());
+    kiosk.set_letter_name(name.unwrap_or_default().into());
+    kiosk.set_letter_head_only(draft.head_of_family_only());
+    kiosk.set_letter_typed(draft.applicant.is_some() && draft.applicant_entry == NikEntry::Keypad);
+
+    // The purpose page shows the purpose field's example; a field page its own field.
+    let field = match session.screen {
+        Screen::LetterPurpose => draft.purpose_field(),
+        Screen::LetterField => draft.current_field(),
+        _ => None,
+    };
+    let label = field.map(|f| f.label.get(lang).to_string()).unwrap_or_default();
+    kiosk.set_field_label(label.into());
+    kiosk.set_field_hint(text(field.and_then(|f| f.hint.as_ref()), lang));
+    kiosk.set_field_optional(
+        session.screen == Screen::LetterField && field.is_some_and(|f| !f.required),
+    );
+    let date = field.is_some_and(|f| f.kind == FieldKind::Date);
+    kiosk.set_field_date(date);
+    let typed = draft.current_input();
+    kiosk.set_field_display(if date { date_display(typed) } else { typed.to_string() }.into());
+
+    let answers: Vec<AnswerRow> = match (&draft.letter, session.screen) {
+        (Some(letter), Screen::LetterConfirm) => other_fields(letter)
+            .into_iter()
+            .map(|field| {
+                let value = match draft.answers.get(&field.key) {
+                    Some(answer) if field.kind == FieldKind::Date => {
+                        date_from_iso(answer, lang).unwrap_or_else(|| answer.clone())
+                    }
+                    Some(answer) => answer.clone(),
+                    None => Text::new("(tidak diisi)", "(not given)").get(lang).to_string(),
+                };
+                AnswerRow {
+                    key: field.key.clone().into(),
+                    label: field.label.get(lang).into(),
+                    value: value.into(),
+                }
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    kiosk.set_letter_answers(ModelRc::new(VecModel::from(answers)));
+
+    let issued = session.screen == Screen::LetterDone
+        && matches!(&session.decision, Some(Decision::Decided(status)) if letter_printable(status));
+    kiosk.set_letter_issued(issued);
+    kiosk.set_track_printable(
+        session.screen == Screen::TrackResult
+            && session.track.status.as_ref().is_some_and(letter_printable),
+    );
+    kiosk.set_letter_print_state(match session.letter_print {
+        LetterPrint::Idle => PrintState::Idle,
+        LetterPrint::Printing => PrintState::Printing,
+        LetterPrint::Printed => PrintState::Done,
+        LetterPrint::Failed(_) => PrintState::Failed,
     });
-    kiosk.set_letter_name(kind.map(|k| k.name().get(lang).to_string()).unwrap_or_default().into());
+}
+
+/// The letter type page's rows, two letters each, in the visitor's language; the model is
+/// replaced only when they change, so a redraw does not rebuild the list under a finger.
+fn set_letter_types(kiosk: &Kiosk<'_>, letters: &[LetterType], lang: Lang) {
+    let row = |letter: &LetterType| LetterRow {
+        code: letter.code.as_str().into(),
+        name: letter.name.get(lang).into(),
+        note: text(letter.note.as_ref(), lang),
+    };
+    let pairs: Vec<LetterPair> = letters
+        .chunks(2)
+        .map(|pair| LetterPair {
+            left: row(&pair[0]),
+            right: pair.get(1).map(row).unwrap_or_default(),
+            has_right: pair.len() == 2,
+        })
+        .collect();
+    let current = kiosk.get_letter_types();
+    if current.iter().eq(pairs.iter().cloned()) {
+        return;
+    }
+    kiosk.set_letter_types(ModelRc::new(VecModel::from(pairs)));
 }
 
 fn set_rows(kiosk: &Kiosk<'_>, lines: Vec<ProgramRow>) {

@@ -133,13 +133,20 @@ impl Session {
 
     /// One key on the keyboard page, for whichever text the page is asking.
     pub fn text_key(&mut self, key: &str) {
-        let (target, limit) = match self.screen {
-            Screen::ReportText => (&mut self.report.text, TextLimit::REPORT),
-            Screen::LetterPurpose => (&mut self.letter.purpose, TextLimit::LETTER_PURPOSE),
-            _ => return,
-        };
-        self.text_error = edit_text(target, key, limit);
-        self.report.idempotency_key = None;
+        match self.screen {
+            Screen::ReportText => {
+                self.text_error = edit_text(&mut self.report.text, key, TextLimit::REPORT);
+                self.report.idempotency_key = None;
+            }
+            Screen::LetterPurpose => {
+                self.text_error =
+                    edit_text(&mut self.letter.purpose, key, TextLimit::LETTER_PURPOSE);
+                self.letter.idempotency_key = None;
+            }
+            // The keyboard of a text field and the number pad of digits and dates alike.
+            Screen::LetterField => self.letter_field_key(key),
+            _ => {}
+        }
     }
 
     /// "Lanjut" on the keyboard page.
@@ -151,6 +158,7 @@ impl Session {
                 self.screen = Screen::ReportConfirm;
             }
             Screen::LetterPurpose => self.submit_letter_purpose(),
+            Screen::LetterField => self.submit_letter_field(),
             _ => {}
         }
     }

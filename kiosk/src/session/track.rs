@@ -128,7 +128,30 @@ impl Session {
         self.track.kind = status.kind;
         self.track.ticket = Some(status.ticket);
         self.track.status = Some(status);
+        self.letter_print = super::LetterPrint::Idle;
         self.screen = Screen::TrackResult;
+    }
+
+    /// The ticket whose issued letter "Cetak Surat" prints: the tracked one when its letter
+    /// is issued, or the request just filed when it was issued at once.
+    pub fn printable_letter(&self) -> Option<Ticket> {
+        match self.screen {
+            Screen::TrackResult => self
+                .track
+                .status
+                .as_ref()
+                .filter(|status| crate::present::letter_printable(status))
+                .map(|status| status.ticket),
+            Screen::LetterDone => match &self.decision {
+                Some(super::Decision::Decided(status))
+                    if crate::present::letter_printable(status) =>
+                {
+                    Some(status.ticket)
+                }
+                _ => None,
+            },
+            _ => None,
+        }
     }
 }
 
