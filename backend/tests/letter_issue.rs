@@ -280,6 +280,10 @@ async fn a_typed_sktm_waits_for_the_staff_and_prints_at_the_kiosk_once_approved(
     let id = issued.letter_id.clone().expect("an id");
     assert!(issued.document.number.starts_with("470/001/"), "{}", issued.document.number);
     assert_eq!(issued.document.signer.name, "H. SUGENG RIYADI");
+    let tracked: TicketStatus =
+        get(&server, &format!("/api/v1/tickets/{ticket}")).await.json().await.expect("ticket");
+    assert_eq!(tracked.state, ReportState::Verified);
+    assert_eq!(tracked.reason, None, "the waiting reason is gone once issued");
 
     // At the kiosk, with the ticket: the original, then a copy.
     let first: IssuedLetter =

@@ -178,7 +178,7 @@ pub async fn file(
         subject_nik: applicant.as_str().to_owned(),
         subject_name: facts.name.clone(),
         actor: format!("kiosk:{kiosk}"),
-        date: time::OffsetDateTime::now_utc().date(),
+        date: crate::letters::number::desa_today(facts.desa_code, time::OffsetDateTime::now_utc()),
         verify_base: state.verify_base.clone(),
     };
     let signer = head_signer(&settings);

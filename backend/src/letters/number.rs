@@ -8,6 +8,21 @@
 use protocol::letter::document::MONTHS_ROMAN;
 use protocol::region::dotted_village;
 
+/// Today in the desa's own time zone: a letter issued at 06:30 WIB is dated that day, not
+/// the UTC day before. The province decides: WIB (UTC+7) for Sumatra, Java and West and
+/// Central Kalimantan, WITA (UTC+8) for Bali, Nusa Tenggara, the rest of Kalimantan and
+/// Sulawesi, WIT (UTC+9) for Maluku and Papua.
+pub fn desa_today(desa_code: u64, now: time::OffsetDateTime) -> time::Date {
+    let province = desa_code / 100_000_000;
+    let hours = match province {
+        51..=53 | 63..=65 | 71..=76 => 8,
+        81..=82 | 91..=99 => 9,
+        _ => 7,
+    };
+    let offset = time::UtcOffset::from_hms(hours, 0, 0).unwrap_or(time::UtcOffset::UTC);
+    now.to_offset(offset).date()
+}
+
 /// OpenSID's default format.
 pub const DEFAULT_FORMAT: &str = "[kode]/[nomor, 3]/[kode_desa]/[bulan_romawi]/[tahun]";
 
@@ -137,6 +152,16 @@ mod tests {
 
     fn parts(sequence: u64) -> NumberParts<'static> {
         NumberParts { code: "470", sequence, desa_code: 3510152001, year: 2026, month: 12 }
+    }
+
+    #[test]
+    fn a_letter_is_dated_in_the_desas_time_zone() {
+        let early = time::macros::datetime!(2026-12-07 23:30 UTC); // 06:30 WIB on the 8th
+        assert_eq!(desa_today(3510152001, early), time::macros::date!(2026 - 12 - 08));
+        let bali = time::macros::datetime!(2026-12-07 15:30 UTC); // 23:30 WITA
+        assert_eq!(desa_today(5171012001, bali), time::macros::date!(2026 - 12 - 07));
+        let papua = time::macros::datetime!(2026-12-07 15:30 UTC); // 00:30 WIT
+        assert_eq!(desa_today(9171012001, papua), time::macros::date!(2026 - 12 - 08));
     }
 
     #[test]

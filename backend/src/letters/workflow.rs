@@ -68,7 +68,7 @@ pub fn draft(
         &family,
         &settings,
         answers(detail),
-        time::OffsetDateTime::now_utc().date(),
+        super::number::desa_today(detail.desa_code, time::OffsetDateTime::now_utc()),
         DRAFT_NUMBER.into(),
         signer_of(staff, &settings),
     )
@@ -123,7 +123,7 @@ pub fn approve(
         subject_nik: detail.applicant.as_str().to_owned(),
         subject_name,
         actor: format!("staff:{}", staff.username),
-        date: time::OffsetDateTime::now_utc().date(),
+        date: super::number::desa_today(detail.desa_code, time::OffsetDateTime::now_utc()),
         verify_base,
     };
     let signer = signer_of(staff, &settings);

@@ -195,7 +195,7 @@ impl Store {
             )?;
             db.execute(
                 "UPDATE letter_requests SET state = 'verified', letter_id = ?1, decided_by = ?2,
-                     updated_at = ?3
+                     updated_at = ?3, decision_id = NULL, decision_en = NULL
                  WHERE ticket = ?4",
                 params![id, issuing.actor, now, ticket],
             )?;
