@@ -104,6 +104,12 @@ pub struct Session {
     pub busy: bool,
     pub entry_error: Option<Text>,
     pub status: Option<StatusResponse>,
+    /// The NIK the status on screen is of (kept to ask the seal of a printed slip).
+    pub status_nik: Option<Nik>,
+    /// The desa's seal of that answer, once asked for a print.
+    pub slip_seal: Option<String>,
+    /// Whether the seal was asked already in this visit (asked once, printed either way).
+    pub seal_asked: bool,
     pub printing: Printing,
     pub failure: Option<(Text, Text)>,
     /// Where "Coba lagi" on the failure page leads.
@@ -138,6 +144,9 @@ impl Default for Session {
             busy: false,
             entry_error: None,
             status: None,
+            status_nik: None,
+            slip_seal: None,
+            seal_asked: false,
             printing: Printing::Idle,
             failure: None,
             failure_return: Screen::Home,

@@ -20,6 +20,10 @@ pub struct SlipContext<'a> {
     pub offset: UtcOffset,
     pub lang: Lang,
     pub paper: Paper,
+    /// The desa's seal of the status answer (`AJS1|...`, asked when the slip is printed):
+    /// the QR code then proves what the kiosk said. `None` (offline, a kiosk of no desa):
+    /// the unsigned reference.
+    pub seal: Option<&'a str>,
 }
 
 /// The QR payload of a status slip: enough for staff to see which kiosk printed it and when,
@@ -80,7 +84,7 @@ pub fn status_slip(status: &StatusResponse, context: &SlipContext<'_>) -> Docume
     doc.rule()
         .pair(&t("Dicetak", "Printed"), &date_time(context.printed_at, context.offset, lang))
         .pair(&t("Kios", "Kiosk"), context.kiosk_id)
-        .qr(qr_payload(status, context))
+        .qr(context.seal.map(str::to_owned).unwrap_or_else(|| qr_payload(status, context)))
         .text(
             t(
                 "Simpan bukti ini. Jangan berikan NIK Anda kepada orang lain.",
@@ -251,6 +255,7 @@ mod tests {
         let letter =
             LetterSummary { name: &name, applicant: &applicant, purpose: "Kur", nik_entry };
         let context = SlipContext {
+            seal: None,
             kiosk_id: "BWI-1",
             village_name: "Desa Bomo",
             printed_at: OffsetDateTime::UNIX_EPOCH,

@@ -12,6 +12,7 @@ use time::{OffsetDateTime, UtcOffset};
 
 fn check(name: &str, lang: Lang, paper: Paper, status: protocol::api::StatusResponse) {
     let context = SlipContext {
+        seal: None,
         kiosk_id: "BWI-3510-0001",
         village_name: "Desa Bomo, Kecamatan Blimbingsari",
         printed_at: OffsetDateTime::from_unix_timestamp(1_795_405_260).expect("time"),
@@ -77,6 +78,7 @@ mod report_and_letter {
 
     fn context(lang: Lang, paper: Paper) -> SlipContext<'static> {
         SlipContext {
+            seal: None,
             kiosk_id: "BWI-3510-0001",
             village_name: "Desa Bomo, Kecamatan Blimbingsari",
             printed_at: OffsetDateTime::from_unix_timestamp(1_795_405_260).expect("time"),

@@ -107,7 +107,10 @@ impl Context {
         let (nik, visit) = {
             let mut s = lock(&self.session);
             match s.submit() {
-                Ok(nik) => (nik, s.visit),
+                Ok(nik) => {
+                    s.status_nik = Some(nik);
+                    (nik, s.visit)
+                }
                 Err(error) => {
                     tracing::info!(reason = %error, "NIK refused at the kiosk");
                     drop(s);
@@ -317,10 +320,45 @@ impl Context {
 }
 
 impl PrintJob {
-    /// Prints the slip of the page on screen, unless one is printing already.
+    /// Prints the slip of the page on screen, unless one is printing already. A status
+    /// slip first asks the desa's seal of the answer (once, at most 3 s; without it the
+    /// slip prints with the unsigned reference).
     fn print_now(&self, s: &mut Session) {
         if s.printing == Printing::Printing {
             return;
+        }
+        if s.screen == Screen::Result && !s.seal_asked {
+            if let Some(nik) = s.status_nik {
+                s.seal_asked = true;
+                s.printing = Printing::Printing;
+                let (job, visit) = (self.clone(), s.visit);
+                self.services.runtime.spawn(async move {
+                    let asked = job.services.client.slip_seal(&nik);
+                    let seal = match tokio::time::timeout(SEAL_WAIT, asked).await {
+                        Ok(Ok(seal)) => Some(seal),
+                        Ok(Err(error)) => {
+                            tracing::warn!(%error, "status slip printed without a seal");
+                            None
+                        }
+                        Err(_) => {
+                            tracing::warn!("status slip printed without a seal: no answer in time");
+                            None
+                        }
+                    };
+                    let weak = job.window.clone();
+                    let _ = weak.upgrade_in_event_loop(move |window| {
+                        let mut s = lock(&job.session);
+                        if s.visit != visit {
+                            return;
+                        }
+                        s.slip_seal = seal;
+                        s.printing = Printing::Idle;
+                        job.print_now(&mut s);
+                        render(&window, &s);
+                    });
+                });
+                return;
+            }
         }
         let Some(document) = slip_for(s, &self.settings) else { return };
         s.printing = Printing::Printing;
@@ -412,6 +450,9 @@ impl PrintJob {
     }
 }
 
+/// How long a status slip waits for the desa's seal before it prints without one.
+const SEAL_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// Why the letter did not come out of the printer, for the citizen.
 fn letter_print_failure(error: &PrintError) -> Text {
     match error {
@@ -482,6 +523,7 @@ async fn queued_here(outbox: crate::local::Outbox, ticket: Ticket) -> Option<Her
 /// The document for the page on screen: a status slip, a report ticket or a letter note.
 fn slip_for(s: &Session, settings: &Settings) -> Option<Document> {
     let context = SlipContext {
+        seal: s.slip_seal.as_deref(),
         kiosk_id: &settings.kiosk_id,
         village_name: &settings.village_name,
         printed_at: OffsetDateTime::now_utc(),
