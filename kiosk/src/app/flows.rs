@@ -327,38 +327,39 @@ impl PrintJob {
         if s.printing == Printing::Printing {
             return;
         }
-        if s.screen == Screen::Result && !s.seal_asked {
-            if let Some(nik) = s.status_nik {
-                s.seal_asked = true;
-                s.printing = Printing::Printing;
-                let (job, visit) = (self.clone(), s.visit);
-                self.services.runtime.spawn(async move {
-                    let asked = job.services.client.slip_seal(&nik);
-                    let seal = match tokio::time::timeout(SEAL_WAIT, asked).await {
-                        Ok(Ok(seal)) => Some(seal),
-                        Ok(Err(error)) => {
-                            tracing::warn!(%error, "status slip printed without a seal");
-                            None
-                        }
-                        Err(_) => {
-                            tracing::warn!("status slip printed without a seal: no answer in time");
-                            None
-                        }
-                    };
-                    let weak = job.window.clone();
-                    let _ = weak.upgrade_in_event_loop(move |window| {
-                        let mut s = lock(&job.session);
-                        if s.visit != visit {
-                            return;
-                        }
-                        s.slip_seal = seal;
-                        s.printing = Printing::Idle;
-                        job.print_now(&mut s);
-                        render(&window, &s);
-                    });
+        if s.screen == Screen::Result
+            && !s.seal_asked
+            && let Some(nik) = s.status_nik
+        {
+            s.seal_asked = true;
+            s.printing = Printing::Printing;
+            let (job, visit) = (self.clone(), s.visit);
+            self.services.runtime.spawn(async move {
+                let asked = job.services.client.slip_seal(&nik);
+                let seal = match tokio::time::timeout(SEAL_WAIT, asked).await {
+                    Ok(Ok(seal)) => Some(seal),
+                    Ok(Err(error)) => {
+                        tracing::warn!(%error, "status slip printed without a seal");
+                        None
+                    }
+                    Err(_) => {
+                        tracing::warn!("status slip printed without a seal: no answer in time");
+                        None
+                    }
+                };
+                let weak = job.window.clone();
+                let _ = weak.upgrade_in_event_loop(move |window| {
+                    let mut s = lock(&job.session);
+                    if s.visit != visit {
+                        return;
+                    }
+                    s.slip_seal = seal;
+                    s.printing = Printing::Idle;
+                    job.print_now(&mut s);
+                    render(&window, &s);
                 });
-                return;
-            }
+            });
+            return;
         }
         let Some(document) = slip_for(s, &self.settings) else { return };
         s.printing = Printing::Printing;
