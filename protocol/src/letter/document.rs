@@ -70,7 +70,7 @@ pub struct LetterDocument {
     pub number: String,
     pub body: Vec<Block>,
     pub signer: SignerBlock,
-    /// The seal ([`super::seal::Seal::payload`]) the QR code carries.
+    /// The seal ([`super::seal::LetterSeal::payload`]) the QR code carries.
     pub qr: String,
     /// Under the QR: where and how to check the letter.
     pub footer: Vec<String>,
