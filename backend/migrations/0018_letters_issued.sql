@@ -55,6 +55,9 @@ CREATE TABLE letters (
     issued_by      TEXT NOT NULL,
     -- The LetterDocument as issued (JSON), the seal in its `qr`: reprints draw this.
     document       TEXT NOT NULL,
+    -- Which catalogue rendered it (`v<version> <digest>`), so a text can be traced to the
+    -- template that made it after the catalogue changed.
+    catalogue      TEXT NOT NULL DEFAULT '',
     prints         INTEGER NOT NULL DEFAULT 0,
     cancelled_at   TEXT,
     cancelled_by   TEXT,

@@ -258,6 +258,13 @@ async fn a_typed_sktm_waits_for_the_staff_and_prints_at_the_kiosk_once_approved(
         "a typed NIK needs the KTP checked first"
     );
     let prepare = format!("/api/v1/staff/letters/{ticket}/prepare");
+    // Two people for a typed NIK: a signer who checked the KTP themselves does not sign it.
+    assert_eq!(staff_post(&server, &signer, &prepare, json!({})).await.status(), 204);
+    assert_eq!(
+        staff_post(&server, &signer, &approve, json!({})).await.status(),
+        403,
+        "one person both"
+    );
     assert_eq!(staff_post(&server, &operator, &prepare, json!({})).await.status(), 204);
     let preview: LetterPreview =
         staff_get(&server, &signer, &format!("/api/v1/staff/letters/{ticket}"))
@@ -377,6 +384,11 @@ async fn a_typed_sktm_waits_for_the_staff_and_prints_at_the_kiosk_once_approved(
     let kept =
         blocking(move || store.letters_numbered(desa, "sktm", year()).expect("letters")).await;
     assert_eq!(kept.len(), 1, "the cancelled letter keeps its number");
+    assert_eq!(
+        kept[0].catalogue,
+        backend::letters::LetterCatalogue::builtin().label(),
+        "the catalogue that made it"
+    );
     assert!(kept[0].cancelled.is_some());
 
     let store = server.store.clone();

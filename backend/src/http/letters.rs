@@ -180,6 +180,7 @@ pub async fn file(
         actor: format!("kiosk:{kiosk}"),
         date: crate::letters::number::desa_today(facts.desa_code, time::OffsetDateTime::now_utc()),
         verify_base: state.verify_base.clone(),
+        catalogue: state.letters.label(),
     };
     let signer = head_signer(&settings);
     let catalogue = state.letters.clone();

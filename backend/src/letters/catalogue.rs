@@ -166,6 +166,11 @@ impl LetterCatalogue {
         })
     }
 
+    /// `v<version> <digest>`: what an issued letter records of the catalogue that made it.
+    pub fn label(&self) -> String {
+        format!("v{} {}", self.version, self.digest)
+    }
+
     pub fn types(&self) -> &[LetterDef] {
         &self.types
     }

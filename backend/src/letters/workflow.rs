@@ -103,6 +103,15 @@ pub fn approve(
             detail.ticket
         )));
     }
+    // Two people for a typed NIK: the one who checked the KTP does not also sign.
+    if detail.nik_entry == NikEntry::Keypad
+        && detail.prepared_by.as_deref() == Some(format!("staff:{}", staff.username).as_str())
+    {
+        return Err(StoreError::Forbidden(format!(
+            "ticket {}: prepared by the same account that would sign it",
+            detail.ticket
+        )));
+    }
     let def = catalogue.get(&detail.letter).ok_or_else(|| {
         StoreError::Invalid(format!("letter type {} not in the catalogue", detail.letter))
     })?;
@@ -125,6 +134,7 @@ pub fn approve(
         actor: format!("staff:{}", staff.username),
         date: super::number::desa_today(detail.desa_code, time::OffsetDateTime::now_utc()),
         verify_base,
+        catalogue: catalogue.label(),
     };
     let signer = signer_of(staff, &settings);
     issue(store, catalogue, &issuing, &family, &settings, answers(detail), signer)

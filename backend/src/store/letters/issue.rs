@@ -27,6 +27,8 @@ pub struct Issuing {
     pub date: time::Date,
     /// The public address of the verification page, for the footer (`https://.../verify`).
     pub verify_base: Option<String>,
+    /// The catalogue that renders it, `v<version> <digest>` ([`crate::letters::LetterCatalogue::label`]).
+    pub catalogue: String,
 }
 
 /// An issued letter as the store keeps it.
@@ -43,6 +45,8 @@ pub struct IssuedRecord {
     pub issued_at: String,
     pub issued_by: String,
     pub document: LetterDocument,
+    /// The catalogue that rendered it.
+    pub catalogue: String,
     pub prints: u32,
     /// When, by whom and why it was cancelled.
     pub cancelled: Option<(String, String, String)>,
@@ -73,7 +77,7 @@ fn footer(id: &str, verify_base: Option<&str>) -> Vec<String> {
 
 const COLUMNS: &str =
     "id, ticket, letter, desa_code, number, sequence, year, subject_nik, issued_at,
-     issued_by, document, prints, cancelled_at, cancelled_by, cancel_reason";
+     issued_by, document, prints, cancelled_at, cancelled_by, cancel_reason, catalogue";
 
 fn record(row: &mut super::super::sql::Row) -> Result<IssuedRecord, StoreError> {
     let letter: String = row.get(2)?;
@@ -97,6 +101,7 @@ fn record(row: &mut super::super::sql::Row) -> Result<IssuedRecord, StoreError> 
         issued_by: row.get(9)?,
         document: serde_json::from_str(&document)
             .map_err(|e| StoreError::Corrupt(format!("letter document: {e}")))?,
+        catalogue: row.get(15)?,
         prints: prints.max(0) as u32,
         cancelled: match cancelled_at {
             Some(at) => {
@@ -177,8 +182,8 @@ impl Store {
                 .map_err(|e| StoreError::Corrupt(format!("letter document: {e}")))?;
             db.execute(
                 "INSERT INTO letters (id, ticket, desa_code, letter, year, sequence, number,
-                     subject_nik, issued_at, issued_by, document)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                     subject_nik, issued_at, issued_by, document, catalogue)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                 params![
                     id,
                     ticket,
@@ -190,7 +195,8 @@ impl Store {
                     issuing.subject_nik,
                     now,
                     issuing.actor,
-                    json
+                    json,
+                    issuing.catalogue
                 ],
             )?;
             db.execute(
