@@ -3,7 +3,7 @@
 //! itself comes out of the printer (full NIK, its number, its seal), a reprint from "Lacak
 //! Tiket" is marked SALINAN; a typed NIK for the SKTM is told first that it waits, gets a
 //! masked slip saying to bring the KTP and no number, and once the desa staff approve it the
-//! letter prints from "Lacak Tiket".
+//! letter prints from "Lacak Tiket", opened by holding the slip's QR code to the scanner.
 //!
 //! One test per file: Slint's testing platform can be installed once per process.
 
@@ -225,9 +225,20 @@ fn an_ektp_letter_prints_at_once_a_typed_one_waits_then_prints_from_tracking() {
     )
     .expect("approved");
 
-    // At "Lacak Tiket" the letter is now there to print.
+    // The slip's QR code held to the scanner opens it, and the letter is there to print.
     let jobs = printer.jobs().len();
-    track(&app, &waiting);
+    let ticket = protocol::ticket::Ticket::parse(&waiting).expect("the slip's ticket");
+    let scanned = hardware::reader::Scanned::new(kiosk::slip::letter_qr_payload(ticket));
+    input.send(ReaderEvent::Scan(scanned)).expect("the kiosk listens");
+    let ui = app.window.as_weak();
+    assert!(
+        run_until(Duration::from_secs(10), move || {
+            ui.upgrade().is_some_and(|w| w.global::<Kiosk>().get_ticket_count() == 11)
+        }),
+        "the scanned ticket fills the tracking page"
+    );
+    tap(&app, "Lacak");
+    assert!(wait_for_page(&app, Page::TrackResult), "ticket {waiting} not shown");
     assert_eq!(
         value_of(&app, "track-title").as_deref(),
         Some("Status: surat sudah terbit: cetak di anjungan desa dengan tiket ini")
