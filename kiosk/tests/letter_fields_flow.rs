@@ -136,13 +136,13 @@ fn a_letters_fields_are_asked_checked_skipped_and_filed_in_english_on_a_small_sc
     tap(&app, "Next");
     assert_eq!(
         value_of(&app, "text-error").as_deref(),
-        Some("Date of birth: write the date as DD-MM-YYYY.")
+        Some("Date of birth: 31-02-2026 is not a day of the calendar.")
     );
     assert!(button_on_screen(&app, "Next") && button_on_screen(&app, "Back"));
     tap(&app, "Bahasa Indonesia");
     assert_eq!(
         value_of(&app, "text-error").as_deref(),
-        Some("Tanggal lahir: tulis tanggal sebagai HH-BB-TTTT.")
+        Some("Tanggal lahir: tanggal 31-02-2026 tidak ada di kalender.")
     );
     tap(&app, "Hapus semua");
     type_digits(&app, "07122025");

@@ -43,19 +43,25 @@ pub fn desa(code: u64, settings: &LetterSettings) -> Desa {
     let name = r.village(code).map(|village| title_case(&village.name)).unwrap_or_default();
     let kecamatan =
         r.district((code / 10_000) as u32).map(|d| title_case(&d.name)).unwrap_or_default();
-    let kabupaten = r
-        .regency((code / 1_000_000) as u32)
-        .map(|regency| {
-            let name = regency.name.to_uppercase();
-            let bare = ["KABUPATEN ", "KAB. ", "KOTA "]
-                .iter()
-                .find_map(|prefix| name.strip_prefix(prefix))
-                .unwrap_or(&name);
-            title_case(bare)
-        })
-        .unwrap_or_default();
+    let regency = r.regency((code / 1_000_000) as u32).map(|regency| regency.name.to_uppercase());
+    let regency = regency.unwrap_or_default();
+    let is_kota = regency.starts_with("KOTA ");
+    let bare = ["KABUPATEN ", "KAB. ", "KOTA "]
+        .iter()
+        .find_map(|prefix| regency.strip_prefix(prefix))
+        .unwrap_or(&regency);
+    let kabupaten = title_case(bare);
+    let regency_kind = if is_kota { "Kota" } else { "Kabupaten" }.to_owned();
     let kind = if (code / 1000) % 10 == 1 { "Kelurahan" } else { "Desa" };
-    Desa { code, name, kecamatan, kabupaten, address: settings.address.clone(), kind: kind.into() }
+    Desa {
+        code,
+        name,
+        kecamatan,
+        kabupaten,
+        regency_kind,
+        address: settings.address.clone(),
+        kind: kind.into(),
+    }
 }
 
 fn address(family: &FamilyFacts, desa: &Desa) -> String {
@@ -190,6 +196,16 @@ mod tests {
         let desa = desa(3510152001, &LetterSettings::defaults(3510152001));
         assert_eq!(desa.kind, "Desa");
         assert!(!desa.name.is_empty() && !desa.kecamatan.is_empty(), "{desa:?}");
-        assert_eq!(desa.kabupaten, "Banyuwangi");
+        assert_eq!(
+            (desa.regency_kind.as_str(), desa.kabupaten.as_str()),
+            ("Kabupaten", "Banyuwangi")
+        );
+        // A kelurahan of a kota: the letterhead names the kota's government.
+        let kota = super::desa(3573011001, &LetterSettings::defaults(3573011001));
+        assert_eq!(
+            (kota.regency_kind.as_str(), kota.kind.as_str()),
+            ("Kota", "Kelurahan"),
+            "{kota:?}"
+        );
     }
 }

@@ -21,6 +21,8 @@ pub struct Desa {
     pub name: String,
     pub kecamatan: String,
     pub kabupaten: String,
+    /// `KABUPATEN` or `KOTA`: what the letterhead's government is.
+    pub regency_kind: String,
     /// The office's address for the letterhead.
     pub address: String,
     /// `Desa` or `Kelurahan`.
@@ -228,7 +230,11 @@ pub fn render(
     let desa = &facts.desa;
     Ok(LetterDocument {
         kop: Kop {
-            government: format!("PEMERINTAH KABUPATEN {}", desa.kabupaten.to_uppercase()),
+            government: format!(
+                "PEMERINTAH {} {}",
+                desa.regency_kind.to_uppercase(),
+                desa.kabupaten.to_uppercase()
+            ),
             kecamatan: format!("KECAMATAN {}", desa.kecamatan.to_uppercase()),
             desa: format!("{} {}", desa.kind.to_uppercase(), desa.name.to_uppercase()),
             address: desa.address.clone(),
@@ -275,6 +281,7 @@ pub(crate) fn sample_facts(def: &LetterDef) -> LetterFacts {
             name: "Aliyan".into(),
             kecamatan: "Rogojampi".into(),
             kabupaten: "Banyuwangi".into(),
+            regency_kind: "Kabupaten".into(),
             address: "Jl. Raya Aliyan No. 1".into(),
             kind: "Desa".into(),
         },

@@ -424,7 +424,7 @@ mod tests {
         assert_eq!(date_display(session.letter.current_input()), "31-02-2026");
         session.submit_letter_field();
         let error = session.text_error.clone().expect("no 31 February");
-        assert!(error.id.contains("HH-BB-TTTT") && error.en.contains("DD-MM-YYYY"), "{error:?}");
+        assert!(error.id.contains("tidak ada") && error.en.contains("not a day"), "{error:?}");
         session.text_key("clear");
         for digit in "01011998".chars() {
             session.text_key(&digit.to_string());

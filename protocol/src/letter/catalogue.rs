@@ -137,12 +137,17 @@ impl FieldSpec {
                 format!("{} hanya berisi angka.", self.label.id),
                 format!("{} takes digits only.", self.label.en),
             )),
-            FieldKind::Date => date(&folded).ok_or_else(|| {
-                Text::new(
+            FieldKind::Date => match date(&folded) {
+                Ok(date) => Ok(date),
+                Err(DateProblem::Shape) => Err(Text::new(
                     format!("{}: tulis tanggal sebagai HH-BB-TTTT.", self.label.id),
                     format!("{}: write the date as DD-MM-YYYY.", self.label.en),
-                )
-            }),
+                )),
+                Err(DateProblem::NoSuchDay) => Err(Text::new(
+                    format!("{}: tanggal {folded} tidak ada di kalender.", self.label.id),
+                    format!("{}: {folded} is not a day of the calendar.", self.label.en),
+                )),
+            },
         }
     }
 }
@@ -158,15 +163,33 @@ fn fold(raw: &str) -> String {
         .join(" ")
 }
 
+/// Why a date answer is refused: not written as a date at all, or a day that does not exist.
+enum DateProblem {
+    Shape,
+    NoSuchDay,
+}
+
 /// `DD-MM-YYYY` (or already `YYYY-MM-DD`) as `YYYY-MM-DD`, when it is a real date.
-fn date(text: &str) -> Option<String> {
+fn date(text: &str) -> Result<String, DateProblem> {
     let parts: Vec<&str> = text.split(['-', '/', '.']).collect();
-    let [a, b, c] = parts.as_slice() else { return None };
+    let [a, b, c] = parts.as_slice() else { return Err(DateProblem::Shape) };
     let (year, month, day) = if a.len() == 4 { (*a, *b, *c) } else { (*c, *b, *a) };
-    let (y, m, d): (i32, u8, u8) = (year.parse().ok()?, month.parse().ok()?, day.parse().ok()?);
-    let month = time::Month::try_from(m).ok()?;
-    let valid = year.len() == 4 && time::Date::from_calendar_date(y, month, d).is_ok();
-    valid.then(|| format!("{y:04}-{m:02}-{d:02}"))
+    let number = |part: &str| part.parse::<u16>().map_err(|_| DateProblem::Shape);
+    let (y, m, d) = (number(year)?, number(month)?, number(day)?);
+    if year.len() != 4 || !(1..=2).contains(&month.len()) || !(1..=2).contains(&day.len()) {
+        return Err(DateProblem::Shape);
+    }
+    let valid = u8::try_from(m)
+        .ok()
+        .and_then(|m| time::Month::try_from(m).ok())
+        .zip(u8::try_from(d).ok())
+        .is_some_and(|(month, day)| {
+            time::Date::from_calendar_date(i32::from(y), month, day).is_ok()
+        });
+    if !valid {
+        return Err(DateProblem::NoSuchDay);
+    }
+    Ok(format!("{y:04}-{m:02}-{d:02}"))
 }
 
 #[cfg(test)]
@@ -206,7 +229,10 @@ mod tests {
         let date = field(FieldKind::Date, 10);
         assert_eq!(date.clean("07-12-2026").as_deref(), Ok("2026-12-07"));
         assert_eq!(date.clean("2026-12-07").as_deref(), Ok("2026-12-07"));
-        assert!(date.clean("31-02-2026").is_err());
+        let no_day = date.clean("31-02-2026").expect_err("no 31 February");
+        assert!(no_day.id.contains("tidak ada") && no_day.en.contains("not a day"), "{no_day:?}");
+        let shape = date.clean("2026").expect_err("not a date");
+        assert!(shape.id.contains("HH-BB-TTTT"), "{shape:?}");
         let optional = FieldSpec { required: false, ..field(FieldKind::Text, 5) };
         assert_eq!(optional.clean("  ").as_deref(), Ok(""));
     }
