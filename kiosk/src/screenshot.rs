@@ -298,44 +298,18 @@ pub fn scenes() -> Vec<(&'static str, Scene)> {
         }),
         ("28-letter-purpose", letter_purpose),
         ("28-letter-field-text", |s| {
-            usaha_purpose(s);
-            s.submit_text();
-            type_keys(s, "WARUNG MAKAN BU SITI");
+            card_letter(s, "usaha", &["PENGAJUAN KUR", "WARUNG MAKAN BU SITI"]);
         }),
         ("28-letter-field-optional", |s| {
-            usaha_purpose(s);
-            s.submit_text();
-            type_keys(s, "WARUNG MAKAN BU SITI");
-            s.submit_text();
-            type_keys(s, "WARUNG MAKAN");
+            card_letter(s, "usaha", &["PENGAJUAN KUR", "WARUNG MAKAN BU SITI", "WARUNG MAKAN"]);
             s.submit_text();
         }),
         ("28-letter-field-date-error", |s| {
-            s.letter_types = sample_catalogue().into();
-            s.choose_letter("kelahiran");
-            s.digits = "3510011203850001".into();
-            s.digits_entry = protocol::api::NikEntry::Card;
-            let _ = s.accept_nik();
-            type_keys(s, "AKTA KELAHIRAN");
-            s.submit_text();
-            type_keys(s, "PUTRI");
-            s.submit_text();
-            type_keys(s, "PEREMPUAN");
-            s.submit_text();
-            type_keys(s, "31022026");
+            card_letter(s, "kelahiran", &["AKTA KELAHIRAN", "PUTRI", "PEREMPUAN", "31022026"]);
             s.submit_text();
         }),
         ("28-letter-field-digits", |s| {
-            s.letter_types = sample_catalogue().into();
-            s.choose_letter("kematian");
-            s.digits = "3510011203850001".into();
-            s.digits_entry = protocol::api::NikEntry::Card;
-            let _ = s.accept_nik();
-            type_keys(s, "AKTA KEMATIAN");
-            s.submit_text();
-            type_keys(s, "SUPARMI");
-            s.submit_text();
-            type_keys(s, "351001520345");
+            card_letter(s, "kematian", &["AKTA KEMATIAN", "SUPARMI", "351001520345"]);
         }),
         ("29-letter-confirm", |s| {
             letter_purpose(s);
@@ -474,12 +448,23 @@ fn letter_purpose(s: &mut Session) {
 
 /// A business certificate from the catalogue, its NIK read from the e-KTP, purpose typed.
 fn usaha_purpose(s: &mut Session) {
+    card_letter(s, "usaha", &["PENGAJUAN KUR"]);
+}
+
+/// A letter type of the catalogue, its NIK read from the e-KTP, then `answers` typed one
+/// page each (the purpose first), the last left on its page unsent.
+fn card_letter(s: &mut Session, code: &str, answers: &[&str]) {
     s.letter_types = sample_catalogue().into();
-    s.choose_letter("usaha");
+    s.choose_letter(code);
     s.digits = "3510011203850001".into();
     s.digits_entry = protocol::api::NikEntry::Card;
     let _ = s.accept_nik();
-    type_keys(s, "PENGAJUAN KUR");
+    for (index, answer) in answers.iter().enumerate() {
+        if index > 0 {
+            s.submit_text();
+        }
+        type_keys(s, answer);
+    }
 }
 
 /// A catalogue as the central service pushes it (backend/letters.toml's types, names and

@@ -11,7 +11,6 @@ use protocol::api::{ApiError, ErrorCode, MembershipState, SLIP_SEAL_PATH, SlipSe
 use protocol::letter::seal::SlipSeal;
 use protocol::mask::mask_digits_in;
 use protocol::{Nik, Text};
-use rand::Rng;
 
 use super::{AppError, AppState, Kiosk, now};
 use crate::store::{AuditEntry, KioskRecord, StatusRecord, StoreError};
@@ -80,11 +79,7 @@ pub async fn seal(
             ),
         ));
     };
-    let id: String = {
-        const DIGITS: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-        let mut rng = rand::rng();
-        (0..10).map(|_| char::from(DIGITS[rng.random_range(0..DIGITS.len())])).collect()
-    };
+    let id = crate::store::new_letter_id();
     let seal = SlipSeal {
         id: id.clone(),
         desa_code: desa,

@@ -39,7 +39,7 @@ pub use kiosk_secrets::Rotation;
 pub use kiosks::KioskRecord;
 pub use letters::{
     FamilyFacts, IssuedRecord, Issuing, LetterDetail, LetterSettings, NewLetter, ResidentFacts,
-    WaitingLetter,
+    WaitingLetter, new_letter_id,
 };
 pub use login_limits::{LimitScope, LoginGate, LoginLimits};
 pub use nonces::{Claim, KEPT_SECONDS, MINUTE_COUNT_CAP};

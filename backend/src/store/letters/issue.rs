@@ -52,9 +52,9 @@ pub struct IssuedRecord {
     pub cancelled: Option<(String, String, String)>,
 }
 
-/// Letter ids: 10 of Crockford's base-32 digits (no I, L, O, U), 50 random bits: short
+/// Letter (and sealed slip) ids: 10 of Crockford's base-32 digits (no I, L, O, U), 50 random bits: short
 /// enough to type from paper, too many to guess.
-fn new_id() -> String {
+pub fn new_id() -> String {
     const DIGITS: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
     let mut rng = rand::rng();
     (0..10).map(|_| char::from(DIGITS[rng.random_range(0..DIGITS.len())])).collect()

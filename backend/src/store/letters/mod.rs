@@ -7,7 +7,7 @@ mod keys;
 mod queue;
 mod settings;
 
-pub use issue::{IssuedRecord, Issuing};
+pub use issue::{IssuedRecord, Issuing, new_id as new_letter_id};
 pub(super) use keys::reseal_desa_keys;
 pub use queue::{FamilyFacts, LetterDetail, ResidentFacts, WaitingLetter};
 pub use settings::LetterSettings;
