@@ -10,6 +10,7 @@ mod letter_pdf;
 mod letter_queue;
 mod letters;
 mod login;
+mod lookup_batch;
 mod openapi;
 mod registry;
 mod reports;
@@ -67,6 +68,8 @@ pub struct AppState {
     letters: Arc<crate::letters::LetterCatalogue>,
     /// Public address of the verification page (`https://.../verify`), printed on letters.
     verify_base: Option<String>,
+    /// PostgreSQL's kiosk lookups, sent to the database together when they arrive together.
+    lookups: Option<Arc<lookup_batch::LookupBatcher>>,
 }
 
 /// The API with the shipped program catalogue.
@@ -121,6 +124,16 @@ fn throwaway_signer() -> Arc<protocol::signed::SigningKey> {
 /// The API with the options operations chose.
 pub fn router_with_options(store: Store, catalogue: Catalogue, options: RouterOptions) -> Router {
     let guard = Arc::new(Guard::remembering(&store));
+    let lookups = match store.nonces_shared() {
+        true => match lookup_batch::LookupBatcher::start(store.clone()) {
+            Ok(batcher) => Some(batcher),
+            Err(error) => {
+                tracing::error!(%error, "status lookups not batched: no runner thread");
+                None
+            }
+        },
+        false => None,
+    };
     let state = AppState {
         store,
         guard,
@@ -137,6 +150,7 @@ pub fn router_with_options(store: Store, catalogue: Catalogue, options: RouterOp
             .letters
             .unwrap_or_else(|| Arc::new(crate::letters::LetterCatalogue::builtin())),
         verify_base: options.verify_base,
+        lookups,
     };
     let kiosk_api = Router::new()
         .route(STATUS_PATH, get(status::status))

@@ -88,14 +88,25 @@ pub async fn status(
     };
     let record = match (db_claim, store.status_without_waiting(&nik)) {
         (Some(pending), _) => {
-            // PostgreSQL: the lookup's statement claims the nonce too, one round trip.
-            let (store, id) = (store.clone(), kiosk.clone());
-            let (claim, record) = tokio::task::spawn_blocking(move || {
-                let claim =
-                    NonceClaim { kiosk: &id, nonce: &pending.nonce, seen_at: pending.seen_at };
-                store.status_claiming(&nik, claim)
-            })
-            .await??;
+            // PostgreSQL: the lookup's statement claims the nonce too, one round trip,
+            // shared with the lookups that arrived meanwhile.
+            let (claim, record) = match &state.lookups {
+                Some(batcher) => {
+                    batcher.lookup(nik, &kiosk, &pending.nonce, pending.seen_at).await?
+                }
+                None => {
+                    let (store, id) = (store.clone(), kiosk.clone());
+                    tokio::task::spawn_blocking(move || {
+                        let claim = NonceClaim {
+                            kiosk: &id,
+                            nonce: &pending.nonce,
+                            seen_at: pending.seen_at,
+                        };
+                        store.status_claiming(&nik, claim)
+                    })
+                    .await??
+                }
+            };
             settle(&state, &kiosk, Some(&kiosk_record), claim, true)?;
             record
         }

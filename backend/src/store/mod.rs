@@ -24,6 +24,7 @@ mod reports;
 pub(crate) mod sql;
 mod staff;
 mod status;
+mod status_batch;
 mod tickets;
 mod usage;
 
@@ -52,6 +53,7 @@ pub use registry::{NewFamily, NewMembership, NewResident};
 pub use reports::{NewReport, ReportChange};
 pub use staff::{StaffRecord, StaffRole, StaffSession, valid_username};
 pub use status::{MemberRecord, MembershipRecord, NonceClaim, StatusRecord};
+pub use status_batch::{BatchAnswers, BatchedLookup, MAX_BATCH};
 pub use usage::{COUNTED_ACTIONS, day_of};
 
 use crate::eligibility::Catalogue;

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use super::sql::{Db, Dialect, Param, Row, params};
+use super::sql::{Db, Dialect, Row, params};
 use super::{Store, StoreError};
 use crate::population::LifeStatus;
 use protocol::api::{MembershipState, Relation};
@@ -121,62 +121,44 @@ pub(super) fn read_status(db: &mut impl Db, nik: &Nik) -> Result<Option<StatusRe
 
 impl super::WriteTx<'_> {
     /// The statuses of many residents as this transaction sees them, keyed by NIK (absent
-    /// when not registered). On PostgreSQL two queries per 128 residents instead of two per
-    /// resident, which saves a network round trip for each row of an import.
+    /// when not registered). On PostgreSQL one statement per 512 residents instead of two
+    /// per resident, which saves a network round trip for each row of an import.
     pub fn statuses(&mut self, niks: &[Nik]) -> Result<HashMap<String, StatusRecord>, StoreError> {
         read_statuses(self.db, niks)
     }
 }
 
-/// Residents read per pair of queries.
-const BATCH: usize = 128;
-
-/// The two statements for `n` NIKs (and at most `n` families): the families with every
-/// member, from the covering index `residents_by_kk_life` (its columns are all a member row
-/// reads), and every membership of those families.
-/// For one NIK, `=` instead of `IN`, so the family comes in index order without a sort.
-fn statements(n: usize) -> (String, String) {
-    let (residents, kks, order) = if n == 1 {
-        ("nik = ?1".to_owned(), "= ?1".to_owned(), "r.nik")
-    } else {
-        let list = (1..=n).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ");
-        (format!("nik IN ({list})"), format!("IN ({list})"), "r.kk, r.nik")
-    };
+/// SQLite's two statements for one NIK: the family with every member, from the covering
+/// index `residents_by_kk_life` (its columns are all a member row reads) in index order
+/// without a sort, and every membership of that family (`?1` its KK).
+static SINGLE: LazyLock<(String, String)> = LazyLock::new(|| {
     (
-        format!(
-            "SELECT r.nik, r.name, r.relation, r.sex, r.pregnant, r.nursing, r.kk, f.desa_code,
-                    r.life_status, f.desil
-             FROM residents r JOIN families f ON f.kk = r.kk
-             WHERE r.kk {} (SELECT kk FROM residents WHERE {residents})
-             ORDER BY {order}",
-            if n == 1 { "=" } else { "IN" }
-        ),
-        format!(
-            "SELECT m.program, p.name_id, p.name_en, m.nik, m.kk, m.component, m.member_nik,
-                    m.state, m.since, m.kk,
-                    m.ended_reason
-             FROM memberships m JOIN programs p ON p.code = m.program
-             WHERE m.kk {kks}
-             UNION ALL
-             SELECT m.program, p.name_id, p.name_en, m.nik, m.kk, m.component, m.member_nik,
-                    m.state, m.since, r.kk,
-                    m.ended_reason
-             FROM residents r
-             JOIN memberships m ON m.nik = r.nik
-             JOIN programs p ON p.code = m.program
-             WHERE r.kk {kks}"
-        ),
+        "SELECT r.nik, r.name, r.relation, r.sex, r.pregnant, r.nursing, r.kk, f.desa_code,
+                r.life_status, f.desil
+         FROM residents r JOIN families f ON f.kk = r.kk
+         WHERE r.kk = (SELECT kk FROM residents WHERE nik = ?1)
+         ORDER BY r.nik"
+            .to_owned(),
+        "SELECT m.program, p.name_id, p.name_en, m.nik, m.kk, m.component, m.member_nik,
+                m.state, m.since, m.kk,
+                m.ended_reason
+         FROM memberships m JOIN programs p ON p.code = m.program
+         WHERE m.kk = ?1
+         UNION ALL
+         SELECT m.program, p.name_id, p.name_en, m.nik, m.kk, m.component, m.member_nik,
+                m.state, m.since, r.kk,
+                m.ended_reason
+         FROM residents r
+         JOIN memberships m ON m.nik = r.nik
+         JOIN programs p ON p.code = m.program
+         WHERE r.kk = ?1"
+            .to_owned(),
     )
-}
-
-/// Statements are built once for a single lookup and once for a full batch; shorter batches
-/// repeat their last value, so only these two shapes are ever prepared.
-static SINGLE: LazyLock<(String, String)> = LazyLock::new(|| statements(1));
-static FULL: LazyLock<(String, String)> = LazyLock::new(|| statements(BATCH));
+});
 
 /// PostgreSQL's single lookup: the family and every membership in one statement, so a
 /// lookup costs one round trip to the server instead of two. Member rows fill columns 0-9,
-/// membership rows columns 10-20 (the shapes of [`statements`]); column 21 tells them apart.
+/// membership rows columns 10-20 (the shapes of [`SINGLE`]); column 21 tells them apart.
 /// `claiming`: the statement also claims the request's nonce (see `nonces.rs`) and counts
 /// the kiosk's requests of the last minute, in one more row (part -1, columns 22 and 23), so
 /// a kiosk's lookup stays one round trip with its replay check.
@@ -303,7 +285,7 @@ fn read_one_trip(
 }
 
 /// Files a member row (columns 0-9) under its family.
-fn add_member(
+pub(super) fn add_member(
     row: &mut Row,
     families: &mut HashMap<String, Family>,
     family_of: &mut HashMap<String, String>,
@@ -319,18 +301,18 @@ fn add_member(
 }
 
 /// One member row, with what the subject's own record needs.
-struct Person {
+pub(super) struct Person {
     member: MemberRecord,
     sex: protocol::Sex,
     pregnant: bool,
     nursing: bool,
 }
 
-struct Family {
+pub(super) struct Family {
     desa_code: u64,
     desil: Option<u8>,
     people: Vec<Person>,
-    memberships: Vec<MembershipRecord>,
+    pub(super) memberships: Vec<MembershipRecord>,
 }
 
 fn read_statuses(
@@ -347,50 +329,35 @@ fn read_statuses(
     let mut out = HashMap::with_capacity(niks.len());
     // Batches save PostgreSQL's round trips; SQLite has none to save, and there one
     // resident at a time reads the family straight from the index, without sorting.
-    let batch = match db.dialect() {
-        Dialect::Sqlite => 1,
-        Dialect::Postgres => BATCH,
-    };
-    for chunk in niks.chunks(batch) {
-        let (families_sql, memberships_sql) = if chunk.len() == 1 { &*SINGLE } else { &*FULL };
-        let size = if chunk.len() == 1 { 1 } else { BATCH };
-        let padded = |values: &mut dyn Iterator<Item = String>| -> Vec<String> {
-            let mut list: Vec<String> = values.collect();
-            if let Some(last) = list.last().cloned() {
-                list.resize(size, last);
-            }
-            list
-        };
-        let wanted = padded(&mut chunk.iter().map(|n| n.as_str().to_owned()));
-        let params: Vec<Param<'_>> = wanted.iter().map(|n| Param::Text(n)).collect();
-
+    if db.dialect() == Dialect::Postgres {
+        for chunk in niks.chunks(super::status_batch::READ_BATCH) {
+            out.extend(super::status_batch::read_many(db, chunk)?);
+        }
+        return Ok(out);
+    }
+    for nik in niks {
+        let (families_sql, memberships_sql) = &*SINGLE;
         let mut families: HashMap<String, Family> = HashMap::new();
         let mut family_of: HashMap<String, String> = HashMap::new();
-        for mut row in db.query(families_sql, &params)? {
+        for mut row in db.query(families_sql, params![nik.as_str()])? {
             add_member(&mut row, &mut families, &mut family_of)?;
         }
-        if families.is_empty() {
-            continue;
-        }
-        let kks = padded(&mut families.keys().cloned());
-        let params: Vec<Param<'_>> = kks.iter().map(|k| Param::Text(k)).collect();
-        for mut row in db.query(memberships_sql, &params)? {
+        let Some(kk) = family_of.get(nik.as_str()).cloned() else { continue };
+        for mut row in db.query(memberships_sql, params![kk])? {
             let (family, record) = membership(&mut row, 0)?;
             if let Some(family) = families.get_mut(&family) {
                 family.memberships.push(record);
             }
         }
-        for nik in chunk {
-            if let Some(record) = subject_status(nik, &family_of, &families) {
-                out.insert(nik.as_str().to_owned(), record);
-            }
+        if let Some(record) = subject_status(nik, &family_of, &families) {
+            out.insert(nik.as_str().to_owned(), record);
         }
     }
     Ok(out)
 }
 
 /// The subject's record, built from the family read for it.
-fn subject_status(
+pub(super) fn subject_status(
     nik: &Nik,
     family_of: &HashMap<String, String>,
     families: &HashMap<String, Family>,
@@ -447,7 +414,10 @@ fn person(row: &mut Row, at: usize) -> Result<(String, u64, Option<u8>, Person),
 /// A membership row whose columns start at `at`: program, its two names, nik, kk,
 /// component, member nik, state, since, the family's KK, the reason it ended. Returns the
 /// family's KK with it.
-fn membership(row: &mut Row, at: usize) -> Result<(String, MembershipRecord), StoreError> {
+pub(super) fn membership(
+    row: &mut Row,
+    at: usize,
+) -> Result<(String, MembershipRecord), StoreError> {
     let state: String = row.get(at + 7)?;
     let family: String = row.get(at + 9)?;
     let record = MembershipRecord {
