@@ -2,14 +2,14 @@
 //! pool, and answer with the types of `protocol::api`. Every status lookup is audited.
 
 pub mod budget;
-mod error;
+pub(crate) mod error;
 mod fleet;
 mod guard;
 mod health;
-mod letter_pdf;
+pub(crate) mod letter_pdf;
 mod letter_queue;
 mod letters;
-mod login;
+pub(crate) mod login;
 mod openapi;
 mod registry;
 mod reports;
@@ -45,7 +45,7 @@ const BODY_LIMIT: usize = 64 * 1024;
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
-    store: Store,
+    pub(crate) store: Store,
     guard: Arc<Guard>,
     catalogue: Arc<Catalogue>,
     /// Held while a population or desil file is imported: one at a time.
@@ -53,7 +53,7 @@ pub struct AppState {
     /// What `/healthz` last counted.
     health: Arc<health::HealthCache>,
     /// Argon2 password checks that may run at once.
-    password_checks: Arc<tokio::sync::Semaphore>,
+    pub(crate) password_checks: Arc<tokio::sync::Semaphore>,
     login_limits: crate::store::LoginLimits,
     /// Each kiosk's day of requests that take a NIK or a ticket.
     budgets: Arc<budget::DailyBudgets>,
@@ -64,9 +64,11 @@ pub struct AppState {
     /// Signs what kiosks apply (their configuration).
     signer: Arc<protocol::signed::SigningKey>,
     /// The letter types, their templates and rules.
-    letters: Arc<crate::letters::LetterCatalogue>,
+    pub(crate) letters: Arc<crate::letters::LetterCatalogue>,
     /// Public address of the verification page (`https://.../verify`), printed on letters.
-    verify_base: Option<String>,
+    pub(crate) verify_base: Option<String>,
+    /// The web console's templates and session settings.
+    pub(crate) console: Arc<crate::console::Console>,
 }
 
 /// The API with the shipped program catalogue.
@@ -96,6 +98,8 @@ pub struct RouterOptions {
     pub letters: Option<Arc<crate::letters::LetterCatalogue>>,
     /// The public address letters print for verification (`serve --public-url` + `/verify`).
     pub verify_base: Option<String>,
+    /// The web console's sessions and cookies.
+    pub console: crate::console::ConsoleOptions,
 }
 
 impl Default for RouterOptions {
@@ -106,6 +110,7 @@ impl Default for RouterOptions {
             signer: None,
             letters: None,
             verify_base: None,
+            console: crate::console::ConsoleOptions::default(),
         }
     }
 }
@@ -137,6 +142,7 @@ pub fn router_with_options(store: Store, catalogue: Catalogue, options: RouterOp
             .letters
             .unwrap_or_else(|| Arc::new(crate::letters::LetterCatalogue::builtin())),
         verify_base: options.verify_base,
+        console: Arc::new(crate::console::Console::new(options.console)),
     };
     let kiosk_api = Router::new()
         .route(STATUS_PATH, get(status::status))
@@ -173,6 +179,7 @@ pub fn router_with_options(store: Store, catalogue: Catalogue, options: RouterOp
         .route(verify::PAGE_PATH, get(verify::page_route))
         .merge(kiosk_api)
         .merge(staff_api)
+        .merge(crate::console::router(state.clone()))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
@@ -192,6 +199,6 @@ async fn not_found() -> AppError {
     AppError::not_found(ErrorCode::NotFound, Text::new("Alamat tidak dikenal.", "Unknown path."))
 }
 
-fn now() -> String {
+pub(crate) fn now() -> String {
     OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default()
 }
