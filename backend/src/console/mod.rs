@@ -3,16 +3,16 @@
 //! `/console`. Every core action is a plain `<form method=post>`; the page works without
 //! JavaScript and loads nothing from elsewhere.
 //!
-//! The pieces, each in its own module: [`session`] (the cookie, the database session, the
-//! forced password change, and the gate every signed-in route passes), [`csrf`] (form
-//! tokens and the origin check), [`templates`] and [`layout`] (what every page shares:
-//! header, navigation, the bilingual labels), [`reply`] (redirects and error pages),
-//! [`headers`] (the security headers of every answer), and [`pages`], one module per page.
+//! The pieces, each in its own module: `session` (the cookie, the database session, the
+//! forced password change, and the gate every signed-in route passes), `csrf` (form
+//! tokens and the origin check), `templates` and `layout` (what every page shares:
+//! header, navigation, the bilingual labels), `reply` (redirects and error pages),
+//! `headers` (the security headers of every answer), and `pages`, one module per page.
 //!
 //! A later page is added by: a module in `pages/`, its template in
-//! `backend/console/templates/` (listed in [`templates::TEMPLATES`]), its route below
+//! `backend/console/templates/` (listed in `templates::TEMPLATES`), its route below
 //! (inside `signed_in` unless it is public), and, when it belongs in the menu, an entry of
-//! [`layout::NAV`].
+//! `layout::NAV`.
 
 mod csrf;
 mod headers;

@@ -144,7 +144,7 @@ fn kiosk_view(state: &KioskState, now: time::OffsetDateTime) -> KioskView {
     let (door, door_health) = match state.door_open {
         Some(true) => (said("terbuka", "open"), "bad"),
         Some(false) => (said("tertutup", "closed"), "ok"),
-        None => (said("-", "-"), "ok"),
+        None => (said("-", ""), "none"),
     };
     let (outbox, outbox_health) = match state.outbox {
         Some(0) => ("0".to_owned(), "ok"),
@@ -153,17 +153,17 @@ fn kiosk_view(state: &KioskState, now: time::OffsetDateTime) -> KioskView {
     };
     KioskView {
         id: state.id.clone(),
-        desa: state.desa_code.map(|code| desa_text(Some(code)).id).unwrap_or_default(),
+        desa: state.desa_code.map(village).unwrap_or_default(),
         health,
         state: status,
         last_seen: state
             .last_seen
             .as_deref()
-            .map(|at| local_time(at, state.desa_code))
+            .map(|at| seen_at(at, state.desa_code, now))
             .unwrap_or_else(|| "-".into()),
         printer,
         printer_health,
-        paper: state.paper_remaining_mm.map(|mm| format!("{mm} mm")).unwrap_or_else(|| "-".into()),
+        paper: state.paper_remaining_mm.map(paper_left).unwrap_or_else(|| "-".into()),
         door,
         door_health,
         outbox,
@@ -172,6 +172,32 @@ fn kiosk_view(state: &KioskState, now: time::OffsetDateTime) -> KioskView {
         version: state.version.clone().unwrap_or_default(),
         error: state.last_error.clone().filter(|error| !error.is_empty()),
     }
+}
+
+/// A village's own name (`Pakis`), for tables that have a column per desa.
+fn village(code: u64) -> String {
+    protocol::region::regions()
+        .village(code)
+        .map(|village| village.name.clone())
+        .unwrap_or_else(|| code.to_string())
+}
+
+/// When a heartbeat arrived: the time alone when it is today on the desa's clock.
+fn seen_at(at: &str, desa: Option<u64>, now: time::OffsetDateTime) -> String {
+    let full = local_time(at, desa);
+    let today = local_time(
+        &now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+        desa,
+    );
+    match (full.split_once(' '), today.split_once(' ')) {
+        (Some((day, time)), Some((this_day, _))) if day == this_day => time.to_owned(),
+        _ => full,
+    }
+}
+
+/// Paper left on the roll: `41 m`, or `900 mm` when less than a metre.
+fn paper_left(mm: i64) -> String {
+    if mm >= 1000 { format!("{} m", mm / 1000) } else { format!("{mm} mm") }
 }
 
 /// The start of the desa's day as RFC 3339 UTC without fraction or zone: it sorts before

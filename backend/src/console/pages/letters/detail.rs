@@ -102,6 +102,8 @@ struct DetailView {
     prepared_by: Option<String>,
     issued: Option<IssuedView>,
     lines: Vec<LineView>,
+    /// The seal's QR code as printed (an issued letter's), as an image address.
+    qr: Option<String>,
     footer: Vec<String>,
     preview_error: Option<Said>,
     done: Option<Said>,
@@ -117,14 +119,48 @@ fn lines(document: &LetterDocument) -> Vec<LineView> {
         .into_iter()
         .map(|line| LineView {
             class: match line.style {
-                LineStyle::Plain => "plain",
-                LineStyle::Centre => "centre",
-                LineStyle::Heading => "heading",
-                LineStyle::Rule => "rule",
+                LineStyle::Plain => "l-plain",
+                LineStyle::Centre => "l-centre",
+                LineStyle::Heading => "l-heading",
+                LineStyle::Rule => "l-rule",
             },
             text: line.text,
         })
         .collect()
+}
+
+/// The seal's QR code as an SVG image in a `data:` address (the page loads nothing else):
+/// dark runs of each row as rectangles, with the quiet zone around.
+fn qr_image(payload: &str) -> Option<String> {
+    use base64::Engine as _;
+    let modules = crate::letters::pdf::qr_modules(payload).ok()?;
+    let side = modules.len() + 8;
+    let mut svg = format!(
+        "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {side} {side}' shape-rendering='crispEdges'><rect width='{side}' height='{side}' fill='#fff'/><path fill='#000' d='"
+    );
+    for (row, cells) in modules.iter().enumerate() {
+        let mut column = 0;
+        while column < cells.len() {
+            if !cells[column] {
+                column += 1;
+                continue;
+            }
+            let start = column;
+            while column < cells.len() && cells[column] {
+                column += 1;
+            }
+            svg.push_str(&format!(
+                "M{} {}h{}v1h-{}z",
+                start + 4,
+                row + 4,
+                column - start,
+                column - start
+            ));
+        }
+    }
+    svg.push_str("'/></svg>");
+    let encoded = base64::engine::general_purpose::STANDARD.encode(svg);
+    Some(format!("data:image/svg+xml;base64,{encoded}"))
 }
 
 fn said(id: &str, en: &str) -> Said {
@@ -197,48 +233,45 @@ pub(crate) async fn show(
         Ok(read) => read,
         Err(error) => return reply::failure(state, Some(user), error),
     };
-    let (lines, footer, preview_error) = match document {
-        Ok(document) => (lines(&document), document.footer_lines(COLUMNS), None),
+    let (lines, qr, footer, preview_error) = match document {
+        Ok(document) => {
+            let qr = (!document.qr.is_empty()).then(|| qr_image(&document.qr)).flatten();
+            (lines(&document), qr, document.footer_lines(COLUMNS), None)
+        }
         Err(error) => {
             tracing::info!(%error, ticket = %detail.ticket, "no preview");
             let why = said(
                 "Pratinjau tidak dapat dibuat: data pemohon di registri tidak lengkap atau sudah berubah.",
                 "No preview: the applicant's registry record is incomplete or has changed.",
             );
-            (Vec::new(), Vec::new(), Some(why))
+            (Vec::new(), None, Vec::new(), Some(why))
         }
     };
-    let view = view(
-        state,
-        user,
-        &detail,
-        issued.as_ref(),
-        lines,
-        footer,
-        preview_error,
-        outcome.done,
-        outcome.error,
-        outcome.reason,
-    );
+    let printed = Printed { lines, qr, footer, error: preview_error };
+    let status = outcome.status;
+    let view = view(state, user, &detail, issued.as_ref(), printed, outcome);
     let mut response = layout::render(state, Some(user), &PAGE, &view);
-    if let Some(status) = outcome.status {
+    if let Some(status) = status {
         *response.status_mut() = status;
     }
     response
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The letter as the page draws it.
+struct Printed {
+    lines: Vec<LineView>,
+    qr: Option<String>,
+    footer: Vec<String>,
+    error: Option<Said>,
+}
+
 fn view(
     state: &AppState,
     user: &ConsoleUser,
     detail: &LetterDetail,
     issued: Option<&IssuedRecord>,
-    lines: Vec<LineView>,
-    footer: Vec<String>,
-    preview_error: Option<Said>,
-    done: Option<Text>,
-    error: Option<Text>,
-    reason: String,
+    printed: Printed,
+    outcome: Outcome,
 ) -> DetailView {
     let role = user.staff.role;
     let waiting = detail.state == "verification";
@@ -290,11 +323,12 @@ fn view(
                 reason: reason.clone(),
             }),
         }),
-        lines,
-        footer,
-        preview_error,
-        done: done.map(Said::from),
-        error: error.map(Said::from),
+        lines: printed.lines,
+        qr: printed.qr,
+        footer: printed.footer,
+        preview_error: printed.error,
+        done: outcome.done.map(Said::from),
+        error: outcome.error.map(Said::from),
         steps: Steps {
             prepare: waiting
                 && typed
@@ -305,7 +339,7 @@ fn view(
             cancel: issued.is_some() && cancelled.is_none() && Step::Cancel.allowed(role),
         },
         notes,
-        reason,
+        reason: outcome.reason,
     }
 }
 
