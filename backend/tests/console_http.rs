@@ -264,6 +264,7 @@ async fn console_sign_ins_are_throttled_with_the_apis() {
     let world = world().await;
     world.staff("citra", Some(world.home), StaffRole::Operator, "Citra").await;
     let mut browser = Console::new(&world.server.url);
+    common::console::early_in_a_minute().await;
     for attempt in 1..=5 {
         let wrong = browser.sign_in("citra", "tebakan-keliru-1").await;
         assert_eq!(wrong.status, 401, "attempt {attempt}");
