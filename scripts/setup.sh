@@ -10,6 +10,7 @@ packages=(
   fonts-dejavu-core            # fallback fonts for the UI
   libudev-dev libinput-dev     # the device build (KMS output, libinput touch), checked by test.sh
   poppler-utils                # pdftotext, pdfinfo, pdftoppm: the letter PDF tests read back what was drawn
+  chromium chromium-driver     # the web console's browser tests (headless, through chromedriver)
 )
 
 missing=()

@@ -25,6 +25,9 @@ echo "== cargo test" >&2
 cargo test --workspace --locked --features "$features"
 
 # The backend's suite again with every temporary store on PostgreSQL (a throwaway server
-# started by scripts/postgres.sh), so both databases pass the same tests.
+# started by scripts/postgres.sh), so both databases pass the same tests. The console's
+# browser tests ran above; their sessions and forms are covered on PostgreSQL by
+# console_http, so the browser is not started a second time.
 echo "== cargo test -p anjungan-backend on PostgreSQL" >&2
-ANJUNGAN_TEST_DATABASE=$(scripts/postgres.sh) cargo test -p anjungan-backend --locked
+ANJUNGAN_TEST_DATABASE=$(scripts/postgres.sh) ANJUNGAN_SKIP_BROWSER=1 \
+  cargo test -p anjungan-backend --locked

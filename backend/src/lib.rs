@@ -12,6 +12,7 @@ and the HTTP API the kiosks call.
 
 pub mod bench;
 pub mod checks;
+pub mod console;
 pub mod data_dir;
 pub mod demo;
 pub mod eligibility;

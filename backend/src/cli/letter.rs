@@ -181,6 +181,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
         Command::Prepare { acting, ticket } => {
             let (store, staff) = acting.open()?;
+            may(&staff, workflow::Step::Prepare)?;
             let detail = detail_of(&store, &staff, &ticket)?;
             store.prepare_letter(&detail.ticket, &format!("staff:{}", staff.username))?;
             println!("{} prepared for the signer", detail.ticket);
@@ -200,6 +201,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
         Command::Reject { acting, ticket, reason } => {
             let (store, staff) = acting.open()?;
+            may(&staff, workflow::Step::Reject)?;
             let detail = detail_of(&store, &staff, &ticket)?;
             let reason = clean_reason(&reason)?;
             store.reject_letter(
@@ -211,9 +213,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
         Command::Cancel { acting, id, reason } => {
             let (store, staff) = acting.open()?;
-            if staff.role != backend::store::StaffRole::Signer {
-                bail!("only a signer (kepala desa or delegate) cancels letters");
-            }
+            may(&staff, workflow::Step::Cancel)?;
             let letter = store.letter(&id)?.filter(|letter| staff.covers(letter.desa_code));
             let letter =
                 letter.with_context(|| format!("no letter {id} of this account's desa"))?;
@@ -334,13 +334,13 @@ fn show_settings(settings: &LetterSettings) {
 }
 
 fn clean_reason(reason: &str) -> anyhow::Result<String> {
-    let folded = reason.split_whitespace().collect::<Vec<_>>().join(" ");
-    let length = folded.chars().count();
-    if !(3..=protocol::staff::REASON_MAX).contains(&length) || folded.chars().any(char::is_control)
-    {
-        bail!("a reason is 3 to {} characters", protocol::staff::REASON_MAX);
-    }
-    Ok(folded)
+    workflow::clean_reason(reason).map_err(|why| anyhow::anyhow!("{}", why.en))
+}
+
+/// The same role rule as the API and the console.
+fn may(staff: &StaffRecord, step: workflow::Step) -> anyhow::Result<()> {
+    anyhow::ensure!(step.allowed(staff.role), "{}", step.refusal().en);
+    Ok(())
 }
 
 fn audit(store: &Store, staff: &StaffRecord, action: &str, subject: String) {

@@ -98,6 +98,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             .public_url
             .as_deref()
             .map(|url| format!("{}/verify", url.trim_end_matches('/'))),
+        // Browsers reach the console over https when the service serves TLS itself or its
+        // public address (a proxy on the same host) is https: cookies are then Secure and
+        // `__Host-` bound.
+        console: backend::console::ConsoleOptions {
+            https: tls.is_some()
+                || args.public_url.as_deref().is_some_and(|url| url.starts_with("https://")),
+            ..Default::default()
+        },
         ..Default::default()
     };
     let (listen, data_dir) = (args.listen, args.database.data_dir);

@@ -161,6 +161,16 @@ impl AppError {
         )
     }
 
+    /// The status and message, for a front that answers in HTML (the console).
+    pub(crate) fn parts(&self) -> (StatusCode, Text) {
+        (self.status, self.body.message.clone())
+    }
+
+    /// The seconds a rate limit asks to wait, if it is one.
+    pub(crate) fn retry_after(&self) -> Option<u64> {
+        self.retry_after
+    }
+
     /// The refusal of a JSON body: `413` when it is too large, else `400` naming the body
     /// and what was wrong with it.
     fn unreadable<T: JsonBody>(rejection: &JsonRejection) -> AppError {

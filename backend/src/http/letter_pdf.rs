@@ -16,7 +16,7 @@ use serde::Deserialize;
 use super::staff::Staff;
 use super::{AppError, AppState, now};
 use crate::letters::pdf::letter_pdf;
-use crate::store::AuditEntry;
+use crate::store::{AuditEntry, StaffRecord};
 
 /// Where an issued letter's PDF is fetched, by the letter's id (printed under its QR code).
 pub const LETTER_PDF_PATH: &str = "/api/v1/staff/letters/issued/{id}/pdf";
@@ -24,7 +24,7 @@ pub const LETTER_PDF_PATH: &str = "/api/v1/staff/letters/issued/{id}/pdf";
 #[derive(Debug, Deserialize)]
 pub struct PdfQuery {
     /// `1` or `true`: drawn as a copy.
-    copy: Option<String>,
+    pub(crate) copy: Option<String>,
 }
 
 fn not_found() -> AppError {
@@ -68,7 +68,20 @@ pub async fn pdf(
     Path(id): Path<String>,
     Query(query): Query<PdfQuery>,
 ) -> Result<Response, AppError> {
-    let copy = copy_wanted(&query)?;
+    let actor = format!("staff:{}", staff.username);
+    pdf_answer(&state, &staff, actor, id, &query).await
+}
+
+/// The PDF of letter `id` for `staff`, audited as `actor`: the API's route and the
+/// console's answer with it.
+pub(crate) async fn pdf_answer(
+    state: &AppState,
+    staff: &StaffRecord,
+    actor: String,
+    id: String,
+    query: &PdfQuery,
+) -> Result<Response, AppError> {
+    let copy = copy_wanted(query)?;
     let store = state.store.clone();
     let issued = tokio::task::spawn_blocking(move || store.letter(&id)).await??;
     let issued = issued.filter(|issued| staff.covers(issued.desa_code)).ok_or_else(not_found)?;
@@ -76,7 +89,6 @@ pub async fn pdf(
     document.copy = copy || issued.cancelled.is_some();
     let marked = document.copy;
     let (store, letter) = (state.store.clone(), issued.id.clone());
-    let actor = format!("staff:{}", staff.username);
     let pdf = tokio::task::spawn_blocking(move || {
         let pdf = letter_pdf(&document).map_err(|error| {
             tracing::error!(%error, letter, "letter PDF not drawn");

@@ -13,16 +13,15 @@ use protocol::Text;
 use protocol::api::{ApiError, ErrorCode};
 use protocol::staff::{
     LETTER_APPROVE_PATH, LETTER_CANCEL_PATH, LETTER_PREPARE_PATH, LETTER_PREVIEW_PATH,
-    LETTER_QUEUE_PATH, LETTER_REJECT_PATH, LetterDecision, LetterPreview, REASON_MAX,
-    WaitingLetters,
+    LETTER_QUEUE_PATH, LETTER_REJECT_PATH, LetterDecision, LetterPreview, WaitingLetters,
 };
 use protocol::ticket::Ticket;
 
 use super::error::{ApiJson, JsonBody};
 use super::staff::Staff;
 use super::{AppError, AppState, now};
-use crate::letters::workflow;
-use crate::store::{AuditEntry, LetterDetail, StaffRecord, StaffRole};
+use crate::letters::workflow::{self, Step};
+use crate::store::{AuditEntry, LetterDetail, StaffRecord};
 
 impl JsonBody for LetterDecision {
     const NAME_ID: &'static str = "Keputusan";
@@ -67,18 +66,13 @@ async fn request_of(
 }
 
 fn reason(decision: &LetterDecision) -> Result<String, AppError> {
-    let folded = decision.reason.split_whitespace().collect::<Vec<_>>().join(" ");
-    let length = folded.chars().count();
-    if !(3..=REASON_MAX).contains(&length) || folded.chars().any(char::is_control) {
-        return Err(AppError::bad_request(
-            ErrorCode::InvalidText,
-            Text::new(
-                format!("Tuliskan alasan, 3 sampai {REASON_MAX} huruf."),
-                format!("Write a reason of 3 to {REASON_MAX} characters."),
-            ),
-        ));
-    }
-    Ok(folded)
+    workflow::clean_reason(&decision.reason)
+        .map_err(|why| AppError::bad_request(ErrorCode::InvalidText, why))
+}
+
+/// `403` unless the account's role takes `step`.
+fn may(staff: &StaffRecord, step: Step) -> Result<(), AppError> {
+    if step.allowed(staff.role) { Ok(()) } else { Err(forbidden(step.refusal())) }
 }
 
 /// Requests waiting for the account's desa (a kabupaten operator: every desa), oldest first.
@@ -168,12 +162,7 @@ pub async fn prepare(
     Extension(Staff(staff)): Extension<Staff>,
     Path(raw): Path<String>,
 ) -> Result<Response, AppError> {
-    if staff.role == StaffRole::Auditor {
-        return Err(forbidden(Text::new(
-            "Akun auditor hanya dapat membaca.",
-            "An auditor account can only read.",
-        )));
-    }
+    may(&staff, Step::Prepare)?;
     let detail = request_of(&state, &staff, &raw).await?;
     let (store, actor, ticket) =
         (state.store.clone(), format!("staff:{}", staff.username), detail.ticket);
@@ -190,12 +179,7 @@ pub async fn approve(
     Extension(Staff(staff)): Extension<Staff>,
     Path(raw): Path<String>,
 ) -> Result<Response, AppError> {
-    if staff.role != StaffRole::Signer {
-        return Err(forbidden(Text::new(
-            "Hanya kepala desa atau pejabat yang ditunjuk dapat menyetujui surat.",
-            "Only the kepala desa or a delegate can approve letters.",
-        )));
-    }
+    may(&staff, Step::Approve)?;
     let detail = request_of(&state, &staff, &raw).await?;
     let (store, catalogue, verify_base) =
         (state.store.clone(), state.letters.clone(), state.verify_base.clone());
@@ -223,12 +207,7 @@ pub async fn reject(
     Path(raw): Path<String>,
     ApiJson(decision): ApiJson<LetterDecision>,
 ) -> Result<Response, AppError> {
-    if staff.role == StaffRole::Auditor {
-        return Err(forbidden(Text::new(
-            "Akun auditor hanya dapat membaca.",
-            "An auditor account can only read.",
-        )));
-    }
+    may(&staff, Step::Reject)?;
     let why = reason(&decision)?;
     let detail = request_of(&state, &staff, &raw).await?;
     let (store, actor) = (state.store.clone(), format!("staff:{}", staff.username));
@@ -248,12 +227,7 @@ pub async fn cancel(
     Path(id): Path<String>,
     ApiJson(decision): ApiJson<LetterDecision>,
 ) -> Result<Response, AppError> {
-    if staff.role != StaffRole::Signer {
-        return Err(forbidden(Text::new(
-            "Hanya kepala desa atau pejabat yang ditunjuk dapat membatalkan surat.",
-            "Only the kepala desa or a delegate can cancel letters.",
-        )));
-    }
+    may(&staff, Step::Cancel)?;
     let why = reason(&decision)?;
     let store = state.store.clone();
     let lookup = id.clone();

@@ -20,7 +20,7 @@ use protocol::staff::{LOGIN_PATH, LoginRequest, LoginResponse};
 use super::error::{ApiJson, JsonBody};
 use super::staff::SESSION_SECONDS;
 use super::{AppError, AppState, now};
-use crate::store::{AlertKind, AuditEntry, LimitScope, LoginGate, valid_username};
+use crate::store::{AlertKind, AuditEntry, CheckedStaff, LimitScope, LoginGate, valid_username};
 
 /// Password checks running at once. Argon2id as configured takes 19 MiB: with the blocking
 /// pool's 512 threads each checking one, 32 concurrent sign-ins reached 6.3 GB.
@@ -45,14 +45,125 @@ fn unix_now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
-fn audit(state: &AppState, staff: &str, subject: String, outcome: &str) {
+/// `channel`: `staff` for the JSON API, `console` for the web console.
+fn audit(state: &AppState, channel: &str, staff: &str, subject: String, outcome: &str) {
     state.store.audit(AuditEntry {
         at: now(),
-        actor: format!("staff:{staff}"),
+        actor: format!("{channel}:{staff}"),
         action: "staff_login".into(),
         subject,
         outcome: outcome.into(),
     });
+}
+
+/// Why a password check did not let someone in, for each front (the JSON API, the console)
+/// to answer in its own way.
+#[derive(Debug)]
+pub(crate) enum SignInRefused {
+    /// Wrong username or password, or a disabled account (one answer for all three).
+    Wrong,
+    /// Past a limit, or the account locked: come back after this long (the same answer
+    /// for both, so that a lockout does not tell which usernames exist).
+    Limited(Duration),
+    /// Every password check busy.
+    Busy(Duration),
+    /// The store failed; already logged.
+    Failed(AppError),
+}
+
+impl From<SignInRefused> for AppError {
+    fn from(refusal: SignInRefused) -> AppError {
+        match refusal {
+            SignInRefused::Wrong => refused(),
+            SignInRefused::Limited(wait) => AppError::too_many_sign_ins(wait),
+            SignInRefused::Busy(wait) => AppError::busy(wait),
+            SignInRefused::Failed(error) => error,
+        }
+    }
+}
+
+impl From<crate::store::StoreError> for SignInRefused {
+    fn from(error: crate::store::StoreError) -> SignInRefused {
+        SignInRefused::Failed(error.into())
+    }
+}
+
+impl From<tokio::task::JoinError> for SignInRefused {
+    fn from(error: tokio::task::JoinError) -> SignInRefused {
+        SignInRefused::Failed(error.into())
+    }
+}
+
+/// One password check behind every protection of this module: this process's limit, the
+/// database's limits and the account's lockout, then the Argon2 check when one of
+/// [`PASSWORD_CHECKS`] is free; the outcome counted, audited as `channel:username` and
+/// alerted. Both the JSON sign-in and the console's (sign-in and password change) go
+/// through it.
+pub(crate) async fn check_password(
+    state: &AppState,
+    channel: &str,
+    username: &str,
+    password: String,
+    address: &str,
+) -> Result<CheckedStaff, SignInRefused> {
+    // Nothing that could not be a username reaches the database or the logs.
+    if !valid_username(username) || password.len() > 1024 {
+        return Err(SignInRefused::Wrong);
+    }
+    if let Err(retry_after) = state.guard.allow_lookup("login:process", PROCESS_PER_MINUTE) {
+        tracing::warn!("sign-ins refused: this process's limit");
+        return Err(SignInRefused::Limited(retry_after));
+    }
+    let gate = {
+        let (store, limits, username, address) =
+            (state.store.clone(), state.login_limits, username.to_owned(), address.to_owned());
+        tokio::task::spawn_blocking(move || {
+            store.admit_login(&username, &address, unix_now(), &limits)
+        })
+        .await??
+    };
+    match gate {
+        LoginGate::Open => {}
+        LoginGate::Limited { scope, retry_after, first } => {
+            if first {
+                limit_reached(state, channel, username, address, scope);
+            }
+            return Err(SignInRefused::Limited(Duration::from_secs(retry_after)));
+        }
+        LoginGate::Locked { until } => {
+            let wait = u64::try_from(until - unix_now()).unwrap_or(1);
+            return Err(SignInRefused::Limited(Duration::from_secs(wait)));
+        }
+    }
+
+    let Ok(Ok(_permit)) =
+        tokio::time::timeout(CHECK_WAIT, state.password_checks.clone().acquire_owned()).await
+    else {
+        tracing::warn!("sign-in refused: every password check busy");
+        return Err(SignInRefused::Busy(Duration::from_secs(5)));
+    };
+    let checked = {
+        let (store, username) = (state.store.clone(), username.to_owned());
+        tokio::task::spawn_blocking(move || store.check_staff_password(&username, &password))
+            .await??
+    };
+    let locked = {
+        let (store, limits, name, ok) =
+            (state.store.clone(), state.login_limits, username.to_owned(), checked.is_some());
+        tokio::task::spawn_blocking(move || store.login_outcome(&name, ok, unix_now(), &limits))
+            .await??
+    };
+    let Some(checked) = checked else {
+        tracing::warn!(username = %username, channel, "staff sign-in refused");
+        audit(state, channel, username, String::new(), "refused");
+        if locked.is_some() {
+            audit(state, channel, username, String::new(), "locked");
+            raise(state, &format!("staff:{username}"), "account locked after failed sign-ins");
+        }
+        return Err(SignInRefused::Wrong);
+    };
+    audit(state, channel, username, String::new(), "ok");
+    Ok(checked)
 }
 
 /// Signs a staff member in: a bearer token for the working day.
@@ -72,68 +183,16 @@ pub async fn login(
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> Result<Response, AppError> {
-    // Nothing that could not be a username reaches the database or the logs.
-    if !valid_username(&request.username) || request.password.len() > 1024 {
-        return Err(refused());
-    }
-    if let Err(retry_after) = state.guard.allow_lookup("login:process", PROCESS_PER_MINUTE) {
-        tracing::warn!("sign-ins refused: this process's limit");
-        return Err(AppError::too_many_sign_ins(retry_after));
-    }
-    let address = peer.map_or_else(|| "unknown".to_owned(), |p| p.0.0.ip().to_string());
-    let username = request.username.clone();
-    let gate = {
-        let (store, limits, username, address) =
-            (state.store.clone(), state.login_limits, username.clone(), address.clone());
-        tokio::task::spawn_blocking(move || {
-            store.admit_login(&username, &address, unix_now(), &limits)
-        })
-        .await??
-    };
-    match gate {
-        LoginGate::Open => {}
-        LoginGate::Limited { scope, retry_after, first } => {
-            if first {
-                limit_reached(&state, &username, &address, scope);
-            }
-            return Err(AppError::too_many_sign_ins(Duration::from_secs(retry_after)));
-        }
-        LoginGate::Locked { until } => {
-            let wait = u64::try_from(until - unix_now()).unwrap_or(1);
-            return Err(AppError::too_many_sign_ins(Duration::from_secs(wait)));
-        }
-    }
-
-    let Ok(Ok(_permit)) =
-        tokio::time::timeout(CHECK_WAIT, state.password_checks.clone().acquire_owned()).await
-    else {
-        tracing::warn!("sign-in refused: every password check busy");
-        return Err(AppError::busy(Duration::from_secs(5)));
-    };
+    let address = peer_address(peer);
+    let checked =
+        check_password(&state, "staff", &request.username, request.password, &address).await?;
     let session = {
         let store = state.store.clone();
-        let (username, password) = (username.clone(), request.password);
         tokio::task::spawn_blocking(move || {
-            store.staff_login(&username, &password, unix_now(), SESSION_SECONDS)
+            store.open_staff_session(checked.staff, unix_now(), SESSION_SECONDS)
         })
         .await??
     };
-    let locked = {
-        let (store, limits, name, ok) =
-            (state.store.clone(), state.login_limits, username.clone(), session.is_some());
-        tokio::task::spawn_blocking(move || store.login_outcome(&name, ok, unix_now(), &limits))
-            .await??
-    };
-    let Some(session) = session else {
-        tracing::warn!(username = %username, "staff sign-in refused");
-        audit(&state, &username, String::new(), "refused");
-        if locked.is_some() {
-            audit(&state, &username, String::new(), "locked");
-            raise(&state, &format!("staff:{username}"), "account locked after failed sign-ins");
-        }
-        return Err(refused());
-    };
-    audit(&state, &username, String::new(), "ok");
     let expires_at = time::OffsetDateTime::from_unix_timestamp(session.expires_at)
         .ok()
         .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
@@ -142,8 +201,19 @@ pub async fn login(
         .into_response())
 }
 
+/// The client's address as the per-address limit counts it.
+pub(crate) fn peer_address(peer: Option<Extension<ConnectInfo<SocketAddr>>>) -> String {
+    peer.map_or_else(|| "unknown".to_owned(), |p| p.0.0.ip().to_string())
+}
+
 /// The first refusal of a minute by a limit: audited and alerted, once.
-fn limit_reached(state: &AppState, username: &str, address: &str, scope: LimitScope) {
+fn limit_reached(
+    state: &AppState,
+    channel: &str,
+    username: &str,
+    address: &str,
+    scope: LimitScope,
+) {
     let (subject, outcome, detail) = match scope {
         LimitScope::Service => (
             "service".to_owned(),
@@ -161,7 +231,7 @@ fn limit_reached(state: &AppState, username: &str, address: &str, scope: LimitSc
             "sign-ins to one account past their limit",
         ),
     };
-    audit(state, username, subject.clone(), outcome);
+    audit(state, channel, username, subject.clone(), outcome);
     raise(state, &subject, detail);
 }
 

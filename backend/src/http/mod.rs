@@ -2,14 +2,14 @@
 //! pool, and answer with the types of `protocol::api`. Every status lookup is audited.
 
 pub mod budget;
-mod error;
+pub(crate) mod error;
 mod fleet;
 mod guard;
 mod health;
-mod letter_pdf;
+pub(crate) mod letter_pdf;
 mod letter_queue;
 mod letters;
-mod login;
+pub(crate) mod login;
 mod lookup_batch;
 mod openapi;
 mod registry;
@@ -46,7 +46,7 @@ const BODY_LIMIT: usize = 64 * 1024;
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
-    store: Store,
+    pub(crate) store: Store,
     guard: Arc<Guard>,
     catalogue: Arc<Catalogue>,
     /// Held while a population or desil file is imported: one at a time.
@@ -54,7 +54,7 @@ pub struct AppState {
     /// What `/healthz` last counted.
     health: Arc<health::HealthCache>,
     /// Argon2 password checks that may run at once.
-    password_checks: Arc<tokio::sync::Semaphore>,
+    pub(crate) password_checks: Arc<tokio::sync::Semaphore>,
     login_limits: crate::store::LoginLimits,
     /// Each kiosk's day of requests that take a NIK or a ticket.
     budgets: Arc<budget::DailyBudgets>,
@@ -65,9 +65,11 @@ pub struct AppState {
     /// Signs what kiosks apply (their configuration).
     signer: Arc<protocol::signed::SigningKey>,
     /// The letter types, their templates and rules.
-    letters: Arc<crate::letters::LetterCatalogue>,
+    pub(crate) letters: Arc<crate::letters::LetterCatalogue>,
     /// Public address of the verification page (`https://.../verify`), printed on letters.
-    verify_base: Option<String>,
+    pub(crate) verify_base: Option<String>,
+    /// The web console's templates and session settings.
+    pub(crate) console: Arc<crate::console::Console>,
     /// PostgreSQL's kiosk lookups, sent to the database together when they arrive together.
     lookups: Option<Arc<lookup_batch::LookupBatcher>>,
 }
@@ -99,6 +101,8 @@ pub struct RouterOptions {
     pub letters: Option<Arc<crate::letters::LetterCatalogue>>,
     /// The public address letters print for verification (`serve --public-url` + `/verify`).
     pub verify_base: Option<String>,
+    /// The web console's sessions and cookies.
+    pub console: crate::console::ConsoleOptions,
 }
 
 impl Default for RouterOptions {
@@ -109,6 +113,7 @@ impl Default for RouterOptions {
             signer: None,
             letters: None,
             verify_base: None,
+            console: crate::console::ConsoleOptions::default(),
         }
     }
 }
@@ -150,6 +155,7 @@ pub fn router_with_options(store: Store, catalogue: Catalogue, options: RouterOp
             .letters
             .unwrap_or_else(|| Arc::new(crate::letters::LetterCatalogue::builtin())),
         verify_base: options.verify_base,
+        console: Arc::new(crate::console::Console::new(options.console)),
         lookups,
     };
     let kiosk_api = Router::new()
@@ -187,6 +193,7 @@ pub fn router_with_options(store: Store, catalogue: Catalogue, options: RouterOp
         .route(verify::PAGE_PATH, get(verify::page_route))
         .merge(kiosk_api)
         .merge(staff_api)
+        .merge(crate::console::router(state.clone()))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
@@ -206,6 +213,6 @@ async fn not_found() -> AppError {
     AppError::not_found(ErrorCode::NotFound, Text::new("Alamat tidak dikenal.", "Unknown path."))
 }
 
-fn now() -> String {
+pub(crate) fn now() -> String {
     OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default()
 }

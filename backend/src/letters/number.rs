@@ -9,18 +9,22 @@ use protocol::letter::document::MONTHS_ROMAN;
 use protocol::region::dotted_village;
 
 /// Today in the desa's own time zone: a letter issued at 06:30 WIB is dated that day, not
-/// the UTC day before. The province decides: WIB (UTC+7) for Sumatra, Java and West and
-/// Central Kalimantan, WITA (UTC+8) for Bali, Nusa Tenggara, the rest of Kalimantan and
-/// Sulawesi, WIT (UTC+9) for Maluku and Papua.
+/// the UTC day before.
 pub fn desa_today(desa_code: u64, now: time::OffsetDateTime) -> time::Date {
+    now.to_offset(desa_zone(desa_code).0).date()
+}
+
+/// The desa's time zone and its name. The province decides: WIB (UTC+7) for Sumatra, Java
+/// and West and Central Kalimantan, WITA (UTC+8) for Bali, Nusa Tenggara, the rest of
+/// Kalimantan and Sulawesi, WIT (UTC+9) for Maluku and Papua.
+pub fn desa_zone(desa_code: u64) -> (time::UtcOffset, &'static str) {
     let province = desa_code / 100_000_000;
-    let hours = match province {
-        51..=53 | 63..=65 | 71..=76 => 8,
-        81..=82 | 91..=99 => 9,
-        _ => 7,
+    let (hours, name) = match province {
+        51..=53 | 63..=65 | 71..=76 => (8, "WITA"),
+        81..=82 | 91..=99 => (9, "WIT"),
+        _ => (7, "WIB"),
     };
-    let offset = time::UtcOffset::from_hms(hours, 0, 0).unwrap_or(time::UtcOffset::UTC);
-    now.to_offset(offset).date()
+    (time::UtcOffset::from_hms(hours, 0, 0).unwrap_or(time::UtcOffset::UTC), name)
 }
 
 /// OpenSID's default format.

@@ -355,6 +355,12 @@ fn furnish(pages: &mut [Page], document: &LetterDocument, fonts: &Fonts) {
     }
 }
 
+/// The module matrix of a seal's QR code (`true`: dark), as the PDF and the printers draw
+/// it: for the console's preview of an issued letter.
+pub fn qr_modules(payload: &str) -> Result<Vec<Vec<bool>>, PdfError> {
+    qr::modules(payload)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,8 +4,10 @@
 
 use std::collections::BTreeMap;
 
+use protocol::Text;
 use protocol::api::NikEntry;
 use protocol::letter::LetterDocument;
+use protocol::staff::REASON_MAX;
 use protocol::ticket::Ticket;
 
 use super::facts::{head_signer, letter_facts};
@@ -15,6 +17,61 @@ use crate::store::{
     FamilyFacts, IssuedRecord, Issuing, LetterDetail, LetterSettings, StaffRecord, StaffRole,
     Store, StoreError,
 };
+
+/// A staff step on a letter request or an issued letter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// The KTP of a typed NIK checked at the office: the request goes to the signer.
+    Prepare,
+    /// Issued, numbered and sealed with the signer's name.
+    Approve,
+    /// Refused with a reason the citizen reads when tracking the ticket.
+    Reject,
+    /// An issued letter withdrawn; it keeps its number.
+    Cancel,
+}
+
+impl Step {
+    /// Whether an account of `role` takes this step (its desa checked apart): a signer
+    /// approves and cancels; anyone but an auditor prepares and refuses.
+    pub fn allowed(self, role: StaffRole) -> bool {
+        match self {
+            Step::Approve | Step::Cancel => role == StaffRole::Signer,
+            Step::Prepare | Step::Reject => role != StaffRole::Auditor,
+        }
+    }
+
+    /// Why an account whose role does not take this step is refused, in both languages.
+    pub fn refusal(self) -> Text {
+        match self {
+            Step::Approve => Text::new(
+                "Hanya kepala desa atau pejabat yang ditunjuk dapat menyetujui surat.",
+                "Only the kepala desa or a delegate can approve letters.",
+            ),
+            Step::Cancel => Text::new(
+                "Hanya kepala desa atau pejabat yang ditunjuk dapat membatalkan surat.",
+                "Only the kepala desa or a delegate can cancel letters.",
+            ),
+            Step::Prepare | Step::Reject => {
+                Text::new("Akun auditor hanya dapat membaca.", "An auditor account can only read.")
+            }
+        }
+    }
+}
+
+/// A reason for refusing or cancelling: its whitespace folded, 3 to
+/// [`protocol::staff::REASON_MAX`] characters, no control character; else why not.
+pub fn clean_reason(raw: &str) -> Result<String, Text> {
+    let folded = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    let length = folded.chars().count();
+    if !(3..=REASON_MAX).contains(&length) || folded.chars().any(char::is_control) {
+        return Err(Text::new(
+            format!("Tuliskan alasan, 3 sampai {REASON_MAX} huruf."),
+            format!("Write a reason of 3 to {REASON_MAX} characters."),
+        ));
+    }
+    Ok(folded)
+}
 
 /// What a preview prints where the number will be.
 pub const DRAFT_NUMBER: &str = "…/…/…/…/… (diberikan saat disetujui)";
@@ -85,7 +142,7 @@ pub fn approve(
     detail: &LetterDetail,
     verify_base: Option<String>,
 ) -> Result<IssuedRecord, StoreError> {
-    if staff.role != StaffRole::Signer {
+    if !Step::Approve.allowed(staff.role) {
         return Err(StoreError::Forbidden("only a signer approves letters".into()));
     }
     if !staff.covers(detail.desa_code) {
@@ -167,4 +224,32 @@ pub fn issue(
         render(catalogue, def, &facts)
             .map_err(|e| StoreError::Invalid(format!("letter template: {e}")))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signers_approve_and_cancel_and_auditors_only_read() {
+        use StaffRole::*;
+        for (step, allowed) in [
+            (Step::Approve, [Signer].as_slice()),
+            (Step::Cancel, &[Signer]),
+            (Step::Prepare, &[Operator, Signer, Kabupaten]),
+            (Step::Reject, &[Operator, Signer, Kabupaten]),
+        ] {
+            for role in [Operator, Signer, Kabupaten, Auditor] {
+                assert_eq!(step.allowed(role), allowed.contains(&role), "{step:?} by {role:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_reason_is_folded_and_bounded() {
+        assert_eq!(clean_reason("  data   KK\tberbeda ").as_deref(), Ok("data KK berbeda"));
+        assert!(clean_reason("ok").is_err());
+        assert!(clean_reason(&"x".repeat(REASON_MAX + 1)).is_err());
+        assert!(clean_reason("alasan \u{7} bunyi").is_err());
+    }
 }

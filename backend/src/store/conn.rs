@@ -256,6 +256,7 @@ fn sqlite_migrations() -> rusqlite_migration::Migrations<'static> {
         M::up(include_str!("../../migrations/0016_durable_nonces.sql")),
         M::up(include_str!("../../migrations/0017_heartbeat_pins.sql")),
         M::up(include_str!("../../migrations/0018_letters_issued.sql")),
+        M::up(include_str!("../../migrations/0019_console_sessions.sql")),
     ])
 }
 
@@ -280,6 +281,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0016_durable_nonces.sql"),
     include_str!("../../migrations/0017_heartbeat_pins.sql"),
     include_str!("../../migrations/0018_letters_issued.sql"),
+    include_str!("../../migrations/0019_console_sessions.sql"),
 ];
 
 impl Db for Conn {

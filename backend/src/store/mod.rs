@@ -8,6 +8,8 @@
 mod alerts;
 mod audit;
 mod conn;
+mod console_dashboard;
+mod console_sessions;
 mod fleet;
 mod inspect;
 mod kiosk_secrets;
@@ -33,14 +35,16 @@ use std::sync::Arc;
 
 pub use alerts::{AlertKind, AlertRecord};
 pub use audit::AuditEntry;
+pub use console_dashboard::{DesaCounts, KioskState};
+pub use console_sessions::{ConsoleLimits, ConsoleSession, valid_session_id};
 pub(crate) use fleet::village_name;
 pub use fleet::{DEFAULT_IDLE_TIMEOUT, HeartbeatRecord, KioskSettings, PinScope};
 pub use inspect::Cell;
 pub use kiosk_secrets::Rotation;
 pub use kiosks::KioskRecord;
 pub use letters::{
-    FamilyFacts, IssuedRecord, Issuing, LetterDetail, LetterSettings, NewLetter, ResidentFacts,
-    WaitingLetter, new_letter_id,
+    FamilyFacts, IssuedRecord, IssuedSummary, Issuing, LetterDetail, LetterSettings, NewLetter,
+    ResidentFacts, WaitingLetter, new_letter_id,
 };
 pub use login_limits::{LimitScope, LoginGate, LoginLimits};
 pub use nonces::{Claim, KEPT_SECONDS, MINUTE_COUNT_CAP};
@@ -51,7 +55,7 @@ pub use population::{
 pub use postgres_tls::PgTlsError;
 pub use registry::{NewFamily, NewMembership, NewResident};
 pub use reports::{NewReport, ReportChange};
-pub use staff::{StaffRecord, StaffRole, StaffSession, valid_username};
+pub use staff::{CheckedStaff, MIN_PASSWORD, StaffRecord, StaffRole, StaffSession, valid_username};
 pub use status::{MemberRecord, MembershipRecord, NonceClaim, StatusRecord};
 pub use status_batch::{BatchAnswers, BatchedLookup, MAX_BATCH};
 pub use usage::{COUNTED_ACTIONS, day_of};

@@ -65,6 +65,14 @@ pub struct StaffSession {
     pub expires_at: i64,
 }
 
+/// An account whose password was just checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedStaff {
+    pub staff: StaffRecord,
+    /// The password was set by someone else: the console asks for a new one first.
+    pub must_change_password: bool,
+}
+
 /// Shortest password accepted for a staff account.
 pub const MIN_PASSWORD: usize = 10;
 
@@ -74,12 +82,14 @@ pub fn valid_username(name: &str) -> bool {
         && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
 }
 
-fn token_hash(token: &str) -> String {
+pub(super) fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 impl Store {
-    /// Creates a staff account, or sets a new password (and desa) for an existing one.
+    /// Creates a staff account, or sets a new password (and desa) for an existing one. The
+    /// password is one someone else chose: the account changes it at its first console
+    /// sign-in.
     pub fn set_staff(
         &self,
         username: &str,
@@ -91,33 +101,45 @@ impl Store {
                 "username {username:?}: use 2-32 of a-z 0-9 . _ -"
             )));
         }
-        if password.chars().count() < MIN_PASSWORD {
-            return Err(StoreError::Invalid(format!(
-                "password too short: at least {MIN_PASSWORD} characters"
-            )));
-        }
-        let mut salt = [0u8; 16];
-        rand::rng().fill_bytes(&mut salt);
-        let salt = SaltString::encode_b64(&salt)
-            .map_err(|e| StoreError::Invalid(format!("cannot make salt: {e}")))?;
-        let hash = Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map_err(|e| StoreError::Invalid(format!("cannot hash password: {e}")))?
-            .to_string();
+        let hash = hash_password(password)?;
         let now = time::OffsetDateTime::now_utc()
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default();
         self.write(|db| {
             db.execute(
-                "INSERT INTO staff (username, password_hash, desa_code, enabled, created_at)
-                 VALUES (?1, ?2, ?3, TRUE, ?4)
+                "INSERT INTO staff (username, password_hash, desa_code, enabled, created_at,
+                     must_change_password)
+                 VALUES (?1, ?2, ?3, TRUE, ?4, TRUE)
                  ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash,
-                     desa_code = excluded.desa_code, enabled = TRUE",
+                     desa_code = excluded.desa_code, enabled = TRUE, must_change_password = TRUE",
                 params![username, hash, desa_code, now],
             )?;
             // A new password ends every session of the old one.
-            db.execute("DELETE FROM staff_sessions WHERE username = ?1", params![username])?;
+            end_sessions(db, username, None)?;
             Ok(())
+        })
+    }
+
+    /// The account's own new password, from the console: it need not be changed again, and
+    /// every other session of the account (API tokens, other browsers) ends; `keep`, the
+    /// console session it was changed from (its id's hash), stays.
+    pub fn change_staff_password(
+        &self,
+        username: &str,
+        password: &str,
+        keep: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let hash = hash_password(password)?;
+        self.write(|db| {
+            let changed = db.execute(
+                "UPDATE staff SET password_hash = ?1, must_change_password = FALSE
+                 WHERE username = ?2 AND enabled",
+                params![hash, username],
+            )?;
+            if changed == 0 {
+                return Err(StoreError::Invalid(format!("no enabled account {username}")));
+            }
+            end_sessions(db, username, keep)
         })
     }
 
@@ -148,7 +170,7 @@ impl Store {
     /// Disables an account and ends its sessions.
     pub fn disable_staff(&self, username: &str) -> Result<bool, StoreError> {
         self.write(|db| {
-            db.execute("DELETE FROM staff_sessions WHERE username = ?1", params![username])?;
+            end_sessions(db, username, None)?;
             Ok(db.execute(
                 "UPDATE staff SET enabled = FALSE WHERE username = ?1",
                 params![username],
@@ -156,23 +178,21 @@ impl Store {
         })
     }
 
-    /// Checks a password and opens a session of `ttl_seconds`; `None` when the username
-    /// or password is wrong or the account is disabled (the same answer for each, and the
-    /// same work, so usernames cannot be probed).
-    pub fn staff_login(
+    /// Checks a password: the account when it is right and the account enabled; `None`
+    /// when the username or password is wrong or the account is disabled (the same answer
+    /// for each, and the same work, so usernames cannot be probed).
+    pub fn check_staff_password(
         &self,
         username: &str,
         password: &str,
-        now: i64,
-        ttl_seconds: i64,
-    ) -> Result<Option<StaffSession>, StoreError> {
+    ) -> Result<Option<CheckedStaff>, StoreError> {
         let row = self.pool.get()?.query_opt(
-            "SELECT password_hash, enabled FROM staff WHERE username = ?1",
+            "SELECT password_hash, enabled, must_change_password FROM staff WHERE username = ?1",
             params![username],
         )?;
-        let (hash, enabled) = match row {
-            Some(mut row) => (row.get::<String>(0)?, row.get::<bool>(1)?),
-            None => (UNKNOWN_USER_HASH.to_owned(), false),
+        let (hash, enabled, must_change_password) = match row {
+            Some(mut row) => (row.get::<String>(0)?, row.get::<bool>(1)?, row.get::<bool>(2)?),
+            None => (UNKNOWN_USER_HASH.to_owned(), false, false),
         };
         let parsed =
             PasswordHash::new(&hash).map_err(|e| StoreError::Corrupt(format!("hash: {e}")))?;
@@ -180,22 +200,32 @@ impl Store {
         if !(matches && enabled) {
             return Ok(None);
         }
+        let staff =
+            self.staff_record(username)?.ok_or_else(|| StoreError::Corrupt("staff gone".into()))?;
+        Ok(Some(CheckedStaff { staff, must_change_password }))
+    }
+
+    /// Opens an API session of `ttl_seconds` for an account whose password was checked.
+    pub fn open_staff_session(
+        &self,
+        staff: StaffRecord,
+        now: i64,
+        ttl_seconds: i64,
+    ) -> Result<StaffSession, StoreError> {
         let mut secret = [0u8; 32];
         rand::rng().fill_bytes(&mut secret);
         let token = hex::encode(secret);
         let expires_at = now + ttl_seconds;
-        let staff =
-            self.staff_record(username)?.ok_or_else(|| StoreError::Corrupt("staff gone".into()))?;
         self.write(|db| {
             // Expired sessions of anyone are swept at each sign-in.
             db.execute("DELETE FROM staff_sessions WHERE expires_at <= ?1", params![now])?;
             db.execute(
                 "INSERT INTO staff_sessions (token_hash, username, expires_at) VALUES (?1, ?2, ?3)",
-                params![token_hash(&token), username, expires_at],
+                params![token_hash(&token), staff.username, expires_at],
             )?;
             Ok(())
         })?;
-        Ok(Some(StaffSession { token, staff, expires_at }))
+        Ok(StaffSession { token, staff, expires_at })
     }
 
     /// An account by name.
@@ -222,7 +252,35 @@ impl Store {
     }
 }
 
-fn staff_row(row: &mut super::sql::Row) -> Result<StaffRecord, StoreError> {
+/// Ends the account's API and console sessions, but the console session `keep` (its id's
+/// hash).
+fn end_sessions(db: &mut impl Db, username: &str, keep: Option<&str>) -> Result<(), StoreError> {
+    db.execute("DELETE FROM staff_sessions WHERE username = ?1", params![username])?;
+    db.execute(
+        "DELETE FROM console_sessions WHERE username = ?1 AND id_hash <> ?2",
+        params![username, keep.unwrap_or("")],
+    )?;
+    Ok(())
+}
+
+/// An Argon2id hash (PHC string) of a password of at least [`MIN_PASSWORD`] characters.
+fn hash_password(password: &str) -> Result<String, StoreError> {
+    if password.chars().count() < MIN_PASSWORD {
+        return Err(StoreError::Invalid(format!(
+            "password too short: at least {MIN_PASSWORD} characters"
+        )));
+    }
+    let mut salt = [0u8; 16];
+    rand::rng().fill_bytes(&mut salt);
+    let salt = SaltString::encode_b64(&salt)
+        .map_err(|e| StoreError::Invalid(format!("cannot make salt: {e}")))?;
+    Ok(Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map_err(|e| StoreError::Invalid(format!("cannot hash password: {e}")))?
+        .to_string())
+}
+
+pub(super) fn staff_row(row: &mut super::sql::Row) -> Result<StaffRecord, StoreError> {
     let role: String = row.get(2)?;
     Ok(StaffRecord {
         username: row.get(0)?,

@@ -8,6 +8,7 @@ use backend::Store;
 use backend::demo::{DemoOptions, DemoSummary, generate};
 use protocol::auth::KioskKey;
 
+pub mod console;
 pub mod process;
 
 pub struct Server {

@@ -9,7 +9,7 @@ mod settings;
 
 pub use issue::{IssuedRecord, Issuing, new_id as new_letter_id};
 pub(super) use keys::reseal_desa_keys;
-pub use queue::{FamilyFacts, LetterDetail, ResidentFacts, WaitingLetter};
+pub use queue::{FamilyFacts, IssuedSummary, LetterDetail, ResidentFacts, WaitingLetter};
 pub use settings::LetterSettings;
 
 use protocol::api::{NikEntry, ReportState, TicketStatus};

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use protocol::api::NikEntry;
 use protocol::letter::LetterCode;
+use protocol::mask::mask_name;
 use protocol::{Nik, Text};
 
 use super::super::sql::{Db, Row, params};
@@ -17,12 +18,28 @@ pub struct WaitingLetter {
     pub letter: LetterCode,
     pub desa_code: u64,
     pub applicant: String,
+    /// The applicant's name, masked (`B*** S******`); empty when no longer registered.
+    pub applicant_name: String,
     pub filed_at: String,
     pub nik_entry: NikEntry,
     /// Why it waits (the decision shown to the citizen).
     pub reason: Option<Text>,
     /// The operator who prepared it for signing, if one has.
     pub prepared_by: Option<String>,
+}
+
+/// An issued letter as lists show it, masked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedSummary {
+    pub id: String,
+    pub ticket: String,
+    pub letter: String,
+    pub desa_code: u64,
+    pub number: String,
+    pub issued_at: String,
+    /// The subject's NIK, masked.
+    pub subject: String,
+    pub cancelled: bool,
 }
 
 /// One request in full, for the preview and the decision.
@@ -154,16 +171,17 @@ impl Store {
 
     /// Requests waiting for the staff of `desa` (every desa: `None`), oldest first, masked.
     pub fn waiting_letters(&self, desa: Option<u64>) -> Result<Vec<WaitingLetter>, StoreError> {
-        const COLUMNS: &str = "SELECT ticket, letter, desa_code, applicant_nik, created_at,
-                nik_entry, decision_id, decision_en, prepared_by
-             FROM letter_requests WHERE state = 'verification'";
+        const COLUMNS: &str = "SELECT l.ticket, l.letter, l.desa_code, l.applicant_nik,
+                l.created_at, l.nik_entry, l.decision_id, l.decision_en, l.prepared_by, r.name
+             FROM letter_requests l LEFT JOIN residents r ON r.nik = l.applicant_nik
+             WHERE l.state = 'verification'";
         let mut db = self.pool.get()?;
         let rows = match desa {
             Some(desa) => db.query(
-                &format!("{COLUMNS} AND desa_code = ?1 ORDER BY created_at, ticket"),
+                &format!("{COLUMNS} AND l.desa_code = ?1 ORDER BY l.created_at, l.ticket"),
                 params![desa],
             )?,
-            None => db.query(&format!("{COLUMNS} ORDER BY created_at, ticket"), &[])?,
+            None => db.query(&format!("{COLUMNS} ORDER BY l.created_at, l.ticket"), &[])?,
         };
         rows.into_iter()
             .map(|mut row| {
@@ -172,16 +190,57 @@ impl Store {
                 let applicant: String = row.get(3)?;
                 let entry: String = row.get(5)?;
                 let (id, en): (Option<String>, Option<String>) = (row.get(6)?, row.get(7)?);
+                let name: Option<String> = row.get(9)?;
                 Ok(WaitingLetter {
                     ticket: row.get(0)?,
                     letter: LetterCode::parse(&letter)
                         .ok_or_else(|| StoreError::Corrupt(format!("letter type {letter:?}")))?,
                     desa_code: desa as u64,
                     applicant: Nik::parse(&applicant).map(|n| n.masked()).unwrap_or_default(),
+                    applicant_name: name.as_deref().map(mask_name).unwrap_or_default(),
                     filed_at: row.get(4)?,
                     nik_entry: if entry == "card" { NikEntry::Card } else { NikEntry::Keypad },
                     reason: id.zip(en).map(|(id, en)| Text::new(id, en)),
                     prepared_by: row.get(8)?,
+                })
+            })
+            .collect()
+    }
+
+    /// The latest `limit` letters issued for `desa` (every desa: `None`), newest first.
+    pub fn recent_letters(
+        &self,
+        desa: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<IssuedSummary>, StoreError> {
+        const COLUMNS: &str = "SELECT id, ticket, letter, desa_code, number, issued_at,
+                subject_nik, cancelled_at FROM letters";
+        let limit = limit as i64;
+        let mut db = self.pool.get()?;
+        let rows = match desa {
+            Some(desa) => db.query(
+                &format!("{COLUMNS} WHERE desa_code = ?1 ORDER BY issued_at DESC, id LIMIT ?2"),
+                params![desa, limit],
+            )?,
+            None => db.query(
+                &format!("{COLUMNS} ORDER BY issued_at DESC, id LIMIT ?1"),
+                params![limit],
+            )?,
+        };
+        rows.into_iter()
+            .map(|mut row| {
+                let desa: i64 = row.get(3)?;
+                let subject: String = row.get(6)?;
+                let cancelled: Option<String> = row.get(7)?;
+                Ok(IssuedSummary {
+                    id: row.get(0)?,
+                    ticket: row.get(1)?,
+                    letter: row.get(2)?,
+                    desa_code: desa as u64,
+                    number: row.get(4)?,
+                    issued_at: row.get(5)?,
+                    subject: Nik::parse(&subject).map(|n| n.masked()).unwrap_or_default(),
+                    cancelled: cancelled.is_some(),
                 })
             })
             .collect()

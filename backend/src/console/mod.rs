@@ -1,0 +1,65 @@
+//! The web console of desa staff and kabupaten operators: server-rendered HTML (minijinja
+//! templates embedded in the binary, escaped), served by the same router as the API under
+//! `/console`. Every core action is a plain `<form method=post>`; the page works without
+//! JavaScript and loads nothing from elsewhere.
+//!
+//! The pieces, each in its own module: `session` (the cookie, the database session, the
+//! forced password change, and the gate every signed-in route passes), `csrf` (form
+//! tokens and the origin check), `templates` and `layout` (what every page shares:
+//! header, navigation, the bilingual labels), `reply` (redirects and error pages),
+//! `headers` (the security headers of every answer), and `pages`, one module per page.
+//!
+//! A later page is added by: a module in `pages/`, its template in
+//! `backend/console/templates/` (listed in `templates::TEMPLATES`), its route below
+//! (inside `signed_in` unless it is public), and, when it belongs in the menu, an entry of
+//! `layout::NAV`.
+
+mod csrf;
+mod headers;
+mod layout;
+mod pages;
+mod reply;
+mod session;
+mod templates;
+
+use axum::Router;
+use axum::routing::{any, get, post};
+
+use crate::http::AppState;
+pub use session::ConsoleOptions;
+
+/// What the console's handlers share, built once per router.
+pub(crate) struct Console {
+    options: ConsoleOptions,
+    templates: templates::Templates,
+}
+
+impl Console {
+    pub(crate) fn new(options: ConsoleOptions) -> Console {
+        Console { options, templates: templates::Templates::load() }
+    }
+}
+
+/// The console's routes, merged into the API's router.
+pub(crate) fn router(state: AppState) -> Router<AppState> {
+    let signed_in = Router::new()
+        .route("/console/", get(pages::dashboard::page))
+        .route("/console/letters", get(pages::letters::list))
+        .route("/console/letters/{ticket}", get(pages::letters::detail))
+        .route("/console/letters/prepare", post(pages::letters::prepare))
+        .route("/console/letters/approve", post(pages::letters::approve))
+        .route("/console/letters/reject", post(pages::letters::reject))
+        .route("/console/letters/cancel", post(pages::letters::cancel))
+        .route("/console/letters/issued/{id}/pdf", get(pages::letters::pdf))
+        .route(session::PASSWORD_PATH, get(pages::password::form).post(pages::password::change))
+        .route(session::LOGOUT_PATH, post(pages::login::logout))
+        .route_layer(axum::middleware::from_fn_with_state(state, session::require));
+    Router::new()
+        .route("/", get(|| async { reply::redirect(session::HOME_PATH) }))
+        .route("/console", get(|| async { reply::redirect(session::HOME_PATH) }))
+        .route(session::LOGIN_PATH, get(pages::login::form).post(pages::login::submit))
+        .route(pages::assets::CSS_PATH, get(pages::assets::css))
+        .merge(signed_in)
+        .route("/console/{*rest}", any(pages::not_found))
+        .layer(axum::middleware::map_response(headers::secure))
+}

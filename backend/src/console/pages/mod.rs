@@ -1,0 +1,18 @@
+//! The console's pages, one module each.
+
+pub(crate) mod assets;
+pub(crate) mod dashboard;
+pub(crate) mod letters;
+pub(crate) mod login;
+pub(crate) mod password;
+
+use axum::extract::State;
+use axum::response::Response;
+
+use super::reply;
+use crate::http::AppState;
+
+/// Any path under `/console` no page answers.
+pub(crate) async fn not_found(State(state): State<AppState>) -> Response {
+    reply::not_found(&state, None)
+}
