@@ -20,6 +20,7 @@ mod population;
 mod postgres_conn;
 mod postgres_tls;
 mod registry;
+mod report_queue;
 mod reports;
 pub(crate) mod sql;
 mod staff;
@@ -49,7 +50,8 @@ pub use population::{
 };
 pub use postgres_tls::PgTlsError;
 pub use registry::{NewFamily, NewMembership, NewResident};
-pub use reports::{NewReport, ReportChange};
+pub use report_queue::ReportFilter;
+pub use reports::{NewReport, ReportChange, ReportProgress};
 pub use staff::{StaffRecord, StaffRole, StaffSession, valid_username};
 pub use status::{MemberRecord, MembershipRecord, NonceClaim, StatusRecord};
 pub use usage::{COUNTED_ACTIONS, day_of};
