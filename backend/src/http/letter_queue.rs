@@ -66,19 +66,25 @@ async fn request_of(
     }
 }
 
-fn reason(decision: &LetterDecision) -> Result<String, AppError> {
-    let folded = decision.reason.split_whitespace().collect::<Vec<_>>().join(" ");
+/// A staff member's reason (for a refusal, a cancellation) as it is kept and shown: runs of
+/// whitespace (a line break included) folded to one space, 3 to [`REASON_MAX`] characters, no
+/// other control character. `None` when it is not one.
+pub(super) fn folded_reason(raw: &str) -> Option<String> {
+    let folded = raw.split_whitespace().collect::<Vec<_>>().join(" ");
     let length = folded.chars().count();
-    if !(3..=REASON_MAX).contains(&length) || folded.chars().any(char::is_control) {
-        return Err(AppError::bad_request(
+    ((3..=REASON_MAX).contains(&length) && !folded.chars().any(char::is_control)).then_some(folded)
+}
+
+fn reason(decision: &LetterDecision) -> Result<String, AppError> {
+    folded_reason(&decision.reason).ok_or_else(|| {
+        AppError::bad_request(
             ErrorCode::InvalidText,
             Text::new(
                 format!("Tuliskan alasan, 3 sampai {REASON_MAX} huruf."),
                 format!("Write a reason of 3 to {REASON_MAX} characters."),
             ),
-        ));
-    }
-    Ok(folded)
+        )
+    })
 }
 
 /// Requests waiting for the account's desa (a kabupaten operator: every desa), oldest first.
