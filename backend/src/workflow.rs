@@ -16,6 +16,15 @@ use crate::store::{AuditEntry, NewMembership, ReportChange, Store, StoreError};
 /// Packages go out in batches between these many days after verification.
 pub const BATCH_DAYS: std::ops::RangeInclusive<i64> = 5..=7;
 
+/// The batch dates a report of `desa` verified at `verified_at` (RFC 3339) may be scheduled
+/// for, counted from the day of verification in the desa's own time zone.
+pub fn batch_window(verified_at: &str, desa: Option<u64>) -> Option<(Date, Date)> {
+    let at = OffsetDateTime::parse(verified_at, &Rfc3339).ok()?;
+    let day = crate::letters::number::desa_today(desa.unwrap_or(0), at);
+    let days = |n: i64| day.checked_add(time::Duration::days(n));
+    Some((days(*BATCH_DAYS.start())?, days(*BATCH_DAYS.end())?))
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum WorkflowError {
     #[error("no report with ticket {0}")]
@@ -54,7 +63,8 @@ fn now() -> OffsetDateTime {
     OffsetDateTime::now_utc()
 }
 
-/// Applies `step` to the report, as `actor` (e.g. `staff:sukojati-01`, `cli:root`).
+/// Applies `step` to the report, as `actor` (e.g. `staff:sukojati-01`, `cli:root`), whatever
+/// its desa.
 pub fn advance(
     store: &Store,
     catalogue: &Catalogue,
@@ -62,17 +72,38 @@ pub fn advance(
     step: &Step,
     actor: &str,
 ) -> Result<TicketStatus, WorkflowError> {
-    let (subject, from, verified_at) =
-        store.report_progress(ticket)?.ok_or(WorkflowError::UnknownTicket(*ticket))?;
+    advance_in(store, catalogue, ticket, step, actor, None)
+}
+
+/// [`advance`] for someone acting for one desa (`Some`): another desa's report is
+/// [`WorkflowError::UnknownTicket`], as a ticket that names nothing, so that tickets cannot
+/// be probed across desas. A report's desa never changes once filed.
+pub fn advance_in(
+    store: &Store,
+    catalogue: &Catalogue,
+    ticket: &Ticket,
+    step: &Step,
+    actor: &str,
+    desa: Option<u64>,
+) -> Result<TicketStatus, WorkflowError> {
+    let progress = store
+        .report_progress(ticket)?
+        .filter(|report| desa.is_none() || report.desa_code == desa)
+        .ok_or(WorkflowError::UnknownTicket(*ticket))?;
+    let (subject, from, verified_at) = (progress.subject, progress.state, progress.verified_at);
     let mut to = allowed(from, step)
         .ok_or(WorkflowError::NotAllowed { from: from.as_str(), to: step_name(step) })?;
     let stamp = now().format(&Rfc3339).unwrap_or_default();
     let mut change = ReportChange {
+        step: step_name(step),
+        actor: actor.to_string(),
         to,
         now: stamp.clone(),
         reason: None,
         verified_at: None,
         scheduled_for: None,
+        program: None,
+        desa,
     };
     let mut membership = None;
     match step {
@@ -84,6 +115,7 @@ pub fn advance(
             match decide_for(catalogue, asked, &subject, &family, Quota::default()) {
                 Decision::Accepted => {
                     change.verified_at = Some(stamp.clone());
+                    change.program = Some(program.clone());
                     membership = Some(NewMembership {
                         program: program.clone(),
                         nik: None,
@@ -105,12 +137,9 @@ pub fn advance(
         Step::Reject(reason) => change.reason = Some(reason.clone()),
         Step::Schedule(date) => {
             let verified = verified_at.clone().unwrap_or_default();
-            let verified_day = OffsetDateTime::parse(&verified, &Rfc3339)
-                .map(|t| t.date())
-                .map_err(|_| WorkflowError::BatchDate { verified: verified.clone() })?;
-            let days = (*date - verified_day).whole_days();
-            if !BATCH_DAYS.contains(&days) {
-                return Err(WorkflowError::BatchDate { verified });
+            match batch_window(&verified, progress.desa_code) {
+                Some((first, last)) if (first..=last).contains(date) => {}
+                _ => return Err(WorkflowError::BatchDate { verified }),
             }
             change.scheduled_for = Some(date.to_string());
         }
@@ -129,7 +158,8 @@ pub fn advance(
     Ok(status)
 }
 
-fn step_name(step: &Step) -> &'static str {
+/// The step's name in the audit log and the report's history.
+pub fn step_name(step: &Step) -> &'static str {
     match step {
         Step::Verify => "verify",
         Step::Reject(_) => "reject",

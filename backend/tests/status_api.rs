@@ -222,6 +222,8 @@ async fn the_openapi_document_lists_exactly_the_routed_paths() {
     use protocol::staff::{
         IMPORTS_PATH, LETTER_APPROVE_PATH, LETTER_CANCEL_PATH, LETTER_PREPARE_PATH,
         LETTER_PREVIEW_PATH, LETTER_QUEUE_PATH, LETTER_REJECT_PATH, LOGIN_PATH, MEMBERSHIPS_PATH,
+        REPORT_BATCHES_PATH, REPORT_DELIVER_PATH, REPORT_DETAIL_PATH, REPORT_QUEUE_PATH,
+        REPORT_REJECT_PATH, REPORT_SCHEDULE_PATH, REPORT_VERIFY_PATH,
     };
     use protocol::ticket::LAST_SERIAL_PATH;
     let server = server().await;
@@ -243,6 +245,13 @@ async fn the_openapi_document_lists_exactly_the_routed_paths() {
         LETTER_REJECT_PATH,
         LETTER_CANCEL_PATH,
         "/api/v1/staff/letters/issued/{id}/pdf",
+        REPORT_QUEUE_PATH,
+        REPORT_DETAIL_PATH,
+        REPORT_VERIFY_PATH,
+        REPORT_REJECT_PATH,
+        REPORT_SCHEDULE_PATH,
+        REPORT_DELIVER_PATH,
+        REPORT_BATCHES_PATH,
         HEARTBEAT_PATH,
         CONFIG_PATH,
         LAST_SERIAL_PATH,

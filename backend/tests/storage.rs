@@ -62,6 +62,7 @@ fn a_kiosk_ticket_another_submission_holds_is_refused_as_taken() {
         now: "2026-11-23T08:00:00Z".into(),
         ticket: Some(ticket),
         nik_entry: protocol::api::NikEntry::Card,
+        desa_code: 3_510_011_001,
     };
     let audit = |action: &'static str| {
         move |status: &protocol::api::TicketStatus, _created: bool| backend::store::AuditEntry {

@@ -276,6 +276,11 @@ pub enum ErrorCode {
     InvalidPopulationFile,
     /// Another population or desil import is running.
     ImportRunning,
+    /// A staff step a report's state does not allow: done already, out of order, or another
+    /// staff member changed the report a moment ago (look at it again).
+    StepNotAllowed,
+    /// A distribution batch date outside the days allowed after the report's verification.
+    InvalidBatchDate,
     /// Signed in, but not allowed this (another desa's data).
     Forbidden,
     BadRequest,

@@ -1,6 +1,7 @@
-//! The staff side of the API: desa staff sign in, add people to programs and import
-//! recipient lists. Every call goes through the same eligibility engine as a citizen's
-//! report; these are the bodies of those calls.
+//! The staff side of the API: desa staff sign in, add people to programs, import recipient
+//! lists, and work the queues of letter requests and citizen reports. Every call that adds
+//! to a program goes through the same eligibility engine as a citizen's report; these are
+//! the bodies of those calls.
 
 use serde::{Deserialize, Serialize};
 
@@ -170,4 +171,215 @@ pub struct LetterPreview {
     pub letter_id: Option<String>,
     pub cancelled: bool,
     pub document: crate::letter::LetterDocument,
+}
+
+/// `GET` (`?state=&page=`): citizen reports of the account's desa (a kabupaten account:
+/// every desa), oldest first, [`REPORT_PAGE_SIZE`] a page ([`ReportPage`]). Without `state`,
+/// those waiting for a staff step: `verification`, `verified` and `scheduled`.
+pub const REPORT_QUEUE_PATH: &str = "/api/v1/staff/reports";
+/// `GET`: one report, its family and the history of its steps ([`ReportDetail`]).
+pub const REPORT_DETAIL_PATH: &str = "/api/v1/staff/reports/{ticket}";
+/// `POST`: verified. The eligibility engine checks the family again first: covered by a
+/// program meanwhile, the report is rejected with the engine's reason instead. Answers the
+/// ticket's [`TicketStatus`](crate::api::TicketStatus), as every step does.
+pub const REPORT_VERIFY_PATH: &str = "/api/v1/staff/reports/{ticket}/verify";
+/// `POST` [`ReportRejection`]: rejected with the reason the citizen sees at the kiosk.
+pub const REPORT_REJECT_PATH: &str = "/api/v1/staff/reports/{ticket}/reject";
+/// `POST` [`ReportSchedule`]: the family's package goes out with the distribution batch of
+/// that date, 5 to 7 days after verification.
+pub const REPORT_SCHEDULE_PATH: &str = "/api/v1/staff/reports/{ticket}/schedule";
+/// `POST`: the package was handed over.
+pub const REPORT_DELIVER_PATH: &str = "/api/v1/staff/reports/{ticket}/deliver";
+/// `GET` (`?from=&to=`, `YYYY-MM-DD`; without them the next [`BATCH_DEFAULT_DAYS`] days from
+/// today): the distribution batches of those days ([`ReportBatches`]).
+pub const REPORT_BATCHES_PATH: &str = "/api/v1/staff/reports/batches";
+
+/// Reports on one page of the queue.
+pub const REPORT_PAGE_SIZE: u32 = 50;
+/// Highest page number asked for (a million reports at [`REPORT_PAGE_SIZE`]).
+pub const REPORT_PAGE_MAX: u32 = 20_000;
+/// Days the batch view covers when not told (today and the week after).
+pub const BATCH_DEFAULT_DAYS: u32 = 8;
+/// Most days one batch view covers.
+pub const BATCH_RANGE_MAX_DAYS: u32 = 31;
+/// Most reports one batch view lists; `truncated` says when the days held more.
+pub const BATCH_LIST_MAX: u32 = 2_000;
+
+/// A program the reported person's family holds (any state but ended), by code and name
+/// only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HeldProgram {
+    pub code: String,
+    pub name: Text,
+    /// `proposed`, `verified` or `active`.
+    pub state: String,
+}
+
+/// The reported person's family as staff weigh a report; masked as every list is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReportFamily {
+    /// The reported person's name, initials only (`B*** S******`).
+    pub name: String,
+    /// DTSEN welfare decile (1 poorest .. 10); `None` when the family is not ranked.
+    pub desil: Option<u8>,
+    /// Members of the KK alive in the registry.
+    pub members: u32,
+    pub programs: Vec<HeldProgram>,
+}
+
+/// A report as the staff's queue lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct QueuedReport {
+    pub ticket: String,
+    /// RFC 3339 (UTC).
+    pub filed_at: String,
+    /// The desa whose staff verify it: the reported person's when it was filed. `None` only
+    /// for a report from before desas were recorded whose subject has left the registry.
+    pub desa_code: Option<u64>,
+    /// The kiosk it was filed at.
+    pub kiosk: String,
+    /// The reported person's NIK, masked (`3510********0001`).
+    pub subject: String,
+    /// Why the citizen asked.
+    pub reason: crate::api::ReportReason,
+    /// The program it asks for: the one its verification wrote the family into, or until
+    /// then the catalogue's program for citizen reports.
+    pub program: String,
+    pub program_name: Text,
+    pub state: crate::api::ReportState,
+    /// The engine's decision at filing: `verification` (passed the cross-check) or
+    /// `rejected`.
+    pub filed_state: crate::api::ReportState,
+    /// The reason the citizen is shown: the engine's (at filing or at verification) or the
+    /// staff's.
+    pub decision: Option<Text>,
+    /// Whether the reporter reported themselves.
+    pub about_self: bool,
+    /// The reporter's NIK, masked.
+    pub reporter: String,
+    /// How the reporter's NIK was entered at the kiosk.
+    pub nik_entry: crate::api::NikEntry,
+    pub verified_at: Option<String>,
+    /// The distribution batch date, once scheduled.
+    pub scheduled_for: Option<String>,
+    /// `None` when the reported person is no longer in the registry.
+    pub family: Option<ReportFamily>,
+}
+
+/// One page of the queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReportPage {
+    pub reports: Vec<QueuedReport>,
+    /// From 1.
+    pub page: u32,
+    pub page_size: u32,
+    /// Reports on every page together.
+    pub total: u64,
+}
+
+/// One step of a report's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReportStepRecord {
+    /// RFC 3339 (UTC).
+    pub at: String,
+    /// `kiosk:<id>` for the filing, `staff:<username>` or `cli:<user>` for a step.
+    pub actor: String,
+    /// `filed`, `verify`, `reject`, `schedule` or `deliver`.
+    pub step: String,
+    /// The state the step left the report in.
+    pub state: crate::api::ReportState,
+    /// Why, for a rejection.
+    pub reason: Option<Text>,
+    /// The batch date a schedule chose.
+    pub batch_date: Option<String>,
+}
+
+/// Dates a verified report may be scheduled for, inclusive (`YYYY-MM-DD`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BatchWindow {
+    pub from: String,
+    pub to: String,
+}
+
+/// One report in full as staff see it: the queue's masked view, the citizen's description and
+/// the history of its steps, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReportDetail {
+    pub report: QueuedReport,
+    /// What the reporter wrote, any run of 16 digits in it masked.
+    pub text: String,
+    /// For a verified report: the batch dates it may be scheduled for.
+    pub schedule_window: Option<BatchWindow>,
+    pub steps: Vec<ReportStepRecord>,
+}
+
+/// Body of a rejection. Both languages are shown to the citizen tracking the ticket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReportRejection {
+    /// Why, in Indonesian: 3 to [`REASON_MAX`] characters.
+    pub reason_id: String,
+    /// Why, in English: 3 to [`REASON_MAX`] characters.
+    pub reason_en: String,
+}
+
+/// Body of a schedule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReportSchedule {
+    /// The batch date, `YYYY-MM-DD`.
+    pub date: String,
+}
+
+/// A report in a distribution batch; masked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BatchReport {
+    pub ticket: String,
+    pub desa_code: Option<u64>,
+    pub program: String,
+    pub program_name: Text,
+    /// The reported person's NIK, masked.
+    pub nik: String,
+    /// The reported person's name, initials only.
+    pub name: String,
+    /// Where the family lives in the desa, as the registry has it (empty when it does not).
+    pub dusun: String,
+    pub rw: String,
+    pub rt: String,
+    /// `scheduled` (still to go out) or `delivered`.
+    pub state: crate::api::ReportState,
+}
+
+/// The reports of one batch date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReportBatch {
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    /// Still to be handed over.
+    pub scheduled: u32,
+    pub delivered: u32,
+    pub reports: Vec<BatchReport>,
+}
+
+/// The distribution batches of a range of days, earliest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReportBatches {
+    pub from: String,
+    pub to: String,
+    pub batches: Vec<ReportBatch>,
+    /// More than [`BATCH_LIST_MAX`] reports: the latest days are cut short (their counts
+    /// are complete).
+    pub truncated: bool,
 }

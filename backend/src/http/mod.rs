@@ -13,6 +13,7 @@ pub(crate) mod login;
 mod lookup_batch;
 mod openapi;
 mod registry;
+mod report_queue;
 mod reports;
 mod serials;
 mod slip_seal;
@@ -185,6 +186,14 @@ pub fn router_with_options(store: Store, catalogue: Catalogue, options: RouterOp
         .route(protocol::staff::LETTER_REJECT_PATH, post(letter_queue::reject))
         .route(protocol::staff::LETTER_CANCEL_PATH, post(letter_queue::cancel))
         .route(letter_pdf::LETTER_PDF_PATH, get(letter_pdf::pdf))
+        .route(protocol::staff::REPORT_QUEUE_PATH, get(report_queue::queue))
+        // A fixed segment, matched before the ticket of the route below.
+        .route(protocol::staff::REPORT_BATCHES_PATH, get(report_queue::batches))
+        .route(protocol::staff::REPORT_DETAIL_PATH, get(report_queue::detail))
+        .route(protocol::staff::REPORT_VERIFY_PATH, post(report_queue::verify))
+        .route(protocol::staff::REPORT_REJECT_PATH, post(report_queue::reject))
+        .route(protocol::staff::REPORT_SCHEDULE_PATH, post(report_queue::schedule))
+        .route(protocol::staff::REPORT_DELIVER_PATH, post(report_queue::deliver))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), staff::authenticate));
     Router::new()
         .route(HEALTH_PATH, get(health::health))

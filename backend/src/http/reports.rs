@@ -155,6 +155,7 @@ pub async fn file(
         now: now(),
         ticket: request.ticket,
         nik_entry: request.nik_entry,
+        desa_code: facts.desa_code,
     };
     let entry = request.nik_entry;
     answer_filed(&state, &kiosk, "report", entry, move |store, audit| {

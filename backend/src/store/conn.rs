@@ -234,8 +234,9 @@ impl Conn {
 }
 
 /// The schema, step by step. Steps after the first are written in SQL both databases share,
-/// but for SQLite's rebuild of residents (step 12, a no-op on PostgreSQL).
-fn sqlite_migrations() -> rusqlite_migration::Migrations<'static> {
+/// but for SQLite's rebuild of residents (step 12, a no-op on PostgreSQL) and the report
+/// steps' identity column (step 20).
+pub(super) fn sqlite_migrations() -> rusqlite_migration::Migrations<'static> {
     use rusqlite_migration::M;
     rusqlite_migration::Migrations::new(vec![
         M::up(include_str!("../../migrations/0001_registry.sql")),
@@ -257,12 +258,13 @@ fn sqlite_migrations() -> rusqlite_migration::Migrations<'static> {
         M::up(include_str!("../../migrations/0017_heartbeat_pins.sql")),
         M::up(include_str!("../../migrations/0018_letters_issued.sql")),
         M::up(include_str!("../../migrations/0019_console_sessions.sql")),
+        M::up(include_str!("../../migrations/sqlite/0020_report_batches.sql")),
     ])
 }
 
 /// PostgreSQL's first step differs only where the dialects do (identity columns, the
-/// append-only trigger); the rest are the shared files.
-const POSTGRES_MIGRATIONS: &[&str] = &[
+/// append-only trigger); the rest are the shared files, but for steps 12 and 20.
+pub(super) const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0001_registry.sql"),
     include_str!("../../migrations/0002_kiosks.sql"),
     include_str!("../../migrations/0003_reports.sql"),
@@ -282,6 +284,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0017_heartbeat_pins.sql"),
     include_str!("../../migrations/0018_letters_issued.sql"),
     include_str!("../../migrations/0019_console_sessions.sql"),
+    include_str!("../../migrations/postgres/0020_report_batches.sql"),
 ];
 
 impl Db for Conn {

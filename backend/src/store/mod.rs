@@ -22,6 +22,7 @@ mod population;
 mod postgres_conn;
 mod postgres_tls;
 mod registry;
+mod report_queue;
 mod reports;
 pub(crate) mod sql;
 mod staff;
@@ -54,7 +55,8 @@ pub use population::{
 };
 pub use postgres_tls::PgTlsError;
 pub use registry::{NewFamily, NewMembership, NewResident};
-pub use reports::{NewReport, ReportChange};
+pub use report_queue::ReportFilter;
+pub use reports::{NewReport, ReportChange, ReportProgress};
 pub use staff::{CheckedStaff, MIN_PASSWORD, StaffRecord, StaffRole, StaffSession, valid_username};
 pub use status::{MemberRecord, MembershipRecord, NonceClaim, StatusRecord};
 pub use status_batch::{BatchAnswers, BatchedLookup, MAX_BATCH};

@@ -26,16 +26,38 @@ pub struct NewReport {
     pub ticket: Option<Ticket>,
     /// How the reporter's NIK was entered at the kiosk.
     pub nik_entry: NikEntry,
+    /// The reported person's desa: its staff verify the report.
+    pub desa_code: u64,
 }
 
 /// A change of a report's state, with what comes with it.
 #[derive(Debug, Clone)]
 pub struct ReportChange {
+    /// The staff step (`verify`, `reject`, `schedule`, `deliver`), kept in the history.
+    pub step: &'static str,
+    /// Who took it (`staff:<username>`, `cli:<user>`).
+    pub actor: String,
     pub to: ReportState,
     pub now: String,
     pub reason: Option<Text>,
     pub verified_at: Option<String>,
     pub scheduled_for: Option<String>,
+    /// The program a verification wrote the family into.
+    pub program: Option<String>,
+    /// The desa the actor acts for, checked again in the write (`None`: any desa).
+    pub desa: Option<u64>,
+}
+
+/// Where a report stands, as a staff step needs to know it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportProgress {
+    /// The reported person.
+    pub subject: Nik,
+    pub state: ReportState,
+    pub verified_at: Option<String>,
+    /// The desa whose staff verify it (`None`: a report from before desas were recorded
+    /// whose subject has left the registry).
+    pub desa_code: Option<u64>,
 }
 
 impl Store {
@@ -61,8 +83,9 @@ impl Store {
             db.execute(
                 "INSERT INTO reports (issuer, serial, ticket, kiosk, idempotency_key, reporter_nik,
                      subject_nik, about_self, reason, phone, text, state, decision_id, decision_en,
-                     created_at, updated_at, nik_entry)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16)",
+                     created_at, updated_at, nik_entry, desa_code)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15, ?16,
+                     ?17)",
                 params![
                     ticket.issuer(),
                     ticket.serial(),
@@ -80,6 +103,7 @@ impl Store {
                     report.decision.as_ref().map(|t| t.en.as_str()),
                     report.now,
                     report.nik_entry.as_str(),
+                    report.desa_code,
                 ],
             )?;
             let status = ticket_status(db, &ticket)?
@@ -88,29 +112,30 @@ impl Store {
         })
     }
 
-    /// The reported person's NIK, the state and the verification time of a report.
-    pub fn report_progress(
-        &self,
-        ticket: &Ticket,
-    ) -> Result<Option<(Nik, ReportState, Option<String>)>, StoreError> {
+    /// The reported person, the state, the verification time and the desa of a report.
+    pub fn report_progress(&self, ticket: &Ticket) -> Result<Option<ReportProgress>, StoreError> {
         let row = self.pool.get()?.query_opt(
-            "SELECT subject_nik, state, verified_at FROM reports WHERE issuer = ?1 AND serial = ?2",
+            "SELECT subject_nik, state, verified_at, desa_code FROM reports
+             WHERE issuer = ?1 AND serial = ?2",
             params![ticket.issuer(), ticket.serial()],
         )?;
         row.map(|mut row| {
-            let (nik, state, verified_at): (String, String, Option<String>) =
-                (row.get(0)?, row.get(1)?, row.get(2)?);
-            let nik = Nik::parse(&nik).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            let state = ReportState::parse(&state)
-                .ok_or_else(|| StoreError::Corrupt(format!("state {state:?}")))?;
-            Ok((nik, state, verified_at))
+            let (nik, state): (String, String) = (row.get(0)?, row.get(1)?);
+            Ok(ReportProgress {
+                subject: Nik::parse(&nik).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                state: ReportState::parse(&state)
+                    .ok_or_else(|| StoreError::Corrupt(format!("state {state:?}")))?,
+                verified_at: row.get(2)?,
+                desa_code: row.get(3)?,
+            })
         })
         .transpose()
     }
 
     /// Moves a report from `from` to `change.to` (refused with `Ok(None)` when another
-    /// change got there first), writing `membership` and the audit entry `audit` makes of
-    /// the result in the same transaction.
+    /// change got there first, or when it is not of `change.desa`), writing `membership`, the
+    /// step into the report's history and the audit entry `audit` makes of the result in the
+    /// same transaction.
     pub fn advance_report(
         &self,
         ticket: &Ticket,
@@ -123,8 +148,10 @@ impl Store {
             let changed = db.execute(
                 "UPDATE reports SET state = ?1, updated_at = ?2,
                      decision_id = coalesce(?3, decision_id), decision_en = coalesce(?4, decision_en),
-                     verified_at = coalesce(?5, verified_at), scheduled_for = coalesce(?6, scheduled_for)
-                 WHERE issuer = ?7 AND serial = ?8 AND state = ?9",
+                     verified_at = coalesce(?5, verified_at), scheduled_for = coalesce(?6, scheduled_for),
+                     program = coalesce(?10, program)
+                 WHERE issuer = ?7 AND serial = ?8 AND state = ?9
+                   AND (desa_code = ?11 OR ?11 IS NULL)",
                 params![
                     change.to.as_str(),
                     change.now,
@@ -135,11 +162,28 @@ impl Store {
                     ticket.issuer(),
                     ticket.serial(),
                     from.as_str(),
+                    change.program,
+                    change.desa,
                 ],
             )?;
             if changed == 0 {
                 return Ok(None);
             }
+            db.execute(
+                "INSERT INTO report_steps
+                     (ticket, at, actor, step, state, reason_id, reason_en, batch_date)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    ticket.to_string(),
+                    change.now,
+                    change.actor,
+                    change.step,
+                    change.to.as_str(),
+                    change.reason.as_ref().map(|t| t.id.as_str()),
+                    change.reason.as_ref().map(|t| t.en.as_str()),
+                    change.scheduled_for,
+                ],
+            )?;
             if let Some(membership) = membership {
                 super::registry::insert_memberships(db, std::slice::from_ref(membership))?;
             }
