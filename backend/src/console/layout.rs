@@ -37,6 +37,7 @@ fn everyone(_: &StaffRecord) -> bool {
 pub(crate) const NAV: &[Nav] = &[
     Nav { key: "dashboard", href: "/console/", id: "Dasbor", en: "Dashboard", shown: everyone },
     Nav { key: "letters", href: "/console/letters", id: "Surat", en: "Letters", shown: everyone },
+    Nav { key: "reports", href: "/console/reports", id: "Laporan", en: "Reports", shown: everyone },
 ];
 
 #[derive(Serialize)]

@@ -51,6 +51,13 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .route("/console/letters/reject", post(pages::letters::reject))
         .route("/console/letters/cancel", post(pages::letters::cancel))
         .route("/console/letters/issued/{id}/pdf", get(pages::letters::pdf))
+        .route(pages::reports::LIST_PATH, get(pages::reports::list))
+        .route(pages::reports::BATCHES_PATH, get(pages::reports::batches))
+        .route("/console/reports/{ticket}", get(pages::reports::detail))
+        .route("/console/reports/verify", post(pages::reports::verify))
+        .route("/console/reports/reject", post(pages::reports::reject))
+        .route("/console/reports/schedule", post(pages::reports::schedule))
+        .route("/console/reports/deliver", post(pages::reports::deliver))
         .route(session::PASSWORD_PATH, get(pages::password::form).post(pages::password::change))
         .route(session::LOGOUT_PATH, post(pages::login::logout))
         .route_layer(axum::middleware::from_fn_with_state(state, session::require));

@@ -16,6 +16,9 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
     ("dashboard.html", include_str!("../../console/templates/dashboard.html")),
     ("letters.html", include_str!("../../console/templates/letters.html")),
     ("letter.html", include_str!("../../console/templates/letter.html")),
+    ("reports.html", include_str!("../../console/templates/reports.html")),
+    ("report.html", include_str!("../../console/templates/report.html")),
+    ("report_batches.html", include_str!("../../console/templates/report_batches.html")),
 ];
 
 pub(crate) struct Templates {

@@ -13,7 +13,7 @@ pub(crate) mod login;
 mod lookup_batch;
 mod openapi;
 mod registry;
-mod report_queue;
+pub(crate) mod report_queue;
 mod reports;
 mod serials;
 mod slip_seal;
@@ -49,7 +49,7 @@ const BODY_LIMIT: usize = 64 * 1024;
 pub struct AppState {
     pub(crate) store: Store,
     guard: Arc<Guard>,
-    catalogue: Arc<Catalogue>,
+    pub(crate) catalogue: Arc<Catalogue>,
     /// Held while a population or desil file is imported: one at a time.
     registry_lock: registry::ImportLock,
     /// What `/healthz` last counted.

@@ -60,10 +60,25 @@ fn entry(staff: &StaffRecord, action: &str, subject: String, outcome: &str) -> A
 
 /// Whether the account reads reports of `desa` (`None`: a report of no recorded desa, which
 /// only kabupaten accounts see).
-fn covers(staff: &StaffRecord, desa: Option<u64>) -> bool {
+pub(crate) fn covers(staff: &StaffRecord, desa: Option<u64>) -> bool {
     match staff.desa_code {
         None => true,
         Some(own) => desa == Some(own),
+    }
+}
+
+/// The desa an account takes report steps for, or why it only reads: operators and
+/// signers of a desa act; auditors and kabupaten accounts read. The console asks the same.
+pub(crate) fn step_desa(staff: &StaffRecord) -> Result<u64, Text> {
+    match (staff.role, staff.desa_code) {
+        (StaffRole::Operator | StaffRole::Signer, Some(desa)) => Ok(desa),
+        (StaffRole::Auditor, _) => {
+            Err(Text::new("Akun auditor hanya dapat membaca.", "An auditor account can only read."))
+        }
+        _ => Err(Text::new(
+            "Akun kabupaten hanya dapat membaca laporan: verifikasi adalah tugas petugas desa.",
+            "A kabupaten account can only read reports: verification is the desa staff's job.",
+        )),
     }
 }
 
@@ -75,15 +90,9 @@ fn acting_desa(
     action: &str,
     raw: &str,
 ) -> Result<u64, AppError> {
-    let refusal = match (staff.role, staff.desa_code) {
-        (StaffRole::Operator | StaffRole::Signer, Some(desa)) => return Ok(desa),
-        (StaffRole::Auditor, _) => {
-            Text::new("Akun auditor hanya dapat membaca.", "An auditor account can only read.")
-        }
-        _ => Text::new(
-            "Akun kabupaten hanya dapat membaca laporan: verifikasi adalah tugas petugas desa.",
-            "A kabupaten account can only read reports: verification is the desa staff's job.",
-        ),
+    let refusal = match step_desa(staff) {
+        Ok(desa) => return Ok(desa),
+        Err(refusal) => refusal,
     };
     let ticket = Ticket::parse(raw).map_or_else(|_| "-".to_owned(), |ticket| ticket.to_string());
     state.store.audit(entry(staff, action, ticket, "forbidden"));
@@ -186,7 +195,7 @@ pub async fn detail(
 }
 
 /// Why a step was refused: its audit outcome and its answer.
-fn refusal(error: WorkflowError, desa: u64) -> (&'static str, AppError) {
+pub(crate) fn refusal(error: WorkflowError, desa: u64) -> (&'static str, AppError) {
     match error {
         WorkflowError::UnknownTicket(_) => ("not_found", not_found()),
         WorkflowError::NotAllowed { from, .. } => {
@@ -282,7 +291,11 @@ pub async fn verify(
 }
 
 /// A reason in one language, or 400 naming which.
-fn reason_in(raw: &str, language_id: &str, language_en: &str) -> Result<String, AppError> {
+pub(crate) fn reason_in(
+    raw: &str,
+    language_id: &str,
+    language_en: &str,
+) -> Result<String, AppError> {
     crate::letters::workflow::clean_reason(raw).map_err(|_| {
         AppError::bad_request(
             ErrorCode::InvalidText,
@@ -344,7 +357,7 @@ pub async fn deliver(
 }
 
 /// A `YYYY-MM-DD` date, or 400.
-fn day(text: &str) -> Result<Date, AppError> {
+pub(crate) fn day(text: &str) -> Result<Date, AppError> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
     Date::parse(text.trim(), &format).map_err(|_| {
         AppError::bad_request(
@@ -368,23 +381,18 @@ pub struct BatchQuery {
     to: Option<String>,
 }
 
-/// The distribution batches of the account's desa (a kabupaten account: every desa) between
-/// two dates: per date the scheduled and delivered reports, masked, by dusun, RW and RT.
-#[utoipa::path(get, path = REPORT_BATCHES_PATH, security(("staff_session" = [])), params(BatchQuery),
-    responses((status = 200, body = ReportBatches), (status = 400, body = ApiError, description = "invalid_batch_date: a date unreadable, or a range backwards or over 31 days"), (status = 401, body = ApiError)))]
-pub async fn batches(
-    State(state): State<AppState>,
-    Extension(Staff(staff)): Extension<Staff>,
-    query: Result<Query<BatchQuery>, QueryRejection>,
-) -> Result<Response, AppError> {
-    let Query(query) = query.map_err(|rejection| bad_query(&rejection))?;
-    let today = crate::letters::number::desa_today(
-        staff.desa_code.unwrap_or(0),
-        time::OffsetDateTime::now_utc(),
-    );
-    let from = query.from.as_deref().map(day).transpose()?.unwrap_or(today);
+/// The days a batch view covers: `from` (absent: today in `desa`) to `to` (absent: a week
+/// on), forward and at most [`BATCH_RANGE_MAX_DAYS`] days, or 400. The console asks the same.
+pub(crate) fn batch_range(
+    desa: Option<u64>,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Result<(Date, Date), AppError> {
+    let today =
+        crate::letters::number::desa_today(desa.unwrap_or(0), time::OffsetDateTime::now_utc());
+    let from = from.map(day).transpose()?.unwrap_or(today);
     let last = i64::from(BATCH_DEFAULT_DAYS - 1);
-    let to = match query.to.as_deref() {
+    let to = match to {
         Some(text) => day(text)?,
         None => from.checked_add(time::Duration::days(last)).unwrap_or(from),
     };
@@ -400,6 +408,20 @@ pub async fn batches(
             ),
         ));
     }
+    Ok((from, to))
+}
+
+/// The distribution batches of the account's desa (a kabupaten account: every desa) between
+/// two dates: per date the scheduled and delivered reports, masked, by dusun, RW and RT.
+#[utoipa::path(get, path = REPORT_BATCHES_PATH, security(("staff_session" = [])), params(BatchQuery),
+    responses((status = 200, body = ReportBatches), (status = 400, body = ApiError, description = "invalid_batch_date: a date unreadable, or a range backwards or over 31 days"), (status = 401, body = ApiError)))]
+pub async fn batches(
+    State(state): State<AppState>,
+    Extension(Staff(staff)): Extension<Staff>,
+    query: Result<Query<BatchQuery>, QueryRejection>,
+) -> Result<Response, AppError> {
+    let Query(query) = query.map_err(|rejection| bad_query(&rejection))?;
+    let (from, to) = batch_range(staff.desa_code, query.from.as_deref(), query.to.as_deref())?;
     let (store, program, desa) =
         (state.store.clone(), state.catalogue.report_program().code.clone(), staff.desa_code);
     let (first, last) = (from.to_string(), to.to_string());

@@ -5,6 +5,7 @@ pub(crate) mod dashboard;
 pub(crate) mod letters;
 pub(crate) mod login;
 pub(crate) mod password;
+pub(crate) mod reports;
 
 use axum::extract::State;
 use axum::response::Response;
