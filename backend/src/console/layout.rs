@@ -37,6 +37,20 @@ fn everyone(_: &StaffRecord) -> bool {
 pub(crate) const NAV: &[Nav] = &[
     Nav { key: "dashboard", href: "/console/", id: "Dasbor", en: "Dashboard", shown: everyone },
     Nav { key: "letters", href: "/console/letters", id: "Surat", en: "Letters", shown: everyone },
+    Nav {
+        key: "registry",
+        href: "/console/registry",
+        id: "Penduduk",
+        en: "Registry",
+        shown: everyone,
+    },
+    Nav {
+        key: "programs",
+        href: "/console/programs",
+        id: "Program",
+        en: "Programs",
+        shown: everyone,
+    },
 ];
 
 #[derive(Serialize)]

@@ -16,6 +16,9 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
     ("dashboard.html", include_str!("../../console/templates/dashboard.html")),
     ("letters.html", include_str!("../../console/templates/letters.html")),
     ("letter.html", include_str!("../../console/templates/letter.html")),
+    ("registry.html", include_str!("../../console/templates/registry.html")),
+    ("family.html", include_str!("../../console/templates/family.html")),
+    ("programs.html", include_str!("../../console/templates/programs.html")),
 ];
 
 pub(crate) struct Templates {
