@@ -405,7 +405,8 @@ mod tests {
             .into_iter()
             .map(|mut row| row.get(0).expect("name"))
             .collect();
-        assert_eq!(indexes, ["residents_by_kk_life", "residents_nik"]);
+        // residents_by_name: step 22's, for the registry search.
+        assert_eq!(indexes, ["residents_by_kk_life", "residents_by_name", "residents_nik"]);
         let twice = conn.execute(
             "INSERT INTO residents (nik, kk, name, sex, birth_date, relation)
              VALUES ('3510091203850001', '3510092504150001', 'BUDI LAGI', 'male', '1985-03-12', 'head')",
