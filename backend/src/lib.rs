@@ -21,6 +21,7 @@ pub mod import;
 pub mod letters;
 pub mod log;
 pub mod population;
+pub mod registry_access;
 pub mod registry_import;
 pub mod secrets;
 pub mod server;

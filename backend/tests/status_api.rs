@@ -260,12 +260,20 @@ async fn the_openapi_document_lists_exactly_the_routed_paths() {
         IMPORTS_PATH,
         POPULATION_PATH,
         DESIL_PATH,
+        "/api/v1/staff/registry/search",
+        "/api/v1/staff/registry/families/{kk}",
+        "/api/v1/staff/registry/families/{kk}/unmask",
+        "/api/v1/staff/programs",
+        "/api/v1/staff/programs/dry-run",
     ];
     assert_eq!(documented, constants.into_iter().collect());
     // Each is routed: an unsigned GET is refused or answered, never the fallback's 404.
     for path in constants {
-        let concrete =
-            path.replace("{nik}", "3510011203850001").replace("{ticket}", "x").replace("{id}", "x");
+        let concrete = path
+            .replace("{nik}", "3510011203850001")
+            .replace("{ticket}", "x")
+            .replace("{id}", "x")
+            .replace("{kk}", "x");
         let response = reqwest::get(format!("{}{concrete}", server.url)).await.expect("request");
         assert_ne!(response.status(), 404, "{path} is not routed");
     }

@@ -38,6 +38,20 @@ pub(crate) const NAV: &[Nav] = &[
     Nav { key: "dashboard", href: "/console/", id: "Dasbor", en: "Dashboard", shown: everyone },
     Nav { key: "letters", href: "/console/letters", id: "Surat", en: "Letters", shown: everyone },
     Nav { key: "reports", href: "/console/reports", id: "Laporan", en: "Reports", shown: everyone },
+    Nav {
+        key: "registry",
+        href: "/console/registry",
+        id: "Penduduk",
+        en: "Registry",
+        shown: everyone,
+    },
+    Nav {
+        key: "programs",
+        href: "/console/programs",
+        id: "Program",
+        en: "Programs",
+        shown: everyone,
+    },
 ];
 
 #[derive(Serialize)]

@@ -58,6 +58,13 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .route("/console/reports/reject", post(pages::reports::reject))
         .route("/console/reports/schedule", post(pages::reports::schedule))
         .route("/console/reports/deliver", post(pages::reports::deliver))
+        .route("/console/registry", get(pages::registry::search))
+        .route(
+            "/console/registry/family/{kk}",
+            get(pages::registry::family).post(pages::registry::unmask),
+        )
+        .route("/console/programs", get(pages::programs::page))
+        .route(pages::programs::DRY_RUN_PATH, post(pages::programs::dry_run_form))
         .route(session::PASSWORD_PATH, get(pages::password::form).post(pages::password::change))
         .route(session::LOGOUT_PATH, post(pages::login::logout))
         .route_layer(axum::middleware::from_fn_with_state(state, session::require));

@@ -19,6 +19,9 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
     ("reports.html", include_str!("../../console/templates/reports.html")),
     ("report.html", include_str!("../../console/templates/report.html")),
     ("report_batches.html", include_str!("../../console/templates/report_batches.html")),
+    ("registry.html", include_str!("../../console/templates/registry.html")),
+    ("family.html", include_str!("../../console/templates/family.html")),
+    ("programs.html", include_str!("../../console/templates/programs.html")),
 ];
 
 pub(crate) struct Templates {

@@ -13,6 +13,7 @@ pub(crate) mod login;
 mod lookup_batch;
 mod openapi;
 mod registry;
+mod registry_search;
 pub(crate) mod report_queue;
 mod reports;
 mod serials;
@@ -194,6 +195,11 @@ pub fn router_with_options(store: Store, catalogue: Catalogue, options: RouterOp
         .route(protocol::staff::REPORT_REJECT_PATH, post(report_queue::reject))
         .route(protocol::staff::REPORT_SCHEDULE_PATH, post(report_queue::schedule))
         .route(protocol::staff::REPORT_DELIVER_PATH, post(report_queue::deliver))
+        .route(registry_search::SEARCH_PATH, get(registry_search::search))
+        .route(registry_search::FAMILY_PATH, get(registry_search::family))
+        .route(registry_search::UNMASK_PATH, post(registry_search::unmask))
+        .route(registry_search::PROGRAMS_PATH, get(registry_search::programs))
+        .route(registry_search::DRY_RUN_PATH, post(registry_search::dry_run_api))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), staff::authenticate));
     Router::new()
         .route(HEALTH_PATH, get(health::health))

@@ -49,7 +49,12 @@ pub const DOCUMENT_PATH: &str = "/api/openapi.json";
         super::staff::add_membership,
         super::staff::import_list,
         super::registry::population,
-        super::registry::desil
+        super::registry::desil,
+        super::registry_search::search,
+        super::registry_search::family,
+        super::registry_search::unmask,
+        super::registry_search::programs,
+        super::registry_search::dry_run_api
     ),
     modifiers(&KioskSignature)
 )]

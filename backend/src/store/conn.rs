@@ -259,6 +259,7 @@ pub(super) fn sqlite_migrations() -> rusqlite_migration::Migrations<'static> {
         M::up(include_str!("../../migrations/0018_letters_issued.sql")),
         M::up(include_str!("../../migrations/0019_console_sessions.sql")),
         M::up(include_str!("../../migrations/sqlite/0020_report_batches.sql")),
+        M::up(include_str!("../../migrations/sqlite/0022_registry_search.sql")),
     ])
 }
 
@@ -285,6 +286,7 @@ pub(super) const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0018_letters_issued.sql"),
     include_str!("../../migrations/0019_console_sessions.sql"),
     include_str!("../../migrations/postgres/0020_report_batches.sql"),
+    include_str!("../../migrations/postgres/0022_registry_search.sql"),
 ];
 
 impl Db for Conn {
@@ -403,7 +405,8 @@ mod tests {
             .into_iter()
             .map(|mut row| row.get(0).expect("name"))
             .collect();
-        assert_eq!(indexes, ["residents_by_kk_life", "residents_nik"]);
+        // residents_by_name: step 22's, for the registry search.
+        assert_eq!(indexes, ["residents_by_kk_life", "residents_by_name", "residents_nik"]);
         let twice = conn.execute(
             "INSERT INTO residents (nik, kk, name, sex, birth_date, relation)
              VALUES ('3510091203850001', '3510092504150001', 'BUDI LAGI', 'male', '1985-03-12', 'head')",

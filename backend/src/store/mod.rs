@@ -22,6 +22,7 @@ mod population;
 mod postgres_conn;
 mod postgres_tls;
 mod registry;
+mod registry_search;
 mod report_queue;
 mod reports;
 pub(crate) mod sql;
@@ -55,6 +56,10 @@ pub use population::{
 };
 pub use postgres_tls::PgTlsError;
 pub use registry::{NewFamily, NewMembership, NewResident};
+pub use registry_search::{
+    FamilyLetter, FamilyMembership, FamilyRecord, FamilyReport, QueryError, RegistryHit,
+    RegistryQuery, SEARCH_LIMIT, mask_number,
+};
 pub use report_queue::ReportFilter;
 pub use reports::{NewReport, ReportChange, ReportProgress};
 pub use staff::{CheckedStaff, MIN_PASSWORD, StaffRecord, StaffRole, StaffSession, valid_username};

@@ -5,6 +5,8 @@ pub(crate) mod dashboard;
 pub(crate) mod letters;
 pub(crate) mod login;
 pub(crate) mod password;
+pub(crate) mod programs;
+pub(crate) mod registry;
 pub(crate) mod reports;
 
 use axum::extract::State;

@@ -85,8 +85,8 @@ impl NewRows {
 /// writes them in bulk on SQLite ([`write_new_residents`]).
 const BULK_MIN: u64 = 50_000;
 
-/// The resident indexes a bulk load drops and builds again: as migration 12 creates them
-/// (a test holds the two to the same definitions).
+/// The resident indexes a bulk load drops and builds again: as migrations 12 and 22 create
+/// them (a test holds the two to the same definitions).
 pub(super) const RESIDENT_INDEXES: &[(&str, &str)] = &[
     ("residents_nik", "CREATE UNIQUE INDEX residents_nik ON residents (nik)"),
     (
@@ -94,6 +94,7 @@ pub(super) const RESIDENT_INDEXES: &[(&str, &str)] = &[
         "CREATE INDEX residents_by_kk_life ON residents
              (kk, nik, name, relation, sex, pregnant, nursing, life_status)",
     ),
+    ("residents_by_name", "CREATE INDEX residents_by_name ON residents (upper(name))"),
 ];
 
 /// Inserts the staged residents not registered yet; returns how many.
