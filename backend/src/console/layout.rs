@@ -37,6 +37,14 @@ fn everyone(_: &StaffRecord) -> bool {
 pub(crate) const NAV: &[Nav] = &[
     Nav { key: "dashboard", href: "/console/", id: "Dasbor", en: "Dashboard", shown: everyone },
     Nav { key: "letters", href: "/console/letters", id: "Surat", en: "Letters", shown: everyone },
+    Nav { key: "imports", href: "/console/imports", id: "Impor", en: "Imports", shown: everyone },
+    Nav {
+        key: "public_lists",
+        href: "/console/public-lists",
+        id: "Daftar publik",
+        en: "Public lists",
+        shown: everyone,
+    },
 ];
 
 #[derive(Serialize)]

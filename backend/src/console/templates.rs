@@ -16,6 +16,10 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
     ("dashboard.html", include_str!("../../console/templates/dashboard.html")),
     ("letters.html", include_str!("../../console/templates/letters.html")),
     ("letter.html", include_str!("../../console/templates/letter.html")),
+    ("imports.html", include_str!("../../console/templates/imports.html")),
+    ("import_job.html", include_str!("../../console/templates/import_job.html")),
+    ("public_lists.html", include_str!("../../console/templates/public_lists.html")),
+    ("public_list.html", include_str!("../../console/templates/public_list.html")),
 ];
 
 pub(crate) struct Templates {

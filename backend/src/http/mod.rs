@@ -6,12 +6,14 @@ pub(crate) mod error;
 mod fleet;
 mod guard;
 mod health;
+mod import_jobs;
 pub(crate) mod letter_pdf;
 mod letter_queue;
 mod letters;
 pub(crate) mod login;
 mod lookup_batch;
 mod openapi;
+pub(crate) mod public_list;
 mod registry;
 mod report_queue;
 mod reports;
@@ -40,16 +42,19 @@ use crate::store::Store;
 use error::AppError;
 pub use guard::Kiosk;
 use guard::{Guard, authenticate};
+pub(crate) use staff::import_failure;
 
 /// Largest request body accepted; no endpoint of this version needs more.
 const BODY_LIMIT: usize = 64 * 1024;
+/// Largest recipient list accepted, by the API and the console alike.
+pub(crate) const IMPORT_BODY_LIMIT: usize = staff::IMPORT_BODY_LIMIT;
 
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
     pub(crate) store: Store,
     guard: Arc<Guard>,
-    catalogue: Arc<Catalogue>,
+    pub(crate) catalogue: Arc<Catalogue>,
     /// Held while a population or desil file is imported: one at a time.
     registry_lock: registry::ImportLock,
     /// What `/healthz` last counted.
@@ -104,6 +109,9 @@ pub struct RouterOptions {
     pub verify_base: Option<String>,
     /// The web console's sessions and cookies.
     pub console: crate::console::ConsoleOptions,
+    /// Where the console's import jobs keep their files (`serve`: `<data dir>/imports`);
+    /// `None`: a directory of the process under the system's temporary directory.
+    pub imports_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for RouterOptions {
@@ -115,6 +123,7 @@ impl Default for RouterOptions {
             letters: None,
             verify_base: None,
             console: crate::console::ConsoleOptions::default(),
+            imports_dir: None,
         }
     }
 }
@@ -156,7 +165,7 @@ pub fn router_with_options(store: Store, catalogue: Catalogue, options: RouterOp
             .letters
             .unwrap_or_else(|| Arc::new(crate::letters::LetterCatalogue::builtin())),
         verify_base: options.verify_base,
-        console: Arc::new(crate::console::Console::new(options.console)),
+        console: Arc::new(crate::console::Console::new(options.console, options.imports_dir)),
         lookups,
     };
     let kiosk_api = Router::new()
@@ -194,6 +203,9 @@ pub fn router_with_options(store: Store, catalogue: Catalogue, options: RouterOp
         .route(protocol::staff::REPORT_REJECT_PATH, post(report_queue::reject))
         .route(protocol::staff::REPORT_SCHEDULE_PATH, post(report_queue::schedule))
         .route(protocol::staff::REPORT_DELIVER_PATH, post(report_queue::deliver))
+        .route(public_list::PUBLIC_LIST_PATH, get(public_list::list))
+        .route(import_jobs::IMPORT_JOB_PATH, get(import_jobs::job))
+        .route(import_jobs::IMPORT_JOB_REPORT_PATH, get(import_jobs::report))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), staff::authenticate));
     Router::new()
         .route(HEALTH_PATH, get(health::health))

@@ -49,7 +49,10 @@ pub const DOCUMENT_PATH: &str = "/api/openapi.json";
         super::staff::add_membership,
         super::staff::import_list,
         super::registry::population,
-        super::registry::desil
+        super::registry::desil,
+        super::public_list::list,
+        super::import_jobs::job,
+        super::import_jobs::report
     ),
     modifiers(&KioskSignature)
 )]

@@ -21,6 +21,7 @@ mod pool;
 mod population;
 mod postgres_conn;
 mod postgres_tls;
+mod public_list;
 mod registry;
 mod report_queue;
 mod reports;
@@ -54,6 +55,7 @@ pub use population::{
     ImportMeta, PopulationOutcome, PopulationWriter,
 };
 pub use postgres_tls::PgTlsError;
+pub use public_list::PublicMember;
 pub use registry::{NewFamily, NewMembership, NewResident};
 pub use report_queue::ReportFilter;
 pub use reports::{NewReport, ReportChange, ReportProgress};

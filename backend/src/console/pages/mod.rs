@@ -2,9 +2,11 @@
 
 pub(crate) mod assets;
 pub(crate) mod dashboard;
+pub(crate) mod imports;
 pub(crate) mod letters;
 pub(crate) mod login;
 pub(crate) mod password;
+pub(crate) mod public_lists;
 
 use axum::extract::State;
 use axum::response::Response;
