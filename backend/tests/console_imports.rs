@@ -115,12 +115,12 @@ async fn an_uploaded_list_with_a_bad_row_reports_it_per_row_and_writes_nothing()
         assert!(!report.body.contains(nik.as_str()), "a full NIK in the report");
     }
     assert_eq!(memberships(&world).await, before, "a dry run writes nothing");
-    // A malformed file is not applied even when asked.
+    // A malformed file is not offered for applying, and not applied even when asked.
+    assert!(!page.body.contains("Terapkan sungguhan"), "no apply button");
     let apply_token = page.csrf().expect("token");
     let applied = browser.post(&format!("{job}/apply"), &[("csrf", &apply_token)]).await;
-    assert_eq!(applied.status, 303);
-    let again = finished(&mut browser, applied.location().expect("the new job")).await;
-    assert!(again.text().contains("Tidak ditulis"), "{}", again.text());
+    assert_eq!(applied.status, 409, "{}", applied.body);
+    assert!(applied.text().contains("without malformed or duplicated rows"));
     assert_eq!(memberships(&world).await, before, "a malformed file never lands");
 
     let imports = audited(&world, "console_import").await;

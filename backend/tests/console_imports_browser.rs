@@ -139,7 +139,7 @@ async fn a_csv_with_a_bad_row_is_read_per_row_and_the_public_list_prints() {
     let page_rule = run(
         &client,
         "return Array.from(document.styleSheets).flatMap(s => Array.from(s.cssRules))
-            .some(r => r.type === CSSRule.PAGE_RULE && r.style.size.includes('A4'));",
+            .some(r => r.type === CSSRule.PAGE_RULE && r.cssText.toLowerCase().includes('size: a4'));",
     )
     .await;
     assert_eq!(page_rule, serde_json::Value::Bool(true), "the @page A4 rule is loaded");

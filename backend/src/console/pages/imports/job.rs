@@ -113,6 +113,12 @@ fn outcome_said(key: &str) -> (Said, &'static str) {
     (Said { id: id.into(), en: en.into() }, tone)
 }
 
+/// A finished run whose file is sound: applied for real, it would write (the import refuses
+/// a file with a malformed or duplicated row whole).
+fn clean(state: &JobState) -> bool {
+    matches!(state, JobState::Finished(summary) if summary.malformed == 0 && summary.duplicate == 0)
+}
+
 /// The report's rows, as `import::write_row` wrote them.
 fn read_report(path: &std::path::Path) -> Result<Vec<csv::StringRecord>, csv::Error> {
     csv::Reader::from_path(path)?.records().collect()
@@ -208,7 +214,7 @@ pub(crate) async fn job(
         .iter()
         .zip(OUTCOMES)
         .map(|(count, (key, id, en))| Count {
-            key: *key,
+            key,
             label: Said { id: (*id).into(), en: (*en).into() },
             count: *count,
             href: href(&job.id, key, 1),
@@ -218,7 +224,6 @@ pub(crate) async fn job(
         _ => Vec::new(),
     };
     let (said, tone) = state_text(&job);
-    let finished = matches!(job_state, JobState::Finished(_));
     let subject = format!("job:{}", job.id);
     reply::audit(&state, &user.actor(), "console_import_job", &subject, "viewed");
     let view = JobView {
@@ -252,7 +257,7 @@ pub(crate) async fn job(
         prev: (page > 1).then(|| href(&job.id, &outcome, page - 1)),
         next: (page < pages).then(|| href(&job.id, &outcome, page + 1)),
         report: format!("{}/report.csv", job_href(&job.id)),
-        may_apply: finished && job.dry_run && may_import(&user),
+        may_apply: clean(&job_state) && job.dry_run && may_import(&user),
         apply: format!("{}/apply", job_href(&job.id)),
     };
     layout::render(&state, Some(&user), &PAGE, &view)
@@ -317,11 +322,11 @@ pub(crate) async fn apply(
         let why = Text::new("Auditor hanya membaca.", "Auditors only read.");
         return reply::error_page(&state, Some(&user), StatusCode::FORBIDDEN, why);
     }
-    if !job.dry_run || !matches!(job.state(), JobState::Finished(_)) {
-        reply::audit(&state, &user.actor(), "console_import_apply", &subject, "not_a_dry_run");
+    if !job.dry_run || !clean(&job.state()) {
+        reply::audit(&state, &user.actor(), "console_import_apply", &subject, "not_applicable");
         let why = Text::new(
-            "Hanya uji coba yang selesai yang dapat diterapkan.",
-            "Only a finished dry run can be applied.",
+            "Hanya uji coba yang selesai tanpa baris rusak atau ganda yang dapat diterapkan.",
+            "Only a finished dry run without malformed or duplicated rows can be applied.",
         );
         return reply::error_page(&state, Some(&user), StatusCode::CONFLICT, why);
     }
