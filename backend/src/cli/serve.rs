@@ -106,6 +106,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 || args.public_url.as_deref().is_some_and(|url| url.starts_with("https://")),
             ..Default::default()
         },
+        imports_dir: Some(args.database.data_dir.join("imports")),
         ..Default::default()
     };
     let (listen, data_dir) = (args.listen, args.database.data_dir);

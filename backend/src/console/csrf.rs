@@ -67,6 +67,26 @@ fn decode(text: &str) -> Option<String> {
     percent_decode_str(&text.replace('+', " ")).decode_utf8().ok().map(|text| text.into_owned())
 }
 
+/// A text field of a `multipart/form-data` body (an upload form), the first of its name.
+pub(crate) async fn multipart_field(
+    content_type: &axum::http::HeaderValue,
+    body: bytes::Bytes,
+    name: &str,
+) -> Option<String> {
+    use axum::extract::{FromRequest, Multipart};
+    let request = axum::http::Request::builder()
+        .header(header::CONTENT_TYPE, content_type.clone())
+        .body(axum::body::Body::from(body))
+        .ok()?;
+    let mut form = Multipart::from_request(request, &()).await.ok()?;
+    while let Ok(Some(field)) = form.next_field().await {
+        if field.name() == Some(name) {
+            return field.text().await.ok();
+        }
+    }
+    None
+}
+
 /// `host[:port]` of an absolute URL, lower-cased.
 fn authority(url: &str) -> Option<String> {
     let rest = url.split_once("://")?.1;

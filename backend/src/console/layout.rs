@@ -52,6 +52,14 @@ pub(crate) const NAV: &[Nav] = &[
         en: "Programs",
         shown: everyone,
     },
+    Nav { key: "imports", href: "/console/imports", id: "Impor", en: "Imports", shown: everyone },
+    Nav {
+        key: "public_lists",
+        href: "/console/public-lists",
+        id: "Daftar publik",
+        en: "Public lists",
+        shown: everyone,
+    },
 ];
 
 #[derive(Serialize)]

@@ -18,6 +18,7 @@ mod csrf;
 mod headers;
 mod layout;
 mod pages;
+pub(crate) use pages::imports;
 mod reply;
 mod session;
 mod templates;
@@ -32,11 +33,17 @@ pub use session::ConsoleOptions;
 pub(crate) struct Console {
     options: ConsoleOptions,
     templates: templates::Templates,
+    /// Recipient-list imports running or run from the console (and read by the API).
+    pub(crate) imports: std::sync::Arc<pages::imports::Jobs>,
 }
 
 impl Console {
-    pub(crate) fn new(options: ConsoleOptions) -> Console {
-        Console { options, templates: templates::Templates::load() }
+    pub(crate) fn new(options: ConsoleOptions, imports_dir: Option<std::path::PathBuf>) -> Console {
+        Console {
+            options,
+            templates: templates::Templates::load(),
+            imports: std::sync::Arc::new(pages::imports::Jobs::new(imports_dir)),
+        }
     }
 }
 
@@ -65,6 +72,17 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         )
         .route("/console/programs", get(pages::programs::page))
         .route(pages::programs::DRY_RUN_PATH, post(pages::programs::dry_run_form))
+        .route(
+            "/console/imports",
+            get(pages::imports::form)
+                .post(pages::imports::start)
+                .layer(axum::extract::DefaultBodyLimit::max(session::UPLOAD_LIMIT)),
+        )
+        .route("/console/imports/{job}", get(pages::imports::job))
+        .route("/console/imports/{job}/report.csv", get(pages::imports::report))
+        .route("/console/imports/{job}/apply", post(pages::imports::apply))
+        .route("/console/public-lists", get(pages::public_lists::choose))
+        .route("/console/public-lists/{desa}/{program}", get(pages::public_lists::page))
         .route(session::PASSWORD_PATH, get(pages::password::form).post(pages::password::change))
         .route(session::LOGOUT_PATH, post(pages::login::logout))
         .route_layer(axum::middleware::from_fn_with_state(state, session::require));
@@ -73,6 +91,7 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .route("/console", get(|| async { reply::redirect(session::HOME_PATH) }))
         .route(session::LOGIN_PATH, get(pages::login::form).post(pages::login::submit))
         .route(pages::assets::CSS_PATH, get(pages::assets::css))
+        .route(pages::assets::PRINT_JS_PATH, get(pages::assets::print_js))
         .merge(signed_in)
         .route("/console/{*rest}", any(pages::not_found))
         .layer(axum::middleware::map_response(headers::secure))

@@ -22,6 +22,8 @@ pub(crate) const PASSWORD_PATH: &str = "/console/password";
 
 /// Largest form body the console reads; its forms hold a reason at most.
 const FORM_LIMIT: usize = 16 * 1024;
+/// Largest upload form (`multipart/form-data`: a recipient list), as the API's import.
+pub(crate) const UPLOAD_LIMIT: usize = crate::http::IMPORT_BODY_LIMIT;
 
 /// How the console's sessions behave.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -157,7 +159,13 @@ async fn checked_form(
 ) -> Result<Request, Response> {
     let (parts, body) = request.into_parts();
     let same_origin = csrf::same_origin(&parts.headers);
-    let Ok(bytes) = axum::body::to_bytes(body, FORM_LIMIT).await else {
+    let multipart = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .filter(|value| value.as_bytes().starts_with(b"multipart/form-data"))
+        .cloned();
+    let limit = if multipart.is_some() { UPLOAD_LIMIT } else { FORM_LIMIT };
+    let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
         return Err(reply::error_page(
             state,
             Some(user),
@@ -165,7 +173,11 @@ async fn checked_form(
             Text::new("Isian terlalu besar.", "The form is too large."),
         ));
     };
-    let token = csrf::form_field(&bytes, csrf::FIELD).unwrap_or_default();
+    let token = match &multipart {
+        Some(content_type) => csrf::multipart_field(content_type, bytes.clone(), csrf::FIELD).await,
+        None => csrf::form_field(&bytes, csrf::FIELD),
+    }
+    .unwrap_or_default();
     if !same_origin || !csrf::matches(&user.session_id, Purpose::Session, &token) {
         let why = if same_origin { "bad_token" } else { "other_origin" };
         tracing::warn!(username = %user.staff.username, path = %parts.uri.path(), why, "console form refused");

@@ -22,6 +22,10 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
     ("registry.html", include_str!("../../console/templates/registry.html")),
     ("family.html", include_str!("../../console/templates/family.html")),
     ("programs.html", include_str!("../../console/templates/programs.html")),
+    ("imports.html", include_str!("../../console/templates/imports.html")),
+    ("import_job.html", include_str!("../../console/templates/import_job.html")),
+    ("public_lists.html", include_str!("../../console/templates/public_lists.html")),
+    ("public_list.html", include_str!("../../console/templates/public_list.html")),
 ];
 
 pub(crate) struct Templates {

@@ -6,12 +6,14 @@ pub(crate) mod error;
 mod fleet;
 mod guard;
 mod health;
+mod import_jobs;
 pub(crate) mod letter_pdf;
 mod letter_queue;
 mod letters;
 pub(crate) mod login;
 mod lookup_batch;
 mod openapi;
+pub(crate) mod public_list;
 mod registry;
 mod registry_search;
 pub(crate) mod report_queue;
@@ -41,9 +43,12 @@ use crate::store::Store;
 use error::AppError;
 pub use guard::Kiosk;
 use guard::{Guard, authenticate};
+pub(crate) use staff::import_failure;
 
 /// Largest request body accepted; no endpoint of this version needs more.
 const BODY_LIMIT: usize = 64 * 1024;
+/// Largest recipient list accepted, by the API and the console alike.
+pub(crate) const IMPORT_BODY_LIMIT: usize = staff::IMPORT_BODY_LIMIT;
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -105,6 +110,9 @@ pub struct RouterOptions {
     pub verify_base: Option<String>,
     /// The web console's sessions and cookies.
     pub console: crate::console::ConsoleOptions,
+    /// Where the console's import jobs keep their files (`serve`: `<data dir>/imports`);
+    /// `None`: a directory of the process under the system's temporary directory.
+    pub imports_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for RouterOptions {
@@ -116,6 +124,7 @@ impl Default for RouterOptions {
             letters: None,
             verify_base: None,
             console: crate::console::ConsoleOptions::default(),
+            imports_dir: None,
         }
     }
 }
@@ -157,7 +166,7 @@ pub fn router_with_options(store: Store, catalogue: Catalogue, options: RouterOp
             .letters
             .unwrap_or_else(|| Arc::new(crate::letters::LetterCatalogue::builtin())),
         verify_base: options.verify_base,
-        console: Arc::new(crate::console::Console::new(options.console)),
+        console: Arc::new(crate::console::Console::new(options.console, options.imports_dir)),
         lookups,
     };
     let kiosk_api = Router::new()
@@ -200,6 +209,9 @@ pub fn router_with_options(store: Store, catalogue: Catalogue, options: RouterOp
         .route(registry_search::UNMASK_PATH, post(registry_search::unmask))
         .route(registry_search::PROGRAMS_PATH, get(registry_search::programs))
         .route(registry_search::DRY_RUN_PATH, post(registry_search::dry_run_api))
+        .route(public_list::PUBLIC_LIST_PATH, get(public_list::list))
+        .route(import_jobs::IMPORT_JOB_PATH, get(import_jobs::job))
+        .route(import_jobs::IMPORT_JOB_REPORT_PATH, get(import_jobs::report))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), staff::authenticate));
     Router::new()
         .route(HEALTH_PATH, get(health::health))

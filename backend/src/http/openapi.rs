@@ -54,7 +54,10 @@ pub const DOCUMENT_PATH: &str = "/api/openapi.json";
         super::registry_search::family,
         super::registry_search::unmask,
         super::registry_search::programs,
-        super::registry_search::dry_run_api
+        super::registry_search::dry_run_api,
+        super::public_list::list,
+        super::import_jobs::job,
+        super::import_jobs::report
     ),
     modifiers(&KioskSignature)
 )]

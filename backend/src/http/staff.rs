@@ -234,7 +234,7 @@ pub struct ImportQuery {
 }
 
 /// The answer to a refused import; the import has audited it already where that is due.
-fn import_failure(error: ImportError) -> AppError {
+pub(crate) fn import_failure(error: ImportError) -> AppError {
     match error {
         ImportError::Store(error) => error.into(),
         ImportError::UnknownProgram(code) => unknown_program(&code),

@@ -21,6 +21,7 @@ mod pool;
 mod population;
 mod postgres_conn;
 mod postgres_tls;
+mod public_list;
 mod registry;
 mod registry_search;
 mod report_queue;
@@ -55,6 +56,7 @@ pub use population::{
     ImportMeta, PopulationOutcome, PopulationWriter,
 };
 pub use postgres_tls::PgTlsError;
+pub use public_list::PublicMember;
 pub use registry::{NewFamily, NewMembership, NewResident};
 pub use registry_search::{
     FamilyLetter, FamilyMembership, FamilyRecord, FamilyReport, QueryError, RegistryHit,

@@ -345,3 +345,48 @@ pub async fn early_in_a_minute() {
         tokio::time::sleep(std::time::Duration::from_secs(u64::from(61 - second))).await;
     }
 }
+
+/// A `multipart/form-data` body as a browser sends an upload form: the text fields, then
+/// one file field `file` named `file_name`.
+pub fn multipart(fields: &[(&str, &str)], file_name: &str, file: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "----anjungan-test-boundary-7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: text/csv\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+impl Console {
+    /// An upload form (`multipart`'s content type and body) as a browser posts it.
+    pub async fn post_multipart(
+        &mut self,
+        path: &str,
+        (content_type, body): (String, Vec<u8>),
+    ) -> Answer {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .header("origin", self.base.clone())
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("POST");
+        self.keep(response).await
+    }
+}

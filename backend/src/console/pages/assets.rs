@@ -27,3 +27,18 @@ pub(crate) async fn css() -> Response {
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400"));
     response
 }
+
+/// The one script of the console: the print button of the public list (the page prints with
+/// Ctrl+P without it). Served like the style sheet, so the CSP's `script-src 'self'` holds.
+pub(crate) const PRINT_JS_PATH: &str = "/console/static/print.js";
+
+const PRINT_JS: &str = include_str!("../../../console/static/print.js");
+
+pub(crate) async fn print_js() -> Response {
+    let mut response = PRINT_JS.into_response();
+    let headers = response.headers_mut();
+    headers
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/javascript; charset=utf-8"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400"));
+    response
+}

@@ -2,10 +2,12 @@
 
 pub(crate) mod assets;
 pub(crate) mod dashboard;
+pub(crate) mod imports;
 pub(crate) mod letters;
 pub(crate) mod login;
 pub(crate) mod password;
 pub(crate) mod programs;
+pub(crate) mod public_lists;
 pub(crate) mod registry;
 pub(crate) mod reports;
 
