@@ -20,6 +20,7 @@ mod layout;
 mod pages;
 mod reply;
 mod session;
+mod svg;
 mod templates;
 
 use axum::Router;
@@ -51,6 +52,14 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .route("/console/letters/reject", post(pages::letters::reject))
         .route("/console/letters/cancel", post(pages::letters::cancel))
         .route("/console/letters/issued/{id}/pdf", get(pages::letters::pdf))
+        .route("/console/fleet", get(pages::fleet::list))
+        .route("/console/fleet/{kiosk}", get(pages::fleet::detail))
+        .route("/console/fleet/{kiosk}/config", post(pages::fleet::configure))
+        .route("/console/fleet/{kiosk}/pin", post(pages::fleet::set_pin))
+        .route("/console/audit", get(pages::audit::page))
+        .route("/console/audit.csv", get(pages::audit::export))
+        .route("/console/charts", get(pages::charts::page))
+        .route("/console/charts/{name}", get(pages::charts::image))
         .route(session::PASSWORD_PATH, get(pages::password::form).post(pages::password::change))
         .route(session::LOGOUT_PATH, post(pages::login::logout))
         .route_layer(axum::middleware::from_fn_with_state(state, session::require));

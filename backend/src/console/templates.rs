@@ -16,6 +16,10 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
     ("dashboard.html", include_str!("../../console/templates/dashboard.html")),
     ("letters.html", include_str!("../../console/templates/letters.html")),
     ("letter.html", include_str!("../../console/templates/letter.html")),
+    ("fleet.html", include_str!("../../console/templates/fleet.html")),
+    ("kiosk.html", include_str!("../../console/templates/kiosk.html")),
+    ("audit.html", include_str!("../../console/templates/audit.html")),
+    ("charts.html", include_str!("../../console/templates/charts.html")),
 ];
 
 pub(crate) struct Templates {

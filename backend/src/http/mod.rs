@@ -4,6 +4,7 @@
 pub mod budget;
 pub(crate) mod error;
 mod fleet;
+mod fleet_staff;
 mod guard;
 mod health;
 pub(crate) mod letter_pdf;
@@ -194,6 +195,13 @@ pub fn router_with_options(store: Store, catalogue: Catalogue, options: RouterOp
         .route(protocol::staff::REPORT_REJECT_PATH, post(report_queue::reject))
         .route(protocol::staff::REPORT_SCHEDULE_PATH, post(report_queue::schedule))
         .route(protocol::staff::REPORT_DELIVER_PATH, post(report_queue::deliver))
+        .route(fleet_staff::FLEET_PATH, get(fleet_staff::list))
+        .route(fleet_staff::FLEET_KIOSK_PATH, get(fleet_staff::detail))
+        .route(fleet_staff::FLEET_CONFIG_PATH, post(fleet_staff::configure))
+        .route(fleet_staff::FLEET_PIN_PATH, post(fleet_staff::set_pin))
+        .route(fleet_staff::AUDIT_PATH, get(fleet_staff::audit_page))
+        .route(fleet_staff::AUDIT_CSV_PATH, get(fleet_staff::audit_csv))
+        .route(fleet_staff::CHARTS_PATH, get(fleet_staff::charts))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), staff::authenticate));
     Router::new()
         .route(HEALTH_PATH, get(health::health))
