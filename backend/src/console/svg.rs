@@ -71,7 +71,7 @@ fn step(max: f64) -> f64 {
 /// Horizontal bars: one row per `(label, value)`, the value written at the bar's end.
 pub(crate) fn bars(title: &str, rows: &[(String, u64)]) -> String {
     const WIDTH: u32 = 720;
-    const LABEL: u32 = 230;
+    const LABEL: u32 = 270;
     const ROW: u32 = 28;
     const TOP: u32 = 36;
     let height = TOP + ROW * rows.len().max(1) as u32 + 30;

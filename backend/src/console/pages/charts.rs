@@ -37,6 +37,8 @@ struct UptimeRow {
 
 #[derive(Serialize)]
 struct ChartsView {
+    /// Whether any day of the reports chart has one.
+    any_reports: bool,
     charts: Charts,
     uptime_rows: Vec<UptimeRow>,
     uptime_days: Vec<String>,
@@ -62,7 +64,8 @@ pub(crate) async fn page(
         .collect();
     // The table's header: day and month only.
     let uptime_days = charts.uptime_days.iter().map(|day| short_day(day)).collect();
-    let view = ChartsView { charts, uptime_rows, uptime_days };
+    let any_reports = charts.reports.iter().any(|day| day.count > 0);
+    let view = ChartsView { any_reports, charts, uptime_rows, uptime_days };
     layout::render(&state, Some(&user), &PAGE, &view)
 }
 
