@@ -10,12 +10,15 @@ and the HTTP API the kiosks call.
   checked and loaded into the registry.
 */
 
+pub mod audit_view;
 pub mod bench;
+pub mod chart_data;
 pub mod checks;
 pub mod console;
 pub mod data_dir;
 pub mod demo;
 pub mod eligibility;
+pub mod fleet_admin;
 pub mod http;
 pub mod import;
 pub mod letters;

@@ -473,6 +473,15 @@ async fn screenshots_of_every_page_at_laptop_and_phone_size() {
         sign_out(&client).await;
         first_sign_in(&client, &base, &kabupaten).await;
         shot(&client, "dashboard-kabupaten", size).await;
+        for (page, name) in [
+            ("fleet", "fleet"),
+            ("fleet/BWI-POSYANDU-02", "kiosk"),
+            ("audit?action=heartbeat", "audit"),
+            ("charts", "charts"),
+        ] {
+            client.goto(&format!("{base}/console/{page}")).await.expect(name);
+            shot(&client, name, size).await;
+        }
         client.close().await.expect("close");
     }
 }

@@ -268,6 +268,13 @@ async fn the_openapi_document_lists_exactly_the_routed_paths() {
         "/api/v1/staff/registry/families/{kk}/unmask",
         "/api/v1/staff/programs",
         "/api/v1/staff/programs/dry-run",
+        "/api/v1/staff/fleet",
+        "/api/v1/staff/fleet/{kiosk}",
+        "/api/v1/staff/fleet/{kiosk}/config",
+        "/api/v1/staff/fleet/{kiosk}/pin",
+        "/api/v1/staff/audit",
+        "/api/v1/staff/audit.csv",
+        "/api/v1/staff/charts",
     ];
     assert_eq!(documented, constants.into_iter().collect());
     // Each is routed: an unsigned GET is refused or answered, never the fallback's 404.
@@ -276,7 +283,8 @@ async fn the_openapi_document_lists_exactly_the_routed_paths() {
             .replace("{nik}", "3510011203850001")
             .replace("{ticket}", "x")
             .replace("{id}", "x")
-            .replace("{kk}", "x");
+            .replace("{kk}", "x")
+            .replace("{kiosk}", "x");
         let response = reqwest::get(format!("{}{concrete}", server.url)).await.expect("request");
         assert_ne!(response.status(), 404, "{path} is not routed");
     }

@@ -60,7 +60,15 @@ pub(crate) const NAV: &[Nav] = &[
         en: "Public lists",
         shown: everyone,
     },
+    Nav { key: "fleet", href: "/console/fleet", id: "Kios", en: "Fleet", shown: everyone },
+    Nav { key: "audit", href: "/console/audit", id: "Audit", en: "Audit", shown: audit_readers },
+    Nav { key: "charts", href: "/console/charts", id: "Grafik", en: "Charts", shown: everyone },
 ];
+
+/// The audit log's readers (`audit_view::may_read`).
+fn audit_readers(staff: &StaffRecord) -> bool {
+    crate::audit_view::may_read(staff)
+}
 
 #[derive(Serialize)]
 struct NavLink {

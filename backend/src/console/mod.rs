@@ -21,6 +21,7 @@ mod pages;
 pub(crate) use pages::imports;
 mod reply;
 mod session;
+mod svg;
 mod templates;
 
 use axum::Router;
@@ -83,6 +84,14 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .route("/console/imports/{job}/apply", post(pages::imports::apply))
         .route("/console/public-lists", get(pages::public_lists::choose))
         .route("/console/public-lists/{desa}/{program}", get(pages::public_lists::page))
+        .route("/console/fleet", get(pages::fleet::list))
+        .route("/console/fleet/{kiosk}", get(pages::fleet::detail))
+        .route("/console/fleet/{kiosk}/config", post(pages::fleet::configure))
+        .route("/console/fleet/{kiosk}/pin", post(pages::fleet::set_pin))
+        .route("/console/audit", get(pages::audit::page))
+        .route("/console/audit.csv", get(pages::audit::export))
+        .route("/console/charts", get(pages::charts::page))
+        .route("/console/charts/{name}", get(pages::charts::image))
         .route(session::PASSWORD_PATH, get(pages::password::form).post(pages::password::change))
         .route(session::LOGOUT_PATH, post(pages::login::logout))
         .route_layer(axum::middleware::from_fn_with_state(state, session::require));

@@ -26,6 +26,10 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
     ("import_job.html", include_str!("../../console/templates/import_job.html")),
     ("public_lists.html", include_str!("../../console/templates/public_lists.html")),
     ("public_list.html", include_str!("../../console/templates/public_list.html")),
+    ("fleet.html", include_str!("../../console/templates/fleet.html")),
+    ("kiosk.html", include_str!("../../console/templates/kiosk.html")),
+    ("audit.html", include_str!("../../console/templates/audit.html")),
+    ("charts.html", include_str!("../../console/templates/charts.html")),
 ];
 
 pub(crate) struct Templates {

@@ -4,6 +4,7 @@
 pub mod budget;
 pub(crate) mod error;
 mod fleet;
+mod fleet_staff;
 mod guard;
 mod health;
 mod import_jobs;
@@ -212,6 +213,13 @@ pub fn router_with_options(store: Store, catalogue: Catalogue, options: RouterOp
         .route(public_list::PUBLIC_LIST_PATH, get(public_list::list))
         .route(import_jobs::IMPORT_JOB_PATH, get(import_jobs::job))
         .route(import_jobs::IMPORT_JOB_REPORT_PATH, get(import_jobs::report))
+        .route(fleet_staff::FLEET_PATH, get(fleet_staff::list))
+        .route(fleet_staff::FLEET_KIOSK_PATH, get(fleet_staff::detail))
+        .route(fleet_staff::FLEET_CONFIG_PATH, post(fleet_staff::configure))
+        .route(fleet_staff::FLEET_PIN_PATH, post(fleet_staff::set_pin))
+        .route(fleet_staff::AUDIT_PATH, get(fleet_staff::audit_page))
+        .route(fleet_staff::AUDIT_CSV_PATH, get(fleet_staff::audit_csv))
+        .route(fleet_staff::CHARTS_PATH, get(fleet_staff::charts))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), staff::authenticate));
     Router::new()
         .route(HEALTH_PATH, get(health::health))

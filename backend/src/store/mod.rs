@@ -7,6 +7,8 @@
 
 mod alerts;
 mod audit;
+mod audit_search;
+mod charts;
 mod conn;
 mod console_dashboard;
 mod console_sessions;
@@ -38,6 +40,7 @@ use std::sync::Arc;
 
 pub use alerts::{AlertKind, AlertRecord};
 pub use audit::AuditEntry;
+pub use audit_search::{AUDIT_FILTER_MAX, AuditFilter};
 pub use console_dashboard::{DesaCounts, KioskState};
 pub use console_sessions::{ConsoleLimits, ConsoleSession, valid_session_id};
 pub(crate) use fleet::village_name;

@@ -49,7 +49,7 @@ struct Totals {
 }
 
 #[derive(Serialize)]
-struct KioskView {
+pub(crate) struct KioskView {
     id: String,
     desa: String,
     /// `ok`, `warn` or `bad`: how the row is coloured.
@@ -122,7 +122,7 @@ fn online(state: &KioskState, now: time::OffsetDateTime) -> bool {
         .is_some_and(|at| (now - at).whole_seconds() < ONLINE_SECONDS)
 }
 
-fn kiosk_view(state: &KioskState, now: time::OffsetDateTime) -> KioskView {
+pub(crate) fn kiosk_view(state: &KioskState, now: time::OffsetDateTime) -> KioskView {
     let is_online = online(state, now);
     let (health, status) = match (state.enabled, state.last_seen.is_some(), is_online) {
         (false, _, _) => ("bad", said("dinonaktifkan", "disabled")),

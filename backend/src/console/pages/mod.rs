@@ -1,7 +1,10 @@
 //! The console's pages, one module each.
 
 pub(crate) mod assets;
+pub(crate) mod audit;
+pub(crate) mod charts;
 pub(crate) mod dashboard;
+pub(crate) mod fleet;
 pub(crate) mod imports;
 pub(crate) mod letters;
 pub(crate) mod login;
