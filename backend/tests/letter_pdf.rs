@@ -166,7 +166,7 @@ fn a_reprint_says_salinan_and_the_original_does_not() {
     assert!(read.text.contains(&document.title), "still the whole letter: {}", read.text);
     looks_like_a_page("domisili-salinan", &read.images[0]);
     // The watermark darkens the page's middle without covering it.
-    let original = read_back("domisili", &letter_pdf(&sample("domisili")).expect("drawn"));
+    let original = read_back("domisili-original", &letter_pdf(&sample("domisili")).expect("drawn"));
     let grey = |image: &image::GrayImage| {
         image.pixels().filter(|p| (150..250).contains(&p.0[0])).count() as f32
             / (image.width() * image.height()) as f32
