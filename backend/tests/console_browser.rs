@@ -13,7 +13,7 @@ mod browser;
 mod common;
 
 use backend::store::StaffRole;
-use browser::{Driver, click, fill, path, run, text};
+use browser::{Driver, click, fill, path, run, shot, text};
 use common::console::{FIRST_PASSWORD, OWN_PASSWORD, World, column, execute, world};
 use fantoccini::{Client, Locator};
 use protocol::api::ReportState;
@@ -349,23 +349,6 @@ async fn heartbeat(
     })
     .await
     .expect("join");
-}
-
-/// Saves the page as `docs/screenshots/console/<page>-<w>x<h>.png`: laid out in a viewport
-/// of that size, and drawn to its full length (a page longer than the screen is scrolled
-/// on the device; the picture shows all of it).
-async fn shot(client: &Client, page: &str, (width, height): (u32, u32)) {
-    let length = run(client, "return document.documentElement.scrollHeight;").await;
-    let length = length.as_u64().and_then(|n| u32::try_from(n).ok()).unwrap_or(height);
-    browser::set_viewport(client, width, length.max(height)).await;
-    let png = client.screenshot().await.expect("screenshot");
-    browser::set_viewport(client, width, height).await;
-    let image = image::load_from_memory(&png).expect("a PNG");
-    assert_eq!(image.width(), width, "{page}: the viewport's width");
-    assert!(image.height() >= height, "{page}: at least the viewport's height");
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots/console");
-    std::fs::create_dir_all(&dir).expect("screenshot folder");
-    std::fs::write(dir.join(format!("{page}-{width}x{height}.png")), png).expect("write");
 }
 
 /// Every console page at a laptop's and a phone's size, for people to look at. Only with

@@ -14,7 +14,7 @@ mod common;
 use std::time::Duration;
 
 use backend::store::StaffRole;
-use browser::{Driver, click, fill, path, run, text};
+use browser::{Driver, click, fill, path, run, shot, text};
 use common::console::{FIRST_PASSWORD, OWN_PASSWORD, World, column, world};
 use fantoccini::{Client, Locator};
 
@@ -146,18 +146,6 @@ async fn a_csv_with_a_bad_row_is_read_per_row_and_the_public_list_prints() {
     let button = run(&client, "return !document.querySelector('[data-print]').hidden;").await;
     assert_eq!(button, serde_json::Value::Bool(true), "print.js shows the print button");
     client.close().await.expect("close");
-}
-
-/// Saves the page as `docs/screenshots/console/<page>-<w>x<h>.png`, drawn to its full length.
-async fn shot(client: &Client, page: &str, (width, height): (u32, u32)) {
-    let length = run(client, "return document.documentElement.scrollHeight;").await;
-    let length = length.as_u64().and_then(|n| u32::try_from(n).ok()).unwrap_or(height);
-    browser::set_viewport(client, width, length.max(height)).await;
-    let png = client.screenshot().await.expect("screenshot");
-    browser::set_viewport(client, width, height).await;
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots/console");
-    std::fs::create_dir_all(&dir).expect("screenshot folder");
-    std::fs::write(dir.join(format!("{page}-{width}x{height}.png")), png).expect("write");
 }
 
 /// The imports and public list pages at a laptop's and a phone's size (ANJUNGAN_SCREENSHOTS=1).

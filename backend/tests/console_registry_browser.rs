@@ -10,7 +10,7 @@ mod browser;
 mod common;
 
 use backend::store::StaffRole;
-use browser::{Driver, click, fill, path, run, text};
+use browser::{Driver, click, fill, path, shot, text};
 use common::console::{FIRST_PASSWORD, OWN_PASSWORD, World, column, world};
 use fantoccini::{Client, Locator};
 use protocol::mask::mask_digits_in;
@@ -121,21 +121,6 @@ async fn search_open_the_family_show_it_with_a_reason_and_dry_run_a_program() {
     assert!(said.contains("Tidak akan diterima"), "{said}");
     assert!(said.contains(&mask_digits_in(&nik)) && !said.contains(&nik), "masked");
     client.close().await.expect("close");
-}
-
-/// Saves the page as `docs/screenshots/console/<page>-<w>x<h>.png`, drawn to its full
-/// length (as console_browser.rs does for the other pages).
-async fn shot(client: &Client, page: &str, (width, height): (u32, u32)) {
-    let length = run(client, "return document.documentElement.scrollHeight;").await;
-    let length = length.as_u64().and_then(|n| u32::try_from(n).ok()).unwrap_or(height);
-    browser::set_viewport(client, width, length.max(height)).await;
-    let png = client.screenshot().await.expect("screenshot");
-    browser::set_viewport(client, width, height).await;
-    let image = image::load_from_memory(&png).expect("a PNG");
-    assert_eq!(image.width(), width, "{page}: the viewport's width");
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots/console");
-    std::fs::create_dir_all(&dir).expect("screenshot folder");
-    std::fs::write(dir.join(format!("{page}-{width}x{height}.png")), png).expect("write");
 }
 
 /// The Registry and Programs pages at a laptop's and a phone's size. Only with

@@ -12,7 +12,7 @@ mod common;
 mod console_reports_support;
 
 use backend::store::StaffRole;
-use browser::{Driver, click, fill, path, run, text};
+use browser::{Driver, click, fill, path, run, shot, text};
 use common::console::{FIRST_PASSWORD, OWN_PASSWORD, World, world};
 use console_reports_support::{file_report, uncovered_heads};
 use fantoccini::{Client, Locator};
@@ -94,19 +94,6 @@ async fn an_operator_verifies_and_schedules_a_report_and_the_batch_lists_it() {
     assert!(!batches.contains(&later), "the other report is not scheduled");
     assert!(!batches.contains(&heads[0]), "masked");
     client.close().await.expect("close");
-}
-
-/// Saves the page as `docs/screenshots/console/<page>-<w>x<h>.png`, drawn to its full length
-/// (as console_browser.rs's screenshots do).
-async fn shot(client: &Client, page: &str, (width, height): (u32, u32)) {
-    let length = run(client, "return document.documentElement.scrollHeight;").await;
-    let length = length.as_u64().and_then(|n| u32::try_from(n).ok()).unwrap_or(height);
-    browser::set_viewport(client, width, length.max(height)).await;
-    let png = client.screenshot().await.expect("screenshot");
-    browser::set_viewport(client, width, height).await;
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots/console");
-    std::fs::create_dir_all(&dir).expect("screenshot folder");
-    std::fs::write(dir.join(format!("{page}-{width}x{height}.png")), png).expect("write");
 }
 
 /// The report pages at a laptop's and a phone's size. Only with ANJUNGAN_SCREENSHOTS=1.
