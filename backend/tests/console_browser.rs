@@ -13,13 +13,10 @@ mod browser;
 mod common;
 
 use backend::store::StaffRole;
-use browser::{Driver, click, fill, path, run, shot, text};
+use browser::{Driver, LAPTOP, PHONE, click, fill, path, run, shot, text};
 use common::console::{FIRST_PASSWORD, OWN_PASSWORD, World, column, execute, world};
 use fantoccini::{Client, Locator};
 use protocol::api::ReportState;
-
-const LAPTOP: (u32, u32) = (1366, 768);
-const PHONE: (u32, u32) = (390, 844);
 
 async fn sign_in(client: &Client, base: &str, username: &str, password: &str) {
     client.goto(&format!("{base}/console/login")).await.expect("login page");

@@ -14,25 +14,9 @@ mod common;
 use std::time::Duration;
 
 use backend::store::StaffRole;
-use browser::{Driver, click, fill, path, run, shot, text};
-use common::console::{FIRST_PASSWORD, OWN_PASSWORD, World, column, world};
+use browser::{Driver, LAPTOP, PHONE, click, first_sign_in, path, run, shot, text};
+use common::console::{World, column, world};
 use fantoccini::{Client, Locator};
-
-const LAPTOP: (u32, u32) = (1366, 768);
-const PHONE: (u32, u32) = (390, 844);
-
-async fn first_sign_in(client: &Client, base: &str, username: &str) {
-    client.goto(&format!("{base}/console/login")).await.expect("login page");
-    fill(client, "#username", username).await;
-    fill(client, "#password", FIRST_PASSWORD).await;
-    click(client, "form.stack button[type=submit]").await;
-    assert_eq!(path(client).await, "/console/password");
-    fill(client, "#current", FIRST_PASSWORD).await;
-    fill(client, "#new", OWN_PASSWORD).await;
-    fill(client, "#confirm", OWN_PASSWORD).await;
-    click(client, "form.stack button[type=submit]").await;
-    assert_eq!(path(client).await, "/console/");
-}
 
 /// Chooses `value` in the `select` `css`.
 async fn choose(client: &Client, css: &str, value: &str) {

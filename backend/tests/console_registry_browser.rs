@@ -10,27 +10,10 @@ mod browser;
 mod common;
 
 use backend::store::StaffRole;
-use browser::{Driver, click, fill, path, shot, text};
-use common::console::{FIRST_PASSWORD, OWN_PASSWORD, World, column, world};
+use browser::{Driver, LAPTOP, PHONE, click, fill, first_sign_in, path, shot, text};
+use common::console::{World, column, world};
 use fantoccini::{Client, Locator};
 use protocol::mask::mask_digits_in;
-
-const LAPTOP: (u32, u32) = (1366, 768);
-const PHONE: (u32, u32) = (390, 844);
-
-/// Signs in for the first time and chooses the account's own password.
-async fn first_sign_in(client: &Client, base: &str, username: &str) {
-    client.goto(&format!("{base}/console/login")).await.expect("login page");
-    fill(client, "#username", username).await;
-    fill(client, "#password", FIRST_PASSWORD).await;
-    click(client, "form.stack button[type=submit]").await;
-    assert_eq!(path(client).await, "/console/password");
-    fill(client, "#current", FIRST_PASSWORD).await;
-    fill(client, "#new", OWN_PASSWORD).await;
-    fill(client, "#confirm", OWN_PASSWORD).await;
-    click(client, "form.stack button[type=submit]").await;
-    assert_eq!(path(client).await, "/console/");
-}
 
 /// Picks the option `css` of a select (no page load).
 async fn choose(client: &Client, css: &str) {

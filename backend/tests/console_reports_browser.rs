@@ -12,28 +12,11 @@ mod common;
 mod console_reports_support;
 
 use backend::store::StaffRole;
-use browser::{Driver, click, fill, path, run, shot, text};
-use common::console::{FIRST_PASSWORD, OWN_PASSWORD, World, world};
+use browser::{Driver, LAPTOP, PHONE, click, first_sign_in, path, run, shot, text};
+use common::console::{World, world};
 use console_reports_support::{file_report, uncovered_heads};
 use fantoccini::{Client, Locator};
 use protocol::api::ReportState;
-
-const LAPTOP: (u32, u32) = (1366, 768);
-const PHONE: (u32, u32) = (390, 844);
-
-/// The first sign-in of an account: its own password chosen, then the dashboard.
-async fn first_sign_in(client: &Client, base: &str, username: &str) {
-    client.goto(&format!("{base}/console/login")).await.expect("login page");
-    fill(client, "#username", username).await;
-    fill(client, "#password", FIRST_PASSWORD).await;
-    click(client, "form.stack button[type=submit]").await;
-    assert_eq!(path(client).await, "/console/password");
-    fill(client, "#current", FIRST_PASSWORD).await;
-    fill(client, "#new", OWN_PASSWORD).await;
-    fill(client, "#confirm", OWN_PASSWORD).await;
-    click(client, "form.stack button[type=submit]").await;
-    assert_eq!(path(client).await, "/console/");
-}
 
 async fn state_at_kiosk(world: &World, ticket: &str) -> ReportState {
     world.ticket(ticket).await.state

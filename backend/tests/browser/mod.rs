@@ -186,3 +186,26 @@ pub async fn shot(client: &Client, page: &str, (width, height): (u32, u32)) {
     std::fs::create_dir_all(&dir).expect("screenshot folder");
     std::fs::write(dir.join(format!("{page}-{width}x{height}.png")), png).expect("write");
 }
+
+/// The sizes every console page is checked and pictured at: an office laptop and a phone.
+#[allow(dead_code)]
+pub const LAPTOP: (u32, u32) = (1366, 768);
+#[allow(dead_code)]
+pub const PHONE: (u32, u32) = (390, 844);
+
+/// The first sign-in of an account `staff-add` made: its own password chosen, then the
+/// dashboard.
+#[allow(dead_code)]
+pub async fn first_sign_in(client: &Client, base: &str, username: &str) {
+    use crate::common::console::{FIRST_PASSWORD, OWN_PASSWORD};
+    client.goto(&format!("{base}/console/login")).await.expect("login page");
+    fill(client, "#username", username).await;
+    fill(client, "#password", FIRST_PASSWORD).await;
+    click(client, "form.stack button[type=submit]").await;
+    assert_eq!(path(client).await, "/console/password");
+    fill(client, "#current", FIRST_PASSWORD).await;
+    fill(client, "#new", OWN_PASSWORD).await;
+    fill(client, "#confirm", OWN_PASSWORD).await;
+    click(client, "form.stack button[type=submit]").await;
+    assert_eq!(path(client).await, "/console/");
+}
