@@ -5,6 +5,10 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 [[ -f "$HOME/.cargo/env" ]] && source "$HOME/.cargo/env"
 
+# A test run builds from scratch: incremental caches would only add gigabytes of target/
+# (one per test binary) that nothing reads again.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+
 # The kiosk's opt-in features, so the demo, `kiosk screenshots` and `kiosk bench` are
 # built, linted and tested like everything else.
 features=anjungan-kiosk/demo,anjungan-kiosk/tools
@@ -31,3 +35,7 @@ cargo test --workspace --locked --features "$features"
 echo "== cargo test -p anjungan-backend on PostgreSQL" >&2
 ANJUNGAN_TEST_DATABASE=$(scripts/postgres.sh) ANJUNGAN_SKIP_BROWSER=1 \
   cargo test -p anjungan-backend --locked
+
+# What the run left on disk: CI's disk is not large, and a full one fails the link with
+# a bus error rather than a clear message.
+echo "== target/ after the run: $(du -sh target 2>/dev/null | cut -f1)" >&2

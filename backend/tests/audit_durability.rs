@@ -1,7 +1,7 @@
 //! No answered read goes unaudited: a `kill -9` in the middle of a burst of lookups, and a
 //! data directory whose disk fills up (a small tmpfs) while kiosks keep asking.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Command, Stdio};

@@ -1,7 +1,7 @@
 //! The `backend` command line against a registry file: the import refuses what the staff API
 //! refuses, audits in the same shape, and `report` decides with the `--programs` catalogue.
 
-mod common;
+use crate::common;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

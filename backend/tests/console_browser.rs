@@ -9,8 +9,8 @@
 //!
 //! Needs chromedriver (scripts/setup.sh installs it); ANJUNGAN_SKIP_BROWSER=1 skips.
 
-mod browser;
-mod common;
+use crate::browser;
+use crate::common;
 
 use backend::store::StaffRole;
 use browser::{Driver, LAPTOP, PHONE, click, fill, path, run, shot, text};

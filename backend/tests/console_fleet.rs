@@ -8,7 +8,7 @@
 //! charts are well-formed SVG with escaped labels and the numbers of the data; and the
 //! staff API does the same.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

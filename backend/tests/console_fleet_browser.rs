@@ -4,8 +4,8 @@
 //! the new notice. Needs chromedriver (scripts/setup.sh installs it);
 //! ANJUNGAN_SKIP_BROWSER=1 skips.
 
-mod browser;
-mod common;
+use crate::browser;
+use crate::common;
 
 use backend::store::StaffRole;
 use browser::{Driver, click, fill, path, text};

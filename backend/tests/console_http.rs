@@ -5,7 +5,7 @@
 //! throttling shared with the API, the security headers, and the letter steps scoped to
 //! the account's desa. The same flows in a real browser are in console_browser.rs.
 
-mod common;
+use crate::common;
 
 use backend::store::StaffRole;
 use common::console::{Console, FIRST_PASSWORD, OWN_PASSWORD, World, column, execute, world};

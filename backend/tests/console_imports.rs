@@ -6,7 +6,7 @@
 //! import nor its list; markup and paths in the file's name and cells are shown as text;
 //! the upload form goes through the CSRF gate; the public list page and its JSON.
 
-mod common;
+use crate::common;
 
 use backend::store::StaffRole;
 use common::console::{Answer, Console, OWN_PASSWORD, World, column, multipart, world};

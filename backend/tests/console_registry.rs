@@ -6,7 +6,7 @@
 //! injection strings in the search box answered without a failure, and the program dry run
 //! giving the engine's own reasons. The same flow in a real browser is in console_browser.rs.
 
-mod common;
+use crate::common;
 
 use backend::checks::decide_for;
 use backend::eligibility::{Catalogue, Decision, Quota, Request};

@@ -7,8 +7,8 @@
 //! every view and step audited. The same flow in a real browser is in
 //! console_reports_browser.rs.
 
-mod common;
-mod console_reports_support;
+use crate::common;
+use crate::console_reports_support;
 
 use backend::store::StaffRole;
 use common::console::{Answer, Console, World, world};

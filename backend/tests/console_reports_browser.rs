@@ -7,9 +7,9 @@
 //!
 //! Needs chromedriver (scripts/setup.sh installs it); ANJUNGAN_SKIP_BROWSER=1 skips.
 
-mod browser;
-mod common;
-mod console_reports_support;
+use crate::browser;
+use crate::common;
+use crate::console_reports_support;
 
 use backend::store::StaffRole;
 use browser::{Driver, LAPTOP, PHONE, click, first_sign_in, path, run, shot, text};

@@ -5,7 +5,7 @@
 //! writes over a file; a key file others can read is refused. The served configuration is
 //! read from SQLite and, with `ANJUNGAN_TEST_DATABASE` set, from PostgreSQL.
 
-mod common;
+use crate::common;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;

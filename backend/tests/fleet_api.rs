@@ -2,7 +2,7 @@
 //! configuration, both signed; PINs set by operators reach it as Argon2id hashes. Run on
 //! SQLite and, with `ANJUNGAN_TEST_DATABASE` set, on PostgreSQL.
 
-mod common;
+use crate::common;
 
 use std::net::SocketAddr;
 

@@ -3,7 +3,7 @@
 //! service forgets nothing), past a per-minute ceiling whatever the registration says,
 //! and through the ticket and report endpoints as well as the status lookup.
 
-mod common;
+use crate::common;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};

@@ -3,7 +3,7 @@
 //! with its roles, printing at a kiosk of the desa (copies marked), verification online and
 //! offline, and cancelling.
 
-mod common;
+use crate::common;
 
 use common::*;
 use protocol::api::{ApiError, ErrorCode, ReportState, TicketStatus};

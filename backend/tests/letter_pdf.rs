@@ -7,7 +7,7 @@
 //! poppler-utils is installed by scripts/setup.sh. Run on SQLite and, with
 //! `ANJUNGAN_TEST_DATABASE` set, on PostgreSQL.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -2,7 +2,7 @@
 //! refused for another desa's resident with the desa to go to, and bad input refused with
 //! nothing written.
 
-mod common;
+use crate::common;
 
 use common::*;
 use protocol::api::{ApiError, ErrorCode, ReportState, TicketKind, TicketStatus};

@@ -3,7 +3,7 @@
 //! process; and the limits and lockouts kept in the database, so that a restart forgets
 //! none of them. Store tests run on SQLite and, with `ANJUNGAN_TEST_DATABASE`, PostgreSQL.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::net::SocketAddr;

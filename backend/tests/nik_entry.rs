@@ -2,7 +2,7 @@
 //! recorded with every report and letter request and in its audit entry; a kiosk that does
 //! not say counts as typed.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::json;

@@ -4,7 +4,7 @@
 //! family; the resident's own desa's kiosk shows that. A ticket filed in another desa is
 //! told only where it stands. Operations may choose full answers.
 
-mod common;
+use crate::common;
 
 use std::net::SocketAddr;
 

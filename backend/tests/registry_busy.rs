@@ -3,7 +3,7 @@
 //! the CLI draws its progress on a terminal. Real sockets, and the `backend` program under
 //! a pseudo-terminal (`script`, from util-linux).
 
-mod common;
+use crate::common;
 
 use std::net::SocketAddr;
 use std::path::Path;

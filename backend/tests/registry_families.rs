@@ -3,7 +3,7 @@
 //! or several are taken back out of what was staged and reported, in line order, however
 //! many there are. Run on SQLite and, with `ANJUNGAN_TEST_DATABASE` set, on PostgreSQL.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::path::Path;

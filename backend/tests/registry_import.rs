@@ -4,7 +4,7 @@
 //! process (killed halfway: nothing written), and the staff API. Run on SQLite and, with
 //! `ANJUNGAN_TEST_DATABASE` set (scripts/test.sh does), on PostgreSQL.
 
-mod common;
+use crate::common;
 
 use common::report_rows;
 

@@ -664,7 +664,7 @@ fn an_import_of_the_wrong_kind_is_refused() {
 
 /// The write path's speed on a Banyuwangi-sized file: 1.7 M synthetic residents staged and
 /// merged, then the same file with 1% of the residents changed. Run in release:
-/// `cargo test --release -p anjungan-backend --test registry_store -- --ignored --nocapture`
+/// `cargo test --release -p anjungan-backend --test suite registry_store:: -- --ignored --nocapture`
 /// (ANJUNGAN_IMPORT_ROWS sets another size). The real figure, with reading and validation,
 /// is `backend bench`'s.
 #[test]

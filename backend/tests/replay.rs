@@ -3,7 +3,7 @@
 //! and, on PostgreSQL, to a second instance sharing the database; and a kiosk spreading its
 //! requests over two instances to get twice its per-minute budget.
 
-mod common;
+use crate::common;
 
 use common::process::{Database, Serving, audited, registry, signed_get};
 use common::{fresh_nonce, now};

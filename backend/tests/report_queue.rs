@@ -4,7 +4,7 @@
 //! staff verifying at once. Run on SQLite and, with `ANJUNGAN_TEST_DATABASE` set, on
 //! PostgreSQL.
 
-mod common;
+use crate::common;
 
 use backend::store::StaffRole;
 use common::*;

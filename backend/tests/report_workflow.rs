@@ -1,7 +1,7 @@
 //! After the kiosk: desa staff verify a report (checked again by the engine), schedule its
 //! package 5 to 7 days later, and record the delivery; the ticket shows each step.
 
-mod common;
+use crate::common;
 
 use backend::eligibility::Catalogue;
 use backend::store::NewMembership;

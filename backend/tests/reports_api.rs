@@ -1,7 +1,7 @@
 //! Citizen reports over HTTP: decided at once by the eligibility engine, idempotent, with a
 //! ticket that can be tracked, and every bad input refused with nothing written.
 
-mod common;
+use crate::common;
 
 use common::*;
 use protocol::api::{ApiError, ErrorCode, ReportState, TicketStatus};

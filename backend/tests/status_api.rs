@@ -1,6 +1,6 @@
 //! The status API over real HTTP on loopback, against a registry of demo data.
 
-mod common;
+use crate::common;
 
 use common::*;
 use protocol::api::{ApiError, ErrorCode, Health, LifeStatus, MembershipState, StatusResponse};

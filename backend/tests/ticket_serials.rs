@@ -3,7 +3,7 @@
 //! answered `409 ticket_taken` so the kiosk files the same submission again under a new
 //! one. Run on SQLite and, with `ANJUNGAN_TEST_DATABASE` set, on PostgreSQL.
 
-mod common;
+use crate::common;
 
 use common::{example, fresh_nonce, get, now, post, post_as, server, signed_get};
 use protocol::api::{ApiError, ErrorCode, TicketStatus};
