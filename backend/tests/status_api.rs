@@ -248,6 +248,7 @@ async fn the_openapi_document_lists_exactly_the_routed_paths() {
         "/api/v1/staff/public-lists/{desa}/{program}",
         "/api/v1/staff/import-jobs/{id}",
         "/api/v1/staff/import-jobs/{id}/report",
+        "/api/v1/staff/import-jobs/{id}/apply",
         REPORT_QUEUE_PATH,
         REPORT_DETAIL_PATH,
         REPORT_VERIFY_PATH,

@@ -22,6 +22,8 @@ mod console_registry;
 mod console_registry_browser;
 mod console_reports;
 mod console_reports_browser;
+mod console_uploads;
+mod console_uploads_browser;
 mod content_signing;
 mod data_dir;
 mod demo_data;

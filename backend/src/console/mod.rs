@@ -34,16 +34,20 @@ pub use session::ConsoleOptions;
 pub(crate) struct Console {
     options: ConsoleOptions,
     templates: templates::Templates,
-    /// Recipient-list imports running or run from the console (and read by the API).
+    /// Imports running or run from the console (and read by the API), kept in the store.
     pub(crate) imports: std::sync::Arc<pages::imports::Jobs>,
 }
 
 impl Console {
-    pub(crate) fn new(options: ConsoleOptions, imports_dir: Option<std::path::PathBuf>) -> Console {
+    pub(crate) fn new(
+        options: ConsoleOptions,
+        imports_dir: Option<std::path::PathBuf>,
+        store: crate::store::Store,
+    ) -> Console {
         Console {
             options,
             templates: templates::Templates::load(),
-            imports: std::sync::Arc::new(pages::imports::Jobs::new(imports_dir)),
+            imports: std::sync::Arc::new(pages::imports::Jobs::new(imports_dir, store)),
         }
     }
 }
@@ -78,6 +82,11 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
             get(pages::imports::form)
                 .post(pages::imports::start)
                 .layer(axum::extract::DefaultBodyLimit::max(session::UPLOAD_LIMIT)),
+        )
+        .route(
+            pages::imports::REGISTRY_PATH,
+            post(pages::imports::start_registry)
+                .layer(axum::extract::DefaultBodyLimit::max(crate::http::REGISTRY_BODY_LIMIT)),
         )
         .route("/console/imports/{job}", get(pages::imports::job))
         .route("/console/imports/{job}/report.csv", get(pages::imports::report))

@@ -44,6 +44,7 @@ use crate::store::Store;
 use error::AppError;
 pub use guard::Kiosk;
 use guard::{Guard, authenticate};
+pub(crate) use registry::REGISTRY_BODY_LIMIT;
 pub(crate) use staff::import_failure;
 
 /// Largest request body accepted; no endpoint of this version needs more.
@@ -58,7 +59,7 @@ pub struct AppState {
     guard: Arc<Guard>,
     pub(crate) catalogue: Arc<Catalogue>,
     /// Held while a population or desil file is imported: one at a time.
-    registry_lock: registry::ImportLock,
+    pub(crate) registry_lock: registry::ImportLock,
     /// What `/healthz` last counted.
     health: Arc<health::HealthCache>,
     /// Argon2 password checks that may run at once.
@@ -152,7 +153,7 @@ pub fn router_with_options(store: Store, catalogue: Catalogue, options: RouterOp
         false => None,
     };
     let state = AppState {
-        store,
+        store: store.clone(),
         guard,
         catalogue: Arc::new(catalogue),
         registry_lock: registry::ImportLock::default(),
@@ -167,7 +168,11 @@ pub fn router_with_options(store: Store, catalogue: Catalogue, options: RouterOp
             .letters
             .unwrap_or_else(|| Arc::new(crate::letters::LetterCatalogue::builtin())),
         verify_base: options.verify_base,
-        console: Arc::new(crate::console::Console::new(options.console, options.imports_dir)),
+        console: Arc::new(crate::console::Console::new(
+            options.console,
+            options.imports_dir,
+            store,
+        )),
         lookups,
     };
     let kiosk_api = Router::new()
@@ -213,6 +218,7 @@ pub fn router_with_options(store: Store, catalogue: Catalogue, options: RouterOp
         .route(public_list::PUBLIC_LIST_PATH, get(public_list::list))
         .route(import_jobs::IMPORT_JOB_PATH, get(import_jobs::job))
         .route(import_jobs::IMPORT_JOB_REPORT_PATH, get(import_jobs::report))
+        .route(import_jobs::IMPORT_JOB_APPLY_PATH, post(import_jobs::apply))
         .route(fleet_staff::FLEET_PATH, get(fleet_staff::list))
         .route(fleet_staff::FLEET_KIOSK_PATH, get(fleet_staff::detail))
         .route(fleet_staff::FLEET_CONFIG_PATH, post(fleet_staff::configure))

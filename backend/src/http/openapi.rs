@@ -64,7 +64,8 @@ pub const DOCUMENT_PATH: &str = "/api/openapi.json";
         super::registry_search::dry_run_api,
         super::public_list::list,
         super::import_jobs::job,
-        super::import_jobs::report
+        super::import_jobs::report,
+        super::import_jobs::apply
     ),
     modifiers(&KioskSignature)
 )]
