@@ -31,7 +31,11 @@ async fn load(client: &Client, base: &str, file: &Path, dry_run: bool) {
     let input = client.find(Locator::Css("#registry-file")).await.expect("the file input");
     input.send_keys(&file.display().to_string()).await.expect("file chosen");
     if !dry_run {
-        click(client, "form.registry-upload input[name=dry_run]").await;
+        let tick = client
+            .find(Locator::Css("form.registry-upload input[name=dry_run]"))
+            .await
+            .expect("the dry-run box");
+        tick.click().await.expect("unticked");
     }
     click(client, "form.registry-upload button[type=submit]").await;
     assert!(path(client).await.starts_with("/console/imports/"), "{}", path(client).await);
