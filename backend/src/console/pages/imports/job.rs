@@ -217,7 +217,7 @@ pub(crate) async fn job(
         id: job.id.clone(),
         file: job.file_name.clone(),
         program: what_text(&job),
-        desa: job.desa.map(|desa| desa_text(Some(desa)).id).unwrap_or_default(),
+        desa: job.desa.map_or_else(|| "—".to_owned(), |desa| desa_text(Some(desa)).id),
         started_at: local_time(&job.started_at, job.desa),
         started_by: job.actor.trim_start_matches("console:").to_owned(),
         dry_run: job.dry_run,

@@ -121,7 +121,7 @@ fn job_row(job: &Job) -> JobRow {
         href: job_href(&job.id),
         file: job.file_name.clone(),
         program: what_text(job),
-        desa: job.desa.map(|desa| desa_text(Some(desa)).id).unwrap_or_default(),
+        desa: job.desa.map_or_else(|| "—".to_owned(), |desa| desa_text(Some(desa)).id),
         started_at: local_time(&job.started_at, job.desa),
         dry_run: job.dry_run,
         state,
