@@ -24,6 +24,7 @@ mod console_reports;
 mod console_reports_browser;
 mod console_uploads;
 mod console_uploads_browser;
+mod console_uploads_process;
 mod content_signing;
 mod data_dir;
 mod demo_data;

@@ -1,8 +1,9 @@
 //! One import job: its progress while it runs (the page reloads itself every 2 seconds with
 //! `<meta http-equiv=refresh>`, no script), then the counts and the outcome of every row,
 //! filtered by outcome (`?outcome=malformed`) and paged (`?page=2`), the NIKs masked as the
-//! report holds them; the report as CSV; and a dry run applied for real. A job of another
-//! desa (or a registry file's, for a desa account) answers 404 as a job that does not exist.
+//! report holds them; and the report as CSV (a dry run is applied in [`super::apply`]). A
+//! job of another desa (or a registry file's, for a desa account) answers 404 as a job that
+//! does not exist.
 
 use std::sync::Arc;
 
@@ -14,17 +15,14 @@ use protocol::Text;
 use serde::{Deserialize, Serialize};
 
 use super::outcomes::{self, RowView};
-use super::run::RegistryOptions;
-use super::{Job, JobKind, JobState, NewJob, job_href};
+use super::{Job, JobState, job_href};
 use super::{state_text, what_text};
 use crate::console::layout::{self, Page, desa_text, local_time};
 use crate::console::reply::{self, Said};
 use crate::console::session::ConsoleUser;
 use crate::http::AppState;
 use crate::http::error::AppError;
-use crate::import::{Requester, admit};
 use crate::store::StaffRecord;
-use protocol::api::ErrorCode;
 
 const PAGE: Page =
     Page { template: "import_job.html", title: ("Hasil impor", "Import job"), nav: "imports" };
@@ -92,7 +90,7 @@ struct JobView {
 /// A finished run that applied for real would write: a recipient list without malformed or
 /// duplicated rows (the import refuses such a file whole), any finished registry dry run
 /// whose file is still kept.
-fn applicable(state: &AppState, job: &Job, job_state: &JobState) -> bool {
+pub(super) fn applicable(state: &AppState, job: &Job, job_state: &JobState) -> bool {
     job.dry_run
         && match job_state {
             JobState::Finished(s) => s.malformed == 0 && s.duplicate == 0,
@@ -103,7 +101,7 @@ fn applicable(state: &AppState, job: &Job, job_state: &JobState) -> bool {
 
 /// Whether `staff` may apply `job`: anyone but an auditor a recipient list, a kabupaten
 /// operator a registry file.
-fn may_apply(staff: &StaffRecord, job: &Job) -> bool {
+pub(super) fn may_apply(staff: &StaffRecord, job: &Job) -> bool {
     let imports = staff.role != crate::store::StaffRole::Auditor;
     imports && (!job.kind.is_registry() || staff.desa_code.is_none())
 }
@@ -289,125 +287,4 @@ pub(crate) async fn report(
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
     response
-}
-
-/// Why a dry run was not applied.
-pub(crate) enum NotApplied {
-    /// An auditor, or a desa account for a registry file.
-    Forbidden,
-    /// Not a finished dry run that would write (or its file is gone).
-    NotApplicable,
-    /// Another registry import holds the lock.
-    Busy,
-    Failed(AppError),
-}
-
-impl NotApplied {
-    /// The outcome the audit log gives it.
-    fn outcome(&self) -> &'static str {
-        match self {
-            NotApplied::Forbidden => "forbidden",
-            NotApplied::NotApplicable => "not_applicable",
-            NotApplied::Busy => "busy",
-            NotApplied::Failed(_) => "failed",
-        }
-    }
-
-    pub(crate) fn into_error(self) -> AppError {
-        match self {
-            NotApplied::Forbidden => AppError::forbidden(Text::new(
-                "Akun ini tidak dapat menerapkan impor ini.",
-                "This account cannot apply this import.",
-            )),
-            NotApplied::NotApplicable => AppError::conflict(
-                ErrorCode::StepNotAllowed,
-                Text::new(
-                    "Hanya uji coba yang selesai tanpa baris rusak atau ganda yang dapat diterapkan.",
-                    "Only a finished dry run without malformed or duplicated rows can be applied.",
-                ),
-            ),
-            NotApplied::Busy => AppError::conflict(
-                ErrorCode::ImportRunning,
-                Text::new(
-                    "Impor lain sedang berjalan. Coba lagi setelah selesai.",
-                    "Another import is running. Try again when it has finished.",
-                ),
-            ),
-            NotApplied::Failed(error) => error,
-        }
-    }
-}
-
-/// A finished dry run run again for real by `actor` (`console:`/`staff:<username>`), as a
-/// new job with the same file; the console's button and the API's route. Audited
-/// (`import_apply`, the dry run's job, the new job or why not).
-pub(crate) fn reapply(
-    state: &AppState,
-    staff: &StaffRecord,
-    actor: &str,
-    job: &Job,
-) -> Result<Arc<Job>, NotApplied> {
-    let subject = format!("job:{}", job.id);
-    let result = reapply_unaudited(state, staff, actor, job);
-    let outcome = match &result {
-        Ok(next) => format!("started job:{}", next.id),
-        Err(why) => why.outcome().to_owned(),
-    };
-    reply::audit(state, actor, "import_apply", &subject, &outcome);
-    result
-}
-
-fn reapply_unaudited(
-    state: &AppState,
-    staff: &StaffRecord,
-    actor: &str,
-    job: &Job,
-) -> Result<Arc<Job>, NotApplied> {
-    if !may_apply(staff, job) {
-        return Err(NotApplied::Forbidden);
-    }
-    if !applicable(state, job, &job.state()) {
-        return Err(NotApplied::NotApplicable);
-    }
-    let new = NewJob {
-        kind: job.kind,
-        desa: job.desa,
-        regency: job.regency,
-        program: job.program.clone(),
-        dry_run: false,
-        actor: actor.to_owned(),
-        file_name: job.file_name.clone(),
-    };
-    let jobs = state.console.imports.clone();
-    let started = if job.kind == JobKind::Recipients {
-        let requester = Requester { actor: actor.to_owned(), desa: staff.desa_code };
-        let desa = job.desa.unwrap_or_default();
-        let list = admit(&state.store, &state.catalogue, &requester, &job.program, desa)
-            .map_err(|error| NotApplied::Failed(crate::http::import_failure(error)))?;
-        jobs.rerun(state.catalogue.clone(), list, new, &job.id)
-    } else {
-        let guard = state.registry_lock.clone().try_lock_owned().map_err(|_| NotApplied::Busy)?;
-        let options = RegistryOptions { desa: job.desa, regency: job.regency };
-        jobs.copy_upload(&job.id).and_then(|id| jobs.launch_registry(new, id, options, guard))
-    };
-    started.map_err(|error| {
-        tracing::error!(%error, "import not applied");
-        NotApplied::Failed(AppError::internal())
-    })
-}
-
-/// The console's "apply for real" button.
-pub(crate) async fn apply(
-    State(state): State<AppState>,
-    Extension(user): Extension<ConsoleUser>,
-    Path(id): Path<String>,
-) -> Response {
-    let Some(job) = job_of(&state, &user, &id) else {
-        reply::audit(&state, &user.actor(), "import_apply", "job", "not_found");
-        return reply::not_found(&state, Some(&user));
-    };
-    match reapply(&state, &user.staff, &user.actor(), &job) {
-        Ok(next) => reply::redirect(&job_href(&next.id)),
-        Err(why) => reply::failure(&state, Some(&user), why.into_error()),
-    }
 }

@@ -6,6 +6,7 @@
 //! the same checks, the same audit entry (`import`). A desa account imports only for its
 //! own desa (another desa in a changed form answers 404); an auditor reads, never imports.
 
+mod apply;
 mod job;
 mod jobs;
 mod outcomes;
@@ -26,7 +27,8 @@ use crate::console::session::ConsoleUser;
 use crate::http::AppState;
 use crate::import::{Requester, admit};
 use crate::store::StaffRole;
-pub(crate) use job::{apply, job, reapply, report};
+pub(crate) use apply::{apply, reapply};
+pub(crate) use job::{job, report};
 pub(crate) use jobs::{Job, JobKind, JobState, Jobs, NewJob};
 pub(crate) use registry::{REGISTRY_PATH, start_registry};
 
