@@ -405,10 +405,12 @@ async fn the_staff_api_does_what_the_console_does() {
     world.staff("audi.tor", None, StaffRole::Auditor, "Audi").await;
     let client = reqwest::Client::new();
     let url = |path: &str| format!("{}{path}", world.server.url);
+    world.own_password("sari.signer").await;
+    world.own_password("audi.tor").await;
     let signer =
-        staff_login(&world.server.url, "sari.signer", common::console::FIRST_PASSWORD).await.token;
+        staff_login(&world.server.url, "sari.signer", common::console::OWN_PASSWORD).await.token;
     let auditor =
-        staff_login(&world.server.url, "audi.tor", common::console::FIRST_PASSWORD).await.token;
+        staff_login(&world.server.url, "audi.tor", common::console::OWN_PASSWORD).await.token;
 
     let list: serde_json::Value = client
         .get(url("/api/v1/staff/fleet"))

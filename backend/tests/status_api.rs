@@ -276,6 +276,8 @@ async fn the_openapi_document_lists_exactly_the_routed_paths() {
         "/api/v1/staff/audit",
         "/api/v1/staff/audit.csv",
         "/api/v1/staff/charts",
+        "/api/v1/staff/password",
+        "/api/v1/staff/letters/{ticket}/unmask",
     ];
     assert_eq!(documented, constants.into_iter().collect());
     // Each is routed: an unsigned GET is refused or answered, never the fallback's 404.

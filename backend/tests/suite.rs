@@ -15,6 +15,7 @@ mod cli;
 mod console_browser;
 mod console_fleet;
 mod console_fleet_browser;
+mod console_gates;
 mod console_http;
 mod console_imports;
 mod console_imports_browser;

@@ -19,6 +19,7 @@ mod headers;
 mod layout;
 mod pages;
 pub(crate) use pages::imports;
+pub(crate) use pages::password::policy as password_policy;
 mod reply;
 mod session;
 mod svg;
@@ -57,7 +58,10 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
     let signed_in = Router::new()
         .route("/console/", get(pages::dashboard::page))
         .route("/console/letters", get(pages::letters::list))
-        .route("/console/letters/{ticket}", get(pages::letters::detail))
+        .route(
+            "/console/letters/{ticket}",
+            get(pages::letters::detail).post(pages::letters::unmask),
+        )
         .route("/console/letters/prepare", post(pages::letters::prepare))
         .route("/console/letters/approve", post(pages::letters::approve))
         .route("/console/letters/reject", post(pages::letters::reject))

@@ -17,11 +17,14 @@ mod openapi;
 pub(crate) mod public_list;
 mod registry;
 mod registry_search;
+pub(crate) mod report_batches;
+pub(crate) mod report_desa;
 pub(crate) mod report_queue;
 mod reports;
 mod serials;
 mod slip_seal;
 mod staff;
+mod staff_password;
 mod status;
 mod submit;
 mod verify;
@@ -197,6 +200,7 @@ pub fn router_with_options(store: Store, catalogue: Catalogue, options: RouterOp
         .route(protocol::registry::DESIL_PATH, post(registry::desil))
         .route(protocol::staff::LETTER_QUEUE_PATH, get(letter_queue::waiting))
         .route(protocol::staff::LETTER_PREVIEW_PATH, get(letter_queue::preview))
+        .route(letter_queue::LETTER_UNMASK_PATH, post(letter_queue::unmask))
         .route(protocol::staff::LETTER_PREPARE_PATH, post(letter_queue::prepare))
         .route(protocol::staff::LETTER_APPROVE_PATH, post(letter_queue::approve))
         .route(protocol::staff::LETTER_REJECT_PATH, post(letter_queue::reject))
@@ -204,7 +208,7 @@ pub fn router_with_options(store: Store, catalogue: Catalogue, options: RouterOp
         .route(letter_pdf::LETTER_PDF_PATH, get(letter_pdf::pdf))
         .route(protocol::staff::REPORT_QUEUE_PATH, get(report_queue::queue))
         // A fixed segment, matched before the ticket of the route below.
-        .route(protocol::staff::REPORT_BATCHES_PATH, get(report_queue::batches))
+        .route(protocol::staff::REPORT_BATCHES_PATH, get(report_batches::batches))
         .route(protocol::staff::REPORT_DETAIL_PATH, get(report_queue::detail))
         .route(protocol::staff::REPORT_VERIFY_PATH, post(report_queue::verify))
         .route(protocol::staff::REPORT_REJECT_PATH, post(report_queue::reject))
@@ -226,6 +230,7 @@ pub fn router_with_options(store: Store, catalogue: Catalogue, options: RouterOp
         .route(fleet_staff::AUDIT_PATH, get(fleet_staff::audit_page))
         .route(fleet_staff::AUDIT_CSV_PATH, get(fleet_staff::audit_csv))
         .route(fleet_staff::CHARTS_PATH, get(fleet_staff::charts))
+        .route(staff_password::PASSWORD_PATH, post(staff_password::change))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), staff::authenticate));
     Router::new()
         .route(HEALTH_PATH, get(health::health))

@@ -27,6 +27,7 @@ mod postgres_tls;
 mod public_list;
 mod registry;
 mod registry_search;
+mod report_desas;
 mod report_queue;
 mod reports;
 pub(crate) mod sql;
