@@ -8,6 +8,7 @@
 mod alerts;
 mod audit;
 mod audit_search;
+mod bulk;
 mod charts;
 mod conn;
 mod console_dashboard;
