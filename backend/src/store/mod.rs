@@ -38,9 +38,9 @@ mod usage;
 use std::path::Path;
 use std::sync::Arc;
 
-pub use alerts::{AlertKind, AlertRecord};
+pub use alerts::{AlertKind, AlertRecord, AlertState};
 pub use audit::AuditEntry;
-pub use audit_search::{AUDIT_FILTER_MAX, AuditFilter};
+pub use audit_search::{AUDIT_EXPORT_PAGE, AUDIT_FILTER_MAX, AuditFilter};
 pub use console_dashboard::{DesaCounts, KioskState};
 pub use console_sessions::{ConsoleLimits, ConsoleSession, valid_session_id};
 pub(crate) use fleet::village_name;
