@@ -85,7 +85,10 @@ async fn remove_a_pin_and_acknowledge_an_alert_with_the_forms() {
 
     client.goto(&format!("{base}/console/fleet/BWI-BALAI-01")).await.expect("kiosk");
     assert!(text(&client).await.contains("sekdes"));
-    click(&client, "form.pin-remove input[name=confirm]").await;
+    // A box, not a link: ticked in place (the browser refuses the form until it is).
+    let confirm = "form.pin-remove input[name=confirm]";
+    let tick = client.find(fantoccini::Locator::Css(confirm)).await.expect(confirm);
+    tick.click().await.expect("tick");
     click(&client, "form.pin-remove button[type=submit]").await;
     assert_eq!(path(&client).await, "/console/fleet/BWI-BALAI-01?done=pin_removed");
     assert!(text(&client).await.contains("PIN dihapus"));
