@@ -53,11 +53,12 @@ fn next_day(day: &str) -> Result<String, StoreError> {
         .ok_or_else(|| StoreError::Invalid(format!("day {day:?}: write it as YYYY-MM-DD")))
 }
 
+/// What a filter's conditions borrow that the filter does not hold: the subject's `LIKE`
+/// pattern and the day after `to`.
+type Owned = (Option<String>, Option<String>);
+
 /// The `WHERE` conditions of `filter` and their values, `?1` onwards.
-fn conditions<'a>(
-    filter: &'a AuditFilter,
-    owned: &'a (Option<String>, Option<String>),
-) -> (Vec<String>, Vec<Param<'a>>) {
+fn conditions<'a>(filter: &'a AuditFilter, owned: &'a Owned) -> (Vec<String>, Vec<Param<'a>>) {
     let mut conditions: Vec<String> = Vec::new();
     let mut values: Vec<Param<'a>> = Vec::new();
     let fields: [(&str, Option<&str>); 6] = [
@@ -80,7 +81,7 @@ fn conditions<'a>(
 }
 
 /// The subject's `LIKE` pattern and the day after `to`, which [`conditions`] borrows.
-fn owned_values(filter: &AuditFilter) -> Result<(Option<String>, Option<String>), StoreError> {
+fn owned_values(filter: &AuditFilter) -> Result<Owned, StoreError> {
     let pattern = filter.subject.as_deref().map(like_literal);
     let until = filter.to.as_deref().map(next_day).transpose()?;
     Ok((pattern, until))
@@ -206,10 +207,7 @@ impl Store {
 }
 
 /// The keyset query of [`Store::audit_after`], and the values its conditions borrow.
-fn keyset_sql(
-    filter: &AuditFilter,
-    after: bool,
-) -> Result<(String, (Option<String>, Option<String>)), StoreError> {
+fn keyset_sql(filter: &AuditFilter, after: bool) -> Result<(String, Owned), StoreError> {
     let owned = owned_values(filter)?;
     let (mut conditions, values) = conditions(filter, &owned);
     let mut n = values.len();
