@@ -215,38 +215,6 @@ impl Store {
         self.write(|db| Ok(delete_pin(db, scope, label)? > 0))
     }
 
-    /// Labels of the PINs set for exactly `scope` (a kiosk's own, without its desa's).
-    pub fn pin_labels(&self, scope: &PinScope) -> Result<Vec<String>, StoreError> {
-        let rows = match scope {
-            PinScope::Kiosk(id) => self.pool.get()?.query(
-                "SELECT label FROM kiosk_pins WHERE kiosk_id = ?1 ORDER BY label",
-                params![id],
-            )?,
-            PinScope::Desa(code) => self.pool.get()?.query(
-                "SELECT label FROM kiosk_pins WHERE desa_code = ?1 ORDER BY label",
-                params![code],
-            )?,
-        };
-        rows.into_iter().map(|mut row| row.get(0)).collect()
-    }
-
-    /// Desa-wide PINs by desa and label: of `desa`, or of every desa when `None`.
-    pub fn desa_pins(&self, desa: Option<u64>) -> Result<Vec<(u64, String)>, StoreError> {
-        let mut db = self.pool.get()?;
-        let rows = match desa {
-            Some(desa) => db.query(
-                "SELECT desa_code, label FROM kiosk_pins WHERE desa_code = ?1 ORDER BY label",
-                params![desa],
-            )?,
-            None => db.query(
-                "SELECT desa_code, label FROM kiosk_pins WHERE desa_code IS NOT NULL
-                 ORDER BY desa_code, label",
-                &[],
-            )?,
-        };
-        rows.into_iter().map(|mut row| Ok((row.get(0)?, row.get(1)?))).collect()
-    }
-
     /// Sets what a kiosk offers and shows.
     pub fn set_kiosk_settings(
         &self,

@@ -19,6 +19,7 @@ mod kiosks;
 mod letters;
 mod login_limits;
 mod nonces;
+mod pin_labels;
 mod pool;
 mod population;
 mod postgres_conn;
