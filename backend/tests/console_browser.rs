@@ -442,6 +442,24 @@ async fn screenshots_of_every_page_at_laptop_and_phone_size() {
     })
     .await
     .expect("join");
+    // PINs and alerts for the fleet, kiosk and alerts pages.
+    let store = world.server.store.clone();
+    tokio::task::spawn_blocking(move || {
+        use backend::store::{AlertKind, PinScope};
+        let kiosk = PinScope::Kiosk("BWI-POSYANDU-02".into());
+        store.set_kiosk_pin(&kiosk, "Kader Posyandu", "24681357").expect("pin");
+        store.set_kiosk_pin(&PinScope::Desa(home), "Sekdes", "97531246").expect("desa pin");
+        let burst = "92 lookups in 60 s";
+        store.raise_alert(AlertKind::PinFailures, "kiosk:BWI-POSYANDU-02", "5 wrong PINs").unwrap();
+        store.raise_alert(AlertKind::LookupBurst, "kiosk:BWI-SEKOLAH-03", burst).unwrap();
+        store.raise_alert(AlertKind::DailyCap, "kiosk:BWI-BALAI-01", "2000 lookups today").unwrap();
+        let seen = store.alerts(false, 10).unwrap();
+        let cap = seen.iter().find(|a| a.kind == AlertKind::DailyCap).expect("the cap");
+        let note = Some("Antrean panjang hari pembagian BLT");
+        store.acknowledge_alert(&cap.id, "console:kades.balai", note).unwrap();
+    })
+    .await
+    .expect("join");
     world.server.store.flush_audit();
 
     for size in [LAPTOP, PHONE] {
@@ -493,6 +511,8 @@ async fn screenshots_of_every_page_at_laptop_and_phone_size() {
         for (page, name) in [
             ("fleet", "fleet"),
             ("fleet/BWI-POSYANDU-02", "kiosk"),
+            ("alerts", "alerts"),
+            ("alerts?state=acknowledged", "alerts-history"),
             ("audit?action=heartbeat", "audit"),
             ("charts", "charts"),
         ] {

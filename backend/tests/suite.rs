@@ -14,6 +14,7 @@ mod audit_durability;
 mod cli;
 mod console_browser;
 mod console_fleet;
+mod console_fleet_admin;
 mod console_fleet_browser;
 mod console_gates;
 mod console_http;

@@ -1,9 +1,11 @@
 //! The HTTP API. Handlers validate input at the boundary, call the store on the blocking
 //! pool, and answer with the types of `protocol::api`. Every status lookup is audited.
 
+mod alerts;
 pub mod budget;
 pub(crate) mod error;
 mod fleet;
+mod fleet_pins;
 mod fleet_staff;
 mod guard;
 mod health;
@@ -231,6 +233,14 @@ pub fn router_with_options(store: Store, catalogue: Catalogue, options: RouterOp
         .route(fleet_staff::AUDIT_CSV_PATH, get(fleet_staff::audit_csv))
         .route(fleet_staff::CHARTS_PATH, get(fleet_staff::charts))
         .route(staff_password::PASSWORD_PATH, post(staff_password::change))
+        .route(fleet_pins::FLEET_PIN_REMOVE_PATH, post(fleet_pins::remove_pin))
+        .route(
+            fleet_pins::DESA_PINS_PATH,
+            get(fleet_pins::desa_pins).post(fleet_pins::set_desa_pin),
+        )
+        .route(fleet_pins::DESA_PIN_REMOVE_PATH, post(fleet_pins::remove_desa_pin))
+        .route(alerts::ALERTS_PATH, get(alerts::list))
+        .route(alerts::ALERT_ACKNOWLEDGE_PATH, post(alerts::acknowledge))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), staff::authenticate));
     Router::new()
         .route(HEALTH_PATH, get(health::health))
