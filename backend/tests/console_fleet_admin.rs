@@ -11,7 +11,7 @@ use crate::common;
 use crate::console_fleet::{audited, pull, setup, signed_in};
 
 use backend::store::{AlertKind, AuditEntry, AuditFilter, StaffRole};
-use common::console::{FIRST_PASSWORD, OWN_PASSWORD, execute};
+use common::console::{OWN_PASSWORD, execute};
 use common::*;
 
 fn labels(config: &protocol::fleet::KioskConfig) -> Vec<&str> {
@@ -175,8 +175,9 @@ async fn a_desa_pin_reaches_every_kiosk_of_its_desa_and_no_other() {
 
     // The kabupaten sets one for the other desa through the API; a desa account cannot.
     world.staff("budi.kab", None, StaffRole::Kabupaten, "Budi").await;
+    world.own_password("budi.kab").await;
     let url = &world.server.url;
-    let kabupaten = staff_login(url, "budi.kab", FIRST_PASSWORD).await.token;
+    let kabupaten = staff_login(url, "budi.kab", OWN_PASSWORD).await.token;
     let desa_token = staff_login(url, "sari.signer", OWN_PASSWORD).await.token;
     let body = serde_json::json!({"desa_code": world.other, "label": "camat", "pin": "86420135"});
     assert_eq!(api_post(url, &desa_token, "/api/v1/staff/desa-pins", body.clone()).await.0, 404);
@@ -277,10 +278,12 @@ async fn an_alert_is_acknowledged_by_its_desa_and_kept_in_the_history() {
     // The staff API: the state filter, another desa's 404, the kabupaten's acknowledgement.
     world.staff("budi.kab", None, StaffRole::Kabupaten, "Budi").await;
     world.staff("audi.tor", None, StaffRole::Auditor, "Audi").await;
+    world.own_password("budi.kab").await;
+    world.own_password("audi.tor").await;
     let url = &world.server.url;
     let desa = staff_login(url, "ani.op", OWN_PASSWORD).await.token;
-    let kabupaten = staff_login(url, "budi.kab", FIRST_PASSWORD).await.token;
-    let auditor = staff_login(url, "audi.tor", FIRST_PASSWORD).await.token;
+    let kabupaten = staff_login(url, "budi.kab", OWN_PASSWORD).await.token;
+    let auditor = staff_login(url, "audi.tor", OWN_PASSWORD).await.token;
     let path = format!("/api/v1/staff/alerts/{other_alert}/acknowledge");
     let note = serde_json::json!({"note": "dicek"});
     assert_eq!(api_post(url, &desa, &path, note.clone()).await.0, 404);
@@ -361,8 +364,9 @@ async fn the_audit_export_streams_every_row_of_its_filter_and_is_audited() {
     assert_eq!(audited(world, "console_audit_export", "started").await.len(), 1);
 
     world.staff("audi.tor", None, StaffRole::Auditor, "Audi").await;
+    world.own_password("audi.tor").await;
     let url = &world.server.url;
-    let auditor = staff_login(url, "audi.tor", FIRST_PASSWORD).await.token;
+    let auditor = staff_login(url, "audi.tor", OWN_PASSWORD).await.token;
     let answer = api_get(url, &auditor, "/api/v1/staff/audit.csv?action=bulk&to=2026-01-15").await;
     assert_eq!(answer.status(), 200);
     assert!(answer.content_length().is_none(), "streamed");
