@@ -398,6 +398,16 @@ async fn letters_are_approved_in_the_console_and_change_at_the_kiosk_but_only_fo
         totals.body
     );
     assert_eq!(kabupaten.get(&format!("/console/?desa={}", world.other)).await.status, 200);
+    // An operator account without a desa (`staff-add` without `--desa`) acts for the
+    // whole kabupaten, and the header says so rather than "Operator desa".
+    world.staff("dinas.op", None, StaffRole::Operator, "Dinas Operator").await;
+    let mut wide = Console::new(&world.server.url);
+    wide.sign_in_first_time("dinas.op").await;
+    let header = wide.get("/console/").await.body;
+    assert!(
+        header.contains("Operator kabupaten") && !header.contains("Operator desa"),
+        "{header}"
+    );
     // A desa account cannot look at another desa's dashboard.
     assert_eq!(operator.get(&format!("/console/?desa={}", world.other)).await.status, 404);
     assert_eq!(operator.get("/console/?desa=abc").await.status, 404);
