@@ -1,9 +1,10 @@
 //! Reading the audit log from the console and the staff API: who may (audit entries carry
 //! no desa, so a desa account could not be limited to its own; only kabupaten-wide
 //! operators and auditors read it), the filter as typed (checked at the boundary,
-//! bilingual refusals), pages of entries newest first, and the CSV export: bounded, every
-//! NIK-like digit run masked, and every cell that a spreadsheet would read as a formula
-//! (`=`, `+`, `-`, `@`, tab, carriage return first) prefixed with `'`.
+//! bilingual refusals), pages of entries newest first, and the CSV rows the export
+//! (`audit_export`) streams: every NIK-like digit run masked, and every cell that a
+//! spreadsheet would read as a formula (`=`, `+`, `-`, `@`, tab, carriage return first)
+//! prefixed with `'`.
 
 use protocol::Text;
 use protocol::mask::mask_digits_in;
@@ -14,8 +15,6 @@ use crate::store::{AUDIT_FILTER_MAX, AuditEntry, AuditFilter, StaffRecord, Staff
 
 /// Entries on one page of the console and the API.
 pub const PAGE_SIZE: usize = 50;
-/// Most entries one export holds; a wider range is narrowed by its filter.
-pub const EXPORT_MAX: usize = 10_000;
 /// Pages beyond this are refused: a search that far back wants a narrower filter.
 pub const PAGE_MAX: usize = 1_000;
 

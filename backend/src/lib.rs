@@ -10,6 +10,7 @@ and the HTTP API the kiosks call.
   checked and loaded into the registry.
 */
 
+pub mod audit_export;
 pub mod audit_view;
 pub mod bench;
 pub mod chart_data;

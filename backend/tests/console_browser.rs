@@ -17,6 +17,7 @@ use browser::{Driver, LAPTOP, PHONE, click, fill, path, run, shot, text};
 use common::console::{FIRST_PASSWORD, OWN_PASSWORD, World, column, execute, world};
 use fantoccini::{Client, Locator};
 use protocol::api::ReportState;
+use protocol::mask::mask_digits_in;
 
 async fn sign_in(client: &Client, base: &str, username: &str, password: &str) {
     client.goto(&format!("{base}/console/login")).await.expect("login page");
@@ -117,8 +118,25 @@ async fn a_desa_day_sign_in_change_the_password_approve_refuse_and_sign_out() {
     client.goto(&format!("{base}/console/letters")).await.expect("letters");
     click(&client, &format!("a[href=\"/console/letters/{one}\"]")).await;
     let page = text(&client).await;
-    assert!(page.contains(&heads[0]), "the preview prints the full NIK");
+    assert!(!page.contains(&heads[0]), "the preview masks the NIK without a reason");
+    assert!(page.contains(&mask_digits_in(&heads[0])), "{page}");
     assert!(page.contains("SURAT KETERANGAN DOMISILI"), "{page}");
+    // Shown in full only for a reason, written to the audit log.
+    let letter_page = format!("/console/letters/{one}");
+    client
+        .find(Locator::Css("#unmask-kind option[value='letter_request']"))
+        .await
+        .expect("kind")
+        .click()
+        .await
+        .expect("choose");
+    fill(&client, "#unmask-reason", "Memeriksa KTP pemohon di loket").await;
+    click(&client, &format!("form[action=\"{letter_page}\"] button")).await;
+    let full = text(&client).await;
+    assert!(full.contains(&heads[0]), "in full as it prints, for the reason");
+    assert!(full.contains("Memeriksa KTP pemohon di loket"), "the reason is said");
+    client.goto(&format!("{base}{letter_page}")).await.expect("goto");
+    assert!(!text(&client).await.contains(&heads[0]), "masked again on the next view");
     assert!(
         client.find(Locator::Css("form[action=\"/console/letters/approve\"]")).await.is_err(),
         "an operator has no approve button"
@@ -424,6 +442,24 @@ async fn screenshots_of_every_page_at_laptop_and_phone_size() {
     })
     .await
     .expect("join");
+    // PINs and alerts for the fleet, kiosk and alerts pages.
+    let store = world.server.store.clone();
+    tokio::task::spawn_blocking(move || {
+        use backend::store::{AlertKind, PinScope};
+        let kiosk = PinScope::Kiosk("BWI-POSYANDU-02".into());
+        store.set_kiosk_pin(&kiosk, "Kader Posyandu", "24681357").expect("pin");
+        store.set_kiosk_pin(&PinScope::Desa(home), "Sekdes", "97531246").expect("desa pin");
+        let burst = "92 lookups in 60 s";
+        store.raise_alert(AlertKind::PinFailures, "kiosk:BWI-POSYANDU-02", "5 wrong PINs").unwrap();
+        store.raise_alert(AlertKind::LookupBurst, "kiosk:BWI-SEKOLAH-03", burst).unwrap();
+        store.raise_alert(AlertKind::DailyCap, "kiosk:BWI-BALAI-01", "2000 lookups today").unwrap();
+        let seen = store.alerts(false, 10).unwrap();
+        let cap = seen.iter().find(|a| a.kind == AlertKind::DailyCap).expect("the cap");
+        let note = Some("Antrean panjang hari pembagian BLT");
+        store.acknowledge_alert(&cap.id, "console:kades.balai", note).unwrap();
+    })
+    .await
+    .expect("join");
     world.server.store.flush_audit();
 
     for size in [LAPTOP, PHONE] {
@@ -446,6 +482,25 @@ async fn screenshots_of_every_page_at_laptop_and_phone_size() {
         shot(&client, "letters", size).await;
         client.goto(&format!("{base}/console/letters/{}", waiting[0])).await.expect("letter");
         shot(&client, "letter", size).await;
+        // The reason form refused (too short), then the letter in full for a reason.
+        let letter_page = format!("/console/letters/{}", waiting[0]);
+        let unmask_button = format!("form[action=\"{letter_page}\"] button");
+        run(&client, "document.querySelector('#unmask-reason').removeAttribute('minlength');")
+            .await;
+        fill(&client, "#unmask-reason", "cek").await;
+        run(&client, "document.querySelector('#unmask-kind').removeAttribute('required');").await;
+        click(&client, &unmask_button).await;
+        shot(&client, "letter-unmask-refused", size).await;
+        client
+            .find(Locator::Css("#unmask-kind option[value='letter_request']"))
+            .await
+            .expect("kind")
+            .click()
+            .await
+            .expect("choose");
+        fill(&client, "#unmask-reason", "Memeriksa KTP pemohon di loket").await;
+        click(&client, &unmask_button).await;
+        shot(&client, "letter-unmasked", size).await;
         client.goto(&format!("{base}/console/letters/{issued}")).await.expect("issued");
         shot(&client, "letter-issued", size).await;
         client.goto(&format!("{base}/console/letters/00009-99999-9")).await.expect("none");
@@ -456,6 +511,8 @@ async fn screenshots_of_every_page_at_laptop_and_phone_size() {
         for (page, name) in [
             ("fleet", "fleet"),
             ("fleet/BWI-POSYANDU-02", "kiosk"),
+            ("alerts", "alerts"),
+            ("alerts?state=acknowledged", "alerts-history"),
             ("audit?action=heartbeat", "audit"),
             ("charts", "charts"),
         ] {

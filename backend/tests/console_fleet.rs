@@ -18,15 +18,15 @@ use common::*;
 use protocol::fleet::{CONFIG_PATH, HEARTBEAT_PATH, KioskConfig};
 use protocol::signed::{ContentKind, SIGNATURE_HEADER, TrustedKeys};
 
-struct Setup {
-    world: World,
+pub(crate) struct Setup {
+    pub(crate) world: World,
     trusted: TrustedKeys,
     _dir: tempfile::TempDir,
 }
 
 /// The console's world with a signing key the test knows, and a heartbeat from each
 /// desa's kiosk.
-async fn setup() -> Setup {
+pub(crate) async fn setup() -> Setup {
     let dir = tempfile::tempdir().expect("dir");
     let signer = backend::signing_key::open(&dir.path().join("data"), None).expect("key");
     let trusted = TrustedKeys::new(vec![signer.public_key()]);
@@ -49,7 +49,7 @@ async fn setup() -> Setup {
 }
 
 /// The configuration `key`'s kiosk pulls, its signature checked as the kiosk checks it.
-async fn pull(setup: &Setup, key: &protocol::auth::KioskKey) -> KioskConfig {
+pub(crate) async fn pull(setup: &Setup, key: &protocol::auth::KioskKey) -> KioskConfig {
     let answer = signed_get(&setup.world.server, CONFIG_PATH, key, now(), &fresh_nonce()).await;
     assert_eq!(answer.status(), 200);
     let signature =
@@ -62,14 +62,19 @@ async fn pull(setup: &Setup, key: &protocol::auth::KioskKey) -> KioskConfig {
     serde_json::from_slice(&body).expect("configuration")
 }
 
-async fn signed_in(world: &World, username: &str, desa: Option<u64>, role: StaffRole) -> Console {
+pub(crate) async fn signed_in(
+    world: &World,
+    username: &str,
+    desa: Option<u64>,
+    role: StaffRole,
+) -> Console {
     world.staff(username, desa, role, "Petugas Uji").await;
     let mut console = Console::new(&world.server.url);
     console.sign_in_first_time(username).await;
     console
 }
 
-async fn audited(world: &World, action: &str, outcome: &str) -> Vec<AuditEntry> {
+pub(crate) async fn audited(world: &World, action: &str, outcome: &str) -> Vec<AuditEntry> {
     let store = world.server.store.clone();
     store.flush_audit();
     let entries = tokio::task::spawn_blocking(move || store.recent_audit(100_000).expect("audit"))
@@ -405,10 +410,12 @@ async fn the_staff_api_does_what_the_console_does() {
     world.staff("audi.tor", None, StaffRole::Auditor, "Audi").await;
     let client = reqwest::Client::new();
     let url = |path: &str| format!("{}{path}", world.server.url);
+    world.own_password("sari.signer").await;
+    world.own_password("audi.tor").await;
     let signer =
-        staff_login(&world.server.url, "sari.signer", common::console::FIRST_PASSWORD).await.token;
+        staff_login(&world.server.url, "sari.signer", common::console::OWN_PASSWORD).await.token;
     let auditor =
-        staff_login(&world.server.url, "audi.tor", common::console::FIRST_PASSWORD).await.token;
+        staff_login(&world.server.url, "audi.tor", common::console::OWN_PASSWORD).await.token;
 
     let list: serde_json::Value = client
         .get(url("/api/v1/staff/fleet"))

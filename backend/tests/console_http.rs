@@ -320,7 +320,7 @@ async fn letters_are_approved_in_the_console_and_change_at_the_kiosk_but_only_fo
     assert_eq!(operator.get(&format!("/console/letters/{theirs}")).await.status, 404);
     let page = operator.get(&format!("/console/letters/{ours}")).await;
     assert_eq!(page.status, 200);
-    assert!(page.body.contains(&home_heads[0]), "the preview prints the full NIK");
+    assert!(!page.body.contains(&home_heads[0]), "the preview masks the NIK without a reason");
     assert!(page.body.contains("diberikan saat disetujui"), "unnumbered until approved");
     let csrf = page.csrf().expect("token");
     // An operator does not sign; a tampered ticket of another desa is not found.
@@ -398,10 +398,20 @@ async fn letters_are_approved_in_the_console_and_change_at_the_kiosk_but_only_fo
         totals.body
     );
     assert_eq!(kabupaten.get(&format!("/console/?desa={}", world.other)).await.status, 200);
+    // An operator account without a desa (`staff-add` without `--desa`) acts for the
+    // whole kabupaten, and the header says so rather than "Operator desa".
+    world.staff("dinas.op", None, StaffRole::Operator, "Dinas Operator").await;
+    let mut wide = Console::new(&world.server.url);
+    wide.sign_in_first_time("dinas.op").await;
+    let header = wide.get("/console/").await.body;
+    assert!(
+        header.contains("Operator kabupaten") && !header.contains("Operator desa"),
+        "{header}"
+    );
     // A desa account cannot look at another desa's dashboard.
     assert_eq!(operator.get(&format!("/console/?desa={}", world.other)).await.status, 404);
     assert_eq!(operator.get("/console/?desa=abc").await.status, 404);
     assert!(audited(&world, "console_letter_approve", "done").await == 1);
     assert!(audited(&world, "console_letter_approve", "not_found").await == 1);
-    assert!(audited(&world, "letter_preview", "viewed").await >= 3);
+    assert!(audited(&world, "letter_preview", "viewed_masked").await >= 3);
 }

@@ -118,6 +118,11 @@ async fn screenshots_of_the_report_pages_at_laptop_and_phone_size() {
     })
     .await
     .expect("join");
+    // Another desa's, so the kabupaten's picker has two desas.
+    let theirs = uncovered_heads(&world, world.other).await;
+    for (n, nik) in theirs.iter().take(2).enumerate() {
+        file_report(&world, &world.other_kiosk, nik, &format!("shots-o-{n:02}")).await;
+    }
     world.server.store.flush_audit();
 
     for size in [LAPTOP, PHONE] {
@@ -133,6 +138,21 @@ async fn screenshots_of_the_report_pages_at_laptop_and_phone_size() {
         shot(&client, "report", size).await;
         client.goto(&format!("{base}/console/reports/batches")).await.expect("batches");
         shot(&client, "report-batches", size).await;
+        client.close().await.expect("close");
+        // The kabupaten's queue, with the desa picker on one desa.
+        let kabupaten = format!("dinas.{}", size.0);
+        world.staff(&kabupaten, None, StaffRole::Kabupaten, "Dinas PMD").await;
+        let client = driver.browser(size.0, size.1).await;
+        first_sign_in(&client, &base, &kabupaten).await;
+        client.goto(&format!("{base}/console/reports")).await.expect("reports");
+        shot(&client, "reports-kabupaten", size).await;
+        client.goto(&format!("{base}/console/reports?desa={}", world.home)).await.expect("one");
+        shot(&client, "reports-kabupaten-desa", size).await;
+        client
+            .goto(&format!("{base}/console/reports/batches?desa={}", world.home))
+            .await
+            .expect("batches");
+        shot(&client, "report-batches-kabupaten", size).await;
         client.close().await.expect("close");
     }
 }

@@ -61,6 +61,8 @@ async fn staff(
     let (store, name) = (server.store.clone(), username.to_owned());
     blocking(move || {
         store.set_staff(&name, PASSWORD, Some(desa)).expect("staff");
+        // Its own password chosen: the API serves only such accounts.
+        store.change_staff_password(&name, PASSWORD, None).expect("own password");
         store.set_staff_role(&name, role, "H. SUGENG RIYADI", "Kepala Desa").expect("role");
     })
     .await;
@@ -276,8 +278,17 @@ async fn a_typed_sktm_waits_for_the_staff_and_prints_at_the_kiosk_once_approved(
         preview.document.number.contains("diberikan saat disetujui"),
         "unnumbered until approved"
     );
+    assert!(preview.masked && preview.document.qr.is_empty(), "masked without a reason");
     assert!(
-        preview.document.texts().contains(&applicant.as_str()),
+        !preview.document.texts().iter().any(|text| text.contains(applicant.as_str())),
+        "the preview masks the NIK"
+    );
+    let unmask = format!("/api/v1/staff/letters/{ticket}/unmask");
+    let reason = json!({"kind": "letter_request", "reason": "memeriksa KTP pemohon"});
+    let full: LetterPreview =
+        staff_post(&server, &signer, &unmask, reason).await.json().await.expect("in full");
+    assert!(
+        !full.masked && full.document.texts().contains(&applicant.as_str()),
         "the letter prints the full NIK"
     );
 

@@ -26,6 +26,8 @@ fn sample(name: &str) -> std::path::PathBuf {
 async fn a_second_upload_while_one_is_running_is_refused_409_and_audited() {
     let store = Store::open_temporary().expect("store");
     store.set_staff("operator", PASSWORD, None).expect("operator");
+    // Its own password chosen: the API serves only such accounts.
+    store.change_staff_password("operator", PASSWORD, None).expect("own password");
     let listener =
         tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.expect("bind");
     let address = listener.local_addr().expect("address");

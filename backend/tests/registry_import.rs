@@ -376,7 +376,11 @@ async fn login(url: &str, username: &str) -> String {
 async fn kabupaten_operators_load_files_over_the_staff_api_and_desa_staff_may_not() {
     let store = Store::open_temporary().expect("store");
     store.set_staff("operator", PASSWORD, None).expect("operator");
+    // Its own password chosen: the API serves only such accounts.
+    store.change_staff_password("operator", PASSWORD, None).expect("own password");
     store.set_staff("sekdes", PASSWORD, Some(3510092001)).expect("desa staff");
+    // Its own password chosen: the API serves only such accounts.
+    store.change_staff_password("sekdes", PASSWORD, None).expect("own password");
     let listener =
         tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("address"));

@@ -34,6 +34,8 @@ async fn staff(server: &Server, username: &str, desa: Option<u64>, role: StaffRo
     let (store, name) = (server.store.clone(), username.to_owned());
     blocking(move || {
         store.set_staff(&name, PASSWORD, desa).expect("staff");
+        // Its own password chosen: the API serves only such accounts.
+        store.change_staff_password(&name, PASSWORD, None).expect("own password");
         store.set_staff_role(&name, role, "", "").expect("role");
     })
     .await;

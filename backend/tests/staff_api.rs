@@ -28,6 +28,8 @@ async fn desa() -> Desa {
     let store = Store::open_temporary().expect("store");
     let desa = regions().villages_of(351025)[0].code;
     store.set_staff("sekdes", PASSWORD, Some(desa)).expect("staff account");
+    // Its own password chosen: the API serves only such accounts.
+    store.change_staff_password("sekdes", PASSWORD, None).expect("own password");
     let listener =
         tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("address"));
@@ -398,6 +400,8 @@ async fn staff_must_sign_in_and_act_only_for_their_desa() {
     // Staff of the neighbouring desa cannot add this desa's residents or import its list.
     let neighbour = regions().villages_of(351025)[1].code;
     d.store.set_staff("sekdes.tetangga", PASSWORD, Some(neighbour)).expect("account");
+    // Its own password chosen: the API serves only such accounts.
+    d.store.change_staff_password("sekdes.tetangga", PASSWORD, None).expect("own password");
     let login: LoginResponse = d
         .client
         .post(format!("{}/api/v1/staff/login", d.url))

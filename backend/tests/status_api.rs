@@ -248,6 +248,7 @@ async fn the_openapi_document_lists_exactly_the_routed_paths() {
         "/api/v1/staff/public-lists/{desa}/{program}",
         "/api/v1/staff/import-jobs/{id}",
         "/api/v1/staff/import-jobs/{id}/report",
+        "/api/v1/staff/import-jobs/{id}/apply",
         REPORT_QUEUE_PATH,
         REPORT_DETAIL_PATH,
         REPORT_VERIFY_PATH,
@@ -275,6 +276,13 @@ async fn the_openapi_document_lists_exactly_the_routed_paths() {
         "/api/v1/staff/audit",
         "/api/v1/staff/audit.csv",
         "/api/v1/staff/charts",
+        "/api/v1/staff/password",
+        "/api/v1/staff/letters/{ticket}/unmask",
+        "/api/v1/staff/fleet/{kiosk}/pin/remove",
+        "/api/v1/staff/desa-pins",
+        "/api/v1/staff/desa-pins/remove",
+        "/api/v1/staff/alerts",
+        "/api/v1/staff/alerts/{id}/acknowledge",
     ];
     assert_eq!(documented, constants.into_iter().collect());
     // Each is routed: an unsigned GET is refused or answered, never the fallback's 404.

@@ -283,6 +283,9 @@ pub enum ErrorCode {
     InvalidBatchDate,
     /// Signed in, but not allowed this (another desa's data).
     Forbidden,
+    /// The account's password was set by someone else (`staff-add`, a reset): every staff
+    /// endpoint but the password change refuses until the account has chosen its own.
+    PasswordChangeRequired,
     BadRequest,
     PayloadTooLarge,
     Unauthorized,

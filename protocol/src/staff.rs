@@ -170,6 +170,10 @@ pub struct LetterPreview {
     /// The issued letter's id, once issued.
     pub letter_id: Option<String>,
     pub cancelled: bool,
+    /// NIKs and KK numbers masked and the seal left out (`document.qr` empty): the preview
+    /// without a reason. `false`: exactly what prints, answered for an audited reason.
+    #[serde(default)]
+    pub masked: bool,
     pub document: crate::letter::LetterDocument,
 }
 

@@ -96,9 +96,11 @@ struct Layout<'a> {
     logout: &'static str,
 }
 
-/// What a role is called on screen.
-pub(crate) fn role_text(role: StaffRole) -> Said {
+/// What a role is called on screen. An operator without a desa acts for the whole
+/// kabupaten (`staff-add` without `--desa`), and is called so.
+pub(crate) fn role_text(role: StaffRole, desa: Option<u64>) -> Said {
     let (id, en) = match role {
+        StaffRole::Operator if desa.is_none() => ("Operator kabupaten", "Kabupaten operator"),
         StaffRole::Operator => ("Operator desa", "Desa operator"),
         StaffRole::Signer => ("Penanda tangan", "Signer"),
         StaffRole::Kabupaten => ("Operator kabupaten", "Kabupaten operator"),
@@ -166,7 +168,7 @@ pub(crate) fn render<C: Serialize>(
             } else {
                 user.staff.full_name.clone()
             },
-            role: role_text(user.staff.role),
+            role: role_text(user.staff.role, user.staff.desa_code),
             desa: desa_text(user.staff.desa_code),
         }),
         nav,

@@ -19,6 +19,7 @@ mod headers;
 mod layout;
 mod pages;
 pub(crate) use pages::imports;
+pub(crate) use pages::password::policy as password_policy;
 mod reply;
 mod session;
 mod svg;
@@ -34,16 +35,20 @@ pub use session::ConsoleOptions;
 pub(crate) struct Console {
     options: ConsoleOptions,
     templates: templates::Templates,
-    /// Recipient-list imports running or run from the console (and read by the API).
+    /// Imports running or run from the console (and read by the API), kept in the store.
     pub(crate) imports: std::sync::Arc<pages::imports::Jobs>,
 }
 
 impl Console {
-    pub(crate) fn new(options: ConsoleOptions, imports_dir: Option<std::path::PathBuf>) -> Console {
+    pub(crate) fn new(
+        options: ConsoleOptions,
+        imports_dir: Option<std::path::PathBuf>,
+        store: crate::store::Store,
+    ) -> Console {
         Console {
             options,
             templates: templates::Templates::load(),
-            imports: std::sync::Arc::new(pages::imports::Jobs::new(imports_dir)),
+            imports: std::sync::Arc::new(pages::imports::Jobs::new(imports_dir, store)),
         }
     }
 }
@@ -53,7 +58,10 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
     let signed_in = Router::new()
         .route("/console/", get(pages::dashboard::page))
         .route("/console/letters", get(pages::letters::list))
-        .route("/console/letters/{ticket}", get(pages::letters::detail))
+        .route(
+            "/console/letters/{ticket}",
+            get(pages::letters::detail).post(pages::letters::unmask),
+        )
         .route("/console/letters/prepare", post(pages::letters::prepare))
         .route("/console/letters/approve", post(pages::letters::approve))
         .route("/console/letters/reject", post(pages::letters::reject))
@@ -79,6 +87,11 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
                 .post(pages::imports::start)
                 .layer(axum::extract::DefaultBodyLimit::max(session::UPLOAD_LIMIT)),
         )
+        .route(
+            pages::imports::REGISTRY_PATH,
+            post(pages::imports::start_registry)
+                .layer(axum::extract::DefaultBodyLimit::max(crate::http::REGISTRY_BODY_LIMIT)),
+        )
         .route("/console/imports/{job}", get(pages::imports::job))
         .route("/console/imports/{job}/report.csv", get(pages::imports::report))
         .route("/console/imports/{job}/apply", post(pages::imports::apply))
@@ -88,6 +101,11 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .route("/console/fleet/{kiosk}", get(pages::fleet::detail))
         .route("/console/fleet/{kiosk}/config", post(pages::fleet::configure))
         .route("/console/fleet/{kiosk}/pin", post(pages::fleet::set_pin))
+        .route("/console/fleet/{kiosk}/pin/remove", post(pages::fleet::remove_pin))
+        .route("/console/fleet-pins", post(pages::fleet::set_desa_pin))
+        .route("/console/fleet-pins/remove", post(pages::fleet::remove_desa_pin))
+        .route(pages::alerts::PATH, get(pages::alerts::page))
+        .route("/console/alerts/{id}/acknowledge", post(pages::alerts::acknowledge))
         .route("/console/audit", get(pages::audit::page))
         .route("/console/audit.csv", get(pages::audit::export))
         .route("/console/charts", get(pages::charts::page))

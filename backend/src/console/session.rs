@@ -2,6 +2,7 @@
 //! the gate ([`require`]) every signed-in route passes. The gate ends expired sessions,
 //! holds an account whose password someone else chose on the password page, refuses a POST
 //! whose CSRF token or origin is wrong (403, audited), and hands the page a [`ConsoleUser`].
+//! One upload route ([`STREAMED_PATH`]) checks its token itself, before reading its file.
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -24,6 +25,11 @@ pub(crate) const PASSWORD_PATH: &str = "/console/password";
 const FORM_LIMIT: usize = 16 * 1024;
 /// Largest upload form (`multipart/form-data`: a recipient list), as the API's import.
 pub(crate) const UPLOAD_LIMIT: usize = crate::http::IMPORT_BODY_LIMIT;
+/// The one route whose `multipart/form-data` POST the gate passes on unread, origin
+/// checked: a population file is too large to buffer. Its handler
+/// (`imports::start_registry`) checks the token, the form's first field, before reading
+/// anything else; every other POST is read and checked here.
+pub(crate) const STREAMED_PATH: &str = super::pages::imports::REGISTRY_PATH;
 
 /// How the console's sessions behave.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -164,6 +170,14 @@ async fn checked_form(
         .get(header::CONTENT_TYPE)
         .filter(|value| value.as_bytes().starts_with(b"multipart/form-data"))
         .cloned();
+    if multipart.is_some() && parts.uri.path() == STREAMED_PATH {
+        // Hundreds of megabytes are not buffered here: the origin is checked now, the
+        // token by the handler from the form's first field, before it reads the file.
+        if !same_origin {
+            return Err(refused(state, user, parts.uri.path(), "other_origin"));
+        }
+        return Ok(Request::from_parts(parts, body));
+    }
     let limit = if multipart.is_some() { UPLOAD_LIMIT } else { FORM_LIMIT };
     let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
         return Err(reply::error_page(
@@ -180,11 +194,16 @@ async fn checked_form(
     .unwrap_or_default();
     if !same_origin || !csrf::matches(&user.session_id, Purpose::Session, &token) {
         let why = if same_origin { "bad_token" } else { "other_origin" };
-        tracing::warn!(username = %user.staff.username, path = %parts.uri.path(), why, "console form refused");
-        reply::audit(state, &user.actor(), "console_csrf", parts.uri.path(), why);
-        return Err(forged(state, Some(user)));
+        return Err(refused(state, user, parts.uri.path(), why));
     }
     Ok(Request::from_parts(parts, Body::from(bytes)))
+}
+
+/// A form refused for its token or origin (`why`): logged, audited, answered 403.
+pub(crate) fn refused(state: &AppState, user: &ConsoleUser, path: &str, why: &str) -> Response {
+    tracing::warn!(username = %user.staff.username, path, why, "console form refused");
+    reply::audit(state, &user.actor(), "console_csrf", path, why);
+    forged(state, Some(user))
 }
 
 /// The answer to a form that did not come from a page of this console (or came from one

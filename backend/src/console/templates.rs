@@ -30,6 +30,7 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
     ("kiosk.html", include_str!("../../console/templates/kiosk.html")),
     ("audit.html", include_str!("../../console/templates/audit.html")),
     ("charts.html", include_str!("../../console/templates/charts.html")),
+    ("alerts.html", include_str!("../../console/templates/alerts.html")),
 ];
 
 pub(crate) struct Templates {

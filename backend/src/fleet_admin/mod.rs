@@ -19,7 +19,13 @@ use utoipa::ToSchema;
 
 use crate::store::{KioskSettings, StaffRecord, StaffRole, StoreError};
 
+pub mod alerts;
+mod pins;
 mod view;
+pub use pins::{
+    DesaPinInput, DesaPinLabel, DesaPins, PinLabel, desa_changeable, desa_pins, remove_desa_pin,
+    remove_pin, set_desa_pin, unconfirmed,
+};
 pub use view::{
     ConfigChanged, FleetKiosk, FleetKioskDetail, HeartbeatLine, KioskAlert, OFFLINE_AFTER_SECONDS,
     RECENT_HEARTBEATS, configure, fleet, fleet_states, kiosk, kiosk_with_state, set_pin,

@@ -45,12 +45,16 @@ pub struct HeartbeatLine {
 /// An alert about a kiosk.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct KioskAlert {
+    pub id: String,
     pub kind: String,
     pub detail: String,
     pub first_at: String,
     pub last_at: String,
     pub count: u64,
     pub open: bool,
+    pub acknowledged_by: Option<String>,
+    pub acknowledged_at: Option<String>,
+    pub note: Option<String>,
 }
 
 /// One kiosk with its configuration, recent heartbeats and alerts.
@@ -65,6 +69,10 @@ pub struct FleetKioskDetail {
     /// Labels of the staff PINs that open this kiosk (its own and its desa's); never a PIN
     /// or its hash.
     pub pin_labels: Vec<String>,
+    /// The kiosk's own PINs' labels (each may be withdrawn here).
+    pub kiosk_pin_labels: Vec<String>,
+    /// Its desa's PINs' labels (withdrawn for the whole desa, not here).
+    pub desa_pin_labels: Vec<String>,
     pub heartbeats: Vec<HeartbeatLine>,
     pub alerts: Vec<KioskAlert>,
     /// Whether the asking account may change it.
@@ -186,6 +194,11 @@ pub fn kiosk_with_state(
         notice_en: notice.map(|n| n.en),
         idle_timeout_seconds: config.idle_timeout_seconds,
         pin_labels: config.staff_pins.into_iter().map(|pin| pin.label).collect(),
+        kiosk_pin_labels: store.pin_labels(&PinScope::Kiosk(id.to_owned()))?,
+        desa_pin_labels: match record.desa_code {
+            Some(desa) => store.pin_labels(&PinScope::Desa(desa))?,
+            None => Vec::new(),
+        },
         heartbeats: store
             .heartbeat_history(id, RECENT_HEARTBEATS)?
             .into_iter()
@@ -199,12 +212,16 @@ pub fn kiosk_with_state(
             .into_iter()
             .filter(|alert| alert.subject == subject)
             .map(|alert| KioskAlert {
+                id: alert.id,
                 kind: alert.kind.as_str().to_owned(),
                 detail: alert.detail,
                 first_at: alert.first_at,
                 last_at: alert.last_at,
                 count: alert.count,
-                open: alert.acknowledged_by.is_none(),
+                open: alert.acknowledged_at.is_none(),
+                acknowledged_by: alert.acknowledged_by,
+                acknowledged_at: alert.acknowledged_at,
+                note: alert.note,
             })
             .collect(),
         may_configure: may_configure(staff, record.desa_code),
@@ -214,7 +231,7 @@ pub fn kiosk_with_state(
 
 /// The desa of kiosk `id` if `staff` may change it: not found when it does not see it,
 /// forbidden when it sees but may not change it.
-fn changeable(store: &Store, staff: &StaffRecord, id: &str) -> Result<(), FleetError> {
+pub(super) fn changeable(store: &Store, staff: &StaffRecord, id: &str) -> Result<(), FleetError> {
     if !protocol::auth::valid_kiosk_id(id) {
         return Err(FleetError::NotFound);
     }

@@ -66,6 +66,18 @@ impl AppError {
         AppError::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, message)
     }
 
+    /// `403` `password_change_required`: the account must choose its own password first.
+    pub fn password_change_required() -> AppError {
+        AppError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::PasswordChangeRequired,
+            Text::new(
+                "Ganti kata sandi dulu: kata sandi akun ini dibuat orang lain.",
+                "Change the password first: someone else set this account's password.",
+            ),
+        )
+    }
+
     /// `409`: the request conflicts with work in progress (`code` says which).
     pub fn conflict(code: ErrorCode, message: Text) -> AppError {
         AppError::new(StatusCode::CONFLICT, code, message)

@@ -4,7 +4,6 @@
 
 use axum::Json;
 use axum::extract::{Extension, Path, Query, State};
-use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use protocol::Text;
 use protocol::api::{ApiError, ErrorCode};
@@ -14,7 +13,7 @@ use utoipa::ToSchema;
 use super::error::{ApiJson, JsonBody};
 use super::staff::Staff;
 use super::{AppError, AppState, now};
-use crate::audit_view::{self, AuditPage, AuditQuery, EXPORT_MAX, PAGE_SIZE};
+use crate::audit_view::{self, AuditPage, AuditQuery, PAGE_SIZE};
 use crate::chart_data::{self, Charts};
 use crate::fleet_admin::{
     self, ConfigChanged, FleetError, FleetKiosk, FleetKioskDetail, PinInput, SettingsInput,
@@ -45,7 +44,13 @@ pub struct FleetList {
     pub kiosks: Vec<FleetKiosk>,
 }
 
-fn audit(state: &AppState, staff: &StaffRecord, action: &str, subject: String, outcome: &str) {
+pub(super) fn audit(
+    state: &AppState,
+    staff: &StaffRecord,
+    action: &str,
+    subject: String,
+    outcome: &str,
+) {
     state.store.audit(AuditEntry {
         at: now(),
         actor: format!("staff:{}", staff.username),
@@ -69,7 +74,7 @@ impl From<FleetError> for AppError {
     }
 }
 
-fn outcome_of(error: &FleetError) -> &'static str {
+pub(super) fn outcome_of(error: &FleetError) -> &'static str {
     match error {
         FleetError::NotFound => "not_found",
         FleetError::Forbidden => "forbidden",
@@ -78,7 +83,7 @@ fn outcome_of(error: &FleetError) -> &'static str {
     }
 }
 
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, FleetError> + Send + 'static,
 ) -> Result<T, FleetError> {
     tokio::task::spawn_blocking(work)
@@ -220,7 +225,8 @@ pub async fn audit_page(
     Ok(Json(AuditPage { page, entries, more }).into_response())
 }
 
-/// What the filter selects as CSV (at most 10,000 entries; masked; formula cells defused).
+/// Everything the filter selects as CSV, newest first, streamed (chunked) a page at a
+/// time: masked, formula cells defused; the export is audited with its filter.
 #[utoipa::path(get, path = AUDIT_CSV_PATH, security(("staff_session" = [])), params(AuditQuery),
     responses((status = 200, content_type = "text/csv", body = String),
         (status = 400, body = ApiError), (status = 403, body = ApiError)))]
@@ -235,19 +241,8 @@ pub async fn audit_csv(
     }
     let (filter, _) =
         query.clean().map_err(|why| AppError::bad_request(ErrorCode::BadRequest, why))?;
-    let store = state.store.clone();
-    let entries =
-        tokio::task::spawn_blocking(move || store.search_audit(&filter, EXPORT_MAX, 0)).await??;
-    audit(&state, &staff, "audit_export", format!("rows={}", entries.len()), "exported");
-    let mut body = String::from(audit_view::CSV_HEADER);
-    for entry in entries {
-        body.push_str(&audit_view::csv_row(&audit_view::line(entry)));
-    }
-    let mut response = body.into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
-    Ok(response)
+    let actor = format!("staff:{}", staff.username);
+    Ok(crate::audit_export::export(state.store.clone(), filter, &actor, "audit_export")?)
 }
 
 /// The numbers of the console's charts, for the account's desa (kabupaten-wide: all).

@@ -4,7 +4,12 @@
 //! letter, which must not pass for a valid original.
 //!
 //! The PDF holds the full NIK: only staff of the letter's desa get it (another desa's letter
-//! is answered 404 like an unknown id), and every answer is audited before it leaves.
+//! is answered 404 like an unknown id), and every answer is audited before it leaves, as the
+//! unmasked view it is (`unmasked_original`, `unmasked_copy`). No reason is asked for: a PDF
+//! exists only for a letter a signer issued, and fetching it is printing that letter for
+//! the citizen or the archive, its one purpose, so a typed reason would say the same thing
+//! every time; the audit entry names the account, the letter and that it was seen in full.
+//! Reading a letter on screen in full is what needs a reason (`letter_unmask`).
 
 use axum::extract::{Extension, Path, Query, State};
 use axum::http::{HeaderValue, header};
@@ -99,7 +104,7 @@ pub(crate) async fn pdf_answer(
             actor,
             action: "letter_pdf".into(),
             subject: format!("letter:{letter}"),
-            outcome: if marked { "copy" } else { "original" }.into(),
+            outcome: if marked { "unmasked_copy" } else { "unmasked_original" }.into(),
         })?;
         Ok::<_, AppError>(pdf)
     })

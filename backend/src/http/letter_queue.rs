@@ -3,8 +3,9 @@
 //! delegate) approves, which issues the letter with the signer's name and position; either
 //! may refuse with a reason. An issued letter can be cancelled; it keeps its number.
 //!
-//! Every route is limited to the desa the account acts for, and every view of a letter (it
-//! holds the full NIK) is audited.
+//! Every route is limited to the desa the account acts for, and every view of a letter is
+//! audited. A letter holds the full NIK: the preview masks it (and leaves out the seal, which
+//! carries it), and the letter in full needs a reason, as the registry's unmask does.
 
 use axum::Json;
 use axum::extract::{Extension, Path, State};
@@ -18,10 +19,16 @@ use protocol::staff::{
 use protocol::ticket::Ticket;
 
 use super::error::{ApiJson, JsonBody};
+use super::registry_search::UnmaskRequest;
 use super::staff::Staff;
 use super::{AppError, AppState, now};
+use crate::letters::masked::masked;
 use crate::letters::workflow::{self, Step};
+use crate::registry_access::UnmaskReason;
 use crate::store::{AuditEntry, LetterDetail, StaffRecord};
+
+/// `POST` (`{kind, reason}`): the letter exactly as it prints, for an audited reason.
+pub const LETTER_UNMASK_PATH: &str = "/api/v1/staff/letters/{ticket}/unmask";
 
 impl JsonBody for LetterDecision {
     const NAME_ID: &'static str = "Keputusan";
@@ -106,7 +113,9 @@ pub async fn waiting(
     Ok(Json(WaitingLetters { letters }).into_response())
 }
 
-/// The letter exactly as it will print (unnumbered until issued), or as it was issued.
+/// The letter as it will print (unnumbered until issued), or as it was issued, with its
+/// NIKs and KK numbers masked and without the seal: the full letter needs a reason
+/// ([`unmask`]).
 #[utoipa::path(get, path = LETTER_PREVIEW_PATH, security(("staff_session" = [])),
     params(("ticket" = String, Path)),
     responses((status = 200, body = LetterPreview), (status = 404, body = ApiError)))]
@@ -116,29 +125,76 @@ pub async fn preview(
     Path(raw): Path<String>,
 ) -> Result<Response, AppError> {
     let detail = request_of(&state, &staff, &raw).await?;
-    audit(&state, &staff, "letter_preview", format!("ticket:{}", detail.ticket), "viewed");
+    audit(&state, &staff, "letter_preview", format!("ticket:{}", detail.ticket), "viewed_masked");
+    let mut preview = letter_of(&state, &staff, &detail).await?;
+    preview.document = masked(&preview.document);
+    preview.masked = true;
+    Ok(Json(preview).into_response())
+}
+
+/// The letter exactly as it prints (full NIK, name and seal), for a reason written to the
+/// audit log (`letter_unmask`) before the answer; the console's "show in full" alike.
+#[utoipa::path(post, path = LETTER_UNMASK_PATH, security(("staff_session" = [])),
+    params(("ticket" = String, Path)), request_body = UnmaskRequest,
+    responses((status = 200, body = LetterPreview), (status = 400, body = ApiError), (status = 404, body = ApiError),
+        (status = 503, body = ApiError, description = "the audit log cannot be written")))]
+pub async fn unmask(
+    State(state): State<AppState>,
+    Extension(Staff(staff)): Extension<Staff>,
+    Path(raw): Path<String>,
+    ApiJson(request): ApiJson<UnmaskRequest>,
+) -> Result<Response, AppError> {
+    let detail = request_of(&state, &staff, &raw).await?;
+    let subject = format!("ticket:{}", detail.ticket);
+    let reason = match UnmaskReason::parse(request.kind.as_str(), &request.reason) {
+        Ok(reason) => reason,
+        Err(why) => {
+            audit(&state, &staff, "letter_unmask", subject, "no_reason");
+            return Err(AppError::bad_request(ErrorCode::InvalidText, why));
+        }
+    };
+    let preview = letter_of(&state, &staff, &detail).await?;
+    let entry = AuditEntry {
+        at: now(),
+        actor: format!("staff:{}", staff.username),
+        action: "letter_unmask".into(),
+        subject,
+        outcome: reason.audit_outcome(),
+    };
+    let store = state.store.clone();
+    tokio::task::spawn_blocking(move || store.audit_read(entry)).await??;
+    Ok(Json(preview).into_response())
+}
+
+/// The request's letter in full: the issued document, or the draft a waiting request
+/// would print.
+async fn letter_of(
+    state: &AppState,
+    staff: &StaffRecord,
+    detail: &LetterDetail,
+) -> Result<LetterPreview, AppError> {
     if let Some(id) = detail.letter_id.clone() {
         let store = state.store.clone();
         let issued =
             tokio::task::spawn_blocking(move || store.letter(&id)).await??.ok_or_else(not_found)?;
-        return Ok(Json(LetterPreview {
-            ticket: detail.ticket,
-            state: detail.state,
+        return Ok(LetterPreview {
+            ticket: detail.ticket.clone(),
+            state: detail.state.clone(),
             letter_id: Some(issued.id),
             cancelled: issued.cancelled.is_some(),
+            masked: false,
             document: issued.document,
-        })
-        .into_response());
+        });
     }
-    let document = draft(&state, &staff, &detail).await?;
-    Ok(Json(LetterPreview {
-        ticket: detail.ticket,
-        state: detail.state,
+    let document = draft(state, staff, detail).await?;
+    Ok(LetterPreview {
+        ticket: detail.ticket.clone(),
+        state: detail.state.clone(),
         letter_id: None,
         cancelled: false,
+        masked: false,
         document,
     })
-    .into_response())
 }
 
 /// The document a waiting request would print, with the number left open.
@@ -187,12 +243,15 @@ pub async fn approve(
         workflow::approve(&store, &catalogue, &staff, &detail, verify_base)
     })
     .await??;
+    // Approving needs no reason and shows no more than the preview did: the letter masked
+    // (the PDF, itself an audited view, or the unmask answer shows it in full).
     Ok(Json(LetterPreview {
         ticket: issued.ticket,
         state: "verified".into(),
         letter_id: Some(issued.id),
         cancelled: false,
-        document: issued.document,
+        masked: true,
+        document: masked(&issued.document),
     })
     .into_response())
 }

@@ -1,9 +1,11 @@
 //! The HTTP API. Handlers validate input at the boundary, call the store on the blocking
 //! pool, and answer with the types of `protocol::api`. Every status lookup is audited.
 
+mod alerts;
 pub mod budget;
 pub(crate) mod error;
 mod fleet;
+mod fleet_pins;
 mod fleet_staff;
 mod guard;
 mod health;
@@ -17,11 +19,14 @@ mod openapi;
 pub(crate) mod public_list;
 mod registry;
 mod registry_search;
+pub(crate) mod report_batches;
+pub(crate) mod report_desa;
 pub(crate) mod report_queue;
 mod reports;
 mod serials;
 mod slip_seal;
 mod staff;
+mod staff_password;
 mod status;
 mod submit;
 mod verify;
@@ -44,6 +49,7 @@ use crate::store::Store;
 use error::AppError;
 pub use guard::Kiosk;
 use guard::{Guard, authenticate};
+pub(crate) use registry::REGISTRY_BODY_LIMIT;
 pub(crate) use staff::import_failure;
 
 /// Largest request body accepted; no endpoint of this version needs more.
@@ -58,7 +64,7 @@ pub struct AppState {
     guard: Arc<Guard>,
     pub(crate) catalogue: Arc<Catalogue>,
     /// Held while a population or desil file is imported: one at a time.
-    registry_lock: registry::ImportLock,
+    pub(crate) registry_lock: registry::ImportLock,
     /// What `/healthz` last counted.
     health: Arc<health::HealthCache>,
     /// Argon2 password checks that may run at once.
@@ -152,7 +158,7 @@ pub fn router_with_options(store: Store, catalogue: Catalogue, options: RouterOp
         false => None,
     };
     let state = AppState {
-        store,
+        store: store.clone(),
         guard,
         catalogue: Arc::new(catalogue),
         registry_lock: registry::ImportLock::default(),
@@ -167,7 +173,11 @@ pub fn router_with_options(store: Store, catalogue: Catalogue, options: RouterOp
             .letters
             .unwrap_or_else(|| Arc::new(crate::letters::LetterCatalogue::builtin())),
         verify_base: options.verify_base,
-        console: Arc::new(crate::console::Console::new(options.console, options.imports_dir)),
+        console: Arc::new(crate::console::Console::new(
+            options.console,
+            options.imports_dir,
+            store,
+        )),
         lookups,
     };
     let kiosk_api = Router::new()
@@ -192,6 +202,7 @@ pub fn router_with_options(store: Store, catalogue: Catalogue, options: RouterOp
         .route(protocol::registry::DESIL_PATH, post(registry::desil))
         .route(protocol::staff::LETTER_QUEUE_PATH, get(letter_queue::waiting))
         .route(protocol::staff::LETTER_PREVIEW_PATH, get(letter_queue::preview))
+        .route(letter_queue::LETTER_UNMASK_PATH, post(letter_queue::unmask))
         .route(protocol::staff::LETTER_PREPARE_PATH, post(letter_queue::prepare))
         .route(protocol::staff::LETTER_APPROVE_PATH, post(letter_queue::approve))
         .route(protocol::staff::LETTER_REJECT_PATH, post(letter_queue::reject))
@@ -199,7 +210,7 @@ pub fn router_with_options(store: Store, catalogue: Catalogue, options: RouterOp
         .route(letter_pdf::LETTER_PDF_PATH, get(letter_pdf::pdf))
         .route(protocol::staff::REPORT_QUEUE_PATH, get(report_queue::queue))
         // A fixed segment, matched before the ticket of the route below.
-        .route(protocol::staff::REPORT_BATCHES_PATH, get(report_queue::batches))
+        .route(protocol::staff::REPORT_BATCHES_PATH, get(report_batches::batches))
         .route(protocol::staff::REPORT_DETAIL_PATH, get(report_queue::detail))
         .route(protocol::staff::REPORT_VERIFY_PATH, post(report_queue::verify))
         .route(protocol::staff::REPORT_REJECT_PATH, post(report_queue::reject))
@@ -213,6 +224,7 @@ pub fn router_with_options(store: Store, catalogue: Catalogue, options: RouterOp
         .route(public_list::PUBLIC_LIST_PATH, get(public_list::list))
         .route(import_jobs::IMPORT_JOB_PATH, get(import_jobs::job))
         .route(import_jobs::IMPORT_JOB_REPORT_PATH, get(import_jobs::report))
+        .route(import_jobs::IMPORT_JOB_APPLY_PATH, post(import_jobs::apply))
         .route(fleet_staff::FLEET_PATH, get(fleet_staff::list))
         .route(fleet_staff::FLEET_KIOSK_PATH, get(fleet_staff::detail))
         .route(fleet_staff::FLEET_CONFIG_PATH, post(fleet_staff::configure))
@@ -220,6 +232,15 @@ pub fn router_with_options(store: Store, catalogue: Catalogue, options: RouterOp
         .route(fleet_staff::AUDIT_PATH, get(fleet_staff::audit_page))
         .route(fleet_staff::AUDIT_CSV_PATH, get(fleet_staff::audit_csv))
         .route(fleet_staff::CHARTS_PATH, get(fleet_staff::charts))
+        .route(staff_password::PASSWORD_PATH, post(staff_password::change))
+        .route(fleet_pins::FLEET_PIN_REMOVE_PATH, post(fleet_pins::remove_pin))
+        .route(
+            fleet_pins::DESA_PINS_PATH,
+            get(fleet_pins::desa_pins).post(fleet_pins::set_desa_pin),
+        )
+        .route(fleet_pins::DESA_PIN_REMOVE_PATH, post(fleet_pins::remove_desa_pin))
+        .route(alerts::ALERTS_PATH, get(alerts::list))
+        .route(alerts::ALERT_ACKNOWLEDGE_PATH, post(alerts::acknowledge))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), staff::authenticate));
     Router::new()
         .route(HEALTH_PATH, get(health::health))

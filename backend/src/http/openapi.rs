@@ -30,6 +30,7 @@ pub const DOCUMENT_PATH: &str = "/api/openapi.json";
         super::letters::print,
         super::letter_queue::waiting,
         super::letter_queue::preview,
+        super::letter_queue::unmask,
         super::letter_queue::prepare,
         super::letter_queue::approve,
         super::letter_queue::reject,
@@ -41,7 +42,7 @@ pub const DOCUMENT_PATH: &str = "/api/openapi.json";
         super::report_queue::reject,
         super::report_queue::schedule,
         super::report_queue::deliver,
-        super::report_queue::batches,
+        super::report_batches::batches,
         super::fleet::heartbeat,
         super::fleet::config,
         super::fleet_staff::list,
@@ -51,8 +52,15 @@ pub const DOCUMENT_PATH: &str = "/api/openapi.json";
         super::fleet_staff::audit_page,
         super::fleet_staff::audit_csv,
         super::fleet_staff::charts,
+        super::fleet_pins::remove_pin,
+        super::fleet_pins::desa_pins,
+        super::fleet_pins::set_desa_pin,
+        super::fleet_pins::remove_desa_pin,
+        super::alerts::list,
+        super::alerts::acknowledge,
         super::serials::last_serial,
         super::login::login,
+        super::staff_password::change,
         super::staff::add_membership,
         super::staff::import_list,
         super::registry::population,
@@ -64,7 +72,8 @@ pub const DOCUMENT_PATH: &str = "/api/openapi.json";
         super::registry_search::dry_run_api,
         super::public_list::list,
         super::import_jobs::job,
-        super::import_jobs::report
+        super::import_jobs::report,
+        super::import_jobs::apply
     ),
     modifiers(&KioskSignature)
 )]

@@ -1,6 +1,7 @@
 //! The desa staff's side of citizen reports, as JSON for the web console: the queue, one
 //! report with its family and history, the steps of [`crate::workflow`] (verify with the
-//! engine's re-check, reject, schedule, deliver), and the distribution batches.
+//! engine's re-check, reject, schedule, deliver), and (in `report_batches`) the
+//! distribution batches; the queue and the batches take a desa filter (`report_desa`).
 //!
 //! Every account reads the reports of its desa (a kabupaten account: every desa). Operators
 //! and signers of the desa take the steps; auditors and kabupaten accounts only read, since
@@ -15,10 +16,9 @@ use axum::response::{IntoResponse, Response};
 use protocol::Text;
 use protocol::api::{ApiError, ErrorCode, ReportState, TicketStatus};
 use protocol::staff::{
-    BATCH_DEFAULT_DAYS, BATCH_RANGE_MAX_DAYS, BatchWindow, REASON_MAX, REPORT_BATCHES_PATH,
-    REPORT_DELIVER_PATH, REPORT_DETAIL_PATH, REPORT_PAGE_MAX, REPORT_PAGE_SIZE, REPORT_QUEUE_PATH,
-    REPORT_REJECT_PATH, REPORT_SCHEDULE_PATH, REPORT_VERIFY_PATH, ReportBatches, ReportDetail,
-    ReportPage, ReportRejection, ReportSchedule,
+    BatchWindow, REASON_MAX, REPORT_DELIVER_PATH, REPORT_DETAIL_PATH, REPORT_PAGE_MAX,
+    REPORT_PAGE_SIZE, REPORT_QUEUE_PATH, REPORT_REJECT_PATH, REPORT_SCHEDULE_PATH,
+    REPORT_VERIFY_PATH, ReportDetail, ReportPage, ReportRejection, ReportSchedule,
 };
 use protocol::ticket::Ticket;
 use serde::Deserialize;
@@ -48,7 +48,12 @@ fn not_found() -> AppError {
     )
 }
 
-fn entry(staff: &StaffRecord, action: &str, subject: String, outcome: &str) -> AuditEntry {
+pub(super) fn entry(
+    staff: &StaffRecord,
+    action: &str,
+    subject: String,
+    outcome: &str,
+) -> AuditEntry {
     AuditEntry {
         at: now(),
         actor: format!("staff:{}", staff.username),
@@ -99,7 +104,7 @@ fn acting_desa(
     Err(AppError::forbidden(refusal))
 }
 
-fn bad_query(rejection: &QueryRejection) -> AppError {
+pub(super) fn bad_query(rejection: &QueryRejection) -> AppError {
     AppError::bad_request(
         ErrorCode::BadRequest,
         Text::new(
@@ -119,6 +124,16 @@ pub struct QueueQuery {
     /// From 1; 50 reports a page.
     #[serde(default)]
     page: Option<u32>,
+    /// A desa code (10 digits) or `all` (absent: every desa the account reads); a desa
+    /// account always reads its own desa.
+    #[serde(default)]
+    desa: Option<String>,
+}
+
+/// The `?desa=` filter for `staff`, or 400 in both languages.
+pub(super) fn desa_param(staff: &StaffRecord, raw: Option<&str>) -> Result<Option<u64>, AppError> {
+    super::report_desa::desa_filter(staff, raw)
+        .map_err(|why| AppError::bad_request(ErrorCode::BadRequest, why))
 }
 
 /// The account's reports, oldest first, masked, with the family of each reported person.
@@ -149,11 +164,12 @@ pub async fn queue(
             ),
         ));
     }
-    let filter = ReportFilter { desa: staff.desa_code, state: wanted, page };
+    let desa = desa_param(&staff, query.desa.as_deref())?;
+    let filter = ReportFilter { desa, state: wanted, page };
     let (store, program) = (state.store.clone(), state.catalogue.report_program().code.clone());
     let (reports, total) =
         tokio::task::spawn_blocking(move || store.reports_waiting(&filter, &program)).await??;
-    let scope = staff.desa_code.map_or_else(|| "all".to_owned(), |desa| desa.to_string());
+    let scope = desa.map_or_else(|| "all".to_owned(), |desa| desa.to_string());
     let shown = wanted.map_or("waiting", ReportState::as_str);
     state.store.audit_read(entry(
         &staff,
@@ -368,73 +384,4 @@ pub(crate) fn day(text: &str) -> Result<Date, AppError> {
             ),
         )
     })
-}
-
-/// Query of the batch view.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-pub struct BatchQuery {
-    /// First day, `YYYY-MM-DD`; absent: today in the desa.
-    #[serde(default)]
-    from: Option<String>,
-    /// Last day, `YYYY-MM-DD`, at most 31 days on; absent: a week after `from`.
-    #[serde(default)]
-    to: Option<String>,
-}
-
-/// The days a batch view covers: `from` (absent: today in `desa`) to `to` (absent: a week
-/// on), forward and at most [`BATCH_RANGE_MAX_DAYS`] days, or 400. The console asks the same.
-pub(crate) fn batch_range(
-    desa: Option<u64>,
-    from: Option<&str>,
-    to: Option<&str>,
-) -> Result<(Date, Date), AppError> {
-    let today =
-        crate::letters::number::desa_today(desa.unwrap_or(0), time::OffsetDateTime::now_utc());
-    let from = from.map(day).transpose()?.unwrap_or(today);
-    let last = i64::from(BATCH_DEFAULT_DAYS - 1);
-    let to = match to {
-        Some(text) => day(text)?,
-        None => from.checked_add(time::Duration::days(last)).unwrap_or(from),
-    };
-    let span = (to - from).whole_days();
-    if !(0..i64::from(BATCH_RANGE_MAX_DAYS)).contains(&span) {
-        return Err(AppError::bad_request(
-            ErrorCode::InvalidBatchDate,
-            Text::new(
-                format!("Rentang tanggal harus maju dan paling lama {BATCH_RANGE_MAX_DAYS} hari."),
-                format!(
-                    "The range of dates must run forward and cover at most {BATCH_RANGE_MAX_DAYS} days."
-                ),
-            ),
-        ));
-    }
-    Ok((from, to))
-}
-
-/// The distribution batches of the account's desa (a kabupaten account: every desa) between
-/// two dates: per date the scheduled and delivered reports, masked, by dusun, RW and RT.
-#[utoipa::path(get, path = REPORT_BATCHES_PATH, security(("staff_session" = [])), params(BatchQuery),
-    responses((status = 200, body = ReportBatches), (status = 400, body = ApiError, description = "invalid_batch_date: a date unreadable, or a range backwards or over 31 days"), (status = 401, body = ApiError)))]
-pub async fn batches(
-    State(state): State<AppState>,
-    Extension(Staff(staff)): Extension<Staff>,
-    query: Result<Query<BatchQuery>, QueryRejection>,
-) -> Result<Response, AppError> {
-    let Query(query) = query.map_err(|rejection| bad_query(&rejection))?;
-    let (from, to) = batch_range(staff.desa_code, query.from.as_deref(), query.to.as_deref())?;
-    let (store, program, desa) =
-        (state.store.clone(), state.catalogue.report_program().code.clone(), staff.desa_code);
-    let (first, last) = (from.to_string(), to.to_string());
-    let batches =
-        tokio::task::spawn_blocking(move || store.delivery_batches(desa, &first, &last, &program))
-            .await??;
-    let listed: u32 = batches.batches.iter().map(|batch| batch.scheduled + batch.delivered).sum();
-    let scope = desa.map_or_else(|| "all".to_owned(), |desa| desa.to_string());
-    state.store.audit_read(entry(
-        &staff,
-        "report_batches",
-        format!("desa:{scope} {from}..{to}"),
-        &format!("{listed} listed"),
-    ))?;
-    Ok(Json(batches).into_response())
 }

@@ -73,7 +73,13 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
     (token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())).then_some(token)
 }
 
-/// Middleware: a live staff session or `401`.
+/// The bearer token a request was authenticated with (the password change keeps it).
+#[derive(Clone)]
+pub struct SessionToken(pub String);
+
+/// Middleware: a live staff session or `401`; an account that must still change the
+/// password someone else set reaches only the password change (`403
+/// password_change_required` elsewhere), as in the console.
 pub async fn authenticate(
     State(state): State<AppState>,
     mut request: Request,
@@ -82,10 +88,15 @@ pub async fn authenticate(
     let Some(token) = bearer(request.headers()).map(str::to_owned) else {
         return super::guard::unauthorized().into_response();
     };
-    let store = state.store.clone();
-    match tokio::task::spawn_blocking(move || store.staff_session(&token, unix_now())).await {
-        Ok(Ok(Some(staff))) => {
+    let (store, lookup) = (state.store.clone(), token.clone());
+    match tokio::task::spawn_blocking(move || store.staff_session(&lookup, unix_now())).await {
+        Ok(Ok(Some((staff, must_change)))) => {
+            if must_change && request.uri().path() != super::staff_password::PASSWORD_PATH {
+                audit(&state, &staff.username, "staff_api", "password".into(), "change_required");
+                return AppError::password_change_required().into_response();
+            }
             request.extensions_mut().insert(Staff(staff));
+            request.extensions_mut().insert(SessionToken(token));
             next.run(request).await
         }
         Ok(Ok(None)) => super::guard::unauthorized().into_response(),

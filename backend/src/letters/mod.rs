@@ -9,6 +9,7 @@
 
 pub mod catalogue;
 pub mod facts;
+pub mod masked;
 pub mod number;
 pub mod pdf;
 pub mod render;

@@ -59,6 +59,64 @@ pub struct AlertRecord {
     /// How many times it was raised while open.
     pub count: u64,
     pub acknowledged_by: Option<String>,
+    /// When it was acknowledged (RFC 3339 UTC).
+    pub acknowledged_at: Option<String>,
+    /// What its acknowledger wrote, if anything.
+    pub note: Option<String>,
+}
+
+impl AlertRecord {
+    /// The kiosk the alert is about, for alerts raised about one (`kiosk:<id>`).
+    pub fn kiosk(&self) -> Option<&str> {
+        self.subject.strip_prefix("kiosk:")
+    }
+}
+
+/// Which alerts a list holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AlertState {
+    /// Not yet acknowledged.
+    #[default]
+    Open,
+    /// Acknowledged: the history.
+    Acknowledged,
+    All,
+}
+
+impl AlertState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertState::Open => "open",
+            AlertState::Acknowledged => "acknowledged",
+            AlertState::All => "all",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<AlertState> {
+        [AlertState::Open, AlertState::Acknowledged, AlertState::All]
+            .into_iter()
+            .find(|state| state.as_str() == text)
+    }
+}
+
+const ALERT_COLUMNS: &str = "id, kind, subject, detail, first_at, last_at, count, acknowledged_by,
+    acknowledged_at, acknowledged_note";
+
+fn alert_row(mut row: super::sql::Row) -> Result<AlertRecord, StoreError> {
+    let kind: String = row.get(1)?;
+    Ok(AlertRecord {
+        id: row.get(0)?,
+        kind: AlertKind::parse(&kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown alert kind {kind}")))?,
+        subject: row.get(2)?,
+        detail: row.get(3)?,
+        first_at: row.get(4)?,
+        last_at: row.get(5)?,
+        count: row.get(6)?,
+        acknowledged_by: row.get(7)?,
+        acknowledged_at: row.get(8)?,
+        note: row.get(9)?,
+    })
 }
 
 impl Store {
@@ -92,36 +150,51 @@ impl Store {
         include_acknowledged: bool,
         limit: usize,
     ) -> Result<Vec<AlertRecord>, StoreError> {
-        let rows = self.pool.get()?.query(
-            "SELECT id, kind, subject, detail, first_at, last_at, count, acknowledged_by
-             FROM alerts WHERE ?1 OR acknowledged_at IS NULL
-             ORDER BY last_at DESC, id LIMIT ?2",
-            params![include_acknowledged, limit as i64],
-        )?;
-        rows.into_iter()
-            .map(|mut row| {
-                let kind: String = row.get(1)?;
-                Ok(AlertRecord {
-                    id: row.get(0)?,
-                    kind: AlertKind::parse(&kind)
-                        .ok_or_else(|| StoreError::Corrupt(format!("unknown alert kind {kind}")))?,
-                    subject: row.get(2)?,
-                    detail: row.get(3)?,
-                    first_at: row.get(4)?,
-                    last_at: row.get(5)?,
-                    count: row.get(6)?,
-                    acknowledged_by: row.get(7)?,
-                })
-            })
-            .collect()
+        let state = if include_acknowledged { AlertState::All } else { AlertState::Open };
+        self.alerts_in(state, limit)
     }
 
-    /// Marks an open alert as seen by `by`; false when no open alert has that id.
-    pub fn acknowledge_alert(&self, id: &str, by: &str) -> Result<bool, StoreError> {
+    /// Alerts in `state`, newest first (the history by when they were acknowledged).
+    pub fn alerts_in(
+        &self,
+        state: AlertState,
+        limit: usize,
+    ) -> Result<Vec<AlertRecord>, StoreError> {
+        let (condition, order) = match state {
+            AlertState::Open => ("acknowledged_at IS NULL", "last_at DESC, id"),
+            AlertState::Acknowledged => ("acknowledged_at IS NOT NULL", "acknowledged_at DESC, id"),
+            AlertState::All => ("TRUE", "last_at DESC, id"),
+        };
+        let rows = self.pool.get()?.query(
+            &format!(
+                "SELECT {ALERT_COLUMNS} FROM alerts WHERE {condition} ORDER BY {order} LIMIT ?1"
+            ),
+            params![limit as i64],
+        )?;
+        rows.into_iter().map(alert_row).collect()
+    }
+
+    /// One alert by id.
+    pub fn alert(&self, id: &str) -> Result<Option<AlertRecord>, StoreError> {
+        self.pool
+            .get()?
+            .query_opt(&format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE id = ?1"), params![id])?
+            .map(alert_row)
+            .transpose()
+    }
+
+    /// Marks an open alert as seen by `by`, with an optional note; false when no open alert
+    /// has that id (it was acknowledged meanwhile, or never existed).
+    pub fn acknowledge_alert(
+        &self,
+        id: &str,
+        by: &str,
+        note: Option<&str>,
+    ) -> Result<bool, StoreError> {
         let changed = self.pool.get()?.execute(
-            "UPDATE alerts SET acknowledged_at = ?2, acknowledged_by = ?3
+            "UPDATE alerts SET acknowledged_at = ?2, acknowledged_by = ?3, acknowledged_note = ?4
              WHERE id = ?1 AND acknowledged_at IS NULL",
-            params![id, now(), by],
+            params![id, now(), by, note],
         )?;
         Ok(changed > 0)
     }
@@ -149,8 +222,12 @@ mod tests {
         let k1 = open.iter().find(|a| a.subject == "kiosk:k1").expect("k1's alert");
         assert_eq!(k1.count, 3);
 
-        assert!(store.acknowledge_alert(&k1.id, "operator").unwrap());
-        assert!(!store.acknowledge_alert(&k1.id, "operator").unwrap(), "already acknowledged");
+        assert!(store.acknowledge_alert(&k1.id, "operator", Some("checked")).unwrap());
+        assert!(!store.acknowledge_alert(&k1.id, "operator", None).unwrap(), "acknowledged");
+        let seen = store.alert(&k1.id).unwrap().expect("kept");
+        assert_eq!(seen.note.as_deref(), Some("checked"));
+        assert!(seen.acknowledged_at.is_some());
+        assert_eq!(store.alerts_in(AlertState::Acknowledged, 10).unwrap(), [seen]);
         store.raise_alert(AlertKind::LookupBurst, "kiosk:k1", "95 lookups in 60 s").unwrap();
         let open = store.alerts(false, 10).unwrap();
         let k1_again = open.iter().find(|a| a.subject == "kiosk:k1").expect("a new alert");

@@ -260,6 +260,8 @@ pub(super) fn sqlite_migrations() -> rusqlite_migration::Migrations<'static> {
         M::up(include_str!("../../migrations/0019_console_sessions.sql")),
         M::up(include_str!("../../migrations/sqlite/0020_report_batches.sql")),
         M::up(include_str!("../../migrations/sqlite/0022_registry_search.sql")),
+        M::up(include_str!("../../migrations/0023_import_jobs.sql")),
+        M::up(include_str!("../../migrations/0024_alert_notes_audit_indexes.sql")),
     ])
 }
 
@@ -287,6 +289,8 @@ pub(super) const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0019_console_sessions.sql"),
     include_str!("../../migrations/postgres/0020_report_batches.sql"),
     include_str!("../../migrations/postgres/0022_registry_search.sql"),
+    include_str!("../../migrations/0023_import_jobs.sql"),
+    include_str!("../../migrations/0024_alert_notes_audit_indexes.sql"),
 ];
 
 impl Db for Conn {

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use protocol::api::{MembershipState, Relation};
 use protocol::{Nik, NoKk, Sex};
 
+use super::bulk::BulkInsert;
 use super::conn::Conn;
 use super::sql::{Db, Param, params};
 use super::{Store, StoreError};
@@ -271,30 +272,28 @@ pub(crate) fn insert_memberships(
 }
 
 /// Writes memberships, each with why it ended (then `ended_at` is its `since`) if it did
-/// for a reason the registry knows.
+/// for a reason the registry knows. An import writes tens of thousands: in chunks, by COPY
+/// on PostgreSQL (a multi-row INSERT there was a round trip per 64 rows).
 fn insert_rows(db: &mut Conn, rows: &[(&NewMembership, Option<&str>)]) -> Result<(), StoreError> {
-    // Several rows per statement: an import writes thousands, and on PostgreSQL each
-    // statement is a round trip.
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
-        let params: Vec<Param<'_>> = chunk
-            .iter()
-            .flat_map(|&(m, ended_reason)| {
-                [
-                    Param::Text(&m.program),
-                    optional(m.nik.as_ref().map(Nik::as_str)),
-                    optional(m.kk.as_ref().map(NoKk::as_str)),
-                    optional(m.component.as_deref()),
-                    optional(m.member_nik.as_ref().map(Nik::as_str)),
-                    Param::Text(m.state.as_str()),
-                    Param::Text(&m.since),
-                    Param::Int(i64::try_from(m.desa_code).unwrap_or(i64::MAX)),
-                    optional(ended_reason),
-                    optional(ended_reason.map(|_| m.since.as_str())),
-                ]
-            })
-            .collect();
-        db.execute(&insert_sql(chunk.len()), &params)?;
+    let mut insert = BulkInsert::new(db.dialect(), "memberships", MEMBERSHIP_COLUMNS);
+    for &(m, ended_reason) in rows {
+        insert.push(
+            db,
+            &[
+                Param::Text(&m.program),
+                optional(m.nik.as_ref().map(Nik::as_str)),
+                optional(m.kk.as_ref().map(NoKk::as_str)),
+                optional(m.component.as_deref()),
+                optional(m.member_nik.as_ref().map(Nik::as_str)),
+                Param::Text(m.state.as_str()),
+                Param::Text(&m.since),
+                Param::Int(i64::try_from(m.desa_code).unwrap_or(i64::MAX)),
+                optional(ended_reason),
+                optional(ended_reason.map(|_| m.since.as_str())),
+            ],
+        )?;
     }
+    insert.finish(db)?;
     Ok(())
 }
 
@@ -302,27 +301,19 @@ fn optional(text: Option<&str>) -> Param<'_> {
     text.map_or(Param::Null, Param::Text)
 }
 
-/// Membership rows written per INSERT statement.
-const ROWS_PER_INSERT: usize = 64;
-
-/// Columns of a membership row.
-const COLUMNS: usize = 10;
-
-fn insert_sql(rows: usize) -> String {
-    let values: Vec<String> = (0..rows)
-        .map(|row| {
-            let list: Vec<String> =
-                (1..=COLUMNS).map(|col| format!("?{}", row * COLUMNS + col)).collect();
-            format!("({})", list.join(", "))
-        })
-        .collect();
-    format!(
-        "INSERT INTO memberships (program, nik, kk, component, member_nik, state, since, desa_code,
-             ended_reason, ended_at)
-         VALUES {}",
-        values.join(", ")
-    )
-}
+/// A membership row's columns, in the order [`insert_rows`] gives them.
+const MEMBERSHIP_COLUMNS: &[&str] = &[
+    "program",
+    "nik",
+    "kk",
+    "component",
+    "member_nik",
+    "state",
+    "since",
+    "desa_code",
+    "ended_reason",
+    "ended_at",
+];
 
 impl Store {
     /// Desas with the most residents, largest first, with their resident counts.

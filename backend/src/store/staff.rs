@@ -240,15 +240,50 @@ impl Store {
             .transpose()
     }
 
-    /// The staff member a bearer token belongs to, if the session is live.
-    pub fn staff_session(&self, token: &str, now: i64) -> Result<Option<StaffRecord>, StoreError> {
+    /// The staff member a bearer token belongs to, if the session is live, and whether the
+    /// account must still change the password someone else set.
+    pub fn staff_session(
+        &self,
+        token: &str,
+        now: i64,
+    ) -> Result<Option<(StaffRecord, bool)>, StoreError> {
         let row = self.pool.get()?.query_opt(
-            "SELECT s.username, s.desa_code, s.role, s.full_name, s.position FROM staff_sessions t
+            "SELECT s.username, s.desa_code, s.role, s.full_name, s.position,
+                    s.must_change_password FROM staff_sessions t
              JOIN staff s ON s.username = t.username
              WHERE t.token_hash = ?1 AND t.expires_at > ?2 AND s.enabled",
             params![token_hash(token), now],
         )?;
-        row.map(|mut row| staff_row(&mut row)).transpose()
+        row.map(|mut row| Ok((staff_row(&mut row)?, row.get::<bool>(5)?))).transpose()
+    }
+
+    /// The account's own new password, from the JSON API: like
+    /// [`Store::change_staff_password`], but the API session `token` it was changed with
+    /// stays, and every other session (other tokens, every console session) ends.
+    pub fn change_staff_password_keeping_token(
+        &self,
+        username: &str,
+        password: &str,
+        token: &str,
+    ) -> Result<(), StoreError> {
+        let hash = hash_password(password)?;
+        let kept = token_hash(token);
+        self.write(|db| {
+            let changed = db.execute(
+                "UPDATE staff SET password_hash = ?1, must_change_password = FALSE
+                 WHERE username = ?2 AND enabled",
+                params![hash, username],
+            )?;
+            if changed == 0 {
+                return Err(StoreError::Invalid(format!("no enabled account {username}")));
+            }
+            db.execute(
+                "DELETE FROM staff_sessions WHERE username = ?1 AND token_hash <> ?2",
+                params![username, kept],
+            )?;
+            db.execute("DELETE FROM console_sessions WHERE username = ?1", params![username])?;
+            Ok(())
+        })
     }
 }
 

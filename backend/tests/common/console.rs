@@ -111,6 +111,16 @@ impl World {
         .await;
     }
 
+    /// The account's own password ([`OWN_PASSWORD`]) chosen, as after its first sign-in:
+    /// the staff API serves it (an account still on its first password gets 403).
+    pub async fn own_password(&self, username: &str) {
+        let (store, username) = (self.server.store.clone(), username.to_owned());
+        blocking(move || {
+            store.change_staff_password(&username, OWN_PASSWORD, None).expect("own password")
+        })
+        .await;
+    }
+
     /// Living heads of family of `desa`.
     pub async fn heads(&self, desa: u64) -> Vec<String> {
         column(

@@ -1,23 +1,23 @@
 //! The audit log: `/console/audit` filters by actor, action, outcome, a piece of the
 //! subject and a range of days, fifty entries a page newest first; `/console/audit.csv`
-//! exports what the filter selects (at most `audit_view::EXPORT_MAX` entries, masked,
-//! formula cells defused). Audit entries carry no desa, so only kabupaten-wide operators
+//! exports everything the filter selects, streamed a page at a time (`audit_export`;
+//! masked, formula cells defused). Audit entries carry no desa, so only kabupaten-wide operators
 //! and auditors read them (`audit_view::may_read`); a desa account is refused 403. Every
 //! view and export is itself audited.
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Extension, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use protocol::Text;
 use serde::Serialize;
 
-use crate::audit_view::{self, AuditLine, AuditQuery, EXPORT_MAX, PAGE_SIZE};
+use crate::audit_export::described;
+use crate::audit_view::{self, AuditLine, AuditQuery, PAGE_SIZE};
 use crate::console::layout::{self, Page};
 use crate::console::reply::{self, Said};
 use crate::console::session::ConsoleUser;
 use crate::http::AppState;
-use crate::store::AuditFilter;
 
 const PAGE: Page = Page { template: "audit.html", title: ("Audit", "Audit log"), nav: "audit" };
 
@@ -63,23 +63,6 @@ fn href(path: &str, query: &AuditQuery, page: Option<usize>) -> String {
         pairs.push(format!("page={page}"));
     }
     format!("{path}?{}", pairs.join("&"))
-}
-
-/// A short description of a filter for the audit's own entry.
-fn described(filter: &AuditFilter) -> String {
-    let parts = [
-        ("actor", &filter.actor),
-        ("action", &filter.action),
-        ("outcome", &filter.outcome),
-        ("subject", &filter.subject),
-        ("from", &filter.from),
-        ("to", &filter.to),
-    ];
-    let said: Vec<String> = parts
-        .iter()
-        .filter_map(|(name, value)| value.as_ref().map(|v| format!("{name}={v}")))
-        .collect();
-    if said.is_empty() { "all".into() } else { said.join(" ") }
 }
 
 /// `GET /console/audit`.
@@ -155,39 +138,8 @@ pub(crate) async fn export(
             return reply::error_page(&state, Some(&user), StatusCode::BAD_REQUEST, why);
         }
     };
-    match csv(&state, filter.clone()).await {
-        Ok((body, rows)) => {
-            let subject = format!("{} rows={rows}", described(&filter));
-            reply::audit(&state, &user.actor(), ACTION, &subject, "exported");
-            csv_answer(body)
-        }
-        Err(error) => reply::failure(&state, Some(&user), error),
+    match crate::audit_export::export(state.store.clone(), filter, &user.actor(), ACTION) {
+        Ok(response) => response,
+        Err(error) => reply::failure(&state, Some(&user), error.into()),
     }
-}
-
-/// The export of `filter` and how many entries it holds.
-pub(crate) async fn csv(
-    state: &AppState,
-    filter: AuditFilter,
-) -> Result<(String, usize), crate::http::error::AppError> {
-    let store = state.store.clone();
-    let entries = reply::blocking(move || store.search_audit(&filter, EXPORT_MAX, 0)).await?;
-    let rows = entries.len();
-    let mut body = String::from(audit_view::CSV_HEADER);
-    for entry in entries {
-        body.push_str(&audit_view::csv_row(&audit_view::line(entry)));
-    }
-    Ok((body, rows))
-}
-
-/// A CSV download.
-pub(crate) fn csv_answer(body: String) -> Response {
-    let mut response = body.into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
-    headers.insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_static("attachment; filename=\"audit.csv\""),
-    );
-    response
 }

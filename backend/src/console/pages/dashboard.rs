@@ -175,7 +175,7 @@ pub(crate) fn kiosk_view(state: &KioskState, now: time::OffsetDateTime) -> Kiosk
 }
 
 /// A village's own name (`Pakis`), for tables that have a column per desa.
-fn village(code: u64) -> String {
+pub(crate) fn village(code: u64) -> String {
     protocol::region::regions()
         .village(code)
         .map(|village| village.name.clone())

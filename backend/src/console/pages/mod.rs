@@ -1,5 +1,6 @@
 //! The console's pages, one module each.
 
+pub(crate) mod alerts;
 pub(crate) mod assets;
 pub(crate) mod audit;
 pub(crate) mod charts;

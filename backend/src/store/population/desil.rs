@@ -7,7 +7,8 @@ use protocol::{Nik, NoKk};
 use super::super::conn::Conn;
 use super::super::sql::{Db, params};
 use super::super::{Store, StoreError};
-use super::stage::{Stager, create_temp};
+use super::super::bulk::BulkInsert;
+use super::stage::create_temp;
 use super::{Change, ImportCounts, ImportKind, ImportMeta, expect_kind};
 use super::{finish_import, record_import};
 pub use crate::population::read::DesilRecord;
@@ -71,7 +72,7 @@ impl Store {
             &[STAGE, "desil_apply"],
             |db| {
                 create_tables(db)?;
-                let stage = Stager::new(db.dialect(), STAGE, STAGE_COLUMNS);
+                let stage = BulkInsert::new(db.dialect(), STAGE, STAGE_COLUMNS);
                 let mut writer = DesilWriter { db, stage };
                 let counts = work(&mut writer)?;
                 let DesilWriter { db, mut stage } = writer;
@@ -86,7 +87,7 @@ impl Store {
 /// Takes the accepted rows of a desil file into the import's staging table.
 pub struct DesilWriter<'a> {
     db: &'a mut Conn,
-    stage: Stager,
+    stage: BulkInsert,
 }
 
 impl DesilWriter<'_> {

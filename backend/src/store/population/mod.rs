@@ -22,7 +22,8 @@ use super::conn::{Conn, Exclusivity};
 use super::sql::{Db, Dialect, Param, params};
 use super::{Store, StoreError};
 use crate::population::PersonRecord;
-use stage::{Stager, create_temp};
+use super::bulk::BulkInsert;
+use stage::create_temp;
 
 pub use desil::{DesilMiss, DesilOutcome, DesilRecord, DesilWriter};
 
@@ -150,7 +151,7 @@ impl Store {
             merge::TEMP_TABLES,
             |db| {
                 merge::create_stage(db)?;
-                let stage = Stager::new(db.dialect(), merge::STAGE, merge::STAGE_COLUMNS);
+                let stage = BulkInsert::new(db.dialect(), merge::STAGE, merge::STAGE_COLUMNS);
                 let mut writer = PopulationWriter { db, stage, heads: Heads::default() };
                 let counts = work(&mut writer)?;
                 let PopulationWriter { db, mut stage, heads } = writer;
@@ -248,7 +249,7 @@ fn expect_kind(meta: &ImportMeta, kind: ImportKind) -> Result<(), StoreError> {
 /// Takes the accepted records of a population file into the import's staging table.
 pub struct PopulationWriter<'a> {
     db: &'a mut Conn,
-    stage: Stager,
+    stage: BulkInsert,
     heads: Heads,
 }
 
@@ -308,7 +309,7 @@ impl PopulationWriter<'_> {
         }
         self.stage.finish(self.db)?;
         create_temp(self.db, merge::WITHDRAWN_FAMILIES, "kk TEXT NOT NULL PRIMARY KEY")?;
-        let mut kks = Stager::new(self.db.dialect(), merge::WITHDRAWN_FAMILIES, &["kk"]);
+        let mut kks = BulkInsert::new(self.db.dialect(), merge::WITHDRAWN_FAMILIES, &["kk"]);
         for kk in families {
             self.heads.forget(kk);
             kks.push(self.db, &[Param::Text(kk.as_str())])?;

@@ -17,9 +17,9 @@ use crate::console::session::ConsoleUser;
 use crate::fleet_admin::{self, FleetError, PinInput, SettingsInput};
 use crate::http::AppState;
 
-type Fields = Vec<(String, String)>;
+pub(super) type Fields = Vec<(String, String)>;
 
-fn unreadable() -> Text {
+pub(super) fn unreadable() -> Text {
     Text::new("Isian tidak dapat dibaca.", "The form could not be read.")
 }
 

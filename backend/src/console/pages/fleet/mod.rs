@@ -3,10 +3,12 @@
 //! outbox and open alerts; `/console/fleet/{kiosk}` shows one with its recent heartbeats,
 //! alerts and configuration, and, to the accounts that may change it
 //! (`fleet_admin::may_configure`: kabupaten operators, and a desa's signers for its own
-//! kiosks), the configuration and staff PIN forms ([`actions`]). Another desa's kiosk
-//! answers 404 by URL and by form alike.
+//! kiosks), the configuration and staff PIN forms ([`actions`]), a PIN's withdrawal and
+//! the desa-wide PINs ([`pins`]). Another desa's kiosk answers 404 by URL and by form
+//! alike.
 
 mod actions;
+mod pins;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Extension, Path, Query, State};
@@ -23,6 +25,7 @@ use crate::console::session::ConsoleUser;
 use crate::fleet_admin::{self, FleetError, FleetKioskDetail};
 use crate::http::AppState;
 pub(crate) use actions::{configure, set_pin};
+pub(crate) use pins::{remove_desa_pin, remove_pin, set_desa_pin};
 
 const LIST: Page = Page { template: "fleet.html", title: ("Kios", "Fleet"), nav: "fleet" };
 const ONE: Page = Page { template: "kiosk.html", title: ("Kios", "Kiosk"), nav: "fleet" };
@@ -43,6 +46,12 @@ struct Row {
 struct ListView {
     all: bool,
     kiosks: Vec<Row>,
+    /// Open alerts over the listed kiosks, and where they are listed.
+    open_alerts: u64,
+    alerts_href: &'static str,
+    desa_pins: pins::DesaPinsView,
+    done: Option<Said>,
+    error: Option<Said>,
 }
 
 fn now() -> time::OffsetDateTime {
@@ -70,16 +79,32 @@ pub(crate) fn refusal(state: &AppState, user: &ConsoleUser, error: FleetError) -
 pub(crate) async fn list(
     State(state): State<AppState>,
     Extension(user): Extension<ConsoleUser>,
+    done: Result<Query<Done>, QueryRejection>,
+) -> Response {
+    let done = done.ok().and_then(|Query(done)| done.done);
+    list_page(&state, &user, done.as_deref().and_then(done_text), None).await
+}
+
+/// The fleet list, with what a desa PIN form just did or why it was refused.
+pub(crate) async fn list_page(
+    state: &AppState,
+    user: &ConsoleUser,
+    done: Option<Said>,
+    error: Option<(StatusCode, Text)>,
 ) -> Response {
     let (store, staff) = (state.store.clone(), user.staff.clone());
-    let read = tokio::task::spawn_blocking(move || fleet_admin::fleet_states(&store, &staff)).await;
-    let kiosks = match read {
-        Ok(Ok(kiosks)) => kiosks,
-        Ok(Err(error)) => return refusal(&state, &user, error),
-        Err(_) => return refusal(&state, &user, FleetError::NotFound),
+    let read = tokio::task::spawn_blocking(move || {
+        let kiosks = fleet_admin::fleet_states(&store, &staff)?;
+        Ok::<_, FleetError>((kiosks, pins::desa_pins_view(&store, &staff)?))
+    })
+    .await;
+    let (kiosks, desa_pins) = match read {
+        Ok(Ok(read)) => read,
+        Ok(Err(error)) => return refusal(state, user, error),
+        Err(_) => return refusal(state, user, FleetError::NotFound),
     };
     reply::audit(
-        &state,
+        state,
         &user.actor(),
         "console_fleet",
         &format!("{} kiosks", kiosks.len()),
@@ -88,6 +113,8 @@ pub(crate) async fn list(
     let now = now();
     let view = ListView {
         all: user.staff.desa_code.is_none(),
+        open_alerts: kiosks.iter().map(|(_, alerts)| alerts).sum(),
+        alerts_href: super::alerts::PATH,
         kiosks: kiosks
             .iter()
             .map(|(kiosk, alerts)| Row {
@@ -96,8 +123,15 @@ pub(crate) async fn list(
                 alerts: *alerts,
             })
             .collect(),
+        desa_pins,
+        done,
+        error: error.as_ref().map(|(_, why)| Said::from(why.clone())),
     };
-    layout::render(&state, Some(&user), &LIST, &view)
+    let mut response = layout::render(state, Some(user), &LIST, &view);
+    if let Some((status, _)) = error {
+        *response.status_mut() = status;
+    }
+    response
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -126,6 +160,9 @@ struct AlertView {
     last_at: String,
     count: u64,
     open: bool,
+    acknowledge: String,
+    acknowledged: String,
+    note: String,
 }
 
 #[derive(Serialize)]
@@ -143,6 +180,10 @@ struct DetailView {
     pin_min: usize,
     pin_max: usize,
     pin_labels: Vec<String>,
+    kiosk_pins: Vec<String>,
+    desa_pins: Vec<String>,
+    pin_remove_action: String,
+    may_acknowledge: bool,
     heartbeats: Vec<LineView>,
     alerts: Vec<AlertView>,
     may_configure: bool,
@@ -164,7 +205,7 @@ fn service_name(code: &str) -> Said {
     Said { id: id.into(), en: en.into() }
 }
 
-fn done_text(done: &str) -> Option<Said> {
+pub(crate) fn done_text(done: &str) -> Option<Said> {
     let (id, en) = match done {
         "config" => (
             "Konfigurasi disimpan; anjungan mengambilnya pada detak berikutnya.",
@@ -174,6 +215,19 @@ fn done_text(done: &str) -> Option<Said> {
             "PIN disimpan (hanya hash-nya); anjungan mengambilnya pada detak berikutnya.",
             "PIN saved (its hash only); the kiosk pulls it at its next heartbeat.",
         ),
+        "pin_removed" => (
+            "PIN dihapus; anjungan tidak menerimanya lagi sejak detak berikutnya.",
+            "PIN removed; the kiosk stops accepting it from its next heartbeat.",
+        ),
+        "desa_pin" => (
+            "PIN desa disimpan (hanya hash-nya); setiap anjungan desa itu mengambilnya.",
+            "Desa PIN saved (its hash only); every kiosk of the desa pulls it.",
+        ),
+        "desa_pin_removed" => (
+            "PIN desa dihapus dari setiap anjungan desa itu.",
+            "Desa PIN removed from every kiosk of the desa.",
+        ),
+        "ack" => ("Peringatan ditandai sudah dilihat.", "Alert acknowledged."),
         _ => return None,
     };
     Some(Said { id: id.into(), en: en.into() })
@@ -237,6 +291,10 @@ pub(crate) fn show(
         pin_min: MIN_PIN,
         pin_max: MAX_PIN,
         pin_labels: detail.pin_labels.clone(),
+        kiosk_pins: detail.kiosk_pin_labels.clone(),
+        desa_pins: detail.desa_pin_labels.clone(),
+        pin_remove_action: format!("{}/pin/remove", kiosk_href(&detail.kiosk.id)),
+        may_acknowledge: fleet_admin::alerts::may_acknowledge(&user.staff),
         heartbeats: detail
             .heartbeats
             .iter()
@@ -255,6 +313,12 @@ pub(crate) fn show(
                 last_at: local_time(&alert.last_at, desa),
                 count: alert.count,
                 open: alert.open,
+                acknowledge: super::alerts::acknowledge_href(&alert.id),
+                acknowledged: match (&alert.acknowledged_by, &alert.acknowledged_at) {
+                    (Some(by), Some(at)) => format!("{by}, {}", local_time(at, desa)),
+                    _ => String::new(),
+                },
+                note: alert.note.clone().unwrap_or_default(),
             })
             .collect(),
         may_configure: detail.may_configure,

@@ -1,8 +1,9 @@
 //! One import job: its progress while it runs (the page reloads itself every 2 seconds with
 //! `<meta http-equiv=refresh>`, no script), then the counts and the outcome of every row,
 //! filtered by outcome (`?outcome=malformed`) and paged (`?page=2`), the NIKs masked as the
-//! report holds them; the report as CSV; and a dry run applied for real. A job of another
-//! desa answers 404 as a job that does not exist.
+//! report holds them; and the report as CSV (a dry run is applied in [`super::apply`]). A
+//! job of another desa (or a registry file's, for a desa account) answers 404 as a job that
+//! does not exist.
 
 use std::sync::Arc;
 
@@ -13,12 +14,15 @@ use axum::response::{IntoResponse, Response};
 use protocol::Text;
 use serde::{Deserialize, Serialize};
 
-use super::{Job, JobState, NewJob, job_href, may_import, state_text};
+use super::outcomes::{self, RowView};
+use super::{Job, JobState, job_href};
+use super::{state_text, what_text};
 use crate::console::layout::{self, Page, desa_text, local_time};
 use crate::console::reply::{self, Said};
 use crate::console::session::ConsoleUser;
 use crate::http::AppState;
-use crate::import::{Requester, admit};
+use crate::http::error::AppError;
+use crate::store::StaffRecord;
 
 const PAGE: Page =
     Page { template: "import_job.html", title: ("Hasil impor", "Import job"), nav: "imports" };
@@ -26,20 +30,12 @@ const PAGE: Page =
 /// Rows of the outcome table per page.
 const PER_PAGE: usize = 50;
 
-/// The outcomes a row can have, in the order the filter offers them.
-pub(crate) const OUTCOMES: &[(&str, &str, &str)] = &[
-    ("accepted", "diterima", "accepted"),
-    ("rejected", "ditolak", "rejected"),
-    ("over_quota", "melebihi kuota", "over quota"),
-    ("not_found", "tidak ditemukan", "not found"),
-    ("other_desa", "desa lain", "other desa"),
-    ("duplicate", "ganda", "duplicate"),
-    ("malformed", "rusak", "malformed"),
-];
+/// Views remembered for [`audit_view`] before the memory is cleared.
+const SEEN_MAX: usize = 10_000;
 
-/// The job `raw` names, if this account's desa covers it.
+/// The job `raw` names, if this account may see it.
 pub(crate) fn job_of(state: &AppState, user: &ConsoleUser, raw: &str) -> Option<Arc<Job>> {
-    super::find(state, raw).filter(|job| user.staff.covers(job.desa))
+    super::find(state, raw).filter(|job| job.visible_to(&user.staff))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -60,15 +56,6 @@ struct Count {
 }
 
 #[derive(Serialize)]
-struct RowView {
-    line: String,
-    nik: String,
-    outcome: Said,
-    tone: &'static str,
-    reason: Option<Said>,
-}
-
-#[derive(Serialize)]
 struct JobView {
     id: String,
     file: String,
@@ -82,7 +69,8 @@ struct JobView {
     state: Said,
     tone: &'static str,
     failure: Option<Said>,
-    written: bool,
+    note: Option<Said>,
+    note_tone: &'static str,
     rows: u64,
     counts: Vec<Count>,
     all_href: String,
@@ -99,27 +87,26 @@ struct JobView {
     apply: String,
 }
 
-fn outcome_said(key: &str) -> (Said, &'static str) {
-    let (id, en) = OUTCOMES
-        .iter()
-        .find(|(k, _, _)| *k == key)
-        .map(|(_, id, en)| (*id, *en))
-        .unwrap_or((key, key));
-    let tone = match key {
-        "accepted" => "ok",
-        "malformed" | "duplicate" => "bad",
-        _ => "warn",
-    };
-    (Said { id: id.into(), en: en.into() }, tone)
+/// A finished run that applied for real would write: a recipient list without malformed or
+/// duplicated rows (the import refuses such a file whole), any finished registry dry run
+/// whose file is still kept.
+pub(super) fn applicable(state: &AppState, job: &Job, job_state: &JobState) -> bool {
+    job.dry_run
+        && match job_state {
+            JobState::Finished(s) => s.malformed == 0 && s.duplicate == 0,
+            JobState::Registry(_) => state.console.imports.upload_path(&job.id).exists(),
+            _ => false,
+        }
 }
 
-/// A finished run whose file is sound: applied for real, it would write (the import refuses
-/// a file with a malformed or duplicated row whole).
-fn clean(state: &JobState) -> bool {
-    matches!(state, JobState::Finished(summary) if summary.malformed == 0 && summary.duplicate == 0)
+/// Whether `staff` may apply `job`: anyone but an auditor a recipient list, a kabupaten
+/// operator a registry file.
+pub(super) fn may_apply(staff: &StaffRecord, job: &Job) -> bool {
+    let imports = staff.role != crate::store::StaffRole::Auditor;
+    imports && (!job.kind.is_registry() || staff.desa_code.is_none())
 }
 
-/// The report's rows, as `import::write_row` wrote them.
+/// The report's rows, as the import wrote them.
 fn read_report(path: &std::path::Path) -> Result<Vec<csv::StringRecord>, csv::Error> {
     csv::Reader::from_path(path)?.records().collect()
 }
@@ -137,6 +124,30 @@ fn href(id: &str, outcome: &str, page: usize) -> String {
     href
 }
 
+/// Audits a view of a job page once per session and state of the job: the page of a
+/// running job reloads itself every 2 seconds, and a row per reload would bury the log.
+/// So a view is audited the first time a session sees the job, and again only when the
+/// job's state has changed since (running, then finished). The memory of what was seen is
+/// this process's, keyed by the session id's hash, and cleared past [`SEEN_MAX`] entries
+/// (a view after that is audited again, which errs on the side of the log).
+fn audit_view(state: &AppState, user: &ConsoleUser, job: &Job, label: &'static str) {
+    use sha2::Digest;
+    let session = hex::encode(&sha2::Sha256::digest(user.session_id.as_bytes())[..8]);
+    let fresh = match state.console.imports.seen.lock() {
+        Ok(mut seen) => {
+            if seen.len() >= SEEN_MAX {
+                seen.clear();
+            }
+            seen.insert((session, job.id.clone()), label) != Some(label)
+        }
+        Err(_) => true,
+    };
+    if fresh {
+        let subject = format!("job:{}", job.id);
+        reply::audit(state, &user.actor(), "console_import_job", &subject, "viewed");
+    }
+}
+
 /// The job page.
 pub(crate) async fn job(
     State(state): State<AppState>,
@@ -148,37 +159,29 @@ pub(crate) async fn job(
         reply::audit(&state, &user.actor(), "console_import_job", "job", "not_found");
         return reply::not_found(&state, Some(&user));
     };
+    let kinds = outcomes::outcomes(job.kind);
     let filter = filter.map(|Query(filter)| filter).unwrap_or_default();
-    let outcome = if OUTCOMES.iter().any(|(key, _, _)| *key == filter.outcome) {
+    let outcome = if kinds.iter().any(|(key, _, _)| *key == filter.outcome) {
         filter.outcome.clone()
     } else {
         String::new()
     };
     let job_state = job.state();
-    let summary = match &job_state {
-        JobState::Finished(summary) => Some(summary.clone()),
-        _ => None,
-    };
-    let rows = match summary {
-        Some(_) => {
-            let path = state.console.imports.report_path(&job.id);
-            match tokio::task::spawn_blocking(move || read_report(&path)).await {
-                Ok(Ok(rows)) => rows,
-                _ => {
-                    tracing::error!(job = %job.id, "import report unreadable");
-                    return reply::failure(
-                        &state,
-                        Some(&user),
-                        crate::http::error::AppError::internal(),
-                    );
-                }
+    let rows = if job_state.finished() {
+        let path = state.console.imports.report_path(&job.id);
+        match tokio::task::spawn_blocking(move || read_report(&path)).await {
+            Ok(Ok(rows)) => rows,
+            _ => {
+                tracing::error!(job = %job.id, "import report unreadable");
+                return reply::failure(&state, Some(&user), AppError::internal());
             }
         }
-        None => Vec::new(),
+    } else {
+        Vec::new()
     };
     let matching: Vec<&csv::StringRecord> = rows
         .iter()
-        .filter(|row| outcome.is_empty() || row.get(2) == Some(outcome.as_str()))
+        .filter(|row| outcome.is_empty() || outcomes::outcome_of(job.kind, row) == outcome)
         .collect();
     let pages = matching.len().div_ceil(PER_PAGE).max(1);
     let page = filter.page.unwrap_or(1).clamp(1, pages);
@@ -186,52 +189,34 @@ pub(crate) async fn job(
         .iter()
         .skip((page - 1) * PER_PAGE)
         .take(PER_PAGE)
-        .map(|row| {
-            let (said, tone) = outcome_said(row.get(2).unwrap_or(""));
-            let reason = match (row.get(3).unwrap_or(""), row.get(4).unwrap_or("")) {
-                ("", "") => None,
-                (id, en) => Some(Said { id: id.into(), en: en.into() }),
-            };
-            RowView {
-                line: row.get(0).unwrap_or("").into(),
-                nik: row.get(1).unwrap_or("").into(),
-                outcome: said,
-                tone,
-                reason,
-            }
-        })
+        .map(|row| outcomes::row_view(job.kind, row))
         .collect();
-    let counts = match &job_state {
-        JobState::Finished(summary) => [
-            summary.accepted,
-            summary.rejected,
-            summary.over_quota,
-            summary.not_found,
-            summary.other_desa,
-            summary.duplicate,
-            summary.malformed,
-        ]
-        .iter()
-        .zip(OUTCOMES)
-        .map(|(count, (key, id, en))| Count {
-            key,
-            label: Said { id: (*id).into(), en: (*en).into() },
-            count: *count,
-            href: href(&job.id, key, 1),
-            current: *key == outcome,
-        })
-        .collect(),
-        _ => Vec::new(),
+    let (total, counts) = match outcomes::counts(&job_state) {
+        Some((total, counts)) => (
+            total,
+            counts
+                .iter()
+                .zip(kinds)
+                .map(|(count, (key, id, en))| Count {
+                    key,
+                    label: Said { id: (*id).into(), en: (*en).into() },
+                    count: *count,
+                    href: href(&job.id, key, 1),
+                    current: *key == outcome,
+                })
+                .collect(),
+        ),
+        None => (0, Vec::new()),
     };
     let (said, tone) = state_text(&job);
-    let subject = format!("job:{}", job.id);
-    reply::audit(&state, &user.actor(), "console_import_job", &subject, "viewed");
+    audit_view(&state, &user, &job, job_state.label());
+    let note = outcomes::note(&job, &job_state);
     let view = JobView {
         id: job.id.clone(),
         file: job.file_name.clone(),
-        program: job.program.clone(),
-        desa: desa_text(Some(job.desa)).id,
-        started_at: local_time(&job.started_at, Some(job.desa)),
+        program: what_text(&job),
+        desa: job.desa.map_or_else(|| "—".to_owned(), |desa| desa_text(Some(desa)).id),
+        started_at: local_time(&job.started_at, job.desa),
         started_by: job.actor.trim_start_matches("console:").to_owned(),
         dry_run: job.dry_run,
         running: matches!(job_state, JobState::Running),
@@ -239,14 +224,12 @@ pub(crate) async fn job(
         state: said,
         tone,
         failure: match &job_state {
-            JobState::Failed(text) => Some(text.clone().into()),
+            JobState::Failed(text) | JobState::Interrupted(text) => Some(text.clone().into()),
             _ => None,
         },
-        written: matches!(&job_state, JobState::Finished(summary) if summary.written),
-        rows: match &job_state {
-            JobState::Finished(summary) => summary.rows,
-            _ => 0,
-        },
+        note_tone: note.as_ref().map_or("ok", |(_, tone)| tone),
+        note: note.map(|(said, _)| said),
+        rows: total,
         counts,
         all_href: href(&job.id, "", 1),
         filtered: !outcome.is_empty(),
@@ -257,13 +240,13 @@ pub(crate) async fn job(
         prev: (page > 1).then(|| href(&job.id, &outcome, page - 1)),
         next: (page < pages).then(|| href(&job.id, &outcome, page + 1)),
         report: format!("{}/report.csv", job_href(&job.id)),
-        may_apply: clean(&job_state) && job.dry_run && may_import(&user),
+        may_apply: applicable(&state, &job, &job_state) && may_apply(&user.staff, &job),
         apply: format!("{}/apply", job_href(&job.id)),
     };
     layout::render(&state, Some(&user), &PAGE, &view)
 }
 
-/// The per-row report as CSV (`line,nik,outcome,reason_id,reason_en`, NIKs masked).
+/// The per-row report as CSV (NIKs masked), as the import wrote it.
 pub(crate) async fn report(
     State(state): State<AppState>,
     Extension(user): Extension<ConsoleUser>,
@@ -273,7 +256,7 @@ pub(crate) async fn report(
         reply::audit(&state, &user.actor(), "console_import_report", "job", "not_found");
         return reply::not_found(&state, Some(&user));
     };
-    if !matches!(job.state(), JobState::Finished(_)) {
+    if !job.state().finished() {
         return reply::error_page(
             &state,
             Some(&user),
@@ -285,7 +268,7 @@ pub(crate) async fn report(
         Ok(bytes) => bytes,
         Err(error) => {
             tracing::error!(%error, job = %job.id, "import report unreadable");
-            return reply::failure(&state, Some(&user), crate::http::error::AppError::internal());
+            return reply::failure(&state, Some(&user), AppError::internal());
         }
     };
     reply::audit(
@@ -304,62 +287,4 @@ pub(crate) async fn report(
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
     response
-}
-
-/// A finished dry run run again for real, as a new job with the same file.
-pub(crate) async fn apply(
-    State(state): State<AppState>,
-    Extension(user): Extension<ConsoleUser>,
-    Path(id): Path<String>,
-) -> Response {
-    let Some(job) = job_of(&state, &user, &id) else {
-        reply::audit(&state, &user.actor(), "console_import_apply", "job", "not_found");
-        return reply::not_found(&state, Some(&user));
-    };
-    let subject = format!("job:{}", job.id);
-    if !may_import(&user) {
-        reply::audit(&state, &user.actor(), "console_import_apply", &subject, "forbidden");
-        let why = Text::new("Auditor hanya membaca.", "Auditors only read.");
-        return reply::error_page(&state, Some(&user), StatusCode::FORBIDDEN, why);
-    }
-    if !job.dry_run || !clean(&job.state()) {
-        reply::audit(&state, &user.actor(), "console_import_apply", &subject, "not_applicable");
-        let why = Text::new(
-            "Hanya uji coba yang selesai tanpa baris rusak atau ganda yang dapat diterapkan.",
-            "Only a finished dry run without malformed or duplicated rows can be applied.",
-        );
-        return reply::error_page(&state, Some(&user), StatusCode::CONFLICT, why);
-    }
-    let requester = Requester { actor: user.actor(), desa: user.staff.desa_code };
-    let list = match admit(&state.store, &state.catalogue, &requester, &job.program, job.desa) {
-        Ok(list) => list,
-        Err(error) => {
-            return reply::failure(&state, Some(&user), crate::http::import_failure(error));
-        }
-    };
-    let new = NewJob {
-        desa: job.desa,
-        program: job.program.clone(),
-        dry_run: false,
-        actor: user.actor(),
-        file_name: job.file_name.clone(),
-    };
-    let rerun = state.console.imports.rerun(
-        state.store.clone(),
-        state.catalogue.clone(),
-        list,
-        new,
-        &job.id,
-    );
-    match rerun {
-        Ok(next) => {
-            let outcome = format!("started job:{}", next.id);
-            reply::audit(&state, &user.actor(), "console_import_apply", &subject, &outcome);
-            reply::redirect(&job_href(&next.id))
-        }
-        Err(error) => {
-            tracing::error!(%error, "console import not applied");
-            reply::failure(&state, Some(&user), crate::http::error::AppError::internal())
-        }
-    }
 }

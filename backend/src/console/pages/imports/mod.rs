@@ -1,12 +1,17 @@
 //! Imports: `/console/imports` uploads a recipient list (a program, the desa for a
 //! kabupaten account, a dry run unless unticked) and starts it as a background job
-//! ([`jobs`]); `/console/imports/{job}` follows it ([`job`]). The import is
-//! `import::admit` and `Admitted::run`, as the API and the CLI run it: the same checks, the
-//! same audit entry (`import`). A desa account imports only for its own desa (another desa
-//! in a changed form answers 404); an auditor reads, never imports.
+//! ([`jobs`], run by [`run`]); a kabupaten operator also loads population and desil files
+//! there ([`registry`], streamed to disk); `/console/imports/{job}` follows a job ([`job`]).
+//! A recipient list is `import::admit` and `Admitted::run`, as the API and the CLI run it:
+//! the same checks, the same audit entry (`import`). A desa account imports only for its
+//! own desa (another desa in a changed form answers 404); an auditor reads, never imports.
 
+mod apply;
 mod job;
 mod jobs;
+mod outcomes;
+mod registry;
+mod run;
 
 use std::sync::Arc;
 
@@ -22,13 +27,16 @@ use crate::console::session::ConsoleUser;
 use crate::http::AppState;
 use crate::import::{Requester, admit};
 use crate::store::StaffRole;
-pub(crate) use job::{apply, job, report};
-pub(crate) use jobs::{Job, JobState, Jobs, NewJob};
+pub(crate) use apply::{apply, reapply};
+pub(crate) use job::{job, report};
+pub(crate) use jobs::{Job, JobKind, JobState, Jobs, NewJob};
+pub(crate) use registry::{REGISTRY_PATH, start_registry};
 
-const PAGE: Page = Page { template: "imports.html", title: ("Impor", "Imports"), nav: "imports" };
+pub(super) const PAGE: Page =
+    Page { template: "imports.html", title: ("Impor", "Imports"), nav: "imports" };
 
 /// Jobs listed under the form.
-const RECENT: usize = 20;
+const RECENT: u32 = 20;
 
 /// The longest file name kept for the page.
 const NAME_MAX: usize = 80;
@@ -48,6 +56,12 @@ pub(crate) fn job_href(id: &str) -> String {
 /// Whether the account may start imports: every role but the auditor's.
 pub(crate) fn may_import(user: &ConsoleUser) -> bool {
     user.staff.role != StaffRole::Auditor
+}
+
+/// Whether the account may load population and desil files: a kabupaten account that may
+/// import (as the API's registry loads).
+pub(crate) fn may_load_registry(user: &ConsoleUser) -> bool {
+    may_import(user) && user.staff.desa_code.is_none()
 }
 
 #[derive(Serialize)]
@@ -70,8 +84,14 @@ struct JobRow {
 }
 
 #[derive(Serialize)]
-struct FormView {
+pub(super) struct FormView {
     may_import: bool,
+    /// A kabupaten operator: the population and desil form.
+    may_load_registry: bool,
+    registry_path: &'static str,
+    registry_limit_mb: usize,
+    /// Why the last population or desil upload was refused.
+    pub(super) registry_error: Option<Said>,
     /// A kabupaten account picks the desa.
     pick_desa: bool,
     desas: Vec<Choice>,
@@ -88,6 +108,9 @@ pub(crate) fn state_text(job: &Job) -> (Said, &'static str) {
     match job.state() {
         JobState::Running => (said("berjalan", "running"), "warn"),
         JobState::Failed(_) => (said("gagal", "failed"), "bad"),
+        JobState::Interrupted(_) => (said("terputus", "interrupted"), "bad"),
+        JobState::Registry(_) if job.dry_run => (said("uji coba selesai", "dry run done"), "ok"),
+        JobState::Registry(_) => (said("ditulis", "written"), "ok"),
         JobState::Finished(summary) if summary.written => (said("ditulis", "written"), "ok"),
         JobState::Finished(_) if job.dry_run => (said("uji coba selesai", "dry run done"), "ok"),
         JobState::Finished(_) => (said("ditolak, tidak ditulis", "refused, not written"), "bad"),
@@ -99,12 +122,21 @@ fn job_row(job: &Job) -> JobRow {
     JobRow {
         href: job_href(&job.id),
         file: job.file_name.clone(),
-        program: job.program.clone(),
-        desa: desa_text(Some(job.desa)).id,
-        started_at: local_time(&job.started_at, Some(job.desa)),
+        program: what_text(job),
+        desa: job.desa.map_or_else(|| "—".to_owned(), |desa| desa_text(Some(desa)).id),
+        started_at: local_time(&job.started_at, job.desa),
         dry_run: job.dry_run,
         state,
         tone,
+    }
+}
+
+/// What a job imports, as its list and page name it: the program, or the registry file.
+pub(crate) fn what_text(job: &Job) -> String {
+    match job.kind {
+        JobKind::Recipients => job.program.clone(),
+        JobKind::Population => "Data penduduk · Population".into(),
+        JobKind::Desil => "Desil DTSEN · DTSEN desil".into(),
     }
 }
 
@@ -114,7 +146,7 @@ async fn registry_desas(state: &AppState) -> Vec<u64> {
     reply::blocking(move || store.registry_desas()).await.unwrap_or_default()
 }
 
-async fn form_view(
+pub(super) async fn form_view(
     state: &AppState,
     user: &ConsoleUser,
     picked: (Option<u64>, &str, bool),
@@ -124,6 +156,10 @@ async fn form_view(
     let desas = if pick_desa { registry_desas(state).await } else { Vec::new() };
     FormView {
         may_import: may_import(user),
+        may_load_registry: may_load_registry(user),
+        registry_path: REGISTRY_PATH,
+        registry_limit_mb: crate::http::REGISTRY_BODY_LIMIT / (1024 * 1024),
+        registry_error: None,
         pick_desa,
         desas: desas
             .into_iter()
@@ -148,7 +184,7 @@ async fn form_view(
         jobs: state
             .console
             .imports
-            .recent(|desa| user.staff.covers(desa), RECENT)
+            .recent(&user.staff, RECENT)
             .iter()
             .map(|job| job_row(job))
             .collect(),
@@ -196,7 +232,7 @@ async fn read_upload(mut form: Multipart) -> Result<Upload, Text> {
 
 /// The file's own name as shown on the page: its last path segment, without control
 /// characters, at most [`NAME_MAX`] characters. It is never used as a path.
-fn clean_name(raw: &str) -> String {
+pub(super) fn clean_name(raw: &str) -> String {
     let last = raw.rsplit(['/', '\\']).next().unwrap_or("");
     let name: String = last.chars().filter(|c| !c.is_control()).take(NAME_MAX).collect::<String>();
     if name.trim().is_empty() { "unggahan.csv".into() } else { name.trim().to_owned() }
@@ -262,14 +298,16 @@ pub(crate) async fn start(
         }
     };
     let new = NewJob {
-        desa,
+        kind: JobKind::Recipients,
+        desa: Some(desa),
+        regency: None,
         program: list.program().to_owned(),
         dry_run: upload.dry_run,
         actor: user.actor(),
         file_name: upload.file_name.clone(),
     };
     let jobs: &Arc<Jobs> = &state.console.imports;
-    match jobs.start(state.store.clone(), state.catalogue.clone(), list, new, &upload.file) {
+    match jobs.start(state.catalogue.clone(), list, new, &upload.file) {
         Ok(job) => {
             let subject = format!("job:{} {} {desa}", job.id, job.program);
             let outcome = if job.dry_run { "started_dry_run" } else { "started" };

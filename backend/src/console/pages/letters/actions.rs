@@ -98,7 +98,12 @@ async fn take(
     let subject = format!("ticket:{}", detail.ticket);
     let refuse = |why: Text, status: StatusCode, outcome: &str| {
         reply::audit(&state, &user.actor(), action, &subject, outcome);
-        Outcome { error: Some(why), status: Some(status), reason: form.reason.clone(), done: None }
+        Outcome {
+            error: Some(why),
+            status: Some(status),
+            reason: form.reason.clone(),
+            ..Outcome::default()
+        }
     };
     if !step.allowed(user.staff.role) {
         let outcome = refuse(step.refusal(), StatusCode::FORBIDDEN, "forbidden");

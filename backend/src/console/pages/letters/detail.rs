@@ -1,7 +1,10 @@
-//! One letter request: the letter exactly as it will print (the draft, its number left
-//! open, drawn with the signer who would approve it now; or the document as issued), what
-//! is known of the request, and the forms of the steps the account may take. The page
-//! holds the full NIK, as the paper does: each view is audited before it is answered.
+//! One letter request: the letter as it will print (the draft, its number left open, drawn
+//! with the signer who would approve it now; or the document as issued), what is known of
+//! the request, and the forms of the steps the account may take. The letter is shown with
+//! its NIKs masked and without its seal (which carries the NIK) unless the page is the
+//! answer to the "show in full" form ([`super::unmask`]): then exactly as it prints, that
+//! one answer alone. Each view is audited before it is answered (`letter_preview`, or
+//! `letter_unmask` with the reason).
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Extension, Path, Query, State};
@@ -13,13 +16,16 @@ use protocol::letter::LetterDocument;
 use protocol::letter::document::LineStyle;
 use serde::{Deserialize, Serialize};
 
+use super::unmask::{UnmaskView, unmask_view};
 use super::{entry_text, request_of, type_name};
 use crate::console::layout::{self, Page, desa_text, local_time};
 use crate::console::reply::{self, Said};
 use crate::console::session::ConsoleUser;
 use crate::http::AppState;
 use crate::http::letter_pdf::{PdfQuery, pdf_answer};
+use crate::letters::masked::masked;
 use crate::letters::workflow::{self, Step};
+use crate::registry_access::UnmaskReason;
 use crate::store::{AuditEntry, IssuedRecord, LetterDetail, StoreError};
 
 const PAGE: Page = Page { template: "letter.html", title: ("Surat", "Letter"), nav: "letters" };
@@ -111,6 +117,7 @@ struct DetailView {
     steps: Steps,
     notes: Vec<Said>,
     reason: String,
+    unmask: UnmaskView,
 }
 
 fn lines(document: &LetterDocument) -> Vec<LineView> {
@@ -195,6 +202,10 @@ pub(crate) struct Outcome {
     pub status: Option<StatusCode>,
     /// The reason typed into a refused form, shown again.
     pub reason: String,
+    /// The letter in full, for this reason (audited as `letter_unmask`); masked otherwise.
+    pub unmasked: Option<UnmaskReason>,
+    /// A refused "show in full" form as it was sent (kind, words).
+    pub unmask_form: (String, String),
 }
 
 /// The page of `detail`, audited before it is answered.
@@ -206,12 +217,16 @@ pub(crate) async fn show(
 ) -> Response {
     let (store, catalogue, staff) =
         (state.store.clone(), state.letters.clone(), user.staff.clone());
+    let (action, audited) = match &outcome.unmasked {
+        Some(reason) => ("letter_unmask", reason.audit_outcome()),
+        None => ("letter_preview", "viewed_masked".to_owned()),
+    };
     let entry = AuditEntry {
         at: crate::http::now(),
         actor: user.actor(),
-        action: "letter_preview".into(),
+        action: action.into(),
         subject: format!("ticket:{}", detail.ticket),
-        outcome: "viewed".into(),
+        outcome: audited,
     };
     let lookup = detail.clone();
     let read = reply::blocking(move || {
@@ -234,7 +249,8 @@ pub(crate) async fn show(
         Err(error) => return reply::failure(state, Some(user), error),
     };
     let (lines, qr, footer, preview_error) = match document {
-        Ok(document) => {
+        Ok(full) => {
+            let document = if outcome.unmasked.is_some() { full } else { masked(&full) };
             let qr = (!document.qr.is_empty()).then(|| qr_image(&document.qr)).flatten();
             (lines(&document), qr, document.footer_lines(COLUMNS), None)
         }
@@ -273,6 +289,7 @@ fn view(
     printed: Printed,
     outcome: Outcome,
 ) -> DetailView {
+    let unmask = unmask_view(&detail.ticket, &outcome);
     let role = user.staff.role;
     let waiting = detail.state == "verification";
     let typed = detail.nik_entry == NikEntry::Keypad;
@@ -340,6 +357,7 @@ fn view(
         },
         notes,
         reason: outcome.reason,
+        unmask,
     }
 }
 

@@ -1,6 +1,7 @@
 //! The letter approval queue: `/console/letters` lists the requests waiting for the staff
 //! (NIK and name masked) and the latest issued letters; `/console/letters/{ticket}` shows
-//! one exactly as it will print, with the steps the account may take; the steps are plain
+//! one as it will print, its NIKs masked until a reason is given ([`unmask`]), with the
+//! steps the account may take; the steps are plain
 //! forms ([`actions`]); an issued letter's A4 PDF is reachable with the console session.
 //!
 //! The rules are those of the API and the CLI (`letters::workflow`: which role takes
@@ -10,6 +11,7 @@
 
 mod actions;
 mod detail;
+mod unmask;
 
 use axum::extract::{Extension, State};
 use axum::response::Response;
@@ -24,6 +26,7 @@ use crate::http::AppState;
 use crate::store::{IssuedSummary, LetterDetail, WaitingLetter};
 pub(crate) use actions::{approve, cancel, prepare, reject};
 pub(crate) use detail::{detail, pdf};
+pub(crate) use unmask::unmask;
 
 const PAGE: Page = Page { template: "letters.html", title: ("Surat", "Letters"), nav: "letters" };
 

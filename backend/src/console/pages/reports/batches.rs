@@ -1,7 +1,8 @@
 //! `/console/reports/batches`: what goes out on which day. Per batch date the reports
 //! scheduled and delivered, masked, in the order of a round through the desa (dusun, RW,
 //! RT), with the counts; a form picks the days (the API's range rule: forward, at most 31
-//! days; without dates, today and the week after).
+//! days; without dates, today and the week after), and a kabupaten account one desa or
+//! every desa ([`super::desa_picker`]).
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Extension, Query, State};
@@ -10,12 +11,14 @@ use protocol::staff::ReportBatches;
 use serde::{Deserialize, Serialize};
 use time::Date;
 
+use super::desa_picker::{DesaChoice, desa_choices, desa_param};
 use super::{BATCHES_PATH, LIST_PATH, detail_href, read_entry, said, state_class};
 use crate::console::layout::{self, Page, desa_text};
 use crate::console::reply::{self, Said};
 use crate::console::session::ConsoleUser;
 use crate::http::AppState;
-use crate::http::report_queue::batch_range;
+use crate::http::report_batches::batch_range;
+use crate::http::report_desa::desa_filter;
 
 const PAGE: Page = Page {
     template: "report_batches.html",
@@ -29,6 +32,8 @@ pub(crate) struct RangeQuery {
     from: Option<String>,
     #[serde(default)]
     to: Option<String>,
+    #[serde(default)]
+    desa: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -65,6 +70,9 @@ struct BatchesView {
     delivered: u32,
     truncated: bool,
     error: Option<Said>,
+    desas: Option<Vec<DesaChoice>>,
+    /// The queue's link, keeping the desa picked.
+    list_href: String,
 }
 
 /// `2026-12-14` as `Senin, 14-12-2026` / `Monday, 14-12-2026`.
@@ -134,10 +142,12 @@ fn view(all: bool, found: ReportBatches) -> BatchesView {
         batches,
         truncated: found.truncated,
         error: None,
+        desas: None,
+        list_href: LIST_PATH.to_owned(),
     }
 }
 
-/// `GET /console/reports/batches?from=&to=`.
+/// `GET /console/reports/batches?from=&to=&desa=`.
 pub(crate) async fn batches(
     State(state): State<AppState>,
     Extension(user): Extension<ConsoleUser>,
@@ -146,9 +156,25 @@ pub(crate) async fn batches(
     let query = query.map(|Query(q)| q).unwrap_or_default();
     let given = |text: &Option<String>| text.clone().filter(|t| !t.trim().is_empty());
     let (from, to) = (given(&query.from), given(&query.to));
-    let desa = user.staff.desa_code;
+    let picked = desa_filter(&user.staff, query.desa.as_deref());
+    let desa = picked.clone().unwrap_or(user.staff.desa_code);
     let all = desa.is_none();
-    let (first, last) = match batch_range(desa, from.as_deref(), to.as_deref()) {
+    let desas = match desa_choices(&state, &user, desa).await {
+        Ok(desas) => desas,
+        Err(response) => return response,
+    };
+    let list_href = match desa_param(desa, user.staff.desa_code).strip_prefix('&') {
+        Some(param) => format!("{LIST_PATH}?{param}"),
+        None => LIST_PATH.to_owned(),
+    };
+    let range = match picked {
+        Ok(_) => batch_range(desa, from.as_deref(), to.as_deref()),
+        Err(why) => Err(crate::http::error::AppError::bad_request(
+            protocol::api::ErrorCode::BadRequest,
+            why,
+        )),
+    };
+    let (first, last) = match range {
         Ok(range) => range,
         Err(error) => {
             let (status, message) = error.parts();
@@ -162,6 +188,8 @@ pub(crate) async fn batches(
                 },
             );
             view.error = Some(message.into());
+            view.desas = desas;
+            view.list_href = list_href;
             let mut response = layout::render(&state, Some(&user), &PAGE, &view);
             *response.status_mut() = status;
             return response;
@@ -185,7 +213,12 @@ pub(crate) async fn batches(
     })
     .await;
     match read {
-        Ok(found) => layout::render(&state, Some(&user), &PAGE, &view(all, found)),
+        Ok(found) => {
+            let mut view = view(all, found);
+            view.desas = desas;
+            view.list_href = list_href;
+            layout::render(&state, Some(&user), &PAGE, &view)
+        }
         Err(error) => reply::failure(&state, Some(&user), error),
     }
 }

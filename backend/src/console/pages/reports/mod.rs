@@ -12,6 +12,7 @@
 
 mod actions;
 mod batches;
+mod desa_picker;
 mod detail;
 
 use axum::extract::rejection::QueryRejection;
@@ -28,6 +29,7 @@ use crate::console::layout::{self, Page, desa_text, local_time};
 use crate::console::reply::{self, Said};
 use crate::console::session::ConsoleUser;
 use crate::http::AppState;
+use crate::http::report_desa::desa_filter;
 use crate::http::report_queue::covers;
 use crate::store::{AuditEntry, ReportFilter};
 pub(crate) use actions::{deliver, reject, schedule, verify};
@@ -122,6 +124,9 @@ pub(crate) struct ListQuery {
     state: Option<String>,
     #[serde(default)]
     page: Option<String>,
+    /// A desa code or `all` (a kabupaten account's picker).
+    #[serde(default)]
+    desa: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -158,7 +163,10 @@ struct ListView {
     pages: u64,
     previous: Option<String>,
     next: Option<String>,
-    batches: &'static str,
+    batches: String,
+    /// The desa picker (a kabupaten account's), and the desa shown.
+    desas: Option<Vec<desa_picker::DesaChoice>>,
+    desa: String,
 }
 
 /// A family in a cell: `desil 2 · 4 orang`.
@@ -194,15 +202,15 @@ fn row(report: &QueuedReport) -> Row {
     }
 }
 
-fn query_href(state: &str, page: u32) -> String {
+fn query_href(state: &str, desa: &str, page: u32) -> String {
     if state.is_empty() {
-        format!("{LIST_PATH}?page={page}")
+        format!("{LIST_PATH}?page={page}{desa}")
     } else {
-        format!("{LIST_PATH}?state={state}&page={page}")
+        format!("{LIST_PATH}?state={state}&page={page}{desa}")
     }
 }
 
-/// `GET /console/reports?state=&page=`.
+/// `GET /console/reports?state=&page=&desa=`.
 pub(crate) async fn list(
     State(state): State<AppState>,
     Extension(user): Extension<ConsoleUser>,
@@ -229,15 +237,20 @@ pub(crate) async fn list(
             )
         }
     };
-    let (wanted, page) = match (wanted, page) {
-        (Ok(wanted), Ok(page)) => (wanted, page),
-        (Err(why), _) | (_, Err(why)) => {
+    let desa = desa_filter(&user.staff, query.desa.as_deref());
+    let (wanted, page, desa) = match (wanted, page, desa) {
+        (Ok(wanted), Ok(page), Ok(desa)) => (wanted, page, desa),
+        (Err(why), _, _) | (_, Err(why), _) | (_, _, Err(why)) => {
             return reply::error_page(&state, Some(&user), StatusCode::BAD_REQUEST, why);
         }
     };
+    let desas = match desa_picker::desa_choices(&state, &user, desa).await {
+        Ok(desas) => desas,
+        Err(response) => return response,
+    };
     let shown = wanted.map_or("", ReportState::as_str);
-    let filter = ReportFilter { desa: user.staff.desa_code, state: wanted, page };
-    let scope = user.staff.desa_code.map_or_else(|| "all".to_owned(), |desa| desa.to_string());
+    let filter = ReportFilter { desa, state: wanted, page };
+    let scope = desa.map_or_else(|| "all".to_owned(), |desa| desa.to_string());
     let subject =
         format!("desa:{scope} state:{} page:{page}", wanted.map_or("waiting", ReportState::as_str));
     let (store, program) = (state.store.clone(), state.catalogue.report_program().code.clone());
@@ -256,8 +269,9 @@ pub(crate) async fn list(
         Err(error) => return reply::failure(&state, Some(&user), error),
     };
     let pages = total.div_ceil(u64::from(REPORT_PAGE_SIZE)).max(1);
+    let keep = desa_picker::desa_param(desa, user.staff.desa_code);
     let view = ListView {
-        all: user.staff.desa_code.is_none(),
+        all: desa.is_none(),
         choices: FILTERS
             .iter()
             .map(|(value, id, en)| Choice {
@@ -270,9 +284,14 @@ pub(crate) async fn list(
         total,
         page,
         pages,
-        previous: (page > 1).then(|| query_href(shown, page - 1)),
-        next: (u64::from(page) < pages).then(|| query_href(shown, page + 1)),
-        batches: BATCHES_PATH,
+        previous: (page > 1).then(|| query_href(shown, &keep, page - 1)),
+        next: (u64::from(page) < pages).then(|| query_href(shown, &keep, page + 1)),
+        batches: match keep.strip_prefix('&') {
+            Some(param) => format!("{BATCHES_PATH}?{param}"),
+            None => BATCHES_PATH.to_owned(),
+        },
+        desas,
+        desa: desa.map(|code| code.to_string()).unwrap_or_default(),
     };
     layout::render(&state, Some(&user), &PAGE, &view)
 }
