@@ -202,7 +202,7 @@ pub(crate) struct NewJob {
 pub(crate) struct Jobs {
     pub(super) dir: PathBuf,
     pub(super) store: Store,
-    running: Mutex<Vec<Arc<Job>>>,
+    pub(super) running: Mutex<Vec<Arc<Job>>>,
     /// Who has seen which job in which state (see `job::audit_view`).
     pub(super) seen: Mutex<std::collections::HashMap<(String, String), &'static str>>,
 }
@@ -228,7 +228,9 @@ impl Jobs {
             Ok(count) => tracing::warn!(count, "import jobs cut off by a restart: interrupted"),
             Err(error) => tracing::error!(%error, "running import jobs not marked interrupted"),
         }
-        Jobs { dir, store, running: Mutex::new(Vec::new()), seen: Mutex::default() }
+        let jobs = Jobs { dir, store, running: Mutex::new(Vec::new()), seen: Mutex::default() };
+        jobs.prune_uploads();
+        jobs
     }
 
     pub(crate) fn upload_path(&self, id: &str) -> PathBuf {

@@ -11,6 +11,7 @@ mod job;
 mod jobs;
 mod outcomes;
 mod registry;
+mod retention;
 mod run;
 
 use std::sync::Arc;

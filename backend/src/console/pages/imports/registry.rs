@@ -95,6 +95,8 @@ pub(crate) async fn start_registry(
         return again(&state, &user, Refusal(StatusCode::CONFLICT, why)).await;
     };
     let jobs = state.console.imports.clone();
+    // Room for this file: dry runs' uploads past their week go first.
+    jobs.prune_uploads();
     let id = new_id();
     let mut partial = Partial(Some(jobs.upload_path(&id)));
     let checked = match read_fields(&mut form, &jobs.upload_path(&id)).await {

@@ -62,6 +62,7 @@ impl Jobs {
         new: NewJob,
         upload: &[u8],
     ) -> Result<Arc<Job>, std::io::Error> {
+        self.prune_uploads();
         let id = new_id();
         let mut file = private_file(&self.upload_path(&id))?;
         file.write_all(upload)?;
