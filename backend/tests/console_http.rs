@@ -404,10 +404,7 @@ async fn letters_are_approved_in_the_console_and_change_at_the_kiosk_but_only_fo
     let mut wide = Console::new(&world.server.url);
     wide.sign_in_first_time("dinas.op").await;
     let header = wide.get("/console/").await.body;
-    assert!(
-        header.contains("Operator kabupaten") && !header.contains("Operator desa"),
-        "{header}"
-    );
+    assert!(header.contains("Operator kabupaten") && !header.contains("Operator desa"), "{header}");
     // A desa account cannot look at another desa's dashboard.
     assert_eq!(operator.get(&format!("/console/?desa={}", world.other)).await.status, 404);
     assert_eq!(operator.get("/console/?desa=abc").await.status, 404);

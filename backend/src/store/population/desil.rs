@@ -4,10 +4,10 @@
 
 use protocol::{Nik, NoKk};
 
+use super::super::bulk::BulkInsert;
 use super::super::conn::Conn;
 use super::super::sql::{Db, params};
 use super::super::{Store, StoreError};
-use super::super::bulk::BulkInsert;
 use super::stage::create_temp;
 use super::{Change, ImportCounts, ImportKind, ImportMeta, expect_kind};
 use super::{finish_import, record_import};

@@ -18,11 +18,11 @@ use std::fmt;
 use protocol::mask::{mask_digits_in, mask_name};
 use protocol::{NoKk, Sex};
 
+use super::bulk::BulkInsert;
 use super::conn::{Conn, Exclusivity};
 use super::sql::{Db, Dialect, Param, params};
 use super::{Store, StoreError};
 use crate::population::PersonRecord;
-use super::bulk::BulkInsert;
 use stage::create_temp;
 
 pub use desil::{DesilMiss, DesilOutcome, DesilRecord, DesilWriter};
