@@ -25,7 +25,7 @@ use tokio::io::AsyncWriteExt;
 use super::staff::Staff;
 use super::{AppError, AppState};
 use crate::checks::known_desa;
-use crate::registry_import::{self, ImportError, ImportReport, ImportRequest, Written};
+use crate::registry_import::{self, ImportError, ImportRequest};
 use crate::store::AuditEntry;
 
 /// Largest file accepted: a kabupaten of 1.7 M residents is about 450 MB as OpenSID CSV.
@@ -195,7 +195,8 @@ async fn run(
         tracing::error!(%error, "import report unreadable");
         AppError::internal()
     })?;
-    Ok(axum::Json(response(&report, rows)).into_response())
+    let (rows, truncated) = rows;
+    Ok(axum::Json(report.response(rows, truncated)).into_response())
 }
 
 fn refuse_audited(state: &AppState, username: &str, action: &str, outcome: &str) {
@@ -206,34 +207,6 @@ fn refuse_audited(state: &AppState, username: &str, action: &str, outcome: &str)
         subject: String::new(),
         outcome: outcome.into(),
     });
-}
-
-fn response(
-    report: &ImportReport,
-    (rows, truncated): (Vec<RegistryReportRow>, bool),
-) -> RegistryImportResponse {
-    let (inserted, updated, families_new, memberships_ended) = match report.written {
-        Written::Population { inserted, updated, families_new, memberships_ended, .. } => {
-            (inserted, updated, families_new, memberships_ended)
-        }
-        Written::Desil { matched, changed } => (matched, changed, 0, 0),
-    };
-    RegistryImportResponse {
-        id: report.id.clone(),
-        layout: report.summary.layout.as_str().to_owned(),
-        rows: report.summary.rows,
-        accepted: report.summary.accepted,
-        rejected: report.summary.rejected,
-        changed: report.counts.changed,
-        inserted,
-        updated,
-        families_new,
-        memberships_ended,
-        unmatched: report.counts.unmatched,
-        dry_run: report.dry_run,
-        report: rows,
-        report_truncated: truncated,
-    }
 }
 
 /// The report's first rows, as the CSV holds them.

@@ -85,6 +85,39 @@ pub struct ImportReport {
     pub written: Written,
 }
 
+impl ImportReport {
+    /// The report as the API answers it, with `rows` of its per-row report (`truncated`:
+    /// more were left out); the console's jobs keep it without rows.
+    pub fn response(
+        &self,
+        rows: Vec<protocol::registry::RegistryReportRow>,
+        truncated: bool,
+    ) -> protocol::registry::RegistryImportResponse {
+        let (inserted, updated, families_new, memberships_ended) = match self.written {
+            Written::Population { inserted, updated, families_new, memberships_ended, .. } => {
+                (inserted, updated, families_new, memberships_ended)
+            }
+            Written::Desil { matched, changed } => (matched, changed, 0, 0),
+        };
+        protocol::registry::RegistryImportResponse {
+            id: self.id.clone(),
+            layout: self.summary.layout.as_str().to_owned(),
+            rows: self.summary.rows,
+            accepted: self.summary.accepted,
+            rejected: self.summary.rejected,
+            changed: self.counts.changed,
+            inserted,
+            updated,
+            families_new,
+            memberships_ended,
+            unmatched: self.counts.unmatched,
+            dry_run: self.dry_run,
+            report: rows,
+            report_truncated: truncated,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Written {
     Population {

@@ -10,14 +10,13 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use protocol::Text;
-use protocol::registry::RegistryImportResponse;
 
 use super::jobs::{Job, JobKind, JobState, Jobs, NewJob, new_id, private_file};
 use crate::eligibility::Catalogue;
 use crate::import::{
     Admitted, ImportError, ImportOptions, ImportSummary, report_writer, write_row,
 };
-use crate::registry_import::{self, ImportReport, ImportRequest, Written};
+use crate::registry_import::{self, ImportReport, ImportRequest};
 
 /// How often a running job's row count is written to the store.
 const PROGRESS_EVERY: Duration = Duration::from_secs(2);
@@ -125,7 +124,7 @@ impl Jobs {
         let (jobs, running) = (self.clone(), job.clone());
         tokio::task::spawn_blocking(move || {
             let next = match jobs.run_registry(&running, options) {
-                Ok(report) => JobState::Registry(summary(&report)),
+                Ok(report) => JobState::Registry(report.response(Vec::new(), false)),
                 Err(error) => {
                     tracing::error!(%error, job = %running.id, "console registry import failed");
                     JobState::Failed(error.message())
@@ -225,31 +224,5 @@ impl Jobs {
                 )
             }
         })
-    }
-}
-
-/// A registry import's counts as the API answers them, without report rows.
-pub(crate) fn summary(report: &ImportReport) -> RegistryImportResponse {
-    let (inserted, updated, families_new, memberships_ended) = match report.written {
-        Written::Population { inserted, updated, families_new, memberships_ended, .. } => {
-            (inserted, updated, families_new, memberships_ended)
-        }
-        Written::Desil { matched, changed } => (matched, changed, 0, 0),
-    };
-    RegistryImportResponse {
-        id: report.id.clone(),
-        layout: report.summary.layout.as_str().to_owned(),
-        rows: report.summary.rows,
-        accepted: report.summary.accepted,
-        rejected: report.summary.rejected,
-        changed: report.counts.changed,
-        inserted,
-        updated,
-        families_new,
-        memberships_ended,
-        unmatched: report.counts.unmatched,
-        dry_run: report.dry_run,
-        report: Vec::new(),
-        report_truncated: false,
     }
 }
