@@ -153,6 +153,18 @@ pub(crate) async fn remove_pin(
     }
 }
 
+/// A desa PIN form's desa, its label, and the audit subject naming both (the label, never
+/// the PIN).
+fn desa_pin_form(user: &ConsoleUser, fields: &Fields) -> (Result<u64, FleetError>, String, String) {
+    let label = value(fields, "label");
+    let desa = desa_of(user, fields);
+    let subject = match &desa {
+        Ok(desa) => format!("desa:{desa} pin:{}", label_of(&label)),
+        Err(_) => format!("desa pin:{}", label_of(&label)),
+    };
+    (desa, label, subject)
+}
+
 /// The desa a form names: a desa account's own when it names none.
 fn desa_of(user: &ConsoleUser, fields: &Fields) -> Result<u64, FleetError> {
     let typed = value(fields, "desa");
@@ -209,12 +221,7 @@ pub(crate) async fn set_desa_pin(
         reply::audit(&state, &user.actor(), ACTION, "desa", "invalid");
         return list_page(&state, &user, None, Some((StatusCode::BAD_REQUEST, unreadable()))).await;
     };
-    let label = value(&fields, "label");
-    let desa = desa_of(&user, &fields);
-    let subject = match &desa {
-        Ok(desa) => format!("desa:{desa} pin:{}", label_of(&label)),
-        Err(_) => format!("desa pin:{}", label_of(&label)),
-    };
+    let (desa, label, subject) = desa_pin_form(&user, &fields);
     let result = match desa {
         Ok(desa_code) => {
             let input = DesaPinInput { desa_code, label, pin: value(&fields, "pin") };
@@ -241,12 +248,7 @@ pub(crate) async fn remove_desa_pin(
         reply::audit(&state, &user.actor(), ACTION, "desa", "invalid");
         return list_page(&state, &user, None, Some((StatusCode::BAD_REQUEST, unreadable()))).await;
     };
-    let label = value(&fields, "label");
-    let desa = desa_of(&user, &fields);
-    let subject = match &desa {
-        Ok(desa) => format!("desa:{desa} pin:{}", label_of(&label)),
-        Err(_) => format!("desa pin:{}", label_of(&label)),
-    };
+    let (desa, label, subject) = desa_pin_form(&user, &fields);
     let result = match desa {
         Ok(desa_code) => {
             if let Err(error) = fleet_admin::desa_changeable(&user.staff, desa_code) {
